@@ -1,0 +1,64 @@
+//! # kettle
+//!
+//! A small single-threaded async runtime, written from scratch on
+//! [mio](https://docs.rs/mio) and [slab](https://docs.rs/slab), that speaks
+//! Python asyncio's vocabulary in Rust.
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//!
+//! kettle::run(async {
+//!     let start = Instant::now();
+//!     let downloads: Vec<_> = [30, 10, 20]
+//!         .into_iter()
+//!         .map(|ms| kettle::spawn(async move {
+//!             kettle::sleep(Duration::from_millis(ms)).await;
+//!             ms
+//!         }))
+//!         .collect();
+//!     for download in downloads {
+//!         download.await.unwrap();
+//!     }
+//!     // Concurrent: about as long as the slowest, not the sum.
+//!     assert!(start.elapsed() < Duration::from_millis(60));
+//! });
+//! ```
+//!
+//! # A map for readers
+//!
+//! kettle is meant to be read. Start with `DESIGN.md` at the repository root,
+//! which walks one loop turn end to end, then:
+//!
+//! - [`runtime`]: the loop — `Core` (the loop thread's state and the turn),
+//!   `Shared` (the injector other threads use), the thread-local context;
+//! - [`task`]: the task cell (one allocation per task), wakers, join handles;
+//! - [`time`]: the timer heap, sleeps, timeouts, intervals, callbacks.
+//!
+//! # asyncio → kettle
+//!
+//! | asyncio                              | kettle                                   |
+//! |--------------------------------------|------------------------------------------|
+//! | `asyncio.run(main())`                | [`run`]                                  |
+//! | `loop.run_until_complete(f)`         | [`Runtime::block_on`]                    |
+//! | `loop.run_forever()` / `loop.stop()` | [`Runtime::run_forever`] / [`Handle::stop`] |
+//! | `asyncio.create_task(c)`             | [`spawn`]                                |
+//! | `task.cancel()`, `task.done()`       | [`JoinHandle::cancel`], [`JoinHandle::is_finished`] |
+//! | `asyncio.sleep(s)`                   | [`sleep`]                                |
+//! | `asyncio.wait_for(c, s)`             | [`timeout`]                              |
+//! | `loop.call_soon/call_later/call_at`  | [`call_soon`], [`call_later`], [`call_at`] |
+//! | `run_coroutine_threadsafe(c, loop)`  | [`Handle::spawn`], [`Handle::spawn_with`] |
+//! | `loop.call_soon_threadsafe(f)`       | [`Handle::call_soon`]                    |
+
+#![deny(missing_docs)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+pub mod runtime;
+pub mod task;
+pub mod time;
+
+pub use runtime::{Builder, Handle, Metrics, Runtime, RuntimeClosed, Turn, run};
+pub use task::{JoinError, JoinHandle, RemoteJoinHandle, spawn, yield_now};
+pub use time::{
+    Elapsed, Interval, Sleep, TimerHandle, call_at, call_later, call_soon, interval, interval_at, sleep,
+    sleep_until, timeout, timeout_at,
+};

@@ -1,0 +1,87 @@
+//! Which runtime is running on this thread.
+//!
+//! The free functions (`kettle::spawn`, `sleep`, `call_later`, ...) and the
+//! wakers need to find "the current runtime". It lives in a thread-local slot
+//! that is filled while a runtime runs on this thread — inside `block_on`,
+//! `run_forever`, `turn`, and while a runtime is being dropped — and empty
+//! otherwise. Filling an occupied slot is how nested `block_on` is detected.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use super::core::Core;
+use super::shared::Shared;
+
+thread_local! {
+    static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
+}
+
+/// Calls `f` with the current runtime, if any. During thread teardown, when
+/// the slot is already gone, behaves as if no runtime were running.
+pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Rc<Core>>) -> R) -> R {
+    let mut f = Some(f);
+    let attempt = CURRENT.try_with(|slot| {
+        let f = f.take().expect("called once");
+        f(slot.borrow().as_ref())
+    });
+    match attempt {
+        Ok(result) => result,
+        Err(_) => f.take().expect("not called yet")(None),
+    }
+}
+
+/// Calls `f` with the current runtime; panics with a clear message naming
+/// `what` outside a runtime.
+#[track_caller]
+pub(crate) fn expect_current<R>(what: &str, f: impl FnOnce(&Rc<Core>) -> R) -> R {
+    with_current(|core| match core {
+        Some(core) => f(core),
+        None => panic!(
+            "{what} called outside a kettle runtime: call it from code running \
+             inside Runtime::block_on, run_forever or turn (or a task they run). \
+             From another thread, use a kettle::Handle."
+        ),
+    })
+}
+
+/// Whether `shared`'s runtime is the one running on this thread.
+pub(crate) fn is_current(shared: &Arc<Shared>) -> bool {
+    with_current(|core| core.is_some_and(|core| Arc::ptr_eq(&core.shared, shared)))
+}
+
+/// Marks a runtime as running on this thread until dropped.
+pub(crate) struct Entered {
+    previous: Option<Rc<Core>>,
+}
+
+/// Enters `core` to run it. Panics if a runtime already runs on this thread.
+#[track_caller]
+pub(crate) fn enter(core: &Rc<Core>, what: &str) -> Entered {
+    CURRENT.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        assert!(
+            slot.is_none(),
+            "{what} called while a kettle runtime is already running on this thread \
+             (nested block_on, or a runtime started from inside a task). \
+             Inside a runtime, `.await` the future or `kettle::spawn` it instead."
+        );
+        *slot = Some(core.clone());
+    });
+    Entered { previous: None }
+}
+
+/// Enters `core` to tear it down, even inside another runtime (whose place is
+/// restored afterwards): destructors that spawn or wake must find their own
+/// runtime.
+pub(crate) fn enter_for_shutdown(core: &Rc<Core>) -> Entered {
+    let previous = CURRENT.try_with(|slot| slot.borrow_mut().replace(core.clone()));
+    Entered { previous: previous.ok().flatten() }
+}
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        let _ = CURRENT.try_with(|slot| *slot.borrow_mut() = previous);
+    }
+}

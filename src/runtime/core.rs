@@ -1,0 +1,317 @@
+//! The loop itself: what one turn does, and the state it does it on.
+//!
+//! `Core` is everything a runtime owns that only its own thread touches: the
+//! task slab, the run queue, the callback queue, the timers and the mio poll.
+//! It is `!Send` and `!Sync`, holds no lock and no atomic except through
+//! [`Shared`], and every field sits in its own `RefCell` so that a task being
+//! polled can spawn, wake, sleep or schedule callbacks without tripping over a
+//! borrow the loop holds: the loop never holds a borrow while user code runs.
+//!
+//! # One turn
+//!
+//! ```text
+//!  ┌─▶ 1. poll   epoll_wait for I/O, at most until the next timer;
+//!  │             not at all if tasks or callbacks are already queued
+//!  │   2. inject take what other threads queued: spawns, wakes, callbacks
+//!  │   3. timers fire every timer whose deadline has passed, in deadline
+//!  │             order: sleeps wake their task, callbacks join the queue
+//!  │   4. run    run the callbacks, then the tasks, that are queued *now*;
+//!  │             whatever they queue runs next turn
+//!  └── 5. idle   tell other threads the loop may block again
+//! ```
+//!
+//! Step 4's "queued now" is the fairness rule: a task that wakes itself, or a
+//! callback that schedules another, waits for the next turn, so neither can
+//! starve I/O, timers or each other.
+//!
+//! # Invariants
+//!
+//! - A task is in the run queue at most once, exactly when its `queued` flag is
+//!   set (the flag is set on push and cleared on pop).
+//! - A queued task's key names its own slab entry: a task leaves the slab only
+//!   when it is done *and* not queued, so its key cannot be reused while a
+//!   queue entry still names it.
+//! - While a task is polled, its slab entry is `None` (the loop holds the
+//!   `TaskRef`), so the slab can be borrowed mutably by a spawn inside the poll.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::io;
+use std::marker::PhantomData;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use slab::Slab;
+
+use super::metrics::{Metrics, Stats, Turn};
+use super::shared::{Remote, Shared};
+use crate::task::{Header, JoinHandle, RunOutcome, TaskRef};
+use crate::time::queue::{Action, TimerQueue};
+
+/// The token of the loop's own `mio::Waker`.
+const WAKER_TOKEN: mio::Token = mio::Token(usize::MAX);
+
+/// A callback queued to run on the loop (`call_soon`, a due `call_later`).
+pub(crate) type Callback = Box<dyn FnOnce()>;
+
+/// The loop-thread state of a runtime.
+pub(crate) struct Core {
+    pub(crate) shared: Arc<Shared>,
+    /// Slab keys of tasks ready to run, in wake order.
+    run_queue: RefCell<VecDeque<usize>>,
+    /// Every live task; `None` while the task is being polled.
+    tasks: RefCell<Slab<Option<TaskRef>>>,
+    callbacks: RefCell<VecDeque<Callback>>,
+    pub(crate) timers: RefCell<TimerQueue>,
+    poll: RefCell<mio::Poll>,
+    events: RefCell<mio::Events>,
+    /// The injector's contents during step 2; kept to reuse its capacity.
+    injected: RefCell<Vec<Remote>>,
+    /// Step 5 found new remote items: the next turn must not block.
+    remote_pending: std::cell::Cell<bool>,
+    stats: Stats,
+    /// `Core` must stay on its thread, even if every field were `Send`.
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Core {
+    pub(crate) fn new(event_capacity: usize) -> io::Result<Core> {
+        let poll = mio::Poll::new()?;
+        let waker = mio::Waker::new(poll.registry(), WAKER_TOKEN)?;
+        Ok(Core {
+            shared: Arc::new(Shared::new(waker)),
+            run_queue: RefCell::new(VecDeque::new()),
+            tasks: RefCell::new(Slab::new()),
+            callbacks: RefCell::new(VecDeque::new()),
+            timers: RefCell::new(TimerQueue::new()),
+            poll: RefCell::new(poll),
+            events: RefCell::new(mio::Events::with_capacity(event_capacity.max(1))),
+            injected: RefCell::new(Vec::new()),
+            remote_pending: std::cell::Cell::new(false),
+            stats: Stats::default(),
+            _not_send: PhantomData,
+        })
+    }
+
+    /// This runtime's process-unique id.
+    pub(crate) fn id(&self) -> u64 {
+        self.shared.id()
+    }
+
+    pub(crate) fn poll_fd(&self) -> std::os::fd::RawFd {
+        use std::os::fd::AsRawFd;
+        self.poll.borrow().as_raw_fd()
+    }
+
+    // ----- tasks ---------------------------------------------------------------
+
+    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: std::future::Future + 'static,
+    {
+        let (task, join) = TaskRef::new_local(future, self);
+        self.stats.on_spawn();
+        self.adopt(task);
+        JoinHandle::new(join)
+    }
+
+    /// Puts a task into the slab and queues it for its first run.
+    fn adopt(&self, task: TaskRef) {
+        let mut tasks = self.tasks.borrow_mut();
+        let entry = tasks.vacant_entry();
+        let key = entry.key();
+        task.header().adopt(self, key);
+        entry.insert(Some(task));
+        drop(tasks);
+        self.run_queue.borrow_mut().push_back(key);
+    }
+
+    /// Queues the task behind `header` (a wake on the loop thread).
+    pub(crate) fn schedule(&self, header: &Header) {
+        if header.mark_queued(self) {
+            self.run_queue.borrow_mut().push_back(header.key());
+        }
+    }
+
+    /// Runs the task at `key` once, then returns it to the slab or, if it is
+    /// done and not queued again, releases it.
+    fn run_task(&self, key: usize) {
+        let task = self.tasks.borrow_mut().get_mut(key).and_then(Option::take);
+        let task = task.expect("a queued task's key names its own slab entry");
+        task.header().mark_dequeued(self);
+        match task.run(self) {
+            RunOutcome::Pending | RunOutcome::Finished => self.stats.on_poll(),
+            RunOutcome::Cancelled | RunOutcome::AlreadyDone => {}
+        }
+        if task.header().is_releasable(self) {
+            self.tasks.borrow_mut().remove(key);
+            drop(task); // outside the borrow: freeing may run destructors
+        } else {
+            self.tasks.borrow_mut()[key] = Some(task);
+        }
+    }
+
+    // ----- callbacks -----------------------------------------------------------
+
+    pub(crate) fn call_soon(&self, callback: Callback) {
+        self.callbacks.borrow_mut().push_back(callback);
+    }
+
+    // ----- the turn ------------------------------------------------------------
+
+    /// How long step 1 would block if nothing happened: zero if work is
+    /// queued, else until the next timer (capped by `max_wait`), else
+    /// `max_wait` (`None`: indefinitely).
+    pub(crate) fn poll_timeout(&self, max_wait: Option<Duration>) -> Option<Duration> {
+        let busy = self.remote_pending.get()
+            || !self.run_queue.borrow().is_empty()
+            || !self.callbacks.borrow().is_empty();
+        if busy {
+            return Some(Duration::ZERO);
+        }
+        let next_timer = self.timers.borrow().next_deadline();
+        let until_timer = next_timer.map(|at| at.saturating_duration_since(Instant::now()));
+        match (max_wait, until_timer) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// One loop iteration; see the module docs for its five steps.
+    pub(crate) fn turn(&self, max_wait: Option<Duration>) -> Turn {
+        self.stats.on_turn();
+        let timeout = self.poll_timeout(max_wait);
+        let io_events = self.poll_io(timeout);
+        let injected = self.take_injected();
+        let timers_fired = self.fire_timers();
+        let callbacks_run = self.run_callbacks();
+        let tasks_run = self.run_tasks();
+        self.remote_pending.set(self.shared.end_work());
+        Turn { io_events, injected, timers_fired, callbacks_run, tasks_run }
+    }
+
+    /// Step 1. Returns the number of events.
+    fn poll_io(&self, timeout: Option<Duration>) -> usize {
+        let mut poll = self.poll.borrow_mut();
+        let mut events = self.events.borrow_mut();
+        match poll.poll(&mut events, timeout) {
+            Ok(()) => {}
+            // A signal interrupted the wait: a turn with no events.
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => return 0,
+            Err(e) => panic!("kettle: epoll_wait failed, the loop cannot go on: {e}"),
+        }
+        // Only the loop's own waker is registered so far; its events need no
+        // action (the injector is drained next regardless).
+        events.iter().count()
+    }
+
+    /// Step 2. Returns the number of requests taken.
+    fn take_injected(&self) -> usize {
+        let mut injected = std::mem::take(&mut *self.injected.borrow_mut());
+        self.shared.begin_work(&mut injected);
+        let count = injected.len();
+        for item in injected.drain(..) {
+            match item {
+                Remote::Spawn(task) => {
+                    self.stats.on_remote_spawn();
+                    self.adopt(task);
+                }
+                Remote::Wake(task) => {
+                    task.header().release_remote_wake();
+                    self.schedule(task.header());
+                }
+                Remote::Call(callback) => self.call_soon(callback),
+            }
+        }
+        *self.injected.borrow_mut() = injected;
+        count
+    }
+
+    /// Step 3. Returns the number of timers fired.
+    fn fire_timers(&self) -> usize {
+        let now = Instant::now();
+        let mut fired = 0;
+        loop {
+            // One pop per borrow: a woken waker or a queued callback may touch
+            // the timers again.
+            let due = self.timers.borrow_mut().pop_due(now);
+            match due {
+                None => return fired,
+                Some(Action::Wake(waker)) => waker.wake(),
+                Some(Action::Call(callback)) => self.call_soon(callback),
+            }
+            fired += 1;
+        }
+    }
+
+    /// Step 4a. Runs the callbacks queued when it starts.
+    fn run_callbacks(&self) -> usize {
+        let n = self.callbacks.borrow().len();
+        for _ in 0..n {
+            let Some(callback) = self.callbacks.borrow_mut().pop_front() else { break };
+            // A panicking callback must not stop the loop (asyncio logs the
+            // exception and goes on); the panic hook has already reported it.
+            let _ = panic::catch_unwind(AssertUnwindSafe(callback));
+        }
+        n
+    }
+
+    /// Step 4b. Runs the tasks queued when it starts.
+    fn run_tasks(&self) -> usize {
+        let n = self.run_queue.borrow().len();
+        for _ in 0..n {
+            let Some(key) = self.run_queue.borrow_mut().pop_front() else { break };
+            self.run_task(key);
+        }
+        n
+    }
+
+    // ----- introspection and shutdown ------------------------------------------
+
+    pub(crate) fn metrics(&self) -> Metrics {
+        let mut metrics = Metrics {
+            tasks_alive: self.tasks.borrow().len(),
+            timers_pending: self.timers.borrow().len(),
+            callbacks_pending: self.callbacks.borrow().len(),
+            ..Metrics::default()
+        };
+        self.stats.fill(&mut metrics);
+        metrics
+    }
+
+    /// Drops every task, callback and timer exactly once. Destructors may
+    /// spawn, wake or schedule more; those are dropped in the next round, until
+    /// a round finds nothing.
+    pub(crate) fn shutdown(&self) {
+        let mut remote = self.shared.close();
+        // Finished tasks are kept until the run queue is cleared, so that no
+        // destructor running meanwhile can free a cell the queue still names.
+        let mut finished = Vec::new();
+        loop {
+            let mut found = !remote.is_empty();
+            for item in remote.drain(..) {
+                if let Remote::Spawn(task) = item {
+                    task.shutdown(self);
+                    finished.push(task);
+                }
+            }
+            let tasks: Vec<TaskRef> = self.tasks.borrow_mut().drain().flatten().collect();
+            found |= !tasks.is_empty();
+            for task in tasks {
+                task.shutdown(self);
+                finished.push(task);
+            }
+            let callbacks = std::mem::take(&mut *self.callbacks.borrow_mut());
+            let timers = self.timers.borrow_mut().take_all();
+            found |= !callbacks.is_empty() || !timers.is_empty();
+            drop(callbacks);
+            drop(timers);
+            if !found {
+                break;
+            }
+        }
+        self.run_queue.borrow_mut().clear();
+        drop(finished);
+    }
+}

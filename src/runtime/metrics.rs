@@ -1,0 +1,86 @@
+//! What the loop reports about itself: [`Metrics`] and [`Turn`].
+//!
+//! The loop calls the `Stats` hooks at a few named points (a spawn, a poll, a
+//! turn); everything else in [`Metrics`] is read off the data structures when
+//! asked, so counting costs the hot path one non-atomic increment.
+
+use std::cell::Cell;
+
+/// A snapshot of a runtime's counters, from [`Runtime::metrics`](crate::Runtime::metrics).
+///
+/// Tests use it to prove that nothing leaks: after work finishes,
+/// `tasks_alive`, `timers_pending` and `callbacks_pending` return to zero.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Metrics {
+    /// Tasks spawned and not yet finished (still owned by the runtime).
+    pub tasks_alive: usize,
+    /// Tasks spawned since the runtime was created, locally or remotely.
+    pub tasks_spawned: u64,
+    /// Times a task's future was polled.
+    pub polls: u64,
+    /// Loop iterations run.
+    pub turns: u64,
+    /// Timers (sleeps, timeouts, `call_later`/`call_at`) waiting to fire.
+    pub timers_pending: usize,
+    /// Tasks submitted from other threads through a [`Handle`](crate::Handle).
+    pub remote_spawns: u64,
+    /// Callbacks queued to run on the next turn (`call_soon` and due timers).
+    pub callbacks_pending: usize,
+}
+
+/// What one loop iteration did, returned by [`Runtime::turn`](crate::Runtime::turn).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Turn {
+    /// Readiness events returned by the poll (including the loop's own waker).
+    pub io_events: usize,
+    /// Requests taken from the injector (remote spawns, wakes and callbacks).
+    pub injected: usize,
+    /// Timers whose deadline had passed and that fired.
+    pub timers_fired: usize,
+    /// Callbacks run.
+    pub callbacks_run: usize,
+    /// Tasks run (polled, or dropped because they were cancelled).
+    pub tasks_run: usize,
+}
+
+/// The loop's counters; one non-atomic cell each.
+#[derive(Default)]
+pub(crate) struct Stats {
+    tasks_spawned: Cell<u64>,
+    remote_spawns: Cell<u64>,
+    polls: Cell<u64>,
+    turns: Cell<u64>,
+}
+
+fn bump(cell: &Cell<u64>) {
+    cell.set(cell.get() + 1);
+}
+
+impl Stats {
+    pub(crate) fn on_spawn(&self) {
+        bump(&self.tasks_spawned);
+    }
+
+    pub(crate) fn on_remote_spawn(&self) {
+        bump(&self.tasks_spawned);
+        bump(&self.remote_spawns);
+    }
+
+    pub(crate) fn on_poll(&self) {
+        bump(&self.polls);
+    }
+
+    pub(crate) fn on_turn(&self) {
+        bump(&self.turns);
+    }
+
+    /// Fills the counter fields of `metrics`.
+    pub(crate) fn fill(&self, metrics: &mut Metrics) {
+        metrics.tasks_spawned = self.tasks_spawned.get();
+        metrics.remote_spawns = self.remote_spawns.get();
+        metrics.polls = self.polls.get();
+        metrics.turns = self.turns.get();
+    }
+}

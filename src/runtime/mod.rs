@@ -1,0 +1,279 @@
+//! The event loop: [`Runtime`], its [`Builder`], and the thread-safe [`Handle`].
+//!
+//! # Who owns what
+//!
+//! A runtime is split in two, and the split is the threading story:
+//!
+//! - `Core` (`core.rs`) is the loop's own state — tasks, run queue, callbacks,
+//!   timers, the mio poll. It belongs to one thread and is shared only through
+//!   an `Rc`: the [`Runtime`] owns it, and the thread-local *context*
+//!   (`context.rs`) borrows it while the loop runs, which is how
+//!   `kettle::spawn` and `kettle::sleep` find it.
+//! - `Shared` (`shared.rs`) is the part other threads may touch — the
+//!   injector queue and the `mio::Waker` — behind an `Arc`. [`Handle`]s and
+//!   task wakers hold it; it may outlive the `Core`, and then refuses work.
+//!
+//! # Ways to run
+//!
+//! All three run the same [`turn`](Runtime::turn); they differ in when they
+//! stop: [`block_on`](Runtime::block_on) when its future completes,
+//! [`run_forever`](Runtime::run_forever) when [`Handle::stop`] is called, and
+//! `turn` after one iteration — for embedders who drive kettle from their own
+//! main loop, watching the poll fd ([`AsRawFd`]) and calling `turn` when it is
+//! readable or when [`Runtime::next_timeout`] runs out.
+//!
+//! Tasks still pending when a run ends stay in the runtime and go on in the
+//! next run, so a loop can be run in phases (asyncio's repeated
+//! `run_until_complete`). Dropping the runtime drops them.
+
+pub(crate) mod context;
+pub(crate) mod core;
+mod handle;
+mod metrics;
+pub(crate) mod shared;
+
+pub use handle::{Handle, RuntimeClosed};
+pub use metrics::{Metrics, Turn};
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::os::fd::{AsRawFd, RawFd};
+use std::pin::pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use self::core::Core;
+use self::shared::Shared;
+use crate::task::JoinHandle;
+
+/// A single-threaded event loop (asyncio's event loop).
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let rt = kettle::Runtime::new().unwrap();
+/// let answer = rt.block_on(async {
+///     let task = kettle::spawn(async {
+///         kettle::sleep(Duration::from_millis(10)).await;
+///         40
+///     });
+///     task.await.unwrap() + 2
+/// });
+/// assert_eq!(answer, 42);
+/// ```
+///
+/// `Runtime` is `!Send`: tasks need not be `Send` because they never leave its
+/// thread. Other threads reach it through a [`Handle`].
+pub struct Runtime {
+    core: Rc<Core>,
+}
+
+/// Configures a [`Runtime`] before it is built.
+#[derive(Clone, Debug)]
+pub struct Builder {
+    event_capacity: usize,
+}
+
+impl Builder {
+    /// A builder with the defaults.
+    pub fn new() -> Builder {
+        Builder { event_capacity: 1024 }
+    }
+
+    /// How many readiness events one poll can return (default 1024). More
+    /// events than this are simply returned by the next turn.
+    pub fn event_capacity(mut self, capacity: usize) -> Builder {
+        self.event_capacity = capacity;
+        self
+    }
+
+    /// Builds the runtime: an epoll instance and an eventfd, nothing else; no
+    /// thread is started.
+    ///
+    /// # Errors
+    /// If the operating system refuses the epoll or eventfd (for instance, out
+    /// of file descriptors).
+    pub fn build(self) -> io::Result<Runtime> {
+        Ok(Runtime { core: Rc::new(Core::new(self.event_capacity)?) })
+    }
+}
+
+impl Default for Builder {
+    fn default() -> Builder {
+        Builder::new()
+    }
+}
+
+/// The waker of `block_on`'s own future, which is not a task: a flag, plus a
+/// nudge to the loop when woken from another thread.
+struct MainWaker {
+    woken: AtomicBool,
+    shared: Arc<Shared>,
+}
+
+impl Wake for MainWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        // Set the flag first, then notify: see "The remote wake protocol".
+        if !self.woken.swap(true, Ordering::AcqRel) && !context::is_current(&self.shared) {
+            self.shared.notify();
+        }
+    }
+}
+
+impl Runtime {
+    /// Creates a runtime with the default settings.
+    ///
+    /// # Errors
+    /// As [`Builder::build`].
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new().build()
+    }
+
+    /// A [`Builder`] to configure a runtime.
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    /// Runs the loop until `future` completes, and returns its output
+    /// (asyncio's `run_until_complete`).
+    ///
+    /// `future` is polled on this thread, need not be `Send` or `'static`, and
+    /// is not a task: it runs between turns. Tasks it spawns that are still
+    /// pending when it completes stay in the runtime for the next run.
+    ///
+    /// # Panics
+    /// If a runtime is already running on this thread (nested `block_on`):
+    /// `.await` the future instead. A panic in `future` itself propagates out
+    /// of `block_on`; the runtime stays usable.
+    #[doc(alias = "run_until_complete")]
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _entered = context::enter(&self.core, "Runtime::block_on");
+        let main = Arc::new(MainWaker { woken: AtomicBool::new(true), shared: self.core.shared.clone() });
+        let waker = Waker::from(main.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut future = pin!(future);
+        loop {
+            if main.woken.swap(false, Ordering::AcqRel)
+                && let Poll::Ready(output) = future.as_mut().poll(&mut cx)
+            {
+                return output;
+            }
+            // If the future woke itself while being polled, don't block.
+            let max_wait = main.woken.load(Ordering::Acquire).then_some(Duration::ZERO);
+            self.core.turn(max_wait);
+        }
+    }
+
+    /// Runs the loop until [`Handle::stop`] is called, from a task, a callback
+    /// or another thread (asyncio's `run_forever`). If `stop` was called
+    /// before, runs one turn and returns.
+    ///
+    /// # Panics
+    /// If a runtime is already running on this thread.
+    #[track_caller]
+    pub fn run_forever(&self) {
+        let _entered = context::enter(&self.core, "Runtime::run_forever");
+        loop {
+            self.core.turn(None);
+            if self.core.shared.take_stop() {
+                return;
+            }
+        }
+    }
+
+    /// Runs exactly one loop iteration, blocking at most `max_wait` for I/O or
+    /// timers (`None`: until something happens; `Some(Duration::ZERO)`: not at
+    /// all), and reports what it did.
+    ///
+    /// This is the embedder's entry point: a host program with its own main
+    /// loop watches [`as_raw_fd`](AsRawFd::as_raw_fd) for readability (it
+    /// becomes readable on I/O and on wakes from other threads) and calls
+    /// `turn(Some(Duration::ZERO))` when it is, or when
+    /// [`next_timeout`](Runtime::next_timeout) has passed.
+    ///
+    /// # Panics
+    /// If a runtime is already running on this thread.
+    #[track_caller]
+    pub fn turn(&self, max_wait: Option<Duration>) -> Turn {
+        let _entered = context::enter(&self.core, "Runtime::turn");
+        self.core.turn(max_wait)
+    }
+
+    /// How long the next [`turn`](Runtime::turn) would block if nothing
+    /// happened: zero if tasks or callbacks are queued, the time to the next
+    /// timer otherwise, `None` if there is neither (only I/O or another thread
+    /// can create work then).
+    pub fn next_timeout(&self) -> Option<Duration> {
+        self.core.poll_timeout(None)
+    }
+
+    /// Spawns `future` as a task, from outside the loop: it runs once the loop
+    /// runs. Inside the loop use [`kettle::spawn`](crate::spawn).
+    #[doc(alias = "create_task")]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+    {
+        self.core.spawn(future)
+    }
+
+    /// A thread-safe [`Handle`] to this runtime.
+    pub fn handle(&self) -> Handle {
+        Handle::new(self.core.shared.clone())
+    }
+
+    /// A snapshot of the runtime's counters.
+    pub fn metrics(&self) -> Metrics {
+        self.core.metrics()
+    }
+}
+
+impl AsRawFd for Runtime {
+    /// The epoll fd: readable when a turn has I/O or remote work to do.
+    fn as_raw_fd(&self) -> RawFd {
+        self.core.poll_fd()
+    }
+}
+
+impl Drop for Runtime {
+    /// Drops every remaining task, callback and timer exactly once, on this
+    /// thread, with the runtime entered so that destructors that spawn or wake
+    /// find it; then closes the poll and the eventfd. Handles see the runtime
+    /// as closed from now on.
+    fn drop(&mut self) {
+        let _entered = context::enter_for_shutdown(&self.core);
+        self.core.shutdown();
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime").field("id", &self.core.id()).finish_non_exhaustive()
+    }
+}
+
+/// Creates a runtime, runs `future` to completion on it, and drops it
+/// (asyncio's `asyncio.run`).
+///
+/// # Panics
+/// If the runtime cannot be created (no file descriptors left), or inside a
+/// running runtime.
+///
+/// ```
+/// assert_eq!(kettle::run(async { 1 + 1 }), 2);
+/// ```
+#[doc(alias = "asyncio.run")]
+#[track_caller]
+pub fn run<F: Future>(future: F) -> F::Output {
+    let rt = Runtime::new().expect("kettle::run: could not create a runtime (epoll/eventfd)");
+    rt.block_on(future)
+}

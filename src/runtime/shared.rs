@@ -1,0 +1,178 @@
+//! The part of a runtime other threads can touch: the injector.
+//!
+//! Everything else in a runtime belongs to its thread. `Shared` is the one
+//! `Send + Sync` piece, reached through [`Handle`](crate::Handle)s and through
+//! the wakers of its tasks. It holds a queue of [`Remote`] requests (spawn this
+//! task, wake that one, call this closure, stop), and the `mio::Waker` that
+//! interrupts the loop's `epoll_wait`.
+//!
+//! # The remote wake protocol
+//!
+//! The loop is *idle* whenever it is not inside a turn's working phase:
+//! blocked in `epoll_wait`, or between turns (where an embedder may be
+//! watching the poll fd). The `idle` flag lives under the injector's lock with
+//! the queue, so the two are always seen together.
+//!
+//! ```text
+//!  other thread: push(item)                  loop thread: one turn
+//!  ───────────────────────                  ─────────────────────
+//!  lock                                      epoll_wait(timeout)
+//!  queue.push(item)                          lock; idle = false; take queue; unlock   (a)
+//!  if idle { idle = false;                   ... run what was taken ...
+//!            eventfd write }   (b)           lock; if queue empty { idle = true }     (c)
+//!  unlock                                          else { next turn must not block }
+//! ```
+//!
+//! The races, and why no wake is lost:
+//!
+//! - A push that lands while the loop works (after (a), before (c)) finds
+//!   `idle == false` and makes no syscall; (c) then sees the item and the next
+//!   turn polls with a zero timeout. So a busy loop gets remote work for the
+//!   price of a lock.
+//! - A push that lands after (c) finds `idle == true` and writes the eventfd
+//!   (b), so the next `epoll_wait` returns at once — however long its timeout.
+//!   Clearing `idle` at (b) makes every further push free until the loop has
+//!   drained the queue: one syscall per idle period, not per item.
+//! - Flags set without an item (a remote wake of `block_on`'s own future, or
+//!   `stop`) use [`Shared::notify`], which is (b) alone: set the flag first,
+//!   then notify, and the loop either sees the flag before it blocks or is
+//!   woken out of the block.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::thread::{self, ThreadId};
+
+use crate::task::TaskRef;
+
+/// A request from outside the loop's thread (or from code not running inside
+/// the loop), carried out by the loop on its next turn.
+pub(crate) enum Remote {
+    /// Adopt this task, built elsewhere, and run it.
+    Spawn(TaskRef),
+    /// Schedule this task (a wake from another thread).
+    Wake(TaskRef),
+    /// Run this closure as a callback (`call_soon_threadsafe`).
+    Call(Box<dyn FnOnce() + Send>),
+}
+
+/// The thread-safe part of a runtime.
+pub(crate) struct Shared {
+    /// Unique per runtime in this process (never reused, unlike addresses).
+    id: u64,
+    /// The thread the runtime lives on (`Runtime` is `!Send`).
+    owner_thread: ThreadId,
+    inject: Mutex<Inject>,
+    stop: AtomicBool,
+}
+
+struct Inject {
+    queue: Vec<Remote>,
+    /// The loop is not inside a turn's working phase; see the module docs.
+    idle: bool,
+    /// The runtime is gone: refuse new items.
+    closed: bool,
+    /// Interrupts `epoll_wait`. Dropped (closing its fd) with the runtime.
+    waker: Option<mio::Waker>,
+}
+
+impl Shared {
+    pub(crate) fn new(waker: mio::Waker) -> Shared {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        Shared {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            owner_thread: thread::current().id(),
+            inject: Mutex::new(Inject { queue: Vec::new(), idle: true, closed: false, waker: Some(waker) }),
+            stop: AtomicBool::new(false),
+        }
+    }
+
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Whether the calling thread is the one the runtime lives on.
+    pub(crate) fn is_owner_thread(&self) -> bool {
+        thread::current().id() == self.owner_thread
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inject> {
+        // Nothing panics while holding this lock except an allocation failure;
+        // the data stays consistent, so a poisoned lock is still usable.
+        self.inject.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Queues `item` for the loop, waking it if idle. Hands the item back if
+    /// the runtime is gone.
+    pub(crate) fn push(&self, item: Remote) -> Result<(), Remote> {
+        let mut inject = self.lock();
+        if inject.closed {
+            return Err(item);
+        }
+        inject.queue.push(item);
+        inject.wake_if_idle();
+        Ok(())
+    }
+
+    /// Wakes the loop if it is idle, so it re-reads flags set before this call.
+    pub(crate) fn notify(&self) {
+        self.lock().wake_if_idle();
+    }
+
+    pub(crate) fn request_stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.notify();
+    }
+
+    /// Consumes a pending stop request.
+    pub(crate) fn take_stop(&self) -> bool {
+        self.stop.swap(false, Ordering::SeqCst)
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
+    /// Loop side, step (a): the loop is at work; take everything queued.
+    /// `into` must be empty; it is swapped with the queue so that both
+    /// vectors keep their capacity and steady state allocates nothing.
+    pub(crate) fn begin_work(&self, into: &mut Vec<Remote>) {
+        debug_assert!(into.is_empty(), "the drain buffer is empty between turns");
+        let mut inject = self.lock();
+        inject.idle = false;
+        std::mem::swap(&mut inject.queue, into);
+    }
+
+    /// Loop side, step (c): the turn's work is done. Returns `true` if items
+    /// arrived meanwhile, in which case the loop stays busy and must not block.
+    pub(crate) fn end_work(&self) -> bool {
+        let mut inject = self.lock();
+        if inject.queue.is_empty() {
+            inject.idle = true;
+            false
+        } else {
+            true
+        }
+    }
+
+    /// The runtime is being dropped: refuse further items, close the eventfd,
+    /// and return whatever was still queued.
+    pub(crate) fn close(&self) -> Vec<Remote> {
+        let mut inject = self.lock();
+        inject.closed = true;
+        inject.waker = None;
+        std::mem::take(&mut inject.queue)
+    }
+}
+
+impl Inject {
+    fn wake_if_idle(&mut self) {
+        if self.idle {
+            self.idle = false;
+            if let Some(waker) = &self.waker {
+                // Fails only if the eventfd is gone or its counter is full;
+                // either way the loop already has a wake-up pending or is gone.
+                let _ = waker.wake();
+            }
+        }
+    }
+}

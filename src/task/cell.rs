@@ -1,0 +1,588 @@
+//! The task cell: one heap block per task, and the only place that touches it.
+//!
+//! A spawned future lives in a [`TaskCell<F>`]: a [`Header`] followed by the
+//! future's [`Stage`] (the future while it runs, then its output, then nothing).
+//! One allocation holds all three, so spawning allocates exactly once.
+//!
+//! Everything else in kettle holds a task through a type-erased pointer to the
+//! header: [`TaskRef`] (owning, reference-counted) or a `Waker` (which is a
+//! `TaskRef` in disguise, see `waker.rs`). The header's `vtable` knows the
+//! concrete `F` and performs the typed operations (poll, cancel, read output,
+//! free).
+//!
+//! # Who may touch what
+//!
+//! The cell is shared by three kinds of holder, on possibly different threads:
+//!
+//! 1. **the loop** (the runtime's own thread): polls and drops the future, writes
+//!    the output, and owns the loop-only fields `queued`, `done` and `key`;
+//! 2. **the join handle** (any thread, if `T: Send`): reads the output once
+//!    `COMPLETE` is set, and manages the join-waker slot by the protocol below;
+//! 3. **wakers** (any thread): touch only `refs`, `state` and `owner`.
+//!
+//! The rules that make this sound:
+//!
+//! - R1. The future is only polled or dropped on the owner thread — or, for a
+//!   task that never reached its loop (the runtime was already gone), by the
+//!   thread that created it, which is then the only holder that can reach it.
+//! - R2. The output is written before `COMPLETE` is set (release) and read only
+//!   after `COMPLETE` is observed (acquire), by exactly one party: the join
+//!   handle if it still exists when the task completes, else the loop.
+//! - R3. The join-waker slot is written only by the join handle, and only while
+//!   `JOIN_WAKER` is clear; once `JOIN_WAKER` is set the loop may read it, and
+//!   after `COMPLETE` nobody writes it again (it is dropped with the cell).
+//! - R4. `queued`, `done` and `key` are plain `Cell`s read and written only on the
+//!   owner thread (R1's exception applies to `done` too).
+//! - R5. The cell is freed when `refs` drops to zero. The runtime's task slab
+//!   holds a reference for as long as the future exists, so the last reference
+//!   never drops a future (R1) — only an already-consumed stage.
+//!
+//! # Safety
+//!
+//! Every `unsafe` block below relies on one of R1–R5, named in its comment.
+
+use std::cell::{Cell, UnsafeCell};
+use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
+use std::ptr::{self, NonNull};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::*};
+use std::task::{Context, Poll, Waker};
+
+use super::JoinError;
+use super::waker::waker_ref;
+use crate::runtime::context;
+use crate::runtime::core::Core;
+use crate::runtime::shared::{Remote, Shared};
+
+/// The task has finished (output or error stored); the future is gone.
+/// Set once, by the loop (or R1's creator), after the stage is written.
+pub(crate) const COMPLETE: usize = 1 << 0;
+/// Cancellation was requested. Set by `JoinHandle::cancel` from any thread;
+/// the loop acts on it the next time it runs the task.
+pub(crate) const CANCELLED: usize = 1 << 1;
+/// A join handle still exists. Cleared when it is dropped before completion;
+/// then the loop drops the output itself.
+pub(crate) const JOIN_INTEREST: usize = 1 << 2;
+/// The join-waker slot holds a waker that the loop may read (rule R3).
+pub(crate) const JOIN_WAKER: usize = 1 << 3;
+/// A remote wake for this task is already sitting in the injector, so further
+/// remote wakes need not queue another one. Cleared by the loop when it drains
+/// that entry.
+pub(crate) const REMOTE_QUEUED: usize = 1 << 4;
+
+/// The type-erased part of every task, at the start of its cell.
+#[repr(C)]
+pub(crate) struct Header {
+    /// `COMPLETE | CANCELLED | JOIN_INTEREST | JOIN_WAKER | REMOTE_QUEUED`.
+    state: AtomicUsize,
+    /// Number of `TaskRef`s and `Waker`s pointing at this cell.
+    refs: AtomicUsize,
+    vtable: &'static Vtable,
+    /// The runtime this task belongs to; remote wakes go to its injector.
+    owner: Arc<Shared>,
+    /// Loop-only (R4): the task's key in the slab (meaningful once adopted).
+    key: Cell<usize>,
+    /// Loop-only (R4): the task is in the run queue.
+    queued: Cell<bool>,
+    /// Loop-only (R4): the task completed; it is never polled again.
+    done: Cell<bool>,
+    /// The join handle's waker, guarded by `JOIN_WAKER` (R3).
+    join_waker: UnsafeCell<Option<Waker>>,
+}
+
+/// Typed operations on a cell, chosen at spawn time.
+struct Vtable {
+    /// Polls the future; on completion stores the output. Returns `true` when done.
+    poll: unsafe fn(NonNull<Header>, &mut Context<'_>) -> bool,
+    /// Drops the future in place and stores `JoinError::cancelled()`.
+    cancel: unsafe fn(NonNull<Header>),
+    /// Moves the output into `*mut Poll<Result<T, JoinError>>`.
+    take_output: unsafe fn(NonNull<Header>, *mut ()),
+    /// Drops the output if it is still there.
+    drop_output: unsafe fn(NonNull<Header>),
+    /// Frees the cell.
+    dealloc: unsafe fn(NonNull<Header>),
+}
+
+/// What a cell holds after its header.
+enum Stage<F: Future> {
+    Running(F),
+    Finished(Result<F::Output, JoinError>),
+    Consumed,
+}
+
+#[repr(C)]
+struct TaskCell<F: Future> {
+    header: Header,
+    stage: UnsafeCell<Stage<F>>,
+}
+
+impl<F: Future + 'static> TaskCell<F> {
+    const VTABLE: Vtable = Vtable {
+        poll: poll::<F>,
+        cancel: cancel::<F>,
+        take_output: take_output::<F>,
+        drop_output: drop_output::<F>,
+        dealloc: dealloc::<F>,
+    };
+
+    /// Allocates a cell with two references: one for the runtime, one for the
+    /// join handle. Not yet adopted by any loop.
+    ///
+    /// # Safety
+    /// Moving `future` to the owner's thread must be sound (R1): either we are
+    /// on that thread, or `F: Send`, or the value is in a state that is `Send`.
+    unsafe fn allocate(future: F, owner: Arc<Shared>) -> (TaskRef, TaskRef) {
+        let cell = Box::new(TaskCell {
+            header: Header {
+                state: AtomicUsize::new(JOIN_INTEREST),
+                refs: AtomicUsize::new(2),
+                vtable: &Self::VTABLE,
+                owner,
+                key: Cell::new(usize::MAX),
+                queued: Cell::new(false),
+                done: Cell::new(false),
+                join_waker: UnsafeCell::new(None),
+            },
+            stage: UnsafeCell::new(Stage::Running(future)),
+        });
+        let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
+        (TaskRef { ptr }, TaskRef { ptr })
+    }
+
+    /// # Safety
+    /// `ptr` points at a live `TaskCell<F>` (guaranteed by the vtable, which is
+    /// only ever paired with cells of its own `F`).
+    unsafe fn stage<'a>(ptr: NonNull<Header>) -> &'a UnsafeCell<Stage<F>> {
+        // SAFETY: `TaskCell` is `repr(C)` with the header first, so the header
+        // pointer is also the cell pointer; the caller guarantees it is live.
+        unsafe { &ptr.cast::<TaskCell<F>>().as_ref().stage }
+    }
+}
+
+/// Drops whatever `stage` holds, in place (a running future is pinned), and
+/// returns a panic from its destructor, if any.
+///
+/// # Safety
+/// The caller has exclusive access to the stage (R1 or R2).
+unsafe fn drop_stage<F: Future>(stage: *mut Stage<F>) -> Option<JoinError> {
+    // SAFETY: exclusive access (caller); the value is dropped exactly once and
+    // immediately overwritten, so it is never observed half-dropped.
+    let panicked = panic::catch_unwind(AssertUnwindSafe(|| unsafe { ptr::drop_in_place(stage) }));
+    // SAFETY: the old value was dropped above (even if its destructor panicked,
+    // unwinding finished dropping its fields), so writing does not leak.
+    unsafe { ptr::write(stage, Stage::Consumed) };
+    panicked.err().map(JoinError::panic)
+}
+
+unsafe fn poll<F: Future + 'static>(ptr: NonNull<Header>, cx: &mut Context<'_>) -> bool {
+    // SAFETY: the vtable pairs `ptr` with `F`; R1: we are on the owner thread,
+    // the only one that touches a running future.
+    let stage = unsafe { TaskCell::<F>::stage(ptr) }.get();
+    // SAFETY: R1 gives exclusive access to the stage while it is `Running`.
+    let Stage::Running(future) = (unsafe { &mut *stage }) else {
+        debug_assert!(false, "only a running task is polled");
+        return true;
+    };
+    // SAFETY: the future lives in a heap cell that is never moved; it is dropped
+    // in place by `drop_stage`, so the pinning guarantee holds.
+    let future = unsafe { Pin::new_unchecked(future) };
+    let output = match panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+        Ok(Poll::Pending) => return false,
+        Ok(Poll::Ready(value)) => Ok(value),
+        Err(payload) => Err(JoinError::panic(payload)),
+    };
+    // SAFETY: still exclusive (R1); the future is done and is dropped in place.
+    let drop_panic = unsafe { drop_stage(stage) };
+    let output = match (output, drop_panic) {
+        (Ok(_), Some(err)) => Err(err),
+        (output, _) => output,
+    };
+    // SAFETY: exclusive (R1); `COMPLETE` is set only after this write (R2).
+    unsafe { ptr::write(stage, Stage::Finished(output)) };
+    true
+}
+
+unsafe fn cancel<F: Future + 'static>(ptr: NonNull<Header>) {
+    // SAFETY: vtable pairs `ptr` with `F`; R1 gives exclusive access.
+    let stage = unsafe { TaskCell::<F>::stage(ptr) }.get();
+    // SAFETY: exclusive (R1).
+    let error = unsafe { drop_stage(stage) }.unwrap_or_else(JoinError::cancelled);
+    // SAFETY: exclusive (R1); `COMPLETE` is set only after this write (R2).
+    unsafe { ptr::write(stage, Stage::Finished(Err(error))) };
+}
+
+unsafe fn take_output<F: Future + 'static>(ptr: NonNull<Header>, dst: *mut ()) {
+    // SAFETY: vtable pairs `ptr` with `F`; R2: `COMPLETE` was observed with
+    // acquire ordering by the single party entitled to the output.
+    let stage = unsafe { &mut *TaskCell::<F>::stage(ptr).get() };
+    match std::mem::replace(stage, Stage::Consumed) {
+        Stage::Finished(output) => {
+            // SAFETY: the caller passes a `*mut Poll<Result<F::Output, JoinError>>`
+            // (the join handle is typed by the same `F::Output`).
+            unsafe { *dst.cast::<Poll<Result<F::Output, JoinError>>>() = Poll::Ready(output) };
+        }
+        _ => panic!("JoinHandle polled after it already returned the task's output"),
+    }
+}
+
+unsafe fn drop_output<F: Future + 'static>(ptr: NonNull<Header>) {
+    // SAFETY: vtable pairs `ptr` with `F`; R2: the caller is the one party
+    // entitled to the output.
+    let stage = unsafe { TaskCell::<F>::stage(ptr) }.get();
+    // SAFETY: exclusive per R2. A panicking output destructor is swallowed: it
+    // runs where nobody awaits the result.
+    unsafe { drop_stage(stage) };
+}
+
+unsafe fn dealloc<F: Future + 'static>(ptr: NonNull<Header>) {
+    // SAFETY: called once, when the last reference is gone (R5); the cell was
+    // allocated by `Box` in `allocate` with this very type.
+    let mut cell = unsafe { Box::from_raw(ptr.cast::<TaskCell<F>>().as_ptr()) };
+    debug_assert!(
+        !matches!(cell.stage.get_mut(), Stage::Running(_)),
+        "the last reference to a task never drops a running future (R5)"
+    );
+    drop(cell);
+}
+
+/// An owning, reference-counted pointer to a task cell.
+pub(crate) struct TaskRef {
+    ptr: NonNull<Header>,
+}
+
+// SAFETY: a `TaskRef` only exposes the thread-safe parts of the cell (atomics,
+// `owner`) except through methods that check they run on the owner thread
+// (`run`, `shutdown`, take a `&Core`, which is `!Send`, and assert ownership),
+// or that follow the join protocol (R2, R3).
+unsafe impl Send for TaskRef {}
+
+impl TaskRef {
+    /// Creates a task for `future` on `core`'s own thread. Returns the slab's
+    /// reference and the join handle's.
+    pub(crate) fn new_local<F>(future: F, core: &Core) -> (TaskRef, TaskRef)
+    where
+        F: Future + 'static,
+    {
+        // SAFETY: `&Core` proves we are on the owner thread (`Core` is `!Send`
+        // and `!Sync`), so the future never changes threads (R1).
+        unsafe { TaskCell::allocate(future, core.shared.clone()) }
+    }
+
+    /// Creates a task on any thread for the runtime behind `owner` and hands it
+    /// to the loop through the injector. Returns the join handle's reference.
+    /// If the runtime is gone, the task is cancelled at once, on this thread.
+    pub(crate) fn spawn_remote<F>(future: F, owner: &Arc<Shared>) -> TaskRef
+    where
+        F: Future + Send + 'static,
+    {
+        // SAFETY: `F: Send`, so moving it to the loop thread is sound (R1).
+        unsafe { Self::inject(future, owner) }
+    }
+
+    /// Like [`TaskRef::spawn_remote`], but the future is built on the loop
+    /// thread by `make`, so the future itself need not be `Send`.
+    pub(crate) fn spawn_remote_with<M, Fut>(make: M, owner: &Arc<Shared>) -> TaskRef
+    where
+        M: FnOnce() -> Fut + Send + 'static,
+        Fut: Future + 'static,
+        Fut::Output: Send,
+    {
+        // SAFETY: the `Lazy` value crosses threads only in its `Make` state,
+        // which holds just an `M: Send`; it becomes `Running(Fut)` inside `poll`,
+        // on the loop thread, and stays there (R1).
+        unsafe { Self::inject(Lazy::Make(Some(make)), owner) }
+    }
+
+    /// # Safety
+    /// As for [`TaskCell::allocate`].
+    unsafe fn inject<F: Future + 'static>(future: F, owner: &Arc<Shared>) -> TaskRef {
+        // SAFETY: forwarded from the caller.
+        let (task, join) = unsafe { TaskCell::allocate(future, owner.clone()) };
+        if let Err(Remote::Spawn(task)) = owner.push(Remote::Spawn(task)) {
+            // The runtime is gone. Nobody else can reach this cell yet, so this
+            // thread is its only holder and may drop the future (R1's exception).
+            // SAFETY: exclusive access, as just argued.
+            unsafe { (task.header().vtable.cancel)(task.ptr) };
+            task.complete();
+        }
+        join
+    }
+
+    pub(crate) fn header(&self) -> &Header {
+        // SAFETY: a `TaskRef` keeps the cell alive (R5).
+        unsafe { self.ptr.as_ref() }
+    }
+
+    pub(crate) fn as_ptr(&self) -> NonNull<Header> {
+        self.ptr
+    }
+
+    /// Rebuilds a `TaskRef` from a pointer that carries one reference (a
+    /// consumed waker).
+    ///
+    /// # Safety
+    /// `ptr` came from a `TaskRef` or waker whose reference is being transferred.
+    pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> TaskRef {
+        TaskRef { ptr }
+    }
+
+    /// Runs the task once on its loop: drops it if cancellation was requested,
+    /// otherwise polls it. Completes the task when it finishes.
+    pub(crate) fn run(&self, core: &Core) -> RunOutcome {
+        let header = self.header();
+        assert!(header.is_owned_by(core), "a task is only run by its own runtime");
+        if header.done.get() {
+            return RunOutcome::AlreadyDone;
+        }
+        if header.state.load(Acquire) & CANCELLED != 0 {
+            // SAFETY: R1 — on the owner thread, as asserted above.
+            unsafe { (header.vtable.cancel)(self.ptr) };
+            self.complete();
+            return RunOutcome::Cancelled;
+        }
+        let waker = waker_ref(self);
+        let mut cx = Context::from_waker(&waker);
+        // SAFETY: R1 — on the owner thread, as asserted above.
+        if unsafe { (header.vtable.poll)(self.ptr, &mut cx) } {
+            self.complete();
+            RunOutcome::Finished
+        } else {
+            RunOutcome::Pending
+        }
+    }
+
+    /// Drops the future of a task that is still running (runtime shutdown).
+    pub(crate) fn shutdown(&self, core: &Core) {
+        let header = self.header();
+        assert!(header.is_owned_by(core), "a task is only shut down by its own runtime");
+        if !header.done.get() {
+            // SAFETY: R1 — on the owner thread, as asserted above.
+            unsafe { (header.vtable.cancel)(self.ptr) };
+            self.complete();
+        }
+    }
+
+    /// Publishes the stored output (R2): marks the task complete, then either
+    /// wakes the join handle or, if there is none, drops the output here.
+    fn complete(&self) {
+        let header = self.header();
+        header.done.set(true);
+        let prev = header.state.fetch_or(COMPLETE, AcqRel);
+        debug_assert!(prev & COMPLETE == 0, "a task completes exactly once");
+        if prev & JOIN_INTEREST == 0 {
+            // SAFETY: R2 — no join handle exists, so the loop owns the output.
+            unsafe { (header.vtable.drop_output)(self.ptr) };
+        } else if prev & JOIN_WAKER != 0 {
+            // SAFETY: R3 — `JOIN_WAKER` was set before `COMPLETE`, so the slot
+            // is initialised and the join handle no longer writes it.
+            if let Some(waker) = unsafe { &*header.join_waker.get() } {
+                waker.wake_by_ref();
+            }
+        }
+    }
+
+    /// Moves the output into `out` once complete (join handle side, R2).
+    ///
+    /// # Safety
+    /// `T` is the task's output type, and the caller is the join handle.
+    pub(crate) unsafe fn take_output<T>(&self, out: &mut Poll<Result<T, JoinError>>) {
+        // SAFETY: forwarded from the caller.
+        unsafe { (self.header().vtable.take_output)(self.ptr, (out as *mut Poll<_>).cast()) }
+    }
+
+    /// The join handle is going away (R2, R3): give up interest in the output,
+    /// or drop it if the task already completed.
+    ///
+    /// # Safety
+    /// The caller is the join handle, and calls this once.
+    pub(crate) unsafe fn drop_join_interest(&self) {
+        let header = self.header();
+        let cleared = header.state.fetch_update(AcqRel, Acquire, |s| {
+            (s & COMPLETE == 0).then_some(s & !(JOIN_INTEREST | JOIN_WAKER))
+        });
+        match cleared {
+            // SAFETY: R3 — we cleared `JOIN_WAKER` before `COMPLETE`, so the
+            // loop will not read the slot; we may empty it.
+            Ok(_) => drop(unsafe { (*header.join_waker.get()).take() }),
+            // SAFETY: R2 — complete while we still had interest: ours to drop.
+            Err(_) => unsafe { (header.vtable.drop_output)(self.ptr) },
+        }
+    }
+}
+
+impl Clone for TaskRef {
+    fn clone(&self) -> TaskRef {
+        self.header().ref_inc();
+        TaskRef { ptr: self.ptr }
+    }
+}
+
+impl Drop for TaskRef {
+    fn drop(&mut self) {
+        if self.header().refs.fetch_sub(1, Release) == 1 {
+            std::sync::atomic::fence(Acquire);
+            // SAFETY: that was the last reference (R5).
+            unsafe { (self.header().vtable.dealloc)(self.ptr) };
+        }
+    }
+}
+
+/// What [`TaskRef::run`] did.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum RunOutcome {
+    /// Polled; not finished.
+    Pending,
+    /// Polled to completion.
+    Finished,
+    /// Cancellation was requested; the future was dropped unpolled.
+    Cancelled,
+    /// Completed earlier; a stale queue entry.
+    AlreadyDone,
+}
+
+impl Header {
+    pub(crate) fn ref_inc(&self) {
+        // Relaxed suffices for an increment: whoever increments already holds
+        // a reference, so the cell cannot be freed concurrently.
+        if self.refs.fetch_add(1, Relaxed) > isize::MAX as usize {
+            std::process::abort();
+        }
+    }
+
+    pub(crate) fn owner(&self) -> &Arc<Shared> {
+        &self.owner
+    }
+
+    pub(crate) fn is_owned_by(&self, core: &Core) -> bool {
+        Arc::ptr_eq(&self.owner, &core.shared)
+    }
+
+    pub(crate) fn key(&self) -> usize {
+        self.key.get()
+    }
+
+    /// Loop-only: adopts the task into the slab at `key`, queued to run.
+    pub(crate) fn adopt(&self, _core: &Core, key: usize) {
+        self.key.set(key);
+        self.queued.set(true);
+    }
+
+    /// Loop-only: marks the task queued unless it already is or is done.
+    /// Returns `true` if the caller must push it onto the run queue.
+    pub(crate) fn mark_queued(&self, _core: &Core) -> bool {
+        if self.queued.get() || self.done.get() {
+            return false;
+        }
+        self.queued.set(true);
+        true
+    }
+
+    /// Loop-only: the task was popped from the run queue.
+    pub(crate) fn mark_dequeued(&self, _core: &Core) {
+        self.queued.set(false);
+    }
+
+    /// Loop-only: a done task that is not queued can leave the slab.
+    pub(crate) fn is_releasable(&self, _core: &Core) -> bool {
+        self.done.get() && !self.queued.get()
+    }
+
+    pub(crate) fn is_complete(&self) -> bool {
+        self.state.load(Acquire) & COMPLETE != 0
+    }
+
+    /// Requests cancellation. Returns `true` if the task must be scheduled so
+    /// the loop sees the request.
+    pub(crate) fn request_cancel(&self) -> bool {
+        self.state.fetch_or(CANCELLED, AcqRel) & (COMPLETE | CANCELLED) == 0
+    }
+
+    /// Sets `REMOTE_QUEUED`; returns `true` if it was clear (the caller then
+    /// pushes a wake into the injector).
+    pub(crate) fn claim_remote_wake(&self) -> bool {
+        self.state.fetch_or(REMOTE_QUEUED, AcqRel) & REMOTE_QUEUED == 0
+    }
+
+    /// Loop side: the injector entry was drained; later remote wakes queue anew.
+    pub(crate) fn release_remote_wake(&self) {
+        self.state.fetch_and(!REMOTE_QUEUED, AcqRel);
+    }
+
+    /// Join handle side (R3): stores `waker` to be woken on completion.
+    /// Returns `false` if the task completed meanwhile (read the output now).
+    pub(crate) fn register_join_waker(&self, waker: &Waker) -> bool {
+        let state = self.state.load(Acquire);
+        if state & COMPLETE != 0 {
+            return false;
+        }
+        if state & JOIN_WAKER != 0 {
+            // SAFETY: R3 — the slot is set and only the join handle (us)
+            // writes it; the loop may read concurrently, which is fine.
+            let same = unsafe { &*self.join_waker.get() }.as_ref().is_some_and(|w| w.will_wake(waker));
+            if same {
+                return true;
+            }
+            // Take the slot back before rewriting it, unless completion won.
+            if self.clear_join_waker_unless_complete().is_err() {
+                return false;
+            }
+        }
+        // SAFETY: R3 — `JOIN_WAKER` is clear, so the slot is ours to write.
+        unsafe { *self.join_waker.get() = Some(waker.clone()) };
+        let set = self.state.fetch_update(AcqRel, Acquire, |s| (s & COMPLETE == 0).then_some(s | JOIN_WAKER));
+        set.is_ok()
+    }
+
+    fn clear_join_waker_unless_complete(&self) -> Result<usize, usize> {
+        self.state.fetch_update(AcqRel, Acquire, |s| (s & COMPLETE == 0).then_some(s & !JOIN_WAKER))
+    }
+}
+
+/// A future built on the loop thread from a `Send` recipe (`spawn_with`).
+enum Lazy<M, Fut> {
+    Make(Option<M>),
+    Running(Fut),
+}
+
+impl<M: FnOnce() -> Fut, Fut: Future> Future for Lazy<M, Fut> {
+    type Output = Fut::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Fut::Output> {
+        // SAFETY: we never move `Fut` out of the pinned `Lazy`; we replace the
+        // `Make` state (which holds no pinned data) with `Running` in place.
+        let this = unsafe { self.get_unchecked_mut() };
+        if let Lazy::Make(make) = this {
+            let make = make.take().expect("Lazy is polled once in Make state");
+            *this = Lazy::Running(make());
+        }
+        match this {
+            // SAFETY: `this` is pinned, so is its `Running` field.
+            Lazy::Running(future) => unsafe { Pin::new_unchecked(future) }.poll(cx),
+            Lazy::Make(_) => unreachable!("just replaced"),
+        }
+    }
+}
+
+/// Schedules the task behind `header` to run: on its own loop's thread this is
+/// a push onto the run queue (no lock, no syscall, no atomic); anywhere else
+/// the wake goes through the owner's injector.
+pub(crate) fn schedule(header: &Header) {
+    let local = context::with_current(|core| match core {
+        Some(core) if header.is_owned_by(core) => {
+            core.schedule(header);
+            true
+        }
+        _ => false,
+    });
+    if !local && header.claim_remote_wake() {
+        header.ref_inc();
+        // SAFETY: `ref_inc` just created the reference this `TaskRef` owns.
+        let task = unsafe { TaskRef::from_raw(NonNull::from(header)) };
+        // If the runtime is gone the wake is moot: `push` hands the entry back
+        // and it is dropped here, releasing the reference.
+        let _ = header.owner.push(Remote::Wake(task));
+    }
+}

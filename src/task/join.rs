@@ -1,0 +1,90 @@
+//! Awaiting a task's result: [`JoinHandle`].
+
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use super::JoinError;
+use super::cell::{TaskRef, schedule};
+
+/// An owned permission to await a spawned task's result (asyncio's `Task`).
+///
+/// Awaiting it gives `Ok(output)`, or `Err(e)` with [`JoinError::is_cancelled`]
+/// if the task was [cancelled](JoinHandle::cancel) and [`JoinError::is_panic`]
+/// if it panicked. Dropping the handle *detaches* the task: it keeps running
+/// and its output is dropped when it finishes.
+///
+/// `JoinHandle<T>` is `Send` when `T` is, so it can travel inside futures
+/// submitted with [`Handle::spawn`](crate::Handle::spawn); every method is
+/// safe to call from any thread.
+#[doc(alias = "Task")]
+#[must_use = "dropping a JoinHandle detaches the task; await it or call cancel()"]
+pub struct JoinHandle<T> {
+    task: TaskRef,
+    _output: PhantomData<T>,
+}
+
+// The handle holds no pinned data (the output lives in the task cell).
+impl<T> Unpin for JoinHandle<T> {}
+
+impl<T> JoinHandle<T> {
+    pub(crate) fn new(task: TaskRef) -> JoinHandle<T> {
+        JoinHandle { task, _output: PhantomData }
+    }
+
+    pub(crate) fn task(&self) -> &TaskRef {
+        &self.task
+    }
+
+    /// Whether the task has finished: returned, panicked, or was cancelled and
+    /// its future dropped (asyncio's `Task.done()`).
+    pub fn is_finished(&self) -> bool {
+        self.task.header().is_complete()
+    }
+
+    /// Requests cancellation (asyncio's `Task.cancel()`).
+    ///
+    /// The loop drops the task's future no later than its next turn — the
+    /// future's destructors are the Rust form of `CancelledError` cleanup — and
+    /// the handle then yields an error with [`JoinError::is_cancelled`]. A task
+    /// cancelled before its first poll never runs. Cancelling a finished task
+    /// does nothing. Also works for a task cancelling itself mid-poll: its
+    /// current poll finishes normally, and it is not polled again.
+    pub fn cancel(&self) {
+        let header = self.task.header();
+        if header.request_cancel() {
+            schedule(header);
+        }
+    }
+}
+
+impl<T> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let header = self.task.header();
+        if !header.is_complete() && header.register_join_waker(cx.waker()) {
+            return Poll::Pending;
+        }
+        let mut out = Poll::Pending;
+        // SAFETY: the handle is typed by the task's output `T`, and we are the
+        // join handle (rule R2 in `cell.rs`).
+        unsafe { self.task.take_output(&mut out) };
+        out
+    }
+}
+
+impl<T> Drop for JoinHandle<T> {
+    fn drop(&mut self) {
+        // SAFETY: we are the join handle, and this runs once.
+        unsafe { self.task.drop_join_interest() };
+    }
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle").field("finished", &self.is_finished()).finish()
+    }
+}

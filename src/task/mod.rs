@@ -1,0 +1,92 @@
+//! Tasks: spawned futures, their handles, and how they are woken.
+//!
+//! # Vocabulary
+//!
+//! A **task** is a future handed to the runtime with [`spawn`] (asyncio's
+//! `create_task`). The runtime owns it and polls it whenever it is woken; the
+//! caller keeps a [`JoinHandle`] to await its output or cancel it.
+//!
+//! # Where a task lives
+//!
+//! Each task is a single heap block, the *task cell* (`cell.rs`): a small
+//! header (state bits, reference count, the owning runtime, the loop's
+//! bookkeeping) followed by the future, whose slot later holds the output. The
+//! runtime's slab owns one reference for as long as the future exists; the
+//! join handle owns one; every `Waker` owns one. The cell is freed when the
+//! last reference goes.
+//!
+//! # Life cycle
+//!
+//! ```text
+//!   spawn ──(1)──▶ QUEUED ──(2)──▶ RUNNING ──(3)──▶ IDLE
+//!                    ▲                │  │            │
+//!                    └──────(4)───────┼──┼────────────┘
+//!                                     │  └──(5)──▶ FINISHED ──(7)──▶ freed
+//!   cancel ──(6)──▶ QUEUED ──(2')─────┴───────────▶ CANCELLED ─(7)─┘
+//! ```
+//!
+//! 1. `Core::spawn` allocates the cell, puts it in the slab and queues it.
+//! 2. `Core::run_task` pops it and calls `TaskRef::run`, which polls it.
+//!    (2') If `CANCELLED` is set, `run` drops the future instead of polling.
+//! 3. The poll returned `Pending`; the task waits for a waker.
+//! 4. `schedule` (from a waker or `cancel`) queues it again — at most once:
+//!    the `queued` flag makes repeated wakes free.
+//! 5. The poll returned `Ready` (or panicked): `TaskRef::complete` stores the
+//!    result and wakes the join handle.
+//! 6. `JoinHandle::cancel` sets `CANCELLED` and schedules the task.
+//! 7. The slab lets go once the task is done and not queued; the cell is
+//!    freed when the join handle and the last waker are gone.
+//!
+//! # Waking
+//!
+//! A wake on the runtime's own thread pushes the task's slab key onto the run
+//! queue: no lock, no atomic, no syscall. A wake from any other thread goes
+//! through the runtime's injector (see `runtime/shared.rs`), which wakes the
+//! loop out of `epoll_wait` only if it is blocked there. A task never runs
+//! inside `wake()`: it runs when the loop pops it, so a million self-wakes use
+//! constant stack and cannot starve anyone (each turn polls only the tasks
+//! that were queued when the turn began).
+
+mod cell;
+mod error;
+mod join;
+mod remote;
+mod waker;
+mod yield_now;
+
+pub(crate) use cell::{Header, RunOutcome, TaskRef};
+pub use error::JoinError;
+pub use join::JoinHandle;
+pub use remote::RemoteJoinHandle;
+pub use yield_now::{YieldNow, yield_now};
+
+use std::future::Future;
+
+use crate::runtime::context;
+
+/// Spawns `future` as a new task on the current runtime (asyncio's
+/// `create_task`). The future need not be `Send`: it never leaves this thread.
+///
+/// The task is queued at once and first runs on the loop's next turn; tasks
+/// spawned in a row run in spawn order.
+///
+/// # Panics
+/// Outside a runtime. From another thread use
+/// [`Handle::spawn`](crate::Handle::spawn); before the loop runs, use
+/// [`Runtime::spawn`](crate::Runtime::spawn).
+///
+/// ```
+/// let out = kettle::run(async {
+///     let task = kettle::spawn(async { 6 * 7 });
+///     task.await.unwrap()
+/// });
+/// assert_eq!(out, 42);
+/// ```
+#[doc(alias = "create_task")]
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+{
+    context::expect_current("kettle::spawn", |core| core.spawn(future))
+}

@@ -1,0 +1,85 @@
+//! How a `Waker` finds its task.
+//!
+//! A task's waker is a [`TaskRef`] in disguise: its data pointer is the task
+//! cell's header, and the vtable below translates the four waker operations
+//! into reference counting and [`schedule`]:
+//!
+//! | waker op      | task op                                           |
+//! |---------------|---------------------------------------------------|
+//! | `clone`       | one more reference                                |
+//! | `wake`        | schedule, then drop the waker's reference         |
+//! | `wake_by_ref` | schedule                                          |
+//! | `drop`        | drop the waker's reference                        |
+//!
+//! Because the waker points at the cell (not at a slab slot), a stale waker of
+//! a finished task can only ever reach that finished task, which ignores it:
+//! slab keys are reused freely without a generation counter.
+//!
+//! While the loop polls a task it lends the task a [`WakerRef`]: a waker built
+//! on the loop's own reference, without touching the count. Only a clone (a
+//! future that stores its waker) costs an atomic increment; a wake on the loop
+//! thread costs none.
+
+use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
+use std::ops::Deref;
+use std::ptr::NonNull;
+use std::task::{RawWaker, RawWakerVTable, Waker};
+
+use super::cell::{Header, TaskRef, schedule};
+
+static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop_waker);
+
+fn raw(ptr: NonNull<Header>) -> RawWaker {
+    RawWaker::new(ptr.as_ptr().cast_const().cast(), &VTABLE)
+}
+
+/// # Safety (all four)
+/// `data` is the header pointer of a live task cell, and the waker owns one
+/// reference to it, as established by [`waker_ref`] and `clone`.
+unsafe fn clone(data: *const ()) -> RawWaker {
+    // SAFETY: the waker being cloned holds a reference, so the cell is live.
+    let header = unsafe { &*data.cast::<Header>() };
+    header.ref_inc();
+    raw(NonNull::from(header))
+}
+
+unsafe fn wake(data: *const ()) {
+    // SAFETY: a consumed waker hands its reference over to this `TaskRef`,
+    // which releases it when dropped at the end of this function.
+    let task = unsafe { TaskRef::from_raw(NonNull::new_unchecked(data.cast_mut().cast())) };
+    schedule(task.header());
+}
+
+unsafe fn wake_by_ref(data: *const ()) {
+    // SAFETY: the waker holds a reference, so the cell is live.
+    schedule(unsafe { &*data.cast::<Header>() });
+}
+
+unsafe fn drop_waker(data: *const ()) {
+    // SAFETY: the waker's reference is transferred to this `TaskRef` and dropped.
+    drop(unsafe { TaskRef::from_raw(NonNull::new_unchecked(data.cast_mut().cast())) });
+}
+
+/// A waker borrowed from a `TaskRef` for the length of one poll.
+pub(crate) struct WakerRef<'a> {
+    waker: ManuallyDrop<Waker>,
+    _task: PhantomData<&'a TaskRef>,
+}
+
+impl Deref for WakerRef<'_> {
+    type Target = Waker;
+
+    fn deref(&self) -> &Waker {
+        &self.waker
+    }
+}
+
+/// Lends `task`'s reference to a waker without changing the count.
+pub(crate) fn waker_ref(task: &TaskRef) -> WakerRef<'_> {
+    // SAFETY: the vtable's contract holds: `task` keeps the cell alive for the
+    // borrow, and `ManuallyDrop` ensures this waker never releases the
+    // reference it borrows (clones made from it take their own).
+    let waker = unsafe { Waker::from_raw(raw(task.as_ptr())) };
+    WakerRef { waker: ManuallyDrop::new(waker), _task: PhantomData }
+}

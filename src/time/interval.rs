@@ -1,0 +1,99 @@
+//! Ticking at a steady rate: [`interval`].
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use super::add_clamped;
+use super::sleep::{Sleep, sleep_until};
+
+/// A stream of ticks `period` apart, the first one at once.
+///
+/// `while` over [`tick`](Interval::tick) is the async-for:
+///
+/// ```
+/// use std::time::Duration;
+/// kettle::run(async {
+///     let mut ticks = kettle::interval(Duration::from_millis(2));
+///     for _ in 0..3 {
+///         ticks.tick().await;
+///     }
+/// });
+/// ```
+///
+/// Missed ticks are skipped, not burst: if a tick is taken more than a whole
+/// period late, the next one comes one period after it, rather than
+/// immediately making up for lost ones.
+///
+/// # Panics
+/// Outside a runtime, or if `period` is zero.
+#[track_caller]
+pub fn interval(period: Duration) -> Interval {
+    interval_at(Instant::now(), period)
+}
+
+/// Like [`interval`], with the first tick at `start`.
+///
+/// # Panics
+/// Outside a runtime, or if `period` is zero.
+#[track_caller]
+pub fn interval_at(start: Instant, period: Duration) -> Interval {
+    assert!(!period.is_zero(), "kettle::interval: the period must be non-zero");
+    Interval { period, sleep: sleep_until(start) }
+}
+
+/// The ticker returned by [`interval`]. `Send` and `Unpin`.
+#[derive(Debug)]
+pub struct Interval {
+    period: Duration,
+    /// Sleeps until the next tick.
+    sleep: Sleep,
+}
+
+impl Interval {
+    /// Waits for the next tick and returns its scheduled time.
+    pub fn tick(&mut self) -> Tick<'_> {
+        Tick { interval: self }
+    }
+
+    /// Polls for the next tick, for hand-written futures.
+    pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
+        if Pin::new(&mut self.sleep).poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        let tick = self.sleep.deadline();
+        let now = Instant::now();
+        let mut next = add_clamped(tick, self.period);
+        if next <= now {
+            next = add_clamped(now, self.period);
+        }
+        self.sleep.reset(next);
+        Poll::Ready(tick)
+    }
+
+    /// The time between ticks.
+    pub fn period(&self) -> Duration {
+        self.period
+    }
+
+    /// Restarts the ticks: the next one comes one period from now.
+    pub fn reset(&mut self) {
+        self.sleep.reset(add_clamped(Instant::now(), self.period));
+    }
+}
+
+/// The future returned by [`Interval::tick`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct Tick<'a> {
+    interval: &'a mut Interval,
+}
+
+impl Future for Tick<'_> {
+    type Output = Instant;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Instant> {
+        self.interval.poll_tick(cx)
+    }
+}

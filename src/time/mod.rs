@@ -1,0 +1,65 @@
+//! Time: sleeping, deadlines, intervals, and callbacks at a time.
+//!
+//! # How a timer works
+//!
+//! Every timer — a [`Sleep`] (and so a [`Timeout`] or an [`Interval`]), or a
+//! callback from [`call_later`]/[`call_at`] — is one entry in the runtime's
+//! timer queue (`queue.rs`), an indexed binary heap ordered by deadline, then
+//! by insertion order. Each turn the loop blocks in `epoll_wait` no longer
+//! than until the earliest deadline, then fires every timer that is due:
+//! sleeps wake their task, callbacks join the callback queue.
+//!
+//! A `Sleep` registers itself lazily, on its first `Pending` poll, and
+//! removes its entry as soon as it completes or is dropped, so a finished or
+//! cancelled timeout frees its timer at once.
+//!
+//! # Never early
+//!
+//! A sleep completes only when `Instant::now() >= deadline` — checked by the
+//! sleep itself, not assumed from the timer having fired — and the poll
+//! timeout is rounded *up* to whole milliseconds by mio. So kettle's sleeps
+//! are late by up to about a millisecond plus scheduling noise, never early.
+//!
+//! # Forever
+//!
+//! `Duration::MAX` (or any deadline past what `Instant` can represent) means
+//! "never": such deadlines are clamped to about thirty years from now, which
+//! needs no special case anywhere and cannot overflow.
+//!
+//! # Limits
+//!
+//! The timer entry belongs to the runtime that polled the sleep first. A
+//! registered `Sleep` dropped on another thread cannot reach that runtime's
+//! queue; its entry stays until its deadline, then fires into the void.
+
+mod call;
+mod interval;
+pub(crate) mod queue;
+mod sleep;
+mod timeout;
+
+pub use call::{TimerHandle, call_at, call_later, call_soon};
+pub use interval::{Interval, Tick, interval, interval_at};
+pub use sleep::{Sleep, sleep, sleep_until};
+pub use timeout::{Elapsed, Timeout, timeout, timeout_at};
+
+use std::time::{Duration, Instant};
+
+/// How far away "forever" is: far enough never to come, near enough that
+/// `Instant` arithmetic on it cannot overflow.
+const FOREVER: Duration = Duration::from_secs(60 * 60 * 24 * 365 * 30);
+
+/// `now + delay`, or about thirty years from now if that cannot be represented.
+pub(crate) fn deadline_after(delay: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(delay.min(FOREVER)).unwrap_or_else(|| far_future(now))
+}
+
+/// `at + delay` without overflow (clamped like [`deadline_after`]).
+pub(crate) fn add_clamped(at: Instant, delay: Duration) -> Instant {
+    at.checked_add(delay.min(FOREVER)).unwrap_or_else(|| far_future(at))
+}
+
+fn far_future(from: Instant) -> Instant {
+    from.checked_add(FOREVER).unwrap_or(from)
+}

@@ -1,0 +1,123 @@
+//! Waiting until a point in time: [`sleep`] and [`Sleep`].
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use super::deadline_after;
+use super::queue::{Action, TimerKey};
+use crate::runtime::context;
+
+/// Waits until `duration` has passed (asyncio's `asyncio.sleep`).
+///
+/// Never completes early. `Duration::MAX` sleeps forever, without overflow.
+///
+/// # Panics
+/// Outside a runtime.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// kettle::run(async {
+///     let start = Instant::now();
+///     kettle::sleep(Duration::from_millis(10)).await;
+///     assert!(start.elapsed() >= Duration::from_millis(10));
+/// });
+/// ```
+#[doc(alias = "asyncio.sleep")]
+#[track_caller]
+pub fn sleep(duration: Duration) -> Sleep {
+    context::expect_current("kettle::sleep", |_| ());
+    Sleep::new(deadline_after(duration))
+}
+
+/// Waits until `deadline`. A deadline in the past completes on the first poll.
+///
+/// # Panics
+/// Outside a runtime.
+#[track_caller]
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    context::expect_current("kettle::sleep_until", |_| ());
+    Sleep::new(deadline)
+}
+
+/// The future returned by [`sleep`] and [`sleep_until`].
+///
+/// `Unpin` and `Send`: it holds only its deadline and the key of its timer.
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct Sleep {
+    deadline: Instant,
+    timer: Option<Registration>,
+}
+
+/// Where a sleep's timer is: which runtime's queue, under which key.
+#[derive(Clone, Copy, Debug)]
+struct Registration {
+    runtime: u64,
+    key: TimerKey,
+}
+
+impl Sleep {
+    pub(crate) fn new(deadline: Instant) -> Sleep {
+        Sleep { deadline, timer: None }
+    }
+
+    /// When this sleep completes.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Whether the deadline has passed.
+    pub fn is_elapsed(&self) -> bool {
+        Instant::now() >= self.deadline
+    }
+
+    /// Moves the deadline, removing the current timer; the sleep registers
+    /// again when next polled.
+    pub fn reset(&mut self, deadline: Instant) {
+        self.cancel_timer();
+        self.deadline = deadline;
+    }
+
+    /// Removes this sleep's timer from its runtime's queue, if it is there.
+    pub(crate) fn cancel_timer(&mut self) {
+        let Some(timer) = self.timer.take() else { return };
+        let action = context::with_current(|core| match core {
+            Some(core) if core.id() == timer.runtime => core.timers.borrow_mut().remove(timer.key),
+            _ => None,
+        });
+        // Dropped outside the borrow: a waker's destructor may free a task.
+        drop(action);
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if Instant::now() >= self.deadline {
+            self.cancel_timer();
+            return Poll::Ready(());
+        }
+        let deadline = self.deadline;
+        let previous = self.timer;
+        self.timer = Some(context::expect_current("polling a kettle Sleep", |core| {
+            let mut timers = core.timers.borrow_mut();
+            match previous {
+                Some(timer) if timer.runtime == core.id() && timers.set_waker(timer.key, cx.waker()) => timer,
+                _ => Registration {
+                    runtime: core.id(),
+                    key: timers.insert(deadline, Action::Wake(cx.waker().clone())),
+                },
+            }
+        }));
+        Poll::Pending
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        self.cancel_timer();
+    }
+}
