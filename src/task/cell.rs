@@ -142,7 +142,10 @@ impl<F: Future + 'static> TaskCell<F> {
                 vtable: &Self::VTABLE,
                 owner,
                 key: Cell::new(usize::MAX),
-                queued: Cell::new(false),
+                // Born queued: `adopt` pushes it onto the run queue. Until
+                // then a wake (say, a cancel before the loop has taken a
+                // remote spawn from the injector) must not push it again.
+                queued: Cell::new(true),
                 done: Cell::new(false),
                 join_waker: UnsafeCell::new(None),
             },
@@ -464,10 +467,11 @@ impl Header {
         self.key.get()
     }
 
-    /// Loop-only: adopts the task into the slab at `key`, queued to run.
+    /// Loop-only: adopts the task into the slab at `key`; the caller pushes
+    /// it onto the run queue (it is already marked queued from birth).
     pub(crate) fn adopt(&self, _core: &Core, key: usize) {
+        debug_assert!(self.queued.get(), "a task is born queued and first runs after adoption");
         self.key.set(key);
-        self.queued.set(true);
     }
 
     /// Loop-only: marks the task queued unless it already is or is done.
