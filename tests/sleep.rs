@@ -232,8 +232,6 @@ fn sleep_outside_a_runtime_panics() {
 }
 
 #[test]
-#[ignore = "suspected kettle bug: a registered Sleep dropped on the loop thread between runs \
-            (outside block_on/turn) leaves its timer and waker in the queue until the deadline"]
 fn a_registered_sleep_dropped_between_runs_removes_its_timer() {
     let rt = Runtime::new().unwrap();
     // Run in phases (asyncio's repeated run_until_complete): the sleep outlives the first run.

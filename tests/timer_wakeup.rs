@@ -154,9 +154,6 @@ fn a_stop_from_a_task_ends_run_forever_after_that_turn() {
 }
 
 #[test]
-#[ignore = "suspected kettle bug: a stop requested during a turn outside run_forever is not \
-            seen by the next run_forever until something else wakes the loop (poll_timeout \
-            ignores the stop flag, and notify() is a no-op while the loop is working)"]
 fn a_stop_requested_during_an_earlier_run_makes_the_next_run_forever_return_at_once() {
     let rt = Runtime::new().unwrap();
     // The stop is requested by a task, i.e. inside a turn of block_on, not of run_forever.

@@ -5,9 +5,15 @@
 //! that is filled while a runtime runs on this thread — inside `block_on`,
 //! `run_forever`, `turn`, and while a runtime is being dropped — and empty
 //! otherwise. Filling an occupied slot is how nested `block_on` is detected.
+//!
+//! Cleanup needs more than "current": a `Sleep` created during one run may be
+//! dropped between runs, when no runtime is current, and must still remove
+//! its timer. So each thread also keeps a list of the runtimes *living* on it
+//! (a `Runtime` is `!Send`, so it lives and dies on the thread that made it),
+//! looked up by id.
 
 use std::cell::RefCell;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::sync::Arc;
 
 use super::core::Core;
@@ -15,6 +21,30 @@ use super::shared::Shared;
 
 thread_local! {
     static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
+    /// Every runtime created on this thread and not yet dropped.
+    static LIVING: RefCell<Vec<Weak<Core>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Records a new runtime as living on this thread.
+pub(crate) fn register(core: &Rc<Core>) {
+    LIVING.with_borrow_mut(|living| living.push(Rc::downgrade(core)));
+}
+
+/// Forgets a runtime that is being dropped.
+pub(crate) fn unregister(core: &Core) {
+    let _ = LIVING.try_with(|living| {
+        living.borrow_mut().retain(|weak| weak.strong_count() > 0 && !std::ptr::eq(weak.as_ptr(), core));
+    });
+}
+
+/// Calls `f` with the runtime whose id is `id` if it lives on this thread,
+/// whether or not it is running right now.
+pub(crate) fn with_runtime<R>(id: u64, f: impl FnOnce(Option<&Core>) -> R) -> R {
+    let found = LIVING
+        .try_with(|living| living.borrow().iter().filter_map(Weak::upgrade).find(|core| core.id() == id))
+        .ok()
+        .flatten();
+    f(found.as_deref())
 }
 
 /// Calls `f` with the current runtime, if any. During thread teardown, when

@@ -98,7 +98,9 @@ impl Builder {
     /// If the operating system refuses the epoll or eventfd (for instance, out
     /// of file descriptors).
     pub fn build(self) -> io::Result<Runtime> {
-        Ok(Runtime { core: Rc::new(Core::new(self.event_capacity)?) })
+        let core = Rc::new(Core::new(self.event_capacity)?);
+        context::register(&core);
+        Ok(Runtime { core })
     }
 }
 
@@ -183,7 +185,13 @@ impl Runtime {
     pub fn run_forever(&self) {
         let _entered = context::enter(&self.core, "Runtime::run_forever");
         loop {
-            self.core.turn(None);
+            // A stop requested before this turn (perhaps during an earlier
+            // `block_on`, whose turns ignore it) must not let the loop block:
+            // poll once without waiting, run what is ready, return (asyncio).
+            // A stop requested later either lands during the turn and is
+            // seen below, or wakes the blocked poll through `notify`.
+            let max_wait = self.core.shared.stop_requested().then_some(Duration::ZERO);
+            self.core.turn(max_wait);
             if self.core.shared.take_stop() {
                 return;
             }
@@ -252,6 +260,7 @@ impl Drop for Runtime {
     fn drop(&mut self) {
         let _entered = context::enter_for_shutdown(&self.core);
         self.core.shutdown();
+        context::unregister(&self.core);
     }
 }
 

@@ -123,6 +123,11 @@ impl Shared {
         self.notify();
     }
 
+    /// Whether a stop request is pending.
+    pub(crate) fn stop_requested(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+
     /// Consumes a pending stop request.
     pub(crate) fn take_stop(&self) -> bool {
         self.stop.swap(false, Ordering::SeqCst)

@@ -29,8 +29,10 @@
 //! # Limits
 //!
 //! The timer entry belongs to the runtime that polled the sleep first. A
-//! registered `Sleep` dropped on another thread cannot reach that runtime's
-//! queue; its entry stays until its deadline, then fires into the void.
+//! registered `Sleep` dropped on the runtime's thread removes it, whether or
+//! not the runtime is running at that moment; but one dropped on *another*
+//! thread cannot reach that runtime's queue: its entry stays until its
+//! deadline (or until the runtime is dropped), then fires into the void.
 
 mod call;
 mod interval;

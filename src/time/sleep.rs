@@ -83,9 +83,10 @@ impl Sleep {
     /// Removes this sleep's timer from its runtime's queue, if it is there.
     pub(crate) fn cancel_timer(&mut self) {
         let Some(timer) = self.timer.take() else { return };
-        let action = context::with_current(|core| match core {
-            Some(core) if core.id() == timer.runtime => core.timers.borrow_mut().remove(timer.key),
-            _ => None,
+        // Found whether or not the runtime is running right now (the sleep
+        // may be dropped between two runs), as long as we are on its thread.
+        let action = context::with_runtime(timer.runtime, |core| {
+            core.and_then(|core| core.timers.borrow_mut().remove(timer.key))
         });
         // Dropped outside the borrow: a waker's destructor may free a task.
         drop(action);
