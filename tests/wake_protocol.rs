@@ -1,0 +1,104 @@
+//! The cost side of the wake protocol, observed through `Turn` reports: the
+//! loop's eventfd is written (and so shows up as an I/O event on the next
+//! poll) only when a remote request reaches an idle loop — never for remote
+//! requests that arrive while it works, and never for wakes on its own thread.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::task::{Poll, Waker};
+use std::thread;
+use std::time::Duration;
+
+use kettle::{Handle, Runtime};
+
+const NOW: Option<Duration> = Some(Duration::ZERO);
+
+#[test]
+fn remote_requests_that_arrive_while_the_loop_works_make_no_syscall() {
+    let rt = Runtime::new().unwrap();
+    rt.turn(NOW);
+    // The task runs inside a turn; while it blocks the loop thread, another
+    // thread queues 100 callbacks, which find the loop busy.
+    let _busy = rt.spawn(async {
+        let handle = Handle::current();
+        thread::spawn(move || {
+            for _ in 0..100 {
+                handle.call_soon(|| {}).unwrap();
+            }
+        })
+        .join()
+        .unwrap();
+    });
+    let working = rt.turn(NOW);
+    assert_eq!(working.tasks_run, 1);
+    assert_eq!(rt.next_timeout(), Some(Duration::ZERO), "the loop knows work is waiting");
+    let next = rt.turn(NOW);
+    assert_eq!(next.injected, 100, "every request arrived");
+    assert_eq!(next.io_events, 0, "no eventfd write: the loop was not idle");
+    assert_eq!(next.callbacks_run, 100);
+}
+
+#[test]
+fn a_remote_request_to_an_idle_loop_wakes_it_through_the_eventfd() {
+    let rt = Runtime::new().unwrap();
+    rt.turn(NOW); // now idle between turns
+    let handle = rt.handle();
+    thread::spawn(move || {
+        for _ in 0..100 {
+            handle.call_soon(|| {}).unwrap();
+        }
+    })
+    .join()
+    .unwrap();
+    let turn = rt.turn(Some(Duration::from_secs(5)));
+    assert_eq!(turn.io_events, 1, "one readiness event for the loop's eventfd");
+    assert_eq!(turn.injected, 100);
+    let quiet = rt.turn(NOW);
+    assert_eq!(quiet.io_events, 0, "the eventfd event does not repeat once handled");
+}
+
+#[test]
+fn a_wake_on_the_loop_thread_makes_no_syscall() {
+    let rt = Runtime::new().unwrap();
+    let stored: Rc<RefCell<Option<Waker>>> = Rc::default();
+    let sleeper_slot = stored.clone();
+    let sleeper = rt.spawn(std::future::poll_fn(move |cx| {
+        if sleeper_slot.borrow().is_some() {
+            return Poll::Ready(());
+        }
+        *sleeper_slot.borrow_mut() = Some(cx.waker().clone());
+        Poll::Pending
+    }));
+    rt.turn(NOW);
+    let waker_slot = stored.clone();
+    let _waker_task = rt.spawn(async move {
+        waker_slot.borrow().as_ref().unwrap().wake_by_ref();
+    });
+    let waking = rt.turn(NOW);
+    assert_eq!(waking.tasks_run, 1, "the waking task ran");
+    let woken = rt.turn(NOW);
+    assert_eq!(woken.io_events, 0, "the local wake went straight to the run queue");
+    assert_eq!(woken.injected, 0, "and not through the injector");
+    assert_eq!(woken.tasks_run, 1, "the woken task ran");
+    assert!(sleeper.is_finished());
+}
+
+#[test]
+fn a_wake_from_the_loop_thread_between_runs_goes_through_the_injector() {
+    // Outside a run nobody is draining the run queue, so a wake from the
+    // loop's own thread must make the poll fd readable, like a remote one:
+    // an embedder watching the fd learns that a turn is due.
+    let rt = Runtime::new().unwrap();
+    let stored: Rc<RefCell<Option<Waker>>> = Rc::default();
+    let slot = stored.clone();
+    let _task = rt.spawn(std::future::poll_fn(move |cx| {
+        *slot.borrow_mut() = Some(cx.waker().clone());
+        Poll::<()>::Pending
+    }));
+    rt.turn(NOW);
+    stored.borrow().as_ref().unwrap().wake_by_ref(); // between turns
+    let turn = rt.turn(Some(Duration::from_secs(5)));
+    assert_eq!(turn.io_events, 1);
+    assert_eq!(turn.injected, 1);
+    assert_eq!(turn.tasks_run, 1);
+}
