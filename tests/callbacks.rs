@@ -11,14 +11,8 @@ use std::time::{Duration, Instant};
 
 use kettle::{Handle, Runtime, RuntimeClosed, TimerHandle, call_at, call_later, call_soon, sleep};
 
-/// Counts its own drops (thread-safe, so it can ride in `Send` closures).
-struct DropGuard(Arc<AtomicUsize>);
-
-impl Drop for DropGuard {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
+mod common;
+use common::DropGuard;
 
 /// Stops the loop after 3 s, so a broken runtime fails the test instead of hanging it.
 fn watchdog(handle: &Handle) {

@@ -11,16 +11,10 @@ use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use kettle::{Handle, Runtime};
+use kettle::Runtime;
 
-/// Stops the loop when dropped, including while unwinding from a failed assertion.
-struct StopOnDrop(Handle);
-
-impl Drop for StopOnDrop {
-    fn drop(&mut self) {
-        self.0.stop();
-    }
-}
+mod common;
+use common::StopOnDrop;
 
 const LIMIT: Duration = Duration::from_secs(5);
 
@@ -105,6 +99,28 @@ impl Future for Lowered<'_> {
     }
 }
 
+/// On another thread, raises `signal` `rounds` times, each time waiting until
+/// the loop side has counted that round in `done`; a round not counted within
+/// `LIMIT` means a lost wake (`what` names it in the failure).
+fn raise_rounds(
+    signal: &Arc<Signal>,
+    done: &Arc<AtomicUsize>,
+    rounds: usize,
+    what: &'static str,
+) -> thread::JoinHandle<()> {
+    let (signal, done) = (signal.clone(), done.clone());
+    thread::spawn(move || {
+        let deadline = Instant::now() + LIMIT;
+        for round in 0..rounds {
+            signal.raise();
+            while done.load(Ordering::SeqCst) <= round {
+                assert!(Instant::now() < deadline, "{what} {round} was lost");
+                thread::yield_now();
+            }
+        }
+    })
+}
+
 #[test]
 fn two_thousand_wakes_from_another_thread_are_none_lost() {
     const ROUNDS: usize = 2_000;
@@ -112,17 +128,7 @@ fn two_thousand_wakes_from_another_thread_are_none_lost() {
     let done = Arc::new(AtomicUsize::new(0));
     let rt = Runtime::new().unwrap();
 
-    let (s, d) = (signal.clone(), done.clone());
-    let waker_thread = thread::spawn(move || {
-        let deadline = Instant::now() + LIMIT;
-        for round in 0..ROUNDS {
-            s.raise();
-            while d.load(Ordering::SeqCst) <= round {
-                assert!(Instant::now() < deadline, "wake {round} was lost");
-                thread::yield_now();
-            }
-        }
-    });
+    let waker_thread = raise_rounds(&signal, &done, ROUNDS, "wake");
 
     let (s, d) = (signal.clone(), done.clone());
     let finished = rt.block_on(async move {
@@ -232,17 +238,7 @@ fn block_on_itself_is_woken_from_another_thread_500_times_none_lost() {
     const ROUNDS: usize = 500;
     let signal = Arc::new(Signal::default());
     let done = Arc::new(AtomicUsize::new(0));
-    let (s, d) = (signal.clone(), done.clone());
-    let waker_thread = thread::spawn(move || {
-        let deadline = Instant::now() + LIMIT;
-        for round in 0..ROUNDS {
-            s.raise();
-            while d.load(Ordering::SeqCst) <= round {
-                assert!(Instant::now() < deadline, "wake {round} of block_on was lost");
-                thread::yield_now();
-            }
-        }
-    });
+    let waker_thread = raise_rounds(&signal, &done, ROUNDS, "wake of block_on");
     let rt = Runtime::new().unwrap();
     // Not a task: block_on's own future, woken through its own waker. A watchdog timer turns a
     // lost wake into a failure instead of a hang.

@@ -10,14 +10,8 @@ use std::time::{Duration, Instant};
 
 use kettle::{Runtime, RuntimeClosed};
 
-/// Counts its own drops.
-struct DropGuard(Arc<AtomicUsize>);
-
-impl Drop for DropGuard {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
+mod common;
+use common::DropGuard;
 
 fn dropped_runtime_handle() -> kettle::Handle {
     let rt = Runtime::new().unwrap();

@@ -12,35 +12,8 @@ use std::time::{Duration, Instant};
 
 use kettle::{Handle, RemoteJoinHandle, Runtime, sleep};
 
-/// Counts its own drops.
-struct DropGuard(Arc<AtomicUsize>);
-
-impl Drop for DropGuard {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-/// Stops the loop when dropped, including while unwinding from a failed assertion.
-struct StopOnDrop(Handle);
-
-impl Drop for StopOnDrop {
-    fn drop(&mut self) {
-        self.0.stop();
-    }
-}
-
-/// Runs the loop on this thread (`run_forever`) while `work` runs on another thread with a
-/// handle; the loop stops when `work` returns or panics. Returns `work`'s result.
-fn drive<T: Send + 'static>(rt: &Runtime, work: impl FnOnce(Handle) -> T + Send + 'static) -> T {
-    let handle = rt.handle();
-    let worker = thread::spawn(move || {
-        let _stop = StopOnDrop(handle.clone());
-        work(handle)
-    });
-    rt.run_forever();
-    worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-}
+mod common;
+use common::{DropGuard, drive};
 
 const LIMIT: Duration = Duration::from_secs(2);
 

@@ -13,16 +13,10 @@ use std::time::Duration;
 
 use kettle::{Handle, Runtime, RuntimeClosed};
 
+mod common;
+use common::DropGuard;
+
 const NOW: Option<Duration> = Some(Duration::ZERO);
-
-/// Counts its own drops; `Send`, so it can ride in remote spawns and calls.
-struct Guard(Arc<AtomicUsize>);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
 
 fn counter() -> Arc<AtomicUsize> {
     Arc::new(AtomicUsize::new(0))
@@ -33,7 +27,7 @@ fn count(counter: &Arc<AtomicUsize>) -> usize {
 }
 
 /// Holds `guard` and never finishes (a `Send` future).
-async fn hold_forever(guard: Guard) {
+async fn hold_forever(guard: DropGuard) {
     let _guard = guard;
     pending::<()>().await;
 }
@@ -52,7 +46,7 @@ fn dropping_the_runtime_drops_every_task_callback_and_timer_exactly_once() {
         "remote call",
     ];
     let counters: Vec<_> = names.iter().map(|_| counter()).collect();
-    let guard = |i: usize| Guard(counters[i].clone());
+    let guard = |i: usize| DropGuard(counters[i].clone());
 
     let _polled = rt.spawn(hold_forever(guard(0)));
     let _sleeping = rt.spawn({
@@ -101,7 +95,7 @@ struct SpawnOnDrop {
 impl Drop for SpawnOnDrop {
     fn drop(&mut self) {
         self.links.fetch_add(1, Ordering::SeqCst);
-        let guard = Guard(self.callbacks.clone());
+        let guard = DropGuard(self.callbacks.clone());
         kettle::call_soon(move || drop(guard));
         if self.depth > 0 {
             let next = SpawnOnDrop {
@@ -135,7 +129,7 @@ fn destructors_that_spawn_during_runtime_drop_have_their_spawns_dropped_too() {
 /// Wakes a waker when dropped.
 struct WakeOnDrop {
     waker: Rc<RefCell<Option<Waker>>>,
-    _guard: Guard,
+    _guard: DropGuard,
 }
 
 impl Drop for WakeOnDrop {
@@ -153,7 +147,7 @@ fn destructors_that_wake_tasks_during_runtime_drop_poll_nothing() {
     let polls = Rc::new(Cell::new(0));
     let (waker_drops, sleeper_drops) = (counter(), counter());
     let wake_on_drop = |slot: &Rc<RefCell<Option<Waker>>>| {
-        let wake = WakeOnDrop { waker: slot.clone(), _guard: Guard(waker_drops.clone()) };
+        let wake = WakeOnDrop { waker: slot.clone(), _guard: DropGuard(waker_drops.clone()) };
         async move {
             let _wake = wake;
             pending::<()>().await;
@@ -164,7 +158,7 @@ fn destructors_that_wake_tasks_during_runtime_drop_poll_nothing() {
     // alive and after it is gone.
     let _before = rt.spawn(wake_on_drop(&slots[0]));
     let _sleeper = rt.spawn({
-        let (slots, polls, guard) = (slots.clone(), polls.clone(), Guard(sleeper_drops.clone()));
+        let (slots, polls, guard) = (slots.clone(), polls.clone(), DropGuard(sleeper_drops.clone()));
         poll_fn(move |cx| {
             let _ = &guard;
             polls.set(polls.get() + 1);
@@ -213,13 +207,13 @@ fn handles_outliving_the_runtime_refuse_work_without_hanging() {
     assert!(handle.is_closed());
 
     let drops = counter();
-    let task = handle.spawn(hold_forever(Guard(drops.clone())));
+    let task = handle.spawn(hold_forever(DropGuard(drops.clone())));
     assert!(task.is_finished());
     assert_eq!(count(&drops), 1, "the future was dropped at once");
     assert!(task.wait().unwrap_err().is_cancelled());
 
     let call_drops = counter();
-    let guard = Guard(call_drops.clone());
+    let guard = DropGuard(call_drops.clone());
     assert_eq!(handle.call_soon(move || drop(guard)), Err(RuntimeClosed));
     assert_eq!(count(&call_drops), 1);
     handle.stop(); // does nothing, and does not panic

@@ -8,6 +8,9 @@ use std::thread;
 use std::time::Duration;
 
 use kettle::time::Tick;
+
+mod common;
+use common::drive;
 use kettle::{
     Elapsed, Handle, Interval, JoinHandle, RemoteJoinHandle, Runtime, RuntimeClosed, Sleep, time::Timeout,
 };
@@ -65,26 +68,6 @@ fn timer_values_really_cross_threads() {
     .join()
     .unwrap();
     assert_eq!(seen, (Duration::from_secs(1), true));
-}
-
-/// Stops the loop when dropped, including while unwinding from a failed assertion.
-struct StopOnDrop(Handle);
-
-impl Drop for StopOnDrop {
-    fn drop(&mut self) {
-        self.0.stop();
-    }
-}
-
-/// Runs the loop on this thread while `work` runs on another; stops when `work` returns.
-fn drive<T: Send + 'static>(rt: &Runtime, work: impl FnOnce(Handle) -> T + Send + 'static) -> T {
-    let handle = rt.handle();
-    let worker = thread::spawn(move || {
-        let _stop = StopOnDrop(handle.clone());
-        work(handle)
-    });
-    rt.run_forever();
-    worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 #[test]

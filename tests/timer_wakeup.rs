@@ -8,25 +8,8 @@ use std::time::{Duration, Instant};
 
 use kettle::{Handle, Runtime, call_later};
 
-/// Stops the loop when dropped, including while unwinding from a failed assertion.
-struct StopOnDrop(Handle);
-
-impl Drop for StopOnDrop {
-    fn drop(&mut self) {
-        self.0.stop();
-    }
-}
-
-/// Runs the loop on this thread while `work` runs on another; stops when `work` returns.
-fn drive<T: Send + 'static>(rt: &Runtime, work: impl FnOnce(Handle) -> T + Send + 'static) -> T {
-    let handle = rt.handle();
-    let worker = thread::spawn(move || {
-        let _stop = StopOnDrop(handle.clone());
-        work(handle)
-    });
-    rt.run_forever();
-    worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-}
+mod common;
+use common::drive;
 
 /// Gives the runtime a timer ten seconds away, so its poll would block that long.
 fn with_distant_timer(rt: &Runtime) {

@@ -1,0 +1,44 @@
+//! Test harness pieces shared by several test files.
+//!
+//! Each test file is its own crate and uses only some of these, hence the
+//! `dead_code` allowance.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+
+use kettle::{Handle, Runtime};
+
+/// Counts its own drops. Thread-safe, so it can ride in `Send` futures and
+/// closures (remote spawns, `Handle::call_soon`).
+pub struct DropGuard(pub Arc<AtomicUsize>);
+
+impl Drop for DropGuard {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Stops the loop when dropped, including while unwinding from a failed
+/// assertion, so a broken runtime fails the test instead of hanging it.
+pub struct StopOnDrop(pub Handle);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.stop();
+    }
+}
+
+/// Runs the loop on this thread (`run_forever`) while `work` runs on another
+/// thread with a handle; the loop stops when `work` returns or panics.
+/// Returns `work`'s result, or resumes its panic.
+pub fn drive<T: Send + 'static>(rt: &Runtime, work: impl FnOnce(Handle) -> T + Send + 'static) -> T {
+    let handle = rt.handle();
+    let worker = thread::spawn(move || {
+        let _stop = StopOnDrop(handle.clone());
+        work(handle)
+    });
+    rt.run_forever();
+    worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
