@@ -1,4 +1,13 @@
 //! Reaching a runtime from anywhere: [`Handle`].
+//!
+//! A handle is an `Arc` of the runtime's `Shared` part and nothing else, so it
+//! is `Send + Sync` and may outlive the runtime. Everything it does is a push
+//! into the injector (see `shared.rs`), which wakes the loop if it is idle:
+//! `spawn` pushes a task cell built on the calling thread, `spawn_with` one
+//! whose future is built on the loop, `call_soon` a closure; `stop` sets a
+//! flag and nudges the loop. Once the runtime is gone the injector refuses
+//! every push, and each method turns that into its documented answer
+//! (a cancelled task, an error, a no-op) on the caller's side.
 
 use std::fmt;
 use std::future::Future;

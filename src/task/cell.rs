@@ -486,6 +486,7 @@ impl Header {
 
     /// Loop-only: the task was popped from the run queue.
     pub(crate) fn mark_dequeued(&self, _core: &Core) {
+        debug_assert!(self.queued.get(), "a task is in the run queue exactly when its queued flag is set");
         self.queued.set(false);
     }
 

@@ -1,4 +1,9 @@
-//! Why a task produced no value.
+//! Why a task produced no value: [`JoinError`].
+//!
+//! A task ends without a value in two ways, and both are caught on the loop:
+//! it is cancelled (its future dropped unpolled or mid-way), or its poll
+//! panics (caught with `catch_unwind`, so the loop goes on). The panic payload
+//! is kept, so the awaiting side can inspect it or resume the unwind.
 
 use std::any::Any;
 use std::fmt;

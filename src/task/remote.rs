@@ -1,4 +1,12 @@
 //! Waiting for a task from another thread: [`RemoteJoinHandle`].
+//!
+//! A remote join handle is an ordinary [`JoinHandle`] (whose protocol already
+//! works across threads) plus a way to wait without an executor: `wait` polls
+//! the handle with a waker that unparks the calling thread, and parks until
+//! the loop completes the task. Spurious unparks just poll again.
+//!
+//! Waiting on the loop's own thread can never end — the loop cannot run while
+//! its thread is parked — so that is refused with a panic, not a deadlock.
 
 use std::fmt;
 use std::future::Future;

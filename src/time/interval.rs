@@ -1,4 +1,10 @@
 //! Ticking at a steady rate: [`interval`].
+//!
+//! An `Interval` is a [`Sleep`] that is reset to the next tick each time it
+//! completes. Ticks stay on the grid `start + k × period` while the consumer
+//! keeps up; when it falls more than a period behind, the missed ticks are
+//! skipped and the grid restarts one period after the late tick, so a slow
+//! consumer never receives a burst of catch-up ticks.
 
 use std::future::Future;
 use std::pin::Pin;

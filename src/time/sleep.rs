@@ -1,4 +1,11 @@
 //! Waiting until a point in time: [`sleep`] and [`Sleep`].
+//!
+//! A `Sleep` is just a deadline and, once it has been polled, the key of its
+//! timer in its runtime's queue. It registers on its first `Pending` poll (a
+//! sleep that is never awaited costs nothing), updates the stored waker when
+//! polled from a different task, and removes the timer the moment it
+//! completes, is reset or is dropped. Completion is decided by the clock, not
+//! by the timer having fired, so a sleep can never end early.
 
 use std::future::Future;
 use std::pin::Pin;

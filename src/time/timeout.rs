@@ -1,4 +1,11 @@
 //! Bounding how long a future may take: [`timeout`].
+//!
+//! A `Timeout` is the inner future plus a [`Sleep`]. Each poll tries the inner
+//! future first (so a future that is ready in time always wins, even when the
+//! deadline has also passed), then the sleep. Whichever finishes first ends
+//! the other at once: a finished future removes the timer, an expired timer
+//! drops the future in place — its destructors are asyncio's `CancelledError`
+//! cleanup.
 
 use std::fmt;
 use std::future::{Future, IntoFuture};
