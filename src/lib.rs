@@ -53,6 +53,7 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 pub mod runtime;
+pub mod signal;
 pub mod task;
 pub mod time;
 

@@ -1,7 +1,8 @@
 //! The loop itself: what one turn does, and the state it does it on.
 //!
 //! `Core` is everything a runtime owns that only its own thread touches: the
-//! task slab, the run queue, the callback queue, the timers and the mio poll.
+//! task slab, the run queue, the callback queue, the timers, the mio poll and
+//! the reactor's registered descriptors.
 //! It is `!Send` and `!Sync`, holds no lock and no atomic except through
 //! [`Shared`], and every field sits in its own `RefCell` so that a task being
 //! polled can spawn, wake, sleep or schedule callbacks without tripping over a
@@ -11,7 +12,8 @@
 //!
 //! ```text
 //!  ┌─▶ 1. poll   epoll_wait for I/O, at most until the next timer;
-//!  │             not at all if tasks or callbacks are already queued
+//!  │             not at all if tasks or callbacks are already queued;
+//!  │             record readiness, wake the tasks waiting for it
 //!  │   2. inject take what other threads queued: spawns, wakes, callbacks
 //!  │   3. timers fire every timer whose deadline has passed, in deadline
 //!  │             order: sleeps wake their task, callbacks join the queue
@@ -45,6 +47,7 @@ use std::time::{Duration, Instant};
 use slab::Slab;
 
 use super::metrics::{Metrics, Stats, Turn};
+use super::reactor::Reactor;
 use super::shared::{Remote, Shared};
 use crate::task::{Header, JoinHandle, RunOutcome, TaskRef};
 use crate::time::queue::{Action, TimerQueue};
@@ -66,6 +69,10 @@ pub(crate) struct Core {
     pub(crate) timers: RefCell<TimerQueue>,
     poll: RefCell<mio::Poll>,
     events: RefCell<mio::Events>,
+    /// Registered descriptors and their waiting tasks.
+    pub(crate) reactor: Reactor,
+    /// Wakers released by this turn's events; kept to reuse its capacity.
+    io_wakers: RefCell<Vec<std::task::Waker>>,
     /// The injector's contents during step 2; kept to reuse its capacity.
     injected: RefCell<Vec<Remote>>,
     /// Step 5 found new remote items: the next turn must not block.
@@ -87,6 +94,8 @@ impl Core {
             timers: RefCell::new(TimerQueue::new()),
             poll: RefCell::new(poll),
             events: RefCell::new(mio::Events::with_capacity(event_capacity.max(1))),
+            reactor: Reactor::default(),
+            io_wakers: RefCell::new(Vec::new()),
             injected: RefCell::new(Vec::new()),
             remote_pending: std::cell::Cell::new(false),
             stats: Stats::default(),
@@ -201,9 +210,29 @@ impl Core {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => return 0,
             Err(e) => panic!("kettle: epoll_wait failed, the loop cannot go on: {e}"),
         }
-        // Only the loop's own waker is registered so far; its events need no
-        // action (the injector is drained next regardless).
-        events.iter().count()
+        let mut wake = std::mem::take(&mut *self.io_wakers.borrow_mut());
+        let mut count = 0;
+        for event in events.iter() {
+            count += 1;
+            // The loop's own waker needs no action: the injector is drained
+            // next regardless.
+            if event.token() != WAKER_TOKEN {
+                self.reactor.dispatch(event, &mut wake);
+            }
+        }
+        drop(events);
+        drop(poll);
+        // Fired once the poll and the sources are no longer borrowed.
+        for waker in wake.drain(..) {
+            waker.wake();
+        }
+        *self.io_wakers.borrow_mut() = wake;
+        count
+    }
+
+    /// Runs `f` with the mio registry, to (de)register a descriptor.
+    pub(crate) fn registry<R>(&self, f: impl FnOnce(&mio::Registry) -> R) -> R {
+        f(self.poll.borrow().registry())
     }
 
     /// Step 2. Returns the number of requests taken.
@@ -274,6 +303,7 @@ impl Core {
             tasks_alive: self.tasks.borrow().len(),
             timers_pending: self.timers.borrow().len(),
             callbacks_pending: self.callbacks.borrow().len(),
+            io_sources: self.reactor.len(),
             ..Metrics::default()
         };
         self.stats.fill(&mut metrics);

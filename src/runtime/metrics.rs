@@ -27,6 +27,8 @@ pub struct Metrics {
     pub remote_spawns: u64,
     /// Callbacks queued to run on the next turn (`call_soon` and due timers).
     pub callbacks_pending: usize,
+    /// File descriptors registered with the reactor (sockets, signal pipes).
+    pub io_sources: usize,
 }
 
 /// What one loop iteration did, returned by [`Runtime::turn`](crate::Runtime::turn).

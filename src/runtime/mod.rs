@@ -30,6 +30,7 @@ pub(crate) mod context;
 pub(crate) mod core;
 mod handle;
 mod metrics;
+pub(crate) mod reactor;
 pub(crate) mod shared;
 
 pub use handle::{Handle, RuntimeClosed};
