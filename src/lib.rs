@@ -54,6 +54,7 @@
 
 pub mod runtime;
 pub mod signal;
+pub mod sync;
 pub mod task;
 pub mod time;
 

@@ -49,7 +49,7 @@ use slab::Slab;
 use super::metrics::{Metrics, Stats, Turn};
 use super::reactor::Reactor;
 use super::shared::{Remote, Shared};
-use crate::task::{Header, JoinHandle, RunOutcome, TaskRef};
+use crate::task::{DoneBatch, DoneCallback, Header, JoinHandle, RunOutcome, TaskRef};
 use crate::time::queue::{Action, TimerQueue};
 
 /// The token of the loop's own `mio::Waker`.
@@ -65,6 +65,8 @@ pub(crate) struct Core {
     run_queue: RefCell<VecDeque<usize>>,
     /// Every live task; `None` while the task is being polled.
     tasks: RefCell<Slab<Option<TaskRef>>>,
+    /// Done callbacks of tasks that have not finished, by slab key.
+    done_callbacks: RefCell<std::collections::HashMap<usize, Vec<DoneCallback>>>,
     callbacks: RefCell<VecDeque<Callback>>,
     pub(crate) timers: RefCell<TimerQueue>,
     poll: RefCell<mio::Poll>,
@@ -90,6 +92,7 @@ impl Core {
             shared: Arc::new(Shared::new(waker)),
             run_queue: RefCell::new(VecDeque::new()),
             tasks: RefCell::new(Slab::new()),
+            done_callbacks: RefCell::default(),
             callbacks: RefCell::new(VecDeque::new()),
             timers: RefCell::new(TimerQueue::new()),
             poll: RefCell::new(poll),
@@ -150,14 +153,39 @@ impl Core {
         let task = task.expect("a queued task's key names its own slab entry");
         task.header().mark_dequeued(self);
         match task.run(self) {
-            RunOutcome::Pending | RunOutcome::Finished => self.stats.on_poll(),
-            RunOutcome::Cancelled | RunOutcome::AlreadyDone => {}
+            RunOutcome::Pending => self.stats.on_poll(),
+            RunOutcome::Finished => {
+                self.stats.on_poll();
+                self.queue_done_callbacks(&task);
+            }
+            RunOutcome::Cancelled => self.queue_done_callbacks(&task),
+            RunOutcome::AlreadyDone => {}
         }
         if task.header().is_releasable(self) {
             self.tasks.borrow_mut().remove(key);
             drop(task); // outside the borrow: freeing may run destructors
         } else {
             self.tasks.borrow_mut()[key] = Some(task);
+        }
+    }
+
+    /// Registers a done callback (see `task/done.rs`): kept until the task
+    /// completes, or queued at once if it already has.
+    pub(crate) fn add_done_callback(&self, task: &TaskRef, callback: DoneCallback) {
+        if task.hold_for_done_callback(self) {
+            let batch = DoneBatch::new(task.clone(), vec![callback]);
+            self.call_soon(Box::new(move || batch.run()));
+        } else {
+            self.done_callbacks.borrow_mut().entry(task.header().key()).or_default().push(callback);
+        }
+    }
+
+    /// The task just completed: queue its done callbacks, if it has any.
+    fn queue_done_callbacks(&self, task: &TaskRef) {
+        let callbacks = self.done_callbacks.borrow_mut().remove(&task.header().key());
+        if let Some(callbacks) = callbacks {
+            let batch = DoneBatch::new(task.clone(), callbacks);
+            self.call_soon(Box::new(move || batch.run()));
         }
     }
 
@@ -330,6 +358,9 @@ impl Core {
             found |= !tasks.is_empty();
             for task in tasks {
                 task.shutdown(self);
+                // Queued, then dropped unrun next round: that releases the
+                // output to the join handle (a cancelled error).
+                self.queue_done_callbacks(&task);
                 finished.push(task);
             }
             let callbacks = std::mem::take(&mut *self.callbacks.borrow_mut());

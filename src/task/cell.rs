@@ -50,46 +50,34 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::*};
 use std::task::{Context, Poll, Waker};
 
+use pin_project_lite::pin_project;
+
 use super::JoinError;
+use super::state::{COMPLETE, DONE_CALLBACKS, JOIN_INTEREST, JOIN_WAKER};
 use super::waker::waker_ref;
-use crate::runtime::context;
 use crate::runtime::core::Core;
 use crate::runtime::shared::{Remote, Shared};
-
-/// The task has finished (output or error stored); the future is gone.
-/// Set once, by the loop (or R1's creator), after the stage is written.
-pub(crate) const COMPLETE: usize = 1 << 0;
-/// Cancellation was requested. Set by `JoinHandle::cancel` from any thread;
-/// the loop acts on it the next time it runs the task.
-pub(crate) const CANCELLED: usize = 1 << 1;
-/// A join handle still exists. Cleared when it is dropped before completion;
-/// then the loop drops the output itself.
-pub(crate) const JOIN_INTEREST: usize = 1 << 2;
-/// The join-waker slot holds a waker that the loop may read (rule R3).
-pub(crate) const JOIN_WAKER: usize = 1 << 3;
-/// A remote wake for this task is already sitting in the injector, so further
-/// remote wakes need not queue another one. Cleared by the loop when it drains
-/// that entry.
-pub(crate) const REMOTE_QUEUED: usize = 1 << 4;
 
 /// The type-erased part of every task, at the start of its cell.
 #[repr(C)]
 pub(crate) struct Header {
-    /// `COMPLETE | CANCELLED | JOIN_INTEREST | JOIN_WAKER | REMOTE_QUEUED`.
-    state: AtomicUsize,
+    /// The state word; its bits and protocols are in `state.rs`.
+    pub(super) state: AtomicUsize,
     /// Number of `TaskRef`s and `Waker`s pointing at this cell.
     refs: AtomicUsize,
     vtable: &'static Vtable,
     /// The runtime this task belongs to; remote wakes go to its injector.
     owner: Arc<Shared>,
     /// Loop-only (R4): the task's key in the slab (meaningful once adopted).
-    key: Cell<usize>,
+    pub(super) key: Cell<usize>,
     /// Loop-only (R4): the task is in the run queue.
-    queued: Cell<bool>,
+    pub(super) queued: Cell<bool>,
     /// Loop-only (R4): the task completed; it is never polled again.
-    done: Cell<bool>,
+    pub(super) done: Cell<bool>,
+    /// Loop-only (R4): done callbacks registered and not yet run or dropped.
+    pub(super) done_callbacks: Cell<u32>,
     /// The join handle's waker, guarded by `JOIN_WAKER` (R3).
-    join_waker: UnsafeCell<Option<Waker>>,
+    pub(super) join_waker: UnsafeCell<Option<Waker>>,
 }
 
 /// Typed operations on a cell, chosen at spawn time.
@@ -102,6 +90,8 @@ struct Vtable {
     take_output: unsafe fn(NonNull<Header>, *mut ()),
     /// Drops the output if it is still there.
     drop_output: unsafe fn(NonNull<Header>),
+    /// Points at the stored `Result<T, JoinError>`, or is null if there is none.
+    output_ptr: unsafe fn(NonNull<Header>) -> *const (),
     /// Frees the cell.
     dealloc: unsafe fn(NonNull<Header>),
 }
@@ -125,6 +115,7 @@ impl<F: Future + 'static> TaskCell<F> {
         cancel: cancel::<F>,
         take_output: take_output::<F>,
         drop_output: drop_output::<F>,
+        output_ptr: output_ptr::<F>,
         dealloc: dealloc::<F>,
     };
 
@@ -147,6 +138,7 @@ impl<F: Future + 'static> TaskCell<F> {
                 // remote spawn from the injector) must not push it again.
                 queued: Cell::new(true),
                 done: Cell::new(false),
+                done_callbacks: Cell::new(0),
                 join_waker: UnsafeCell::new(None),
             },
             stage: UnsafeCell::new(Stage::Running(future)),
@@ -240,6 +232,15 @@ unsafe fn drop_output<F: Future + 'static>(ptr: NonNull<Header>) {
     unsafe { drop_stage(stage) };
 }
 
+unsafe fn output_ptr<F: Future + 'static>(ptr: NonNull<Header>) -> *const () {
+    // SAFETY: vtable pairs `ptr` with `F`; the caller holds the output back
+    // from the join handle (`DONE_CALLBACKS`) or is the join handle itself.
+    match unsafe { &*TaskCell::<F>::stage(ptr).get() } {
+        Stage::Finished(output) => (output as *const Result<F::Output, JoinError>).cast(),
+        _ => std::ptr::null(),
+    }
+}
+
 unsafe fn dealloc<F: Future + 'static>(ptr: NonNull<Header>) {
     // SAFETY: called once, when the last reference is gone (R5); the cell was
     // allocated by `Box` in `allocate` with this very type.
@@ -296,7 +297,7 @@ impl TaskRef {
         // SAFETY: the `Lazy` value crosses threads only in its `Make` state,
         // which holds just an `M: Send`; it becomes `Running(Fut)` inside `poll`,
         // on the loop thread, and stays there (R1).
-        unsafe { Self::inject(Lazy::Make(Some(make)), owner) }
+        unsafe { Self::inject(Lazy::Make { make: Some(make) }, owner) }
     }
 
     /// # Safety
@@ -340,7 +341,7 @@ impl TaskRef {
         if header.done.get() {
             return RunOutcome::AlreadyDone;
         }
-        if header.state.load(Acquire) & CANCELLED != 0 {
+        if header.is_cancel_requested() {
             // SAFETY: R1 — on the owner thread, as asserted above.
             unsafe { (header.vtable.cancel)(self.ptr) };
             self.complete();
@@ -368,23 +369,85 @@ impl TaskRef {
         }
     }
 
-    /// Publishes the stored output (R2): marks the task complete, then either
-    /// wakes the join handle or, if there is none, drops the output here.
+    /// Marks the task complete (its output is stored). Unless done callbacks
+    /// are pending — they hold the output back until they have run — the
+    /// output is published to the join handle at once.
     fn complete(&self) {
         let header = self.header();
         header.done.set(true);
-        let prev = header.state.fetch_or(COMPLETE, AcqRel);
+        let gate = if header.done_callbacks.get() > 0 { DONE_CALLBACKS } else { 0 };
+        let prev = header.state.fetch_or(COMPLETE | gate, AcqRel);
         debug_assert!(prev & COMPLETE == 0, "a task completes exactly once");
+        if gate == 0 {
+            self.publish(prev);
+        }
+    }
+
+    /// Hands the readable output over (R2): wakes the join handle or, if there
+    /// is none, drops the output here. `prev` is the state just before the
+    /// output became readable.
+    fn publish(&self, prev: usize) {
+        let header = self.header();
         if prev & JOIN_INTEREST == 0 {
             // SAFETY: R2 — no join handle exists, so the loop owns the output.
             unsafe { (header.vtable.drop_output)(self.ptr) };
         } else if prev & JOIN_WAKER != 0 {
-            // SAFETY: R3 — `JOIN_WAKER` was set before `COMPLETE`, so the slot
-            // is initialised and the join handle no longer writes it.
+            // SAFETY: R3 — `JOIN_WAKER` was set before the output became
+            // readable, so the slot is initialised and no longer written.
             if let Some(waker) = unsafe { &*header.join_waker.get() } {
                 waker.wake_by_ref();
             }
         }
+    }
+
+    /// Done callbacks side: one more callback is pending. If the task has
+    /// already completed, this also holds the output back from the join
+    /// handle until the callback has run, and returns `true`. Panics if the
+    /// output was already taken.
+    pub(crate) fn hold_for_done_callback(&self, core: &Core) -> bool {
+        let header = self.header();
+        assert!(header.is_owned_by(core), "done callbacks are added on the task's own runtime");
+        if header.done.get() {
+            assert!(
+                !self.output_ptr(core).is_null(),
+                "JoinHandle::add_done_callback called after the handle already returned the task's output"
+            );
+            header.state.fetch_or(DONE_CALLBACKS, AcqRel);
+        }
+        header.done_callbacks.set(header.done_callbacks.get() + 1);
+        header.done.get()
+    }
+
+    /// Done callbacks side: runs `callbacks` with a borrow of the output
+    /// (each under `catch_unwind`, so one panicking callback does not stop the
+    /// others or the loop).
+    pub(crate) fn run_done_callbacks(&self, core: &Core, callbacks: Vec<DoneCallback>) {
+        let output = self.output_ptr(core);
+        debug_assert!(!output.is_null(), "the gate keeps the output in place until the callbacks ran");
+        for callback in callbacks {
+            // SAFETY: `output` points at this task's `Result<T, JoinError>`,
+            // the type every callback registered through its `JoinHandle<T>`
+            // expects; the gate keeps the join handle from taking it meanwhile.
+            let _ = panic::catch_unwind(AssertUnwindSafe(|| unsafe { callback.call(output) }));
+        }
+    }
+
+    /// Done callbacks side: `count` callbacks ran or were dropped. When none
+    /// is pending any more, the output is released to the join handle.
+    pub(crate) fn release_done_callbacks(&self, core: &Core, count: u32) {
+        let header = self.header();
+        debug_assert!(header.is_owned_by(core), "done callbacks are released on the task's own runtime");
+        let left = header.done_callbacks.get() - count;
+        header.done_callbacks.set(left);
+        if left == 0 && header.done.get() {
+            let prev = header.state.fetch_and(!DONE_CALLBACKS, AcqRel);
+            self.publish(prev & !DONE_CALLBACKS);
+        }
+    }
+
+    fn output_ptr(&self, _core: &Core) -> *const () {
+        // SAFETY: on the owner thread (R1), reading where the output is.
+        unsafe { (self.header().vtable.output_ptr)(self.ptr) }
     }
 
     /// Moves the output into `out` once complete (join handle side, R2).
@@ -403,14 +466,11 @@ impl TaskRef {
     /// The caller is the join handle, and calls this once.
     pub(crate) unsafe fn drop_join_interest(&self) {
         let header = self.header();
-        let cleared = header.state.fetch_update(AcqRel, Acquire, |s| {
-            (s & COMPLETE == 0).then_some(s & !(JOIN_INTEREST | JOIN_WAKER))
-        });
-        match cleared {
-            // SAFETY: R3 — we cleared `JOIN_WAKER` before `COMPLETE`, so the
-            // loop will not read the slot; we may empty it.
+        match header.update_unless_readable(|s| s & !(JOIN_INTEREST | JOIN_WAKER)) {
+            // SAFETY: R3 — we cleared `JOIN_WAKER` before the output became
+            // readable, so the loop will not read the slot; we may empty it.
             Ok(_) => drop(unsafe { (*header.join_waker.get()).take() }),
-            // SAFETY: R2 — complete while we still had interest: ours to drop.
+            // SAFETY: R2 — readable while we still had interest: ours to drop.
             Err(_) => unsafe { (header.vtable.drop_output)(self.ptr) },
         }
     }
@@ -462,132 +522,50 @@ impl Header {
     pub(crate) fn is_owned_by(&self, core: &Core) -> bool {
         Arc::ptr_eq(&self.owner, &core.shared)
     }
-
-    pub(crate) fn key(&self) -> usize {
-        self.key.get()
-    }
-
-    /// Loop-only: adopts the task into the slab at `key`; the caller pushes
-    /// it onto the run queue (it is already marked queued from birth).
-    pub(crate) fn adopt(&self, _core: &Core, key: usize) {
-        debug_assert!(self.queued.get(), "a task is born queued and first runs after adoption");
-        self.key.set(key);
-    }
-
-    /// Loop-only: marks the task queued unless it already is or is done.
-    /// Returns `true` if the caller must push it onto the run queue.
-    pub(crate) fn mark_queued(&self, _core: &Core) -> bool {
-        if self.queued.get() || self.done.get() {
-            return false;
-        }
-        self.queued.set(true);
-        true
-    }
-
-    /// Loop-only: the task was popped from the run queue.
-    pub(crate) fn mark_dequeued(&self, _core: &Core) {
-        debug_assert!(self.queued.get(), "a task is in the run queue exactly when its queued flag is set");
-        self.queued.set(false);
-    }
-
-    /// Loop-only: a done task that is not queued can leave the slab.
-    pub(crate) fn is_releasable(&self, _core: &Core) -> bool {
-        self.done.get() && !self.queued.get()
-    }
-
-    pub(crate) fn is_complete(&self) -> bool {
-        self.state.load(Acquire) & COMPLETE != 0
-    }
-
-    /// Requests cancellation. Returns `true` if the task must be scheduled so
-    /// the loop sees the request.
-    pub(crate) fn request_cancel(&self) -> bool {
-        self.state.fetch_or(CANCELLED, AcqRel) & (COMPLETE | CANCELLED) == 0
-    }
-
-    /// Sets `REMOTE_QUEUED`; returns `true` if it was clear (the caller then
-    /// pushes a wake into the injector).
-    pub(crate) fn claim_remote_wake(&self) -> bool {
-        self.state.fetch_or(REMOTE_QUEUED, AcqRel) & REMOTE_QUEUED == 0
-    }
-
-    /// Loop side: the injector entry was drained; later remote wakes queue anew.
-    pub(crate) fn release_remote_wake(&self) {
-        self.state.fetch_and(!REMOTE_QUEUED, AcqRel);
-    }
-
-    /// Join handle side (R3): stores `waker` to be woken on completion.
-    /// Returns `false` if the task completed meanwhile (read the output now).
-    pub(crate) fn register_join_waker(&self, waker: &Waker) -> bool {
-        let state = self.state.load(Acquire);
-        if state & COMPLETE != 0 {
-            return false;
-        }
-        if state & JOIN_WAKER != 0 {
-            // SAFETY: R3 — the slot is set and only the join handle (us)
-            // writes it; the loop may read concurrently, which is fine.
-            let same = unsafe { &*self.join_waker.get() }.as_ref().is_some_and(|w| w.will_wake(waker));
-            if same {
-                return true;
-            }
-            // Take the slot back before rewriting it, unless completion won.
-            if self.clear_join_waker_unless_complete().is_err() {
-                return false;
-            }
-        }
-        // SAFETY: R3 — `JOIN_WAKER` is clear, so the slot is ours to write.
-        unsafe { *self.join_waker.get() = Some(waker.clone()) };
-        let set = self.state.fetch_update(AcqRel, Acquire, |s| (s & COMPLETE == 0).then_some(s | JOIN_WAKER));
-        set.is_ok()
-    }
-
-    fn clear_join_waker_unless_complete(&self) -> Result<usize, usize> {
-        self.state.fetch_update(AcqRel, Acquire, |s| (s & COMPLETE == 0).then_some(s & !JOIN_WAKER))
-    }
 }
 
-/// A future built on the loop thread from a `Send` recipe (`spawn_with`).
-enum Lazy<M, Fut> {
-    Make(Option<M>),
-    Running(Fut),
+pin_project! {
+    /// A future built on the loop thread from a `Send` recipe (`spawn_with`).
+    #[project = LazyProj]
+    enum Lazy<M, Fut> {
+        Make { make: Option<M> },
+        Running { #[pin] future: Fut },
+    }
 }
 
 impl<M: FnOnce() -> Fut, Fut: Future> Future for Lazy<M, Fut> {
     type Output = Fut::Output;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Fut::Output> {
-        // SAFETY: we never move `Fut` out of the pinned `Lazy`; we replace the
-        // `Make` state (which holds no pinned data) with `Running` in place.
-        let this = unsafe { self.get_unchecked_mut() };
-        if let Lazy::Make(make) = this {
-            let make = make.take().expect("Lazy is polled once in Make state");
-            *this = Lazy::Running(make());
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Fut::Output> {
+        if let LazyProj::Make { make } = self.as_mut().project() {
+            let make = make.take().expect("a Lazy leaves its Make state once");
+            self.set(Lazy::Running { future: make() });
         }
-        match this {
-            // SAFETY: `this` is pinned, so is its `Running` field.
-            Lazy::Running(future) => unsafe { Pin::new_unchecked(future) }.poll(cx),
-            Lazy::Make(_) => unreachable!("just replaced"),
+        match self.project() {
+            LazyProj::Running { future } => future.poll(cx),
+            LazyProj::Make { .. } => unreachable!("just replaced"),
         }
     }
 }
 
-/// Schedules the task behind `header` to run: on its own loop's thread this is
-/// a push onto the run queue (no lock, no syscall, no atomic); anywhere else
-/// the wake goes through the owner's injector.
-pub(crate) fn schedule(header: &Header) {
-    let local = context::with_current(|core| match core {
-        Some(core) if header.is_owned_by(core) => {
-            core.schedule(header);
-            true
-        }
-        _ => false,
-    });
-    if !local && header.claim_remote_wake() {
-        header.ref_inc();
-        // SAFETY: `ref_inc` just created the reference this `TaskRef` owns.
-        let task = unsafe { TaskRef::from_raw(NonNull::from(header)) };
-        // If the runtime is gone the wake is moot: `push` hands the entry back
-        // and it is dropped here, releasing the reference.
-        let _ = header.owner.push(Remote::Wake(task));
+/// A done callback with its output type erased, so that callbacks of every
+/// task fit one list. It is only ever called by
+/// [`TaskRef::run_done_callbacks`] with the output of the task it was
+/// registered on — the one thing that makes the cast inside sound.
+pub(crate) struct DoneCallback(Box<dyn FnOnce(*const ())>);
+
+impl DoneCallback {
+    pub(crate) fn new<T: 'static>(callback: impl FnOnce(&Result<T, JoinError>) + 'static) -> DoneCallback {
+        DoneCallback(Box::new(move |output: *const ()| {
+            // SAFETY: `call`'s contract: `output` is a live `Result<T, JoinError>`.
+            callback(unsafe { &*output.cast::<Result<T, JoinError>>() })
+        }))
+    }
+
+    /// # Safety
+    /// `output` points at a live `Result<T, JoinError>` of the `T` this
+    /// callback was created for, not mutated during the call.
+    unsafe fn call(self, output: *const ()) {
+        (self.0)(output)
     }
 }

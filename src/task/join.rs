@@ -19,7 +19,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::JoinError;
-use super::cell::{TaskRef, schedule};
+use super::cell::{DoneCallback, TaskRef};
+use super::waker::schedule;
+use crate::runtime::context;
 
 /// An owned permission to await a spawned task's result (asyncio's `Task`).
 ///
@@ -72,12 +74,56 @@ impl<T> JoinHandle<T> {
     }
 }
 
+impl<T: 'static> JoinHandle<T> {
+    /// Runs `callback` on the loop thread when the task finishes (asyncio's
+    /// `Task.add_done_callback`), with a borrow of its result.
+    ///
+    /// Callbacks run in registration order, as loop callbacks on the turn after
+    /// the task finishes; one added to a finished task is queued at once (never
+    /// run inside this call). Awaiting the handle afterwards still yields the
+    /// result: it waits until the callbacks have run. A panicking callback does
+    /// not stop the others or the loop. Callbacks still pending when the
+    /// runtime is dropped are dropped without running.
+    ///
+    /// ```
+    /// use std::{cell::RefCell, rc::Rc};
+    /// kettle::run(async {
+    ///     let log = Rc::new(RefCell::new(Vec::new()));
+    ///     let task = kettle::spawn(async { 21 });
+    ///     let seen = log.clone();
+    ///     task.add_done_callback(move |result| seen.borrow_mut().push(*result.as_ref().unwrap() * 2));
+    ///     assert_eq!(task.await.unwrap(), 21); // still there for the handle
+    ///     assert_eq!(*log.borrow(), [42]);
+    /// });
+    /// ```
+    ///
+    /// # Panics
+    /// Outside the task's own runtime (callbacks are not `Send`, so they
+    /// are added on the loop thread), or if this handle already returned the
+    /// output.
+    #[doc(alias = "Task.add_done_callback")]
+    #[track_caller]
+    pub fn add_done_callback<F>(&self, callback: F)
+    where
+        F: FnOnce(&Result<T, JoinError>) + 'static,
+    {
+        context::expect_current("JoinHandle::add_done_callback", |core| {
+            assert!(
+                self.task.header().is_owned_by(core),
+                "JoinHandle::add_done_callback called inside another runtime than the task's: \
+                 add done callbacks on the task's own loop thread"
+            );
+            core.add_done_callback(&self.task, DoneCallback::new(callback));
+        });
+    }
+}
+
 impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let header = self.task.header();
-        if !header.is_complete() && header.register_join_waker(cx.waker()) {
+        if !header.is_readable() && header.register_join_waker(cx.waker()) {
             return Poll::Pending;
         }
         let mut out = Poll::Pending;

@@ -48,13 +48,16 @@
 //! that were queued when the turn began).
 
 mod cell;
+mod done;
 mod error;
 mod join;
 mod remote;
+mod state;
 mod waker;
 mod yield_now;
 
-pub(crate) use cell::{Header, RunOutcome, TaskRef};
+pub(crate) use cell::{DoneCallback, Header, RunOutcome, TaskRef};
+pub(crate) use done::DoneBatch;
 pub use error::JoinError;
 pub use join::JoinHandle;
 pub use remote::RemoteJoinHandle;

@@ -26,7 +26,9 @@ use std::ops::Deref;
 use std::ptr::NonNull;
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
-use super::cell::{Header, TaskRef, schedule};
+use super::cell::{Header, TaskRef};
+use crate::runtime::context;
+use crate::runtime::shared::Remote;
 
 static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop_waker);
 
@@ -82,4 +84,26 @@ pub(crate) fn waker_ref(task: &TaskRef) -> WakerRef<'_> {
     // reference it borrows (clones made from it take their own).
     let waker = unsafe { Waker::from_raw(raw(task.as_ptr())) };
     WakerRef { waker: ManuallyDrop::new(waker), _task: PhantomData }
+}
+
+/// Schedules the task behind `header` to run: on its own loop's thread this is
+/// a push onto the run queue (no lock, no syscall, no atomic); anywhere else —
+/// another thread, or this thread while its runtime is not running — the wake
+/// goes through the owner's injector.
+pub(crate) fn schedule(header: &Header) {
+    let local = context::with_current(|core| match core {
+        Some(core) if header.is_owned_by(core) => {
+            core.schedule(header);
+            true
+        }
+        _ => false,
+    });
+    if !local && header.claim_remote_wake() {
+        header.ref_inc();
+        // SAFETY: `ref_inc` just created the reference this `TaskRef` owns.
+        let task = unsafe { TaskRef::from_raw(NonNull::from(header)) };
+        // If the runtime is gone the wake is moot: `push` hands the entry back
+        // and it is dropped here, releasing the reference.
+        let _ = header.owner().push(Remote::Wake(task));
+    }
 }

@@ -1,0 +1,248 @@
+//! A single value from one place to another, across threads: [`channel`]
+//! (in asyncio, a `Future` whose result another party sets, or
+//! `run_coroutine_threadsafe`'s `concurrent.futures.Future` the other way
+//! round).
+//!
+//! # How it works
+//!
+//! Sender and receiver share an `Arc<std::sync::Mutex<State>>`: the value
+//! slot, a flag per side saying it is done, and the receiver's waker. This is
+//! the one primitive of `sync` that is thread-safe — the others live on the
+//! loop's thread in `Rc<RefCell<_>>` — because its job is to let another
+//! thread complete a task on the loop: `send` from any thread wakes the
+//! waiting task, and kettle's waker carries that wake across threads (through
+//! the runtime's injector, waking the loop out of `epoll_wait` if it sleeps).
+//!
+//! ```text
+//!   Sender                       State (locked)                 Receiver (a future)
+//!   send(v) ──▶ value = v; sender_done; take waker ──▶ wake ──▶ poll: take value → Ok(v)
+//!   drop    ──▶ sender_done; take waker           ──▶ wake ──▶ poll: no value   → Err(RecvError)
+//!                                                            ◀── drop: receiver_gone; take value
+//!   send(v) after that ──▶ Err(v)
+//! ```
+//!
+//! Every operation is a few field moves under the lock. Wakers are woken and
+//! values dropped only after the lock is released: a waker may run arbitrary
+//! code, and a value's destructor could be anything, including code that
+//! touches this very channel.
+//!
+//! # Cancel safety
+//!
+//! The receiver may be dropped at any time: a value sent before or after
+//! that is dropped (on the receiver's side, or handed back by `send`), never
+//! lost silently inside the channel. Polling the receiver takes the value
+//! only when it returns it.
+
+use std::error::Error;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
+
+/// Creates a channel for one value: the [`Sender`] sends it, the
+/// [`Receiver`] is a future that resolves to it.
+///
+/// Both halves are `Send` (when `T` is), so a thread can complete a task
+/// waiting on the loop:
+///
+/// ```
+/// use kettle::sync::oneshot;
+///
+/// let answer = kettle::run(async {
+///     let (tx, rx) = oneshot::channel();
+///     std::thread::spawn(move || {
+///         let _ = tx.send(6 * 7); // computed on another thread
+///     });
+///     rx.await.unwrap()
+/// });
+/// assert_eq!(answer, 42);
+/// ```
+pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
+    let state = State { value: None, sender_done: false, receiver_gone: false, waker: None };
+    let inner = Arc::new(Mutex::new(state));
+    (Sender { inner: inner.clone() }, Receiver { inner, done: false })
+}
+
+struct State<T> {
+    /// The value sent, until the receiver takes it.
+    value: Option<T>,
+    /// The sender sent, or was dropped: nothing more will come.
+    sender_done: bool,
+    /// The receiver was dropped: a send would go nowhere.
+    receiver_gone: bool,
+    /// The waker of the task awaiting the receiver, while it waits.
+    waker: Option<Waker>,
+}
+
+/// Locks the state. No code panics while holding the lock, so it is never
+/// poisoned in practice; if it were, the state would still be consistent.
+fn lock<T>(inner: &Mutex<State<T>>) -> MutexGuard<'_, State<T>> {
+    inner.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The sending half of a [`channel`]: sends one value, from any thread.
+pub struct Sender<T> {
+    inner: Arc<Mutex<State<T>>>,
+}
+
+impl<T> Sender<T> {
+    /// Sends `value` and wakes the receiver's task (asyncio's
+    /// `future.set_result`).
+    ///
+    /// # Errors
+    /// `Err(value)` if the receiver was dropped: nobody would ever read it.
+    #[doc(alias = "set_result")]
+    pub fn send(self, value: T) -> Result<(), T> {
+        let waker = {
+            let mut state = lock(&self.inner);
+            if state.receiver_gone {
+                return Err(value);
+            }
+            state.value = Some(value);
+            state.sender_done = true;
+            state.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        Ok(())
+        // `self` drops here and finds `sender_done` already set.
+    }
+
+    /// Whether the receiver was dropped, so that [`send`](Sender::send) would
+    /// fail.
+    pub fn is_closed(&self) -> bool {
+        lock(&self.inner).receiver_gone
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    /// Without a send, tells the receiver that no value will come.
+    fn drop(&mut self) {
+        let waker = {
+            let mut state = lock(&self.inner);
+            if state.sender_done {
+                return;
+            }
+            state.sender_done = true;
+            state.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender").field("is_closed", &self.is_closed()).finish()
+    }
+}
+
+/// The receiving half of a [`channel`]: a future that resolves to the value
+/// sent, or to [`RecvError`] if the sender was dropped without sending.
+///
+/// # Panics
+/// If polled again after it returned.
+#[must_use = "futures do nothing unless awaited"]
+pub struct Receiver<T> {
+    inner: Arc<Mutex<State<T>>>,
+    /// The value (or the error) was returned; it cannot be returned twice.
+    done: bool,
+}
+
+impl<T> Receiver<T> {
+    /// Takes the value if it has been sent, without waiting.
+    ///
+    /// # Errors
+    /// [`TryRecvError::Empty`] if nothing was sent yet;
+    /// [`TryRecvError::Closed`] if the sender was dropped without sending, or
+    /// the value was already taken.
+    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        let mut state = lock(&self.inner);
+        match state.value.take() {
+            Some(value) => {
+                self.done = true;
+                Ok(value)
+            }
+            None if state.sender_done || self.done => Err(TryRecvError::Closed),
+            None => Err(TryRecvError::Empty),
+        }
+    }
+}
+
+impl<T> Future for Receiver<T> {
+    type Output = Result<T, RecvError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
+        let this = self.get_mut();
+        assert!(!this.done, "oneshot::Receiver polled after it returned its result");
+        let mut state = lock(&this.inner);
+        if let Some(value) = state.value.take() {
+            this.done = true;
+            return Poll::Ready(Ok(value));
+        }
+        if state.sender_done {
+            this.done = true;
+            return Poll::Ready(Err(RecvError));
+        }
+        // Keep the latest waker: the task awaiting us may have changed.
+        match &mut state.waker {
+            Some(waker) if waker.will_wake(cx.waker()) => {}
+            slot => *slot = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        let (value, waker) = {
+            let mut state = lock(&self.inner);
+            state.receiver_gone = true;
+            (state.value.take(), state.waker.take())
+        };
+        // Dropped after the lock is released.
+        drop((value, waker));
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver").field("done", &self.done).finish_non_exhaustive()
+    }
+}
+
+/// The sender was dropped without sending a value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecvError;
+
+impl fmt::Display for RecvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the oneshot sender was dropped without sending a value")
+    }
+}
+
+impl Error for RecvError {}
+
+/// Why [`Receiver::try_recv`] returned no value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TryRecvError {
+    /// Nothing was sent yet.
+    Empty,
+    /// No value will come: the sender was dropped without sending, or the
+    /// value was already taken.
+    Closed,
+}
+
+impl fmt::Display for TryRecvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TryRecvError::Empty => f.write_str("no value was sent yet"),
+            TryRecvError::Closed => f.write_str("no value will come: the sender is gone, or it was taken"),
+        }
+    }
+}
+
+impl Error for TryRecvError {}
