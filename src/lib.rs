@@ -30,9 +30,15 @@
 //! which walks one loop turn end to end, then:
 //!
 //! - [`runtime`]: the loop — `Core` (the loop thread's state and the turn),
-//!   `Shared` (the injector other threads use), the thread-local context;
-//! - [`task`]: the task cell (one allocation per task), wakers, join handles;
-//! - [`time`]: the timer heap, sleeps, timeouts, intervals, callbacks.
+//!   `Shared` (the injector other threads use), the thread-local context,
+//!   the reactor (readiness from mio, a waker per direction);
+//! - [`task`]: the task cell (one allocation per task), its state word,
+//!   wakers, join handles, done callbacks;
+//! - [`time`]: the timer heap, sleeps, timeouts, intervals, callbacks;
+//! - [`combinators`]: `gather`, `try_gather`, `race`, `join!`, `TaskGroup`;
+//! - [`sync`]: `Queue`, `Event`, `Mutex`, `Semaphore`, `oneshot`, on one
+//!   FIFO waiter list;
+//! - [`spawn_blocking`] (a thread pool) and [`signal::ctrl_c`] (a self-pipe).
 //!
 //! # asyncio → kettle
 //!
@@ -48,15 +54,30 @@
 //! | `loop.call_soon/call_later/call_at`  | [`call_soon`], [`call_later`], [`call_at`] |
 //! | `run_coroutine_threadsafe(c, loop)`  | [`Handle::spawn`], [`Handle::spawn_with`] |
 //! | `loop.call_soon_threadsafe(f)`       | [`Handle::call_soon`]                    |
+//! | `task.add_done_callback(cb)`         | [`JoinHandle::add_done_callback`]        |
+//! | `asyncio.gather(*aws)`               | [`gather`], [`join!`]                    |
+//! | `gather(..., return_exceptions=True)`| [`gather`] over `Result`s                |
+//! | `asyncio.wait(FIRST_COMPLETED)`      | [`race`]                                 |
+//! | `asyncio.TaskGroup()`                | [`TaskGroup`]                            |
+//! | `asyncio.Queue`, `Event`, `Lock`, `Semaphore` | [`sync::Queue`], [`sync::Event`], [`sync::Mutex`], [`sync::Semaphore`] |
+//! | `loop.run_in_executor(None, f)`      | [`spawn_blocking`]                       |
+//! | `loop.add_signal_handler(SIGINT, …)` | [`signal::ctrl_c`]                       |
 
 #![deny(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+mod blocking;
+pub mod combinators;
 pub mod runtime;
 pub mod signal;
 pub mod sync;
 pub mod task;
 pub mod time;
+
+pub use blocking::spawn_blocking;
+#[doc(hidden)]
+pub use combinators::__private;
+pub use combinators::{TaskGroup, gather, race, try_gather};
 
 pub use runtime::{Builder, Handle, Metrics, Runtime, RuntimeClosed, Turn, run};
 pub use task::{JoinError, JoinHandle, RemoteJoinHandle, spawn, yield_now};

@@ -49,6 +49,7 @@ use slab::Slab;
 use super::metrics::{Metrics, Stats, Turn};
 use super::reactor::Reactor;
 use super::shared::{Remote, Shared};
+use crate::blocking::Pool;
 use crate::task::{DoneBatch, DoneCallback, Header, JoinHandle, RunOutcome, TaskRef};
 use crate::time::queue::{Action, TimerQueue};
 
@@ -73,6 +74,8 @@ pub(crate) struct Core {
     events: RefCell<mio::Events>,
     /// Registered descriptors and their waiting tasks.
     pub(crate) reactor: Reactor,
+    /// Threads for `spawn_blocking`.
+    pub(crate) blocking: Pool,
     /// Wakers released by this turn's events; kept to reuse its capacity.
     io_wakers: RefCell<Vec<std::task::Waker>>,
     /// The injector's contents during step 2; kept to reuse its capacity.
@@ -85,7 +88,7 @@ pub(crate) struct Core {
 }
 
 impl Core {
-    pub(crate) fn new(event_capacity: usize) -> io::Result<Core> {
+    pub(crate) fn new(config: &super::Builder) -> io::Result<Core> {
         let poll = mio::Poll::new()?;
         let waker = mio::Waker::new(poll.registry(), WAKER_TOKEN)?;
         Ok(Core {
@@ -96,7 +99,8 @@ impl Core {
             callbacks: RefCell::new(VecDeque::new()),
             timers: RefCell::new(TimerQueue::new()),
             poll: RefCell::new(poll),
-            events: RefCell::new(mio::Events::with_capacity(event_capacity.max(1))),
+            events: RefCell::new(mio::Events::with_capacity(config.event_capacity.max(1))),
+            blocking: Pool::new(config.max_blocking_threads, config.blocking_keep_alive),
             reactor: Reactor::default(),
             io_wakers: RefCell::new(Vec::new()),
             injected: RefCell::new(Vec::new()),
@@ -332,6 +336,8 @@ impl Core {
             timers_pending: self.timers.borrow().len(),
             callbacks_pending: self.callbacks.borrow().len(),
             io_sources: self.reactor.len(),
+            blocking_threads: self.blocking.threads().0,
+            blocking_idle_threads: self.blocking.threads().1,
             ..Metrics::default()
         };
         self.stats.fill(&mut metrics);
@@ -342,6 +348,7 @@ impl Core {
     /// spawn, wake or schedule more; those are dropped in the next round, until
     /// a round finds nothing.
     pub(crate) fn shutdown(&self) {
+        self.blocking.shutdown();
         let mut remote = self.shared.close();
         // Finished tasks are kept until the run queue is cleared, so that no
         // destructor running meanwhile can free a cell the queue still names.

@@ -29,6 +29,10 @@ pub struct Metrics {
     pub callbacks_pending: usize,
     /// File descriptors registered with the reactor (sockets, signal pipes).
     pub io_sources: usize,
+    /// Threads in the [`spawn_blocking`](crate::spawn_blocking) pool, busy or idle.
+    pub blocking_threads: usize,
+    /// Of those, the threads waiting for a job.
+    pub blocking_idle_threads: usize,
 }
 
 /// What one loop iteration did, returned by [`Runtime::turn`](crate::Runtime::turn).

@@ -76,13 +76,19 @@ pub struct Runtime {
 /// Configures a [`Runtime`] before it is built.
 #[derive(Clone, Debug)]
 pub struct Builder {
-    event_capacity: usize,
+    pub(crate) event_capacity: usize,
+    pub(crate) max_blocking_threads: usize,
+    pub(crate) blocking_keep_alive: Duration,
 }
 
 impl Builder {
     /// A builder with the defaults.
     pub fn new() -> Builder {
-        Builder { event_capacity: 1024 }
+        Builder {
+            event_capacity: 1024,
+            max_blocking_threads: 64,
+            blocking_keep_alive: Duration::from_secs(10),
+        }
     }
 
     /// How many readiness events one poll can return (default 1024). More
@@ -92,14 +98,28 @@ impl Builder {
         self
     }
 
+    /// The most threads [`spawn_blocking`](crate::spawn_blocking) may run at
+    /// once (default 64; at least 1). Further jobs wait for a free thread.
+    pub fn max_blocking_threads(mut self, max: usize) -> Builder {
+        self.max_blocking_threads = max;
+        self
+    }
+
+    /// How long an idle blocking thread waits for a new job before it exits
+    /// (default 10 s).
+    pub fn blocking_keep_alive(mut self, keep_alive: Duration) -> Builder {
+        self.blocking_keep_alive = keep_alive;
+        self
+    }
+
     /// Builds the runtime: an epoll instance and an eventfd, nothing else; no
-    /// thread is started.
+    /// thread is started (blocking threads start on demand).
     ///
     /// # Errors
     /// If the operating system refuses the epoll or eventfd (for instance, out
     /// of file descriptors).
     pub fn build(self) -> io::Result<Runtime> {
-        let core = Rc::new(Core::new(self.event_capacity)?);
+        let core = Rc::new(Core::new(&self)?);
         context::register(&core);
         Ok(Runtime { core })
     }

@@ -54,7 +54,7 @@ use pin_project_lite::pin_project;
 
 use super::JoinError;
 use super::state::{COMPLETE, DONE_CALLBACKS, JOIN_INTEREST, JOIN_WAKER};
-use super::waker::waker_ref;
+use super::waker::{schedule, waker_ref};
 use crate::runtime::core::Core;
 use crate::runtime::shared::{Remote, Shared};
 
@@ -331,6 +331,15 @@ impl TaskRef {
     /// `ptr` came from a `TaskRef` or waker whose reference is being transferred.
     pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> TaskRef {
         TaskRef { ptr }
+    }
+
+    /// Requests cancellation (see `JoinHandle::cancel`): sets `CANCELLED` and
+    /// schedules the task so the loop drops its future on its next turn.
+    pub(crate) fn cancel(&self) {
+        let header = self.header();
+        if header.request_cancel() {
+            schedule(header);
+        }
     }
 
     /// Runs the task once on its loop: drops it if cancellation was requested,

@@ -20,7 +20,6 @@ use std::task::{Context, Poll};
 
 use super::JoinError;
 use super::cell::{DoneCallback, TaskRef};
-use super::waker::schedule;
 use crate::runtime::context;
 
 /// An owned permission to await a spawned task's result (asyncio's `Task`).
@@ -67,10 +66,7 @@ impl<T> JoinHandle<T> {
     /// does nothing. Also works for a task cancelling itself mid-poll: its
     /// current poll finishes normally, and it is not polled again.
     pub fn cancel(&self) {
-        let header = self.task.header();
-        if header.request_cancel() {
-            schedule(header);
-        }
+        self.task.cancel();
     }
 }
 
