@@ -63,32 +63,21 @@ impl<T> Future for Get<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let this = self.get_mut();
-        let mut wakeups = Wakeups::new();
-        let result = {
-            let mut state = this.queue.state.borrow_mut();
-            let result = this.poll_state(&mut state, cx, &mut wakeups);
-            state.debug_check();
-            result
-        };
-        wakeups.fire();
-        result
+        let queue = this.queue;
+        queue.with_state(|state, wakeups| this.poll_state(state, cx, wakeups))
     }
 }
 
 impl<T> Drop for Get<'_, T> {
     fn drop(&mut self) {
         let Some(key) = self.key else { return };
-        let mut wakeups = Wakeups::new();
-        {
-            let mut state = self.queue.state.borrow_mut();
+        self.queue.with_state(|state, wakeups| {
             // Woken but dropped before it ran: the item it was promised is
             // still buffered; the promise goes to the next getter in line.
             if state.getters.remove(key) {
                 wakeups.extend(state.getters.notify_one());
             }
-            state.debug_check();
-        }
-        wakeups.fire();
+        });
     }
 }
 
@@ -152,15 +141,8 @@ impl<T> Future for Put<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Closed<T>>> {
         let this = self.get_mut();
-        let mut wakeups = Wakeups::new();
-        let result = {
-            let mut state = this.queue.state.borrow_mut();
-            let result = this.poll_state(&mut state, cx, &mut wakeups);
-            state.debug_check();
-            result
-        };
-        wakeups.fire();
-        result
+        let queue = this.queue;
+        queue.with_state(|state, wakeups| this.poll_state(state, cx, wakeups))
     }
 }
 
@@ -169,17 +151,13 @@ impl<T> Drop for Put<'_, T> {
     /// inserted, is dropped with the future, after the state is released.
     fn drop(&mut self) {
         let Some(key) = self.key else { return };
-        let mut wakeups = Wakeups::new();
-        {
-            let mut state = self.queue.state.borrow_mut();
+        self.queue.with_state(|state, wakeups| {
             // Granted a slot but dropped before it ran: the slot goes to the
             // next putter in line (after a close, nobody may use it).
             if state.putters.remove(key) && !state.closed {
                 wakeups.extend(state.putters.notify_one());
             }
-            state.debug_check();
-        }
-        wakeups.fire();
+        });
     }
 }
 

@@ -230,6 +230,21 @@ impl<T> Queue<T> {
         Get::new(self)
     }
 
+    /// Runs `f` on the queue's state, checks the invariants, releases the
+    /// borrow, and only then fires the wakers `f` collected — the one way
+    /// this module changes its state (collect, release, then fire).
+    fn with_state<R>(&self, f: impl FnOnce(&mut State<T>, &mut Wakeups) -> R) -> R {
+        let mut wakeups = Wakeups::new();
+        let result = {
+            let mut state = self.state.borrow_mut();
+            let result = f(&mut state, &mut wakeups);
+            state.debug_check();
+            result
+        };
+        wakeups.fire();
+        result
+    }
+
     /// Puts `item` if there is room now (asyncio's `put_nowait`). Room that was
     /// promised to a waiting putter is not room.
     ///
@@ -237,21 +252,16 @@ impl<T> Queue<T> {
     /// [`TryPutError::Full`] or [`TryPutError::Closed`], with `item`.
     #[doc(alias = "put_nowait")]
     pub fn try_put(&self, item: T) -> Result<(), TryPutError<T>> {
-        let mut wakeups = Wakeups::new();
-        let result = {
-            let mut state = self.state.borrow_mut();
+        self.with_state(|state, wakeups| {
             if state.closed {
                 Err(TryPutError::Closed(item))
             } else if state.free_slots() == 0 {
                 Err(TryPutError::Full(item))
             } else {
-                state.insert(item, &mut wakeups);
-                state.debug_check();
+                state.insert(item, wakeups);
                 Ok(())
             }
-        };
-        wakeups.fire();
-        result
+        })
     }
 
     /// Takes the front item if one is available now (asyncio's
@@ -262,21 +272,15 @@ impl<T> Queue<T> {
     /// if the queue is closed and drained.
     #[doc(alias = "get_nowait")]
     pub fn try_get(&self) -> Result<T, TryGetError> {
-        let mut wakeups = Wakeups::new();
-        let result = {
-            let mut state = self.state.borrow_mut();
+        self.with_state(|state, wakeups| {
             if state.unreserved_items() > 0 {
-                let item = state.remove_front(&mut wakeups);
-                state.debug_check();
-                Ok(item)
+                Ok(state.remove_front(wakeups))
             } else if state.closed && state.items.is_empty() {
                 Err(TryGetError::Closed)
             } else {
                 Err(TryGetError::Empty)
             }
-        };
-        wakeups.fire();
-        result
+        })
     }
 
     /// Number of items buffered, including items already reserved for a
@@ -315,19 +319,16 @@ impl<T> Queue<T> {
     /// If called more times than items were put.
     #[track_caller]
     pub fn task_done(&self) {
-        let mut wakeups = Wakeups::new();
-        {
-            let mut state = self.state.borrow_mut();
+        self.with_state(|state, wakeups| {
             assert!(
                 state.unfinished > 0,
                 "Queue::task_done called more times than items were put into the queue"
             );
             state.unfinished -= 1;
             if state.unfinished == 0 {
-                state.joiners.notify_all(&mut wakeups);
+                state.joiners.notify_all(wakeups);
             }
-        }
-        wakeups.fire();
+        });
     }
 
     /// Waits until every item put has been marked done with
@@ -345,22 +346,18 @@ impl<T> Queue<T> {
     /// remaining items, then get `None`. Closing twice does nothing.
     #[doc(alias = "shutdown")]
     pub fn close(&self) {
-        let mut wakeups = Wakeups::new();
-        {
-            let mut state = self.state.borrow_mut();
+        self.with_state(|state, wakeups| {
             if state.closed {
                 return;
             }
             state.closed = true;
             // Wake without notifying: no reservation is handed out, each
             // waiter looks at the closed queue and leaves.
-            state.putters.wake_all(&mut wakeups);
+            state.putters.wake_all(wakeups);
             if state.items.is_empty() {
-                state.getters.wake_all(&mut wakeups);
+                state.getters.wake_all(wakeups);
             }
-            state.debug_check();
-        }
-        wakeups.fire();
+        });
     }
 
     /// Whether [`close`](Queue::close) was called.
