@@ -7,29 +7,13 @@
 //! Each section names the asyncio call it mirrors.
 
 use std::panic;
-use std::sync::LazyLock;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use kettle::{JoinHandle, Runtime};
 
-/// When the program started; every line is stamped relative to it.
-static START: LazyLock<Instant> = LazyLock::new(Instant::now);
-
-/// `println!` with an elapsed-time stamp, like `[0.15s] ...`.
-macro_rules! say {
-    ($($arg:tt)*) => {
-        println!("[{:.2}s] {}", START.elapsed().as_secs_f64(), format_args!($($arg)*))
-    };
-}
-
-fn heading(title: &str) {
-    println!("\n── {title} ──");
-}
-
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
+mod common;
+use common::{heading, ms, say};
 
 /// A pretend download: waits `millis`, then returns a byte count.
 /// `async def download(name, millis)` in asyncio.
@@ -55,7 +39,7 @@ fn thread_name() -> String {
 }
 
 fn main() {
-    LazyLock::force(&START);
+    common::start_clock();
     // loop = asyncio.new_event_loop()
     let rt = Runtime::new().expect("could not create the kettle runtime");
     say!("kettle tour: asyncio's vocabulary, in Rust, on one thread");

@@ -11,14 +11,8 @@ use std::time::{Duration, Instant};
 
 use kettle::{JoinHandle, Runtime, yield_now};
 
-/// Counts its own drops.
-struct DropCounter(Rc<Cell<usize>>);
-
-impl Drop for DropCounter {
-    fn drop(&mut self) {
-        self.0.set(self.0.get() + 1);
-    }
-}
+mod common;
+use common::DropCounter;
 
 /// Counts its own drops, across threads.
 struct SendDropCounter(Arc<AtomicUsize>);

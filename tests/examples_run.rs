@@ -4,7 +4,11 @@
 //! To cover a new example, add a test that calls [`run_example`] and checks
 //! its output.
 
-use std::process::Command;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
 
 /// Runs `cargo run --quiet --example <name>` (debug build) and returns its
 /// stdout, failing the test, with both streams shown, if it does not exit
@@ -40,6 +44,38 @@ fn seconds_after(line: &str, after: &str) -> f64 {
     let (_, rest) = line.split_once(after).unwrap_or_else(|| panic!("{after:?} not in {line:?}"));
     let number: String = rest.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
     number.parse().unwrap_or_else(|e| panic!("no number after {after:?} in {line:?}: {e}"))
+}
+
+/// The number that follows `after` on `line`, as the `10` in `at +10 ms`.
+fn number_after(line: &str, after: &str) -> f64 {
+    seconds_after(line, after)
+}
+
+/// The time stamp that opens `line`, as the `0.15` in `[0.15s] ...`.
+fn stamp(line: &str) -> f64 {
+    seconds_after(line, "[")
+}
+
+/// The index of the first line at or after line `from` that contains `needle`.
+fn line_index(output: &str, needle: &str, from: usize) -> Option<usize> {
+    output.lines().enumerate().skip(from).find(|(_, line)| line.contains(needle)).map(|(i, _)| i)
+}
+
+/// Checks that lines containing each of `needles` appear in this order (each
+/// one after the line that matched the previous needle).
+fn assert_in_order(output: &str, needles: &[&str]) {
+    let mut from = 0;
+    for needle in needles {
+        let at = line_index(output, needle, from).unwrap_or_else(|| {
+            panic!("no line with {needle:?} after line {from} (order {needles:?}):\n{output}")
+        });
+        from = at + 1;
+    }
+}
+
+/// How many lines contain `needle`.
+fn count_lines(output: &str, needle: &str) -> usize {
+    output.lines().filter(|line| line.contains(needle)).count()
 }
 
 #[test]
@@ -106,4 +142,411 @@ fn tour_example_runs_and_narrates_every_section() {
     let metrics = line_with(&out, "Metrics {");
     assert!(metrics.contains("tasks_alive: 0"), "tasks leaked: {metrics}");
     assert!(metrics.contains("timers_pending: 0"), "timers leaked: {metrics}");
+}
+
+#[test]
+fn callback_chain_gives_the_same_result_with_callbacks_and_with_await() {
+    let out = run_example("callback_chain");
+
+    // Each callback runs after its step finished, and starts the next step.
+    assert_in_order(
+        &out,
+        &[
+            "main: chain started",
+            "step1: found user id 7",
+            "callback 1: step1 returned 7",
+            "step2: user 7 is ada",
+            "callback 2: step2 returned \"ada\"",
+            "step3: greeting is \"hello, ada!\"",
+            "callback 3: step3 returned \"hello, ada!\"",
+            "callbacks result: \"hello, ada!\"",
+            "async/await result: \"hello, ada!\"",
+            "same result both ways: true",
+        ],
+    );
+    // Three 10 ms steps one after another, twice.
+    let by_callbacks = stamp(line_with(&out, "callbacks result"));
+    assert!(by_callbacks >= 0.03, "the callback chain finished too early:\n{out}");
+    let by_await = stamp(line_with(&out, "async/await result"));
+    assert!(by_await >= by_callbacks + 0.03, "the awaited steps overlapped:\n{out}");
+}
+
+#[test]
+fn gather_downloads_takes_about_the_longest_download_not_the_sum() {
+    let out = run_example("gather_downloads");
+
+    // All three start at once and finish shortest first; results in input order.
+    assert_in_order(
+        &out,
+        &["a.txt: started", "b.txt: started", "c.txt: started", "b.txt: finished", "a.txt: finished"],
+    );
+    assert_in_order(&out, &["a.txt: finished", "c.txt: finished", "gather returned [40000, 20000, 60000]"]);
+    let total = seconds_after(line_with(&out, "total "), "total ");
+    assert!(
+        (0.06..0.11).contains(&total),
+        "downloads of 40/20/60 ms took {total}s: not the longest one (0.06s)\n{out}"
+    );
+
+    // return_exceptions=True: every outcome in its place.
+    line_with(&out, r#"results: [Ok(40000), Err("b.txt: 404 not found"), Ok(60000)]"#);
+    line_with(&out, "2 succeeded, 1 failed");
+
+    // try_gather: the first error cancels the others, then returns.
+    let try_line = line_with(&out, r#"try_gather: Err("b.txt: 404 not found")"#);
+    let took = seconds_after(try_line, " after ");
+    assert!((0.02..0.05).contains(&took), "try_gather did not stop at the first error ({took}s)\n{out}");
+    let section = &out[out.find("── try_gather").expect("try_gather section")..];
+    assert_in_order(section, &["b.txt: failed", "a.txt: cancelled", "try_gather: Err"]);
+    assert_in_order(section, &["b.txt: failed", "c.txt: cancelled", "try_gather: Err"]);
+    assert_eq!(count_lines(&out, "cancelled, partial download"), 2, "{out}");
+}
+
+#[test]
+fn wait_for_timeout_cancels_the_slow_operation_and_lets_the_fast_one_finish() {
+    let out = run_example("wait_for_timeout");
+
+    // The slow operation is dropped where the timeout fires: cleanup first.
+    assert_in_order(&out, &["slow: started", "slow: cleanup ran", "slow: timed out after"]);
+    assert!(!out.contains("slow: finished"), "the slow operation was not cancelled:\n{out}");
+    let timed_out = line_with(&out, "slow: timed out after ");
+    assert!(timed_out.ends_with("s: Err(Elapsed): deadline has elapsed"), "{timed_out}");
+    let waited = seconds_after(timed_out, "timed out after ");
+    assert!((0.02..0.07).contains(&waited), "the 20 ms timeout fired after {waited}s\n{out}");
+
+    // The fast one completes in time.
+    assert_in_order(
+        &out,
+        &["fast: started", "fast: finished", "fast: cleanup ran", r#"fast: Ok("fast result")"#],
+    );
+
+    // A timeout around a handle stops the waiting; cancel() stops the task.
+    assert_in_order(
+        &out,
+        &[
+            "background: started",
+            "background: stopped waiting after 20 ms",
+            "background: cleanup ran",
+            "is_cancelled() = true",
+        ],
+    );
+    assert!(!out.contains("background: finished"), "the background task was not cancelled:\n{out}");
+}
+
+#[test]
+fn create_task_order_starts_tasks_in_spawn_order_only_when_main_awaits() {
+    let out = run_example("create_task_order");
+
+    let order = line_with(&out, "order: ");
+    assert_eq!(
+        order,
+        "order: main spawned A, B, C, main still running; no task has started yet, \
+         A started, B started, C started, main back from yield_now, \
+         A step 1, B step 1, A step 2, C step 1, B step 2, C step 2, main: all tasks done",
+        "\n{out}"
+    );
+    // C's second step is at 50 ms.
+    let last_step = stamp(line_with(&out, "] C step 2"));
+    assert!(last_step >= 0.05, "C step 2 came early, at {last_step}s\n{out}");
+}
+
+#[test]
+fn producer_consumer_handles_every_order_exactly_once() {
+    let out = run_example("producer_consumer");
+
+    let mut handled: Vec<String> = out
+        .lines()
+        .filter_map(|line| {
+            line.split_once(": handled ")?.1.split_once(" in ").map(|(order, _)| order.to_owned())
+        })
+        .collect();
+    handled.sort();
+    let mut expected: Vec<String> =
+        (1..=2).flat_map(|p| (1..=5).map(move |n| format!("order {p}.{n}"))).collect();
+    expected.sort();
+    assert_eq!(handled, expected, "not every order was handled exactly once:\n{out}");
+
+    // Every order was put before it was handled.
+    for order in &expected {
+        assert_in_order(&out, &[&format!("put {order} "), &format!("handled {order} ")]);
+    }
+
+    // join() returns after the last task_done; then the consumers stop.
+    let joined = line_index(&out, "queue.join() returned", 0).expect("join line");
+    let last_handled =
+        out.lines().enumerate().filter(|(_, line)| line.contains(": handled ")).map(|(i, _)| i).last();
+    let last_handled = last_handled.expect("handled lines");
+    assert!(last_handled < joined, "queue.join() returned before every order was handled:\n{out}");
+    assert_eq!(count_lines(&out, "queue closed, stopping after"), 3, "{out}");
+    let first_stop = line_index(&out, "queue closed, stopping after", 0).expect("stop line");
+    assert!(joined < first_stop, "a consumer stopped before join() returned:\n{out}");
+
+    let per_consumer = line_with(&out, "orders per consumer: [");
+    let counts: Vec<usize> = per_consumer
+        .split_once("per consumer: [")
+        .and_then(|(_, rest)| rest.split_once(']'))
+        .map(|(list, _)| list.split(", ").map(|n| n.parse().expect("a count")).collect())
+        .expect("a list of counts");
+    assert_eq!(counts.iter().sum::<usize>(), 10, "{per_consumer}");
+    line_with(&out, "10 orders handled, 10 distinct, 10 expected");
+}
+
+#[test]
+fn cancel_cleanup_runs_the_cancelled_tasks_drop_guard() {
+    let out = run_example("cancel_cleanup");
+
+    assert!(count_lines(&out, "worker: step") >= 3, "the worker did not work before being cancelled:\n{out}");
+    assert_in_order(
+        &out,
+        &[
+            "worker: step 1",
+            "main: worker.cancel()",
+            "right after cancel(): is_finished() = false",
+            "cleanup: closing connection db-1",
+            "await worker = Err(task was cancelled); is_cancelled() = true",
+            "is_finished() = true",
+        ],
+    );
+    // No step after the cancellation.
+    let cancelled = line_index(&out, "main: worker.cancel()", 0).expect("cancel line");
+    assert!(line_index(&out, "worker: step", cancelled).is_none(), "the worker ran after cancel():\n{out}");
+
+    // A task cancelled before its first poll never runs, but its captures are dropped.
+    assert_in_order(&out, &["cleanup: closing connection db-2", "await never = Err(task was cancelled)"]);
+    assert!(!out.contains("never prints"), "a cancelled task ran:\n{out}");
+
+    line_with(&out, r#"await done = Ok("finished in time")"#);
+}
+
+#[test]
+fn call_later_fires_callbacks_in_time_order_and_skips_the_cancelled_one() {
+    let out = run_example("call_later");
+
+    assert_in_order(
+        &out,
+        &[
+            "none has run yet",
+            "cancelled the 15 ms callback: cancel() = true",
+            "fired: call_soon",
+            "fired: call_later 10 ms",
+            "fired: call_at t0 + 20 ms",
+            "fired: call_later 30 ms",
+            "is the 30 ms callback pending? false",
+            "cancelling it now does nothing: cancel() = false",
+        ],
+    );
+    assert!(!out.contains("fired: call_later 15 ms"), "the cancelled callback fired:\n{out}");
+
+    // Never early, and not very late.
+    for (name, due) in [
+        ("call_soon", 0.0),
+        ("call_later 10 ms", 10.0),
+        ("call_at t0 + 20 ms", 20.0),
+        ("call_later 30 ms", 30.0),
+    ] {
+        let at = number_after(line_with(&out, &format!("fired: {name} ")), "at +");
+        assert!((due..due + 30.0).contains(&at), "{name} fired at +{at} ms, due at +{due} ms\n{out}");
+    }
+}
+
+#[test]
+fn two_phase_loop_resumes_a_pending_task_in_the_second_phase() {
+    let out = run_example("two_phase_loop");
+
+    assert_in_order(
+        &out,
+        &[
+            "── phase 1",
+            "background: tick 1",
+            "background: tick 2",
+            "phase 1: main future done; background finished? false",
+            "── between phases",
+            "main thread: pausing 30 ms",
+            "main thread: background finished? false",
+            "── phase 2",
+            "background: tick 3",
+            "background: tick 4",
+            "phase 2: background finished all 4 ticks",
+            "metrics: tasks_alive = 0, timers_pending = 0",
+        ],
+    );
+    // Nothing ran between the phases.
+    assert_eq!(count_lines(&out, "background: tick"), 4, "{out}");
+    let paused_until = stamp(line_with(&out, "main thread: background finished?"));
+    let tick3 = stamp(line_with(&out, "background: tick 3"));
+    assert!(tick3 >= paused_until, "tick 3 ran while the loop was not running:\n{out}");
+}
+
+#[test]
+fn threadsafe_submit_runs_submitted_work_on_the_loop_thread() {
+    let out = run_example("threadsafe_submit");
+
+    line_with(&out, "main: check 1: done? false");
+    assert_eq!(count_lines(&out, "main: check "), 3, "{out}");
+    assert_in_order(
+        &out,
+        &[
+            "loop: the submitted coroutine runs here",
+            "loop: the coroutine is done",
+            "main: task.wait() returned 42",
+            "loop: call_soon_threadsafe callback runs here",
+            "main: handle.stop()",
+            "loop: run_forever() returned",
+            "main: loop thread joined; handle.is_closed() = true",
+        ],
+    );
+    assert_in_order(&out, &["loop: run_forever()", "loop: the submitted coroutine runs here"]);
+    let waited = stamp(line_with(&out, "main: task.wait() returned"));
+    assert!(waited >= 0.03, "the 30 ms coroutine returned after {waited}s\n{out}");
+}
+
+#[test]
+fn blocking_in_pool_runs_jobs_in_parallel_while_the_loop_keeps_ticking() {
+    let out = run_example("blocking_in_pool");
+
+    // Blocking the loop itself stops the ticker.
+    line_with(&out, "ticks while the loop itself was blocked: 0");
+
+    // On the pool, the jobs overlap and the loop goes on.
+    assert_eq!(count_lines(&out, "on thread kettle-blocking"), 3, "{out}");
+    line_with(&out, "main: results [100, 200, 300]");
+    let ticks = number_after(line_with(&out, "ticks while the pool was busy: "), "busy: ");
+    assert!(ticks >= 2.0, "the loop ticked only {ticks} times while the jobs ran\n{out}");
+    let took = seconds_after(line_with(&out, "three 20 ms jobs took "), "took ");
+    assert!((0.02..0.05).contains(&took), "three 20 ms jobs took {took}s: not in parallel (0.06s)\n{out}");
+}
+
+#[test]
+fn event_gate_releases_every_waiter_and_the_impatient_one_gives_up() {
+    let out = run_example("event_gate");
+
+    for id in 1..=3 {
+        assert_in_order(
+            &out,
+            &[
+                &format!("worker {id}: waiting at the gate"),
+                "main: gate.set()",
+                &format!("worker {id}: through the gate"),
+            ],
+        );
+    }
+    assert_in_order(
+        &out,
+        &[
+            "impatient: waiting at most 10 ms",
+            "impatient: gave up (deadline has elapsed)",
+            "main: gate.set()",
+        ],
+    );
+    assert!(!out.contains("unexpected"), "{out}");
+    let gave_up = stamp(line_with(&out, "impatient: gave up"));
+    let set = stamp(line_with(&out, "main: gate.set()"));
+    assert!(gave_up < set && set >= 0.03, "gave up at {gave_up}s, gate set at {set}s\n{out}");
+    assert_in_order(&out, &["a late wait() passed at once", "gate.clear() — is_set = false"]);
+}
+
+#[test]
+fn async_iteration_drains_a_closed_queue_and_ticks_an_interval() {
+    let out = run_example("async_iteration");
+
+    assert_in_order(
+        &out,
+        &[
+            "consumer: got tea",
+            "consumer: got coffee",
+            "consumer: got cocoa",
+            "producer: closed the queue",
+            "consumer: get() returned None",
+        ],
+    );
+
+    // Four ticks, the first at once, then at least 10 ms apart.
+    let mut last = None;
+    for n in 1..=4 {
+        let at = number_after(line_with(&out, &format!("tick {n}, scheduled at +")), "at +");
+        match last {
+            None => assert_eq!(at, 0.0, "the first tick is immediate\n{out}"),
+            Some(previous) => assert!(at >= previous + 10.0, "tick {n} came too soon\n{out}"),
+        }
+        last = Some(at);
+    }
+
+    assert_in_order(&out, &["countdown: 3", "countdown: 2", "countdown: 1", "countdown: liftoff"]);
+}
+
+#[test]
+fn ctrl_c_stop_ticks_until_sigint_then_cancels_the_worker_and_says_goodbye() {
+    let mut child = Command::new(env!("CARGO"))
+        .args(["run", "--quiet", "--example", "ctrl_c_stop"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("could not run `cargo run --example ctrl_c_stop`");
+    // Read stdout on a thread, so the waits below can have deadlines.
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (line_tx, line_rx) = mpsc::channel();
+    let reader = thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if line_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+
+    // Wait (building the example may take a while) until the waiter is
+    // installed and the worker has ticked twice.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut out = String::new();
+    let (mut prompted, mut ticked_twice) = (false, false);
+    while !(prompted && ticked_twice) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match line_rx.recv_timeout(left) {
+            Ok(line) => {
+                prompted |= line.contains("press Ctrl+C to stop");
+                ticked_twice |= line.contains("worker: tick 2");
+                out.push_str(&line);
+                out.push('\n');
+            }
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("ctrl_c_stop never prompted and ticked (or exited early); output so far:\n{out}");
+            }
+        }
+    }
+
+    // `cargo run` execs the example in place on Unix: the child is the example.
+    let pid = i32::try_from(child.id()).expect("a pid fits in i32");
+    // SAFETY: `kill` takes plain integers; `pid` is our own child, still
+    // running (not yet waited for), so it cannot name another process.
+    let sent = unsafe { libc::kill(pid, libc::SIGINT) };
+    assert_eq!(sent, 0, "could not send SIGINT: {}", std::io::Error::last_os_error());
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("could not wait for the example") {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("ctrl_c_stop did not exit within 10 s of SIGINT; output so far:\n{out}");
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    reader.join().expect("the reader thread panicked");
+    out.extend(line_rx.try_iter().map(|line| line + "\n"));
+
+    assert!(status.success(), "ctrl_c_stop exited with {status}:\n{out}");
+    assert_in_order(
+        &out,
+        &[
+            "worker: tick 1",
+            "main: press Ctrl+C to stop",
+            "main: got Ctrl+C; cancelling the worker",
+            "worker: cancelled, cleaning up",
+            "main: worker ended: task was cancelled",
+            "main: goodbye",
+        ],
+    );
 }

@@ -7,39 +7,15 @@ mod common;
 
 use std::cell::{Cell, RefCell};
 use std::future::{Future, poll_fn};
-use std::pin::{Pin, pin};
+use std::pin::pin;
 use std::rc::Rc;
 use std::sync::mpsc;
 use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::StopOnDrop;
+use common::{CountPolls, DropCounter, StopOnDrop};
 use kettle::{Handle, Runtime, gather, sleep, try_gather, yield_now};
-
-/// Counts its own drops.
-struct DropCounter(Rc<Cell<usize>>);
-
-impl Drop for DropCounter {
-    fn drop(&mut self) {
-        self.0.set(self.0.get() + 1);
-    }
-}
-
-/// Wraps a future and counts how often it is polled.
-struct CountPolls<F> {
-    inner: Pin<Box<F>>,
-    polls: Rc<Cell<usize>>,
-}
-
-impl<F: Future> Future for CountPolls<F> {
-    type Output = F::Output;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        self.polls.set(self.polls.get() + 1);
-        self.inner.as_mut().poll(cx)
-    }
-}
 
 fn count_polls<F: Future>(inner: F, polls: &Rc<Cell<usize>>) -> CountPolls<F> {
     CountPolls { inner: Box::pin(inner), polls: polls.clone() }

@@ -7,14 +7,8 @@ use std::time::{Duration, Instant};
 
 use kettle::{Runtime, sleep, yield_now};
 
-/// Counts its own drops.
-struct DropCounter(Rc<Cell<usize>>);
-
-impl Drop for DropCounter {
-    fn drop(&mut self) {
-        self.0.set(self.0.get() + 1);
-    }
-}
+mod common;
+use common::DropCounter;
 
 #[test]
 fn join_returns_a_tuple_of_heterogeneous_outputs_in_argument_order() {

@@ -3,37 +3,15 @@
 //! index, only woken futures are polled, and a race without runners panics.
 
 use std::cell::{Cell, RefCell};
-use std::future::{Future, pending, poll_fn};
-use std::pin::Pin;
+use std::future::{pending, poll_fn};
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
 use kettle::{Runtime, race, sleep, yield_now};
 
-/// Counts its own drops.
-struct DropCounter(Rc<Cell<usize>>);
-
-impl Drop for DropCounter {
-    fn drop(&mut self) {
-        self.0.set(self.0.get() + 1);
-    }
-}
-
-/// Wraps a future and counts how often it is polled.
-struct CountPolls<F> {
-    inner: Pin<Box<F>>,
-    polls: Rc<Cell<usize>>,
-}
-
-impl<F: Future> Future for CountPolls<F> {
-    type Output = F::Output;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        self.polls.set(self.polls.get() + 1);
-        self.inner.as_mut().poll(cx)
-    }
-}
+mod common;
+use common::{CountPolls, DropCounter};
 
 #[test]
 fn race_returns_the_first_future_to_complete_with_its_index() {

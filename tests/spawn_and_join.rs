@@ -7,14 +7,8 @@ use std::time::Duration;
 
 use kettle::{JoinHandle, Runtime, yield_now};
 
-/// Counts its own drops.
-struct DropCounter(Rc<Cell<usize>>);
-
-impl Drop for DropCounter {
-    fn drop(&mut self) {
-        self.0.set(self.0.get() + 1);
-    }
-}
+mod common;
+use common::DropCounter;
 
 #[test]
 fn spawned_task_output_is_returned_by_awaiting_its_handle() {

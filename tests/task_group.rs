@@ -10,14 +10,8 @@ use std::time::{Duration, Instant};
 
 use kettle::{JoinHandle, Runtime, TaskGroup, sleep, yield_now};
 
-/// Counts its own drops.
-struct DropCounter(Rc<Cell<usize>>);
-
-impl Drop for DropCounter {
-    fn drop(&mut self) {
-        self.0.set(self.0.get() + 1);
-    }
-}
+mod common;
+use common::DropCounter;
 
 /// A member that holds a drop guard and never finishes.
 fn pending_member(drops: &Rc<Cell<usize>>) -> impl Future<Output = Result<(), String>> + 'static {

@@ -23,6 +23,23 @@ use super::sleep::{Sleep, sleep, sleep_until};
 /// removed at once — or to `Err(Elapsed)` when the time is up, in which case
 /// the future is dropped right there (its destructors are its cleanup).
 ///
+/// **Unlike asyncio's `wait_for(task)`, a timeout around a
+/// [`JoinHandle`](crate::JoinHandle) does not cancel the task**: dropping a
+/// join handle only detaches it, so on expiry the waiting stops and the task
+/// runs on. To cancel it, time out on `&mut handle` and call
+/// [`cancel`](crate::JoinHandle::cancel) on `Err(Elapsed)`:
+///
+/// ```
+/// use std::time::Duration;
+/// kettle::run(async {
+///     let mut task = kettle::spawn(kettle::sleep(Duration::from_secs(10)));
+///     if kettle::timeout(Duration::from_millis(5), &mut task).await.is_err() {
+///         task.cancel();
+///     }
+///     assert!(task.await.unwrap_err().is_cancelled());
+/// });
+/// ```
+///
 /// # Panics
 /// Outside a runtime.
 ///

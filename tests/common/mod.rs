@@ -4,8 +4,13 @@
 //! `dead_code` allowance.
 #![allow(dead_code)]
 
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
 use std::thread;
 
 use kettle::{Handle, Runtime};
@@ -17,6 +22,30 @@ pub struct DropGuard(pub Arc<AtomicUsize>);
 impl Drop for DropGuard {
     fn drop(&mut self) {
         self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Counts its own drops, for tests on one thread.
+pub struct DropCounter(pub Rc<Cell<usize>>);
+
+impl Drop for DropCounter {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() + 1);
+    }
+}
+
+/// Wraps a future and counts how often it is polled.
+pub struct CountPolls<F> {
+    pub inner: Pin<Box<F>>,
+    pub polls: Rc<Cell<usize>>,
+}
+
+impl<F: Future> Future for CountPolls<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        self.polls.set(self.polls.get() + 1);
+        self.inner.as_mut().poll(cx)
     }
 }
 
