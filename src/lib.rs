@@ -68,6 +68,7 @@
 
 mod blocking;
 pub mod combinators;
+pub mod net;
 pub mod runtime;
 pub mod signal;
 pub mod sync;

@@ -14,9 +14,9 @@
 //! waiting task; the bits stay set while the task performs I/O, and are
 //! cleared only when the operating system says `WouldBlock` — at which point
 //! the next edge is guaranteed to produce a new event. Every I/O operation is
-//! therefore the same loop: [`Registration::poll_ready`], try the operation,
-//! and on `WouldBlock` [`Registration::clear_readiness`] with exactly the bits
-//! that attempt observed, then wait again.
+//! therefore the same loop, [`Registration::poll_io`]: wait until ready, try
+//! the operation, and on `WouldBlock` clear exactly the readiness bits that
+//! attempt observed, then wait again.
 //!
 //! Clearing can't race with a new event: events are only recorded in step 1,
 //! and I/O operations only run in step 4 (or between turns), on the same
@@ -182,6 +182,36 @@ impl Registration {
     pub(crate) fn clear_readiness(&self, observed: u8) {
         let clear = observed & (READABLE | WRITABLE);
         self.io.readiness.set(self.io.readiness.get() & !clear);
+    }
+
+    /// Performs `op` once the descriptor is ready in `direction`, retrying
+    /// after each `WouldBlock` (the edge-triggered loop in the module docs).
+    pub(crate) fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        mut op: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        loop {
+            let Poll::Ready(observed) = self.poll_ready(cx, direction) else {
+                return Poll::Pending;
+            };
+            match op() {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(observed),
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+
+    /// Empties `direction`'s waker slot if it holds `waker`: a waiter going
+    /// away leaves no stale waker behind.
+    pub(crate) fn forget_waker(&self, direction: Direction, waker: &Waker) {
+        let slot = self.io.waker_slot(direction);
+        if let Some(current) = slot.take()
+            && !current.will_wake(waker)
+        {
+            slot.set(Some(current));
+        }
     }
 
     /// Removes `source` from the runtime's epoll. Owners call it before
