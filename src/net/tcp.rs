@@ -35,6 +35,10 @@ impl TcpListener {
     /// Binds to `addr` and starts listening, synchronously (like std's).
     /// Port 0 picks a free port; see [`local_addr`](Self::local_addr).
     ///
+    /// The listen backlog is mio's, 128: connections beyond that many waiting
+    /// to be accepted are dropped by the kernel, and their clients retry
+    /// about a second later. Accept promptly under bursts.
+    ///
     /// # Errors
     /// If no address could be bound (in use, no permission, bad address).
     ///

@@ -4,7 +4,7 @@
 //! once with the runtime's mio poll and gets a [`Registration`]. The
 //! registration's slab key is the mio token, and its [`ScheduledIo`] keeps two
 //! things per direction (read, write): what readiness the kernel last reported,
-//! and the waker of the task waiting for it.
+//! and the wakers of the tasks waiting for it.
 //!
 //! # Edge-triggered readiness
 //!
@@ -26,11 +26,19 @@
 //! # Lifetimes
 //!
 //! A registration holds only a weak reference to the runtime: sockets may
-//! outlive it (they then fail with an error instead of keeping the epoll
-//! descriptor alive). Owners deregister the descriptor before closing it, and
-//! dropping the registration frees its slot; the waker slots are emptied when they fire, so a task
-//! cancelled while waiting leaves at most one stale waker, which the next
-//! poller replaces and which is harmless if woken.
+//! outlive it (their operations then fail with an error instead of keeping
+//! the epoll descriptor alive). Owners deregister the descriptor before
+//! closing it, and dropping the registration frees its slot.
+//!
+//! # Waiters
+//!
+//! Each direction keeps a short list of waiting tasks' wakers, not just one:
+//! several tasks may wait on one socket (a shared listener, a UDP socket).
+//! An event wakes every waiter of its direction and empties the list; the
+//! first to retry gets the data, the others see `WouldBlock` and wait again.
+//! A waiting operation that is dropped (its task cancelled, a timeout)
+//! removes its waker ([`Registration::forget_waker`]), so no stale waker
+//! stays behind.
 
 use std::cell::{Cell, RefCell};
 use std::io;
@@ -73,15 +81,19 @@ impl Direction {
 #[derive(Default)]
 pub(crate) struct ScheduledIo {
     readiness: Cell<u8>,
-    reader: Cell<Option<Waker>>,
-    writer: Cell<Option<Waker>>,
+    /// Tasks waiting to read (usually one; several share a listener or a UDP
+    /// socket). All are woken by a readiness event: the first to try gets the
+    /// data, the others see `WouldBlock` and wait again.
+    readers: RefCell<Vec<Waker>>,
+    /// Tasks waiting to write, likewise.
+    writers: RefCell<Vec<Waker>>,
 }
 
 impl ScheduledIo {
-    fn waker_slot(&self, direction: Direction) -> &Cell<Option<Waker>> {
+    fn waiters(&self, direction: Direction) -> &RefCell<Vec<Waker>> {
         match direction {
-            Direction::Read => &self.reader,
-            Direction::Write => &self.writer,
+            Direction::Read => &self.readers,
+            Direction::Write => &self.writers,
         }
     }
 }
@@ -123,10 +135,8 @@ impl Reactor {
         }
         io.readiness.set(io.readiness.get() | bits);
         for direction in [Direction::Read, Direction::Write] {
-            if bits & direction.mask() != 0
-                && let Some(waker) = io.waker_slot(direction).take()
-            {
-                wake.push(waker);
+            if bits & direction.mask() != 0 {
+                wake.append(&mut io.waiters(direction).borrow_mut());
             }
         }
     }
@@ -168,12 +178,10 @@ impl Registration {
         if ready != 0 {
             return Poll::Ready(ready);
         }
-        let slot = self.io.waker_slot(direction);
-        let current = slot.take();
-        slot.set(match current {
-            Some(waker) if waker.will_wake(cx.waker()) => Some(waker),
-            _ => Some(cx.waker().clone()),
-        });
+        let mut waiters = self.io.waiters(direction).borrow_mut();
+        if !waiters.iter().any(|waiter| waiter.will_wake(cx.waker())) {
+            waiters.push(cx.waker().clone());
+        }
         Poll::Pending
     }
 
@@ -192,6 +200,12 @@ impl Registration {
         direction: Direction,
         mut op: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
+        if self.core.strong_count() == 0 {
+            // Its epoll is closed: nothing would ever report readiness again.
+            return Poll::Ready(Err(io::Error::other(
+                "the kettle runtime this socket was created in has been dropped",
+            )));
+        }
         loop {
             let Poll::Ready(observed) = self.poll_ready(cx, direction) else {
                 return Poll::Pending;
@@ -203,14 +217,14 @@ impl Registration {
         }
     }
 
-    /// Empties `direction`'s waker slot if it holds `waker`: a waiter going
-    /// away leaves no stale waker behind.
+    /// Removes `waker` from `direction`'s waiters: a waiter going away
+    /// leaves no stale waker behind. (Two operations of one task waiting on
+    /// the same socket in the same direction share one entry; the other one
+    /// registers again on its task's next poll.)
     pub(crate) fn forget_waker(&self, direction: Direction, waker: &Waker) {
-        let slot = self.io.waker_slot(direction);
-        if let Some(current) = slot.take()
-            && !current.will_wake(waker)
-        {
-            slot.set(Some(current));
+        let mut waiters = self.io.waiters(direction).borrow_mut();
+        if let Some(position) = waiters.iter().position(|waiter| waiter.will_wake(waker)) {
+            waiters.swap_remove(position);
         }
     }
 

@@ -1,0 +1,261 @@
+//! Specifies the `futures-io` bridge: `AsyncRead` and `AsyncWrite` on
+//! `TcpStream` and on its owned halves, driven through hand-written
+//! `poll_fn` helpers (no futures-util): `poll_write` until everything is
+//! sent, `poll_flush` that has nothing to do, `poll_close` that makes the
+//! peer read end of file, and `poll_read` that waits for data and is woken
+//! by it. Compiled only with `--features futures-io`.
+#![cfg(feature = "futures-io")]
+
+use std::cell::Cell;
+use std::future::{Future, IntoFuture, poll_fn};
+use std::io::{self, Read, Write};
+use std::pin::{Pin, pin};
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use futures_io::{AsyncRead, AsyncWrite};
+use kettle::Runtime;
+use kettle::net::{TcpListener, TcpStream};
+
+/// The only address these tests use: loopback, with a port the kernel picks.
+const ANY_LOCAL_PORT: &str = "127.0.0.1:0";
+/// Upper bound on any await that a bug could turn into a hang.
+const LIMIT: Duration = Duration::from_secs(5);
+const NOW: Option<Duration> = Some(Duration::ZERO);
+
+/// Awaits `future`, failing the test instead of hanging if it is not done
+/// within [`LIMIT`].
+async fn bounded<F: IntoFuture>(future: F) -> F::Output {
+    kettle::timeout(LIMIT, future).await.expect("timed out: kettle should have finished this long ago")
+}
+
+/// `len` bytes with a period (251) prime to every buffer size.
+fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i % 251) as u8).collect()
+}
+
+/// Writes all of `buf` with `poll_write`.
+async fn write_all<W: AsyncWrite + Unpin>(writer: &mut W, mut buf: &[u8]) -> io::Result<()> {
+    while !buf.is_empty() {
+        let n = poll_fn(|cx| Pin::new(&mut *writer).poll_write(cx, buf)).await?;
+        if n == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        buf = &buf[n..];
+    }
+    Ok(())
+}
+
+async fn flush<W: AsyncWrite + Unpin>(writer: &mut W) -> io::Result<()> {
+    poll_fn(|cx| Pin::new(&mut *writer).poll_flush(cx)).await
+}
+
+async fn close<W: AsyncWrite + Unpin>(writer: &mut W) -> io::Result<()> {
+    poll_fn(|cx| Pin::new(&mut *writer).poll_close(cx)).await
+}
+
+async fn read<R: AsyncRead + Unpin>(reader: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+    poll_fn(|cx| Pin::new(&mut *reader).poll_read(cx, buf)).await
+}
+
+/// Reads with `poll_read` until end of file.
+async fn read_to_end<R: AsyncRead + Unpin>(reader: &mut R) -> io::Result<Vec<u8>> {
+    let mut got = Vec::new();
+    let mut buf = vec![0; 10_007];
+    loop {
+        match read(reader, &mut buf).await? {
+            0 => return Ok(got),
+            n => got.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+/// A listener on loopback, and a (client, server) connection through it.
+async fn connected_pair() -> (TcpListener, TcpStream, TcpStream) {
+    let listener = TcpListener::bind(ANY_LOCAL_PORT).unwrap();
+    let client = bounded(TcpStream::connect(listener.local_addr().unwrap())).await.unwrap();
+    let (server, _) = bounded(listener.accept()).await.unwrap();
+    (listener, client, server)
+}
+
+/// A kettle stream accepted from a plain blocking `std` client.
+fn std_peer_pair(rt: &Runtime) -> (TcpListener, std::net::TcpStream, TcpStream) {
+    rt.block_on(async {
+        let listener = TcpListener::bind(ANY_LOCAL_PORT).unwrap();
+        let peer = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (stream, _) = bounded(listener.accept()).await.unwrap();
+        (listener, peer, stream)
+    })
+}
+
+/// Turns the loop (without blocking) until a turn runs no task.
+fn settle(rt: &Runtime) {
+    for _ in 0..100 {
+        if rt.turn(NOW).tasks_run == 0 {
+            return;
+        }
+    }
+    panic!("the loop kept running tasks: something is spinning");
+}
+
+/// Polls `future` once with a waker that does nothing.
+fn poll_once<F: Future>(future: F) -> Poll<F::Output> {
+    pin!(future).poll(&mut Context::from_waker(Waker::noop()))
+}
+
+#[test]
+fn a_stream_writes_flushes_closes_and_reads_through_the_traits() {
+    const LEN: usize = 256 * 1024;
+    let rt = Runtime::new().unwrap();
+    rt.block_on(bounded(async {
+        let (_listener, mut client, mut server) = connected_pair().await;
+        // The peer, on kettle's own API: read everything, answer it reversed.
+        let peer = kettle::spawn(async move {
+            let mut got = Vec::new();
+            let mut buf = vec![0; 8192];
+            loop {
+                match server.read(&mut buf).await.unwrap() {
+                    0 => break,
+                    n => got.extend_from_slice(&buf[..n]),
+                }
+            }
+            got.reverse();
+            server.write_all(&got).await.unwrap();
+        });
+
+        write_all(&mut client, &pattern(LEN)).await.unwrap();
+        flush(&mut client).await.unwrap();
+        close(&mut client).await.unwrap();
+        let err = write_all(&mut client, b"after close").await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::BrokenPipe, "writing after poll_close fails");
+
+        let answer = read_to_end(&mut client).await.unwrap();
+        peer.await.unwrap();
+        let mut expected = pattern(LEN);
+        expected.reverse();
+        assert_eq!(answer.len(), LEN);
+        assert!(answer == expected, "the peer saw end of file only after all of the bytes");
+    }));
+    let metrics = rt.metrics();
+    assert_eq!((metrics.tasks_alive, metrics.io_sources, metrics.timers_pending), (0, 0, 0));
+}
+
+#[test]
+fn split_halves_in_two_tasks_echo_a_mebibyte_through_the_traits() {
+    const LEN: usize = 1 << 20;
+    let rt = Runtime::new().unwrap();
+    let echoed = rt.block_on(bounded(async {
+        let (_listener, client, mut server) = connected_pair().await;
+        let echo = kettle::spawn(async move {
+            let mut buf = vec![0; 16 * 1024];
+            loop {
+                match server.read(&mut buf).await.unwrap() {
+                    0 => return,
+                    n => server.write_all(&buf[..n]).await.unwrap(),
+                }
+            }
+        });
+        let (mut read_half, mut write_half) = client.into_split();
+        let writer = kettle::spawn(async move {
+            for piece in pattern(LEN).chunks(7919) {
+                write_all(&mut write_half, piece).await.unwrap();
+            }
+            flush(&mut write_half).await.unwrap();
+            close(&mut write_half).await.unwrap();
+            write_half // kept alive: poll_close alone must end the stream
+        });
+        let reader = kettle::spawn(async move { read_to_end(&mut read_half).await.unwrap() });
+        let write_half = writer.await.unwrap();
+        echo.await.unwrap();
+        let echoed = reader.await.unwrap();
+        drop(write_half);
+        echoed
+    }));
+    assert_eq!(echoed.len(), LEN);
+    assert!(echoed == pattern(LEN), "the echo differs from what was sent");
+    let metrics = rt.metrics();
+    assert_eq!((metrics.tasks_alive, metrics.io_sources, metrics.timers_pending), (0, 0, 0));
+}
+
+#[test]
+fn empty_reads_and_writes_are_ready_at_once_with_zero() {
+    kettle::run(async {
+        let (_listener, mut client, server) = connected_pair().await;
+        let (mut read_half, mut write_half) = server.into_split();
+        // Nothing was sent: a real read would wait. An empty one must not.
+        assert!(matches!(poll_once(read(&mut client, &mut [])), Poll::Ready(Ok(0))));
+        assert!(matches!(poll_once(read(&mut read_half, &mut [])), Poll::Ready(Ok(0))));
+        let mut write_zero = pin!(poll_fn(|cx| Pin::new(&mut client).poll_write(cx, &[])));
+        assert!(matches!(poll_once(write_zero.as_mut()), Poll::Ready(Ok(0))));
+        let mut half_zero = pin!(poll_fn(|cx| Pin::new(&mut write_half).poll_write(cx, &[])));
+        assert!(matches!(poll_once(half_zero.as_mut()), Poll::Ready(Ok(0))));
+        assert!(matches!(poll_once(flush(&mut write_half)), Poll::Ready(Ok(()))));
+    });
+}
+
+#[test]
+fn a_pending_poll_read_is_woken_by_arriving_data() {
+    let rt = Runtime::new().unwrap();
+    let (_listener, mut peer, stream) = std_peer_pair(&rt);
+    let (mut read_half, _write_half) = stream.into_split();
+    let reader = rt.spawn(async move {
+        let mut buf = [0; 8];
+        let n = read(&mut read_half, &mut buf).await.unwrap();
+        buf[..n].to_vec()
+    });
+    settle(&rt);
+    assert!(!reader.is_finished(), "nothing to read yet: poll_read is pending");
+
+    peer.write_all(b"wake").unwrap();
+    let turn = rt.turn(Some(LIMIT));
+    assert_eq!(turn.tasks_run, 1, "the data woke the reader");
+    assert_eq!(rt.block_on(reader).unwrap(), b"wake");
+}
+
+#[test]
+fn a_poll_write_blocked_on_a_full_socket_resumes_when_the_peer_drains_it() {
+    let rt = Runtime::new().unwrap();
+    let (_listener, mut peer, stream) = std_peer_pair(&rt);
+    let stop = Rc::new(Cell::new(false));
+    let waiting = Rc::new(Cell::new(false));
+    // Writes until told to stop; it only ever waits when the socket is full,
+    // which, with a peer that does not read yet, is soon.
+    let writer = rt.spawn({
+        let (stop, waiting) = (stop.clone(), waiting.clone());
+        async move {
+            let mut stream = stream;
+            let chunk = pattern(251 * 256); // whole periods: chunks continue the pattern
+            let mut sent = 0;
+            while !stop.get() {
+                let mut rest = &chunk[..];
+                while !rest.is_empty() {
+                    let n = poll_fn(|cx| {
+                        let poll = Pin::new(&mut stream).poll_write(cx, rest);
+                        waiting.set(poll.is_pending());
+                        poll
+                    })
+                    .await
+                    .unwrap();
+                    rest = &rest[n..];
+                }
+                sent += chunk.len();
+            }
+            close(&mut stream).await.unwrap();
+            sent
+        }
+    });
+    settle(&rt);
+    assert!(waiting.get(), "poll_write returned Pending on the full socket");
+
+    stop.set(true);
+    let drain = std::thread::spawn(move || {
+        let mut got = Vec::new();
+        peer.read_to_end(&mut got).unwrap();
+        got
+    });
+    let sent = rt.block_on(bounded(writer)).unwrap();
+    let got = drain.join().unwrap();
+    assert_eq!(got.len(), sent);
+    assert!(got == pattern(sent), "the peer received different bytes");
+}

@@ -1,0 +1,313 @@
+//! Specifies `kettle::net::UdpSocket` on real loopback sockets: datagrams
+//! both ways with their senders' addresses, connected sockets, truncation,
+//! edge-triggered readiness that is forgotten only on `WouldBlock`, several
+//! tasks sharing one socket, cancelled receives that leave the socket usable,
+//! and one reactor registration per socket for as long as it lives.
+
+use std::cell::Cell;
+use std::future::IntoFuture;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use kettle::Runtime;
+use kettle::net::UdpSocket;
+
+/// The only address these tests use: loopback, with a port the kernel picks.
+const ANY_LOCAL_PORT: &str = "127.0.0.1:0";
+/// Upper bound on any await that a bug could turn into a hang.
+const LIMIT: Duration = Duration::from_secs(5);
+const NOW: Option<Duration> = Some(Duration::ZERO);
+
+/// Awaits `future`, failing the test instead of hanging if it is not done
+/// within [`LIMIT`].
+async fn bounded<F: IntoFuture>(future: F) -> F::Output {
+    kettle::timeout(LIMIT, future).await.expect("timed out: kettle should have finished this long ago")
+}
+
+fn bind() -> UdpSocket {
+    UdpSocket::bind(ANY_LOCAL_PORT).unwrap()
+}
+
+fn addr(socket: &UdpSocket) -> SocketAddr {
+    socket.local_addr().unwrap()
+}
+
+/// Turns the loop (without blocking) until a turn runs no task.
+fn settle(rt: &Runtime) {
+    for _ in 0..100 {
+        if rt.turn(NOW).tasks_run == 0 {
+            return;
+        }
+    }
+    panic!("the loop kept running tasks: something is spinning");
+}
+
+#[test]
+#[should_panic(expected = "called outside a kettle runtime")]
+fn binding_a_socket_outside_a_runtime_panics() {
+    let _ = UdpSocket::bind(ANY_LOCAL_PORT);
+}
+
+#[test]
+fn a_socket_bound_to_port_zero_reports_the_port_it_got() {
+    kettle::run(async {
+        let local = addr(&bind());
+        assert_eq!(local.ip(), Ipv4Addr::LOCALHOST);
+        assert_ne!(local.port(), 0);
+    });
+}
+
+#[test]
+fn datagrams_travel_both_ways_with_their_senders_addresses() {
+    kettle::run(async {
+        let (a, b) = (bind(), bind());
+        assert_eq!(bounded(a.send_to(b"ping", addr(&b))).await.unwrap(), 4);
+        let mut buf = [0; 16];
+        let (n, from) = bounded(b.recv_from(&mut buf)).await.unwrap();
+        assert_eq!((&buf[..n], from), (&b"ping"[..], addr(&a)));
+
+        assert_eq!(bounded(b.send_to(b"pong!", from)).await.unwrap(), 5);
+        let (n, from) = bounded(a.recv_from(&mut buf)).await.unwrap();
+        assert_eq!((&buf[..n], from), (&b"pong!"[..], addr(&b)));
+    });
+}
+
+#[test]
+fn a_hundred_datagrams_ping_pong_in_order() {
+    kettle::run(async {
+        let (a, b) = (Rc::new(bind()), bind());
+        let a_addr = addr(&a);
+        let echo = kettle::spawn({
+            let a = a.clone();
+            async move {
+                let mut buf = [0; 8];
+                for _ in 0..100 {
+                    let (n, from) = a.recv_from(&mut buf).await.unwrap();
+                    a.send_to(&buf[..n], from).await.unwrap();
+                }
+            }
+        });
+        let mut buf = [0; 8];
+        for i in 0u32..100 {
+            bounded(b.send_to(&i.to_le_bytes(), a_addr)).await.unwrap();
+            let (n, from) = bounded(b.recv_from(&mut buf)).await.unwrap();
+            assert_eq!((&buf[..n], from), (&i.to_le_bytes()[..], a_addr));
+        }
+        bounded(echo).await.unwrap();
+    });
+}
+
+#[test]
+fn a_connected_socket_sends_to_and_receives_from_its_peer_only() {
+    kettle::run(async {
+        let (a, b, stranger) = (bind(), bind(), bind());
+        a.connect(addr(&b)).unwrap();
+        assert_eq!(a.peer_addr().unwrap(), addr(&b));
+
+        assert_eq!(bounded(a.send(b"via send")).await.unwrap(), 8);
+        let mut buf = [0; 16];
+        let (n, from) = bounded(b.recv_from(&mut buf)).await.unwrap();
+        assert_eq!((&buf[..n], from), (&b"via send"[..], addr(&a)));
+
+        // The stranger's datagram is sent first but filtered out.
+        bounded(stranger.send_to(b"spam", addr(&a))).await.unwrap();
+        bounded(b.send_to(b"reply", addr(&a))).await.unwrap();
+        let n = bounded(a.recv(&mut buf)).await.unwrap();
+        assert_eq!(&buf[..n], b"reply");
+        let nothing_else = kettle::timeout(Duration::from_millis(20), a.recv(&mut buf)).await;
+        assert!(nothing_else.is_err(), "the stranger's datagram never arrives: {nothing_else:?}");
+    });
+}
+
+#[test]
+fn peer_addr_is_an_error_until_the_socket_is_connected() {
+    kettle::run(async {
+        let (a, b) = (bind(), bind());
+        assert_eq!(a.peer_addr().unwrap_err().kind(), io::ErrorKind::NotConnected);
+        a.connect(addr(&b)).unwrap();
+        assert_eq!(a.peer_addr().unwrap(), addr(&b));
+    });
+}
+
+#[test]
+fn a_connected_socket_whose_peer_is_gone_reports_refusal_instead_of_waiting() {
+    kettle::run(async {
+        let a = bind();
+        let gone = addr(&bind());
+        a.connect(gone).unwrap();
+        bounded(a.send(b"hello?")).await.unwrap();
+        // Loopback answers with "port unreachable", which Linux reports on
+        // the connected socket's next operation.
+        let mut buf = [0; 8];
+        let err = bounded(a.recv(&mut buf)).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused, "{err}");
+    });
+}
+
+#[test]
+fn a_datagram_longer_than_the_buffer_is_truncated_and_the_next_one_arrives_whole() {
+    kettle::run(async {
+        let (a, b) = (bind(), bind());
+        bounded(a.send_to(b"0123456789", addr(&b))).await.unwrap();
+        bounded(a.send_to(b"next", addr(&b))).await.unwrap();
+        let mut small = [0; 4];
+        let (n, _) = bounded(b.recv_from(&mut small)).await.unwrap();
+        assert_eq!(&small[..n], b"0123", "the rest of the datagram is discarded");
+        let mut buf = [0; 16];
+        let (n, _) = bounded(b.recv_from(&mut buf)).await.unwrap();
+        assert_eq!(&buf[..n], b"next");
+    });
+}
+
+#[test]
+fn an_empty_datagram_is_still_a_datagram() {
+    kettle::run(async {
+        let (a, b) = (bind(), bind());
+        assert_eq!(bounded(a.send_to(&[], addr(&b))).await.unwrap(), 0);
+        let mut buf = [0; 4];
+        assert_eq!(bounded(b.recv_from(&mut buf)).await.unwrap(), (0, addr(&a)));
+    });
+}
+
+#[test]
+fn datagrams_sent_before_the_receiver_polls_are_all_received_without_new_events() {
+    kettle::run(async {
+        let (a, b) = (bind(), bind());
+        // Three datagrams, then silence. A receiver that forgot the readiness
+        // after each datagram would wait forever for an edge after the first.
+        for word in [&b"one"[..], b"two", b"three"] {
+            bounded(a.send_to(word, addr(&b))).await.unwrap();
+        }
+        let mut buf = [0; 8];
+        for word in [&b"one"[..], b"two", b"three"] {
+            let (n, _) = bounded(b.recv_from(&mut buf)).await.unwrap();
+            assert_eq!(&buf[..n], word);
+        }
+    });
+}
+
+#[test]
+fn a_receive_cancelled_by_a_timeout_leaves_the_socket_usable() {
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let (a, b) = (bind(), bind());
+        let mut buf = [0; 8];
+        let started = Instant::now();
+        let early = kettle::timeout(Duration::from_millis(20), b.recv_from(&mut buf)).await;
+        assert!(early.is_err(), "nothing was sent, so the receive timed out: {early:?}");
+        assert!(started.elapsed() >= Duration::from_millis(20));
+
+        bounded(a.send_to(b"late", addr(&b))).await.unwrap();
+        let (n, from) = bounded(b.recv_from(&mut buf)).await.unwrap();
+        assert_eq!((&buf[..n], from), (&b"late"[..], addr(&a)));
+    });
+    assert_eq!(rt.metrics().timers_pending, 0);
+}
+
+#[test]
+fn a_task_cancelled_while_receiving_leaves_the_socket_usable_by_another() {
+    let rt = Runtime::new().unwrap();
+    let (a, b) = rt.block_on(async { (bind(), Rc::new(bind())) });
+    let doomed = rt.spawn({
+        let b = b.clone();
+        async move { b.recv_from(&mut [0; 8]).await.map(|(n, _)| n) }
+    });
+    settle(&rt);
+    doomed.cancel();
+    settle(&rt);
+    assert!(rt.block_on(doomed).unwrap_err().is_cancelled());
+
+    let receiver = rt.spawn({
+        let b = b.clone();
+        async move {
+            let mut buf = [0; 8];
+            let (n, _) = b.recv_from(&mut buf).await.unwrap();
+            buf[..n].to_vec()
+        }
+    });
+    settle(&rt);
+    rt.block_on(bounded(a.send_to(b"for you", addr(&b)))).unwrap();
+    assert_eq!(rt.block_on(bounded(receiver)).unwrap(), b"for you");
+    assert_eq!(rt.metrics().tasks_alive, 0);
+}
+
+#[test]
+fn a_task_waiting_to_receive_does_not_stop_another_from_sending_on_the_same_socket() {
+    kettle::run(async {
+        let (shared, peer) = (Rc::new(bind()), bind());
+        let receiver = kettle::spawn({
+            let shared = shared.clone();
+            async move {
+                let mut buf = [0; 8];
+                let (n, _) = shared.recv_from(&mut buf).await.unwrap();
+                buf[..n].to_vec()
+            }
+        });
+        kettle::yield_now().await; // the receiver is now waiting
+        let sender = kettle::spawn({
+            let shared = shared.clone();
+            let to = addr(&peer);
+            async move { shared.send_to(b"out", to).await.unwrap() }
+        });
+        assert_eq!(bounded(sender).await.unwrap(), 3, "sent while another task waits to receive");
+        let mut buf = [0; 8];
+        let (n, from) = bounded(peer.recv_from(&mut buf)).await.unwrap();
+        assert_eq!((&buf[..n], from), (&b"out"[..], addr(&shared)));
+
+        bounded(peer.send_to(b"in", addr(&shared))).await.unwrap();
+        assert_eq!(bounded(receiver).await.unwrap(), b"in");
+    });
+}
+
+#[test]
+fn two_tasks_receiving_on_one_socket_each_get_a_datagram() {
+    // UdpSocket's docs: "several tasks may send and receive on one socket".
+    let rt = Runtime::new().unwrap();
+    let (a, b) = rt.block_on(async { (bind(), Rc::new(bind())) });
+    let received = Rc::new(Cell::new(0));
+    let receivers: Vec<_> = (0..2)
+        .map(|_| {
+            let (b, received) = (b.clone(), received.clone());
+            rt.spawn(async move {
+                let mut buf = [0; 8];
+                let (n, _) = b.recv_from(&mut buf).await.unwrap();
+                received.set(received.get() + 1);
+                buf[..n].to_vec()
+            })
+        })
+        .collect();
+    settle(&rt); // both are waiting now
+
+    let got = rt.block_on(async {
+        for word in [&b"one"[..], b"two"] {
+            bounded(a.send_to(word, addr(&b))).await.unwrap();
+        }
+        let mut got = Vec::new();
+        for receiver in receivers {
+            got.push(kettle::timeout(LIMIT, receiver).await.expect("a receiver was never woken").unwrap());
+        }
+        got
+    });
+    assert_eq!(received.get(), 2);
+    got.iter().for_each(|word| assert!(word == b"one" || word == b"two"));
+    assert_ne!(got[0], got[1], "each datagram went to one receiver");
+}
+
+#[test]
+fn each_socket_is_one_registration_for_exactly_as_long_as_it_lives() {
+    let rt = Runtime::new().unwrap();
+    let (a, b) = rt.block_on(async { (bind(), bind()) });
+    assert_eq!(rt.metrics().io_sources, 2);
+    rt.block_on(async {
+        bounded(a.send_to(b"x", addr(&b))).await.unwrap();
+        bounded(b.recv_from(&mut [0; 1])).await.unwrap();
+    });
+    assert_eq!(rt.metrics().io_sources, 2, "using a socket registers nothing more");
+    drop(a);
+    assert_eq!(rt.metrics().io_sources, 1);
+    drop(b);
+    let metrics = rt.metrics();
+    assert_eq!((metrics.io_sources, metrics.tasks_alive, metrics.timers_pending), (0, 0, 0));
+}
