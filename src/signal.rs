@@ -24,7 +24,11 @@
 //! # Limits
 //!
 //! The pipe's two descriptors stay open for the life of the process once
-//! `ctrl_c` has been used. Only SIGINT is supported. Another library that
+//! `ctrl_c` has been used. Only SIGINT is supported. A waiter installs its
+//! handler even if SIGINT was ignored when the process started (as for
+//! background jobs of a non-interactive shell, or under `nohup`), against the
+//! usual convention of leaving an ignored SIGINT alone; the ignore
+//! disposition comes back with the last waiter. Another library that
 //! installs its own SIGINT handler while a kettle waiter exists will be
 //! overridden when the last waiter restores the earlier disposition.
 

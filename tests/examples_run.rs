@@ -550,3 +550,203 @@ fn ctrl_c_stop_ticks_until_sigint_then_cancels_the_worker_and_says_goodbye() {
         ],
     );
 }
+
+/// The TCP echo pair, `echo_server` and `echo_client`: real processes
+/// talking over loopback, with every wait bounded.
+mod echo_pair {
+    use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+    use std::net::{Shutdown, SocketAddr, TcpStream};
+    use std::process::{Child, Command, ExitStatus, Stdio};
+    use std::sync::{Arc, Barrier, mpsc};
+    use std::thread;
+    use std::time::{Duration, Instant};
+
+    use super::{assert_in_order, count_lines, line_with};
+
+    /// `cargo run --quiet --example NAME -- ARGS`, its stdout read line by
+    /// line on a thread; killed on drop unless it was waited for.
+    struct Running {
+        name: &'static str,
+        child: Option<Child>,
+        lines: mpsc::Receiver<String>,
+        reader: Option<thread::JoinHandle<()>>,
+        out: String,
+    }
+
+    impl Running {
+        fn start(name: &'static str, args: &[&str]) -> Running {
+            let mut child = Command::new(env!("CARGO"))
+                .args(["run", "--quiet", "--example", name, "--"])
+                .args(args)
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap_or_else(|e| panic!("could not run `cargo run --example {name}`: {e}"));
+            let stdout = child.stdout.take().expect("piped stdout");
+            let (line_tx, lines) = mpsc::channel();
+            let reader = thread::spawn(move || {
+                for line in BufReader::new(stdout).lines() {
+                    let Ok(line) = line else { break };
+                    if line_tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+            Running { name, child: Some(child), lines, reader: Some(reader), out: String::new() }
+        }
+
+        /// Waits for a line containing `needle`; returns it.
+        fn wait_for_line(&mut self, needle: &str, within: Duration) -> String {
+            let deadline = Instant::now() + within;
+            loop {
+                let left = deadline.saturating_duration_since(Instant::now());
+                let Ok(line) = self.lines.recv_timeout(left) else {
+                    panic!("no line with {needle:?} from {}; output so far:\n{}", self.name, self.out);
+                };
+                self.out.push_str(&line);
+                self.out.push('\n');
+                if line.contains(needle) {
+                    return line;
+                }
+            }
+        }
+
+        /// Sends SIGINT.
+        fn interrupt(&self) {
+            let child = self.child.as_ref().expect("still running");
+            // `cargo run` execs the example in place on Unix: the child is the example.
+            let pid = i32::try_from(child.id()).expect("a pid fits in i32");
+            // SAFETY: `kill` takes plain integers; `pid` is our own child, not
+            // yet waited for, so it cannot name another process.
+            let sent = unsafe { libc::kill(pid, libc::SIGINT) };
+            assert_eq!(sent, 0, "could not send SIGINT: {}", std::io::Error::last_os_error());
+        }
+
+        /// Waits (at most `within`) for the process to exit; returns its
+        /// status and all it printed.
+        fn wait_exit(mut self, within: Duration) -> (ExitStatus, String) {
+            let mut child = self.child.take().expect("still running");
+            let deadline = Instant::now() + within;
+            let status = loop {
+                if let Some(status) = child.try_wait().expect("could not wait for the example") {
+                    break status;
+                }
+                if Instant::now() >= deadline {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!("{} did not exit within {within:?}; output so far:\n{}", self.name, self.out);
+                }
+                thread::sleep(Duration::from_millis(10));
+            };
+            self.reader.take().expect("a reader thread").join().expect("the reader thread panicked");
+            let rest: Vec<String> = self.lines.try_iter().collect();
+            for line in rest {
+                self.out.push_str(&line);
+                self.out.push('\n');
+            }
+            (status, std::mem::take(&mut self.out))
+        }
+    }
+
+    impl Drop for Running {
+        fn drop(&mut self) {
+            if let Some(mut child) = self.child.take() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+
+    fn connect(addr: SocketAddr) -> TcpStream {
+        let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))
+            .unwrap_or_else(|e| panic!("could not connect to {addr}: {e}"));
+        stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        stream.set_write_timeout(Some(Duration::from_secs(5))).unwrap();
+        stream
+    }
+
+    /// Asserts that the peer closes `stream` without sending anything more.
+    fn assert_closed(stream: &mut TcpStream, who: &str) {
+        let mut buf = [0; 64];
+        match stream.read(&mut buf) {
+            Ok(0) => {}
+            Ok(n) => panic!("{who}: expected end-of-file, got {:?}", &buf[..n]),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                panic!("{who}: the server did not close the connection within 5 s")
+            }
+            Err(e) => panic!("{who}: expected end-of-file, got {e}"),
+        }
+    }
+
+    #[test]
+    fn echo_server_serves_the_client_and_concurrent_connections_then_stops_on_ctrl_c() {
+        let mut server = Running::start("echo_server", &["0"]);
+        // Building the examples may take a while.
+        let first = server.wait_for_line("listening on ", Duration::from_secs(120));
+        let addr = first.split_once("listening on ").unwrap().1.trim();
+        let addr: SocketAddr = addr.parse().unwrap_or_else(|e| panic!("bad address in {first:?}: {e}"));
+
+        // The example client: each line sent comes back, in order.
+        let client = Running::start("echo_client", &[&addr.to_string()]);
+        let (status, out) = client.wait_exit(Duration::from_secs(120));
+        assert!(status.success(), "echo_client exited with {status}:\n{out}");
+        line_with(&out, &format!("connected to {addr}"));
+        for line in ["hello, kettle", "the quick brown fox", "goodbye"] {
+            assert_in_order(&out, &[&format!("sent: {line}"), &format!("echo: {line}")]);
+        }
+        assert_in_order(
+            &out,
+            &["echo: hello, kettle", "echo: the quick brown fox", "echo: goodbye", "3 of 3 lines echoed"],
+        );
+        assert_eq!(count_lines(&out, "echo: "), 3, "{out}");
+
+        // Four connections open at once, each echoing its own bytes, round
+        // after round.
+        let clients = 4;
+        let all_connected = Arc::new(Barrier::new(clients));
+        let threads: Vec<_> = (0..clients)
+            .map(|id| {
+                let all_connected = all_connected.clone();
+                thread::spawn(move || {
+                    let mut stream = connect(addr);
+                    all_connected.wait();
+                    for round in 0..20 {
+                        let message: Vec<u8> = (0..1000).map(|i| (id * 31 + round * 7 + i) as u8).collect();
+                        stream.write_all(&message).expect("write");
+                        let mut echoed = vec![0; message.len()];
+                        stream.read_exact(&mut echoed).unwrap_or_else(|e| panic!("client {id}: {e}"));
+                        assert!(echoed == message, "client {id}, round {round}: wrong echo");
+                    }
+                    // Closing our half ends the server's echo loop, which closes its half.
+                    stream.shutdown(Shutdown::Write).expect("shutdown");
+                    assert_closed(&mut stream, &format!("client {id}"));
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().expect("a client thread failed");
+        }
+
+        // One more connection, still open at Ctrl+C: the server closes it.
+        let mut open = connect(addr);
+        open.write_all(b"still here\n").unwrap();
+        let mut echoed = [0; 11];
+        open.read_exact(&mut echoed).expect("echo before Ctrl+C");
+        assert_eq!(&echoed, b"still here\n", "the echo proves the server accepted it");
+
+        server.interrupt();
+        assert_closed(&mut open, "the connection open at Ctrl+C");
+        let (status, out) = server.wait_exit(Duration::from_secs(10));
+        assert!(status.success(), "echo_server exited with {status} after SIGINT:\n{out}");
+        assert_eq!(count_lines(&out, ": connected ("), 6, "{out}");
+        assert_eq!(count_lines(&out, "closed by the client after 20000 byte(s)"), clients, "{out}");
+        line_with(&out, "closed by the client after 42 byte(s)"); // echo_client's three lines
+        assert_in_order(
+            &out,
+            &[
+                "got Ctrl+C: stopped accepting; closing 1 open connection(s)",
+                "served 6 connection(s); goodbye",
+            ],
+        );
+    }
+}

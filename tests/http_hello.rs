@@ -1,0 +1,504 @@
+//! `examples/http_hello.rs`, tested from the outside: each test starts the
+//! example as a real server (`cargo run --example http_hello -- 0`, so it
+//! picks a free port and prints it), talks HTTP to it over plain
+//! `std::net::TcpStream`s (and real `curl`, when installed), and stops it
+//! with SIGINT, checking that it exits cleanly.
+//!
+//! Every wait is bounded: sockets have read timeouts, the server's output is
+//! read on a thread with deadlines, and a [`Server`] kills its process when
+//! dropped, so a failing test never leaves a server behind.
+
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// A curl-style request.
+const GET: &str = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: curl/8.0\r\nAccept: */*\r\n\r\n";
+
+/// A running `http_hello`; killed on drop unless stopped.
+struct Server {
+    child: Option<Child>,
+    addr: SocketAddr,
+    lines: mpsc::Receiver<String>,
+    reader: Option<thread::JoinHandle<()>>,
+    /// Everything the server printed so far.
+    out: String,
+}
+
+impl Server {
+    /// Starts the example with the given idle timeout and waits (building it
+    /// may take a while) for the address it prints.
+    fn start(idle_ms: u64) -> Server {
+        let mut child = Command::new(env!("CARGO"))
+            .args(["run", "--quiet", "--example", "http_hello", "--", "0"])
+            .env("HTTP_HELLO_IDLE_MS", idle_ms.to_string())
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("could not run `cargo run --example http_hello`");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (line_tx, lines) = mpsc::channel();
+        let reader = thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if line_tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut server = Server {
+            child: Some(child),
+            addr: "0.0.0.0:0".parse().unwrap(),
+            lines,
+            reader: Some(reader),
+            out: String::new(),
+        };
+        let first = server.wait_for_line("listening on ", Duration::from_secs(120));
+        let addr = first.split_once("listening on ").unwrap().1.split_whitespace().next().unwrap();
+        server.addr = addr.parse().unwrap_or_else(|e| panic!("bad address in {first:?}: {e}"));
+        server
+    }
+
+    /// Waits for a line containing `needle`; returns it.
+    fn wait_for_line(&mut self, needle: &str, within: Duration) -> String {
+        let deadline = Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.out.push_str(&line);
+                    self.out.push('\n');
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!("no line with {needle:?} from http_hello; output so far:\n{}", self.out),
+            }
+        }
+    }
+
+    fn connect(&self) -> Client {
+        Client::connect(self.addr)
+    }
+
+    /// Sends SIGINT.
+    fn interrupt(&self) {
+        let child = self.child.as_ref().expect("the server is running");
+        // `cargo run` execs the example in place on Unix: the child is the example.
+        let pid = i32::try_from(child.id()).expect("a pid fits in i32");
+        // SAFETY: `kill` takes plain integers; `pid` is our own child, not yet
+        // waited for, so it cannot name another process.
+        let sent = unsafe { libc::kill(pid, libc::SIGINT) };
+        assert_eq!(sent, 0, "could not send SIGINT: {}", std::io::Error::last_os_error());
+    }
+
+    /// Waits (at most 10 s) for the server to exit; returns its status and
+    /// everything it printed.
+    fn wait_exit(mut self) -> (ExitStatus, String) {
+        let mut child = self.child.take().expect("the server is running");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("could not wait for http_hello") {
+                break status;
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("http_hello did not exit within 10 s of SIGINT; output so far:\n{}", self.out);
+            }
+            thread::sleep(Duration::from_millis(10));
+        };
+        self.reader.take().unwrap().join().expect("the reader thread panicked");
+        let rest: Vec<String> = self.lines.try_iter().collect();
+        for line in rest {
+            self.out.push_str(&line);
+            self.out.push('\n');
+        }
+        (status, std::mem::take(&mut self.out))
+    }
+
+    /// SIGINT, then a clean exit with a goodbye; returns the output.
+    fn stop(self) -> String {
+        self.interrupt();
+        let (status, out) = self.wait_exit();
+        assert!(status.success(), "http_hello exited with {status} after SIGINT:\n{out}");
+        assert!(out.contains("got Ctrl+C: stopped accepting"), "{out}");
+        assert!(out.contains("goodbye"), "{out}");
+        out
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// One parsed response.
+#[derive(Debug)]
+struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Response {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    fn assert_hello(&self, connection: &str) {
+        assert_eq!(self.status, 200, "{self:?}");
+        assert_eq!(self.body, "Hello, world!", "{self:?}");
+        assert_eq!(self.header("Content-Length"), Some("13"), "{self:?}");
+        assert!(self.header("Content-Type").is_some_and(|t| t.starts_with("text/plain")), "{self:?}");
+        assert_eq!(self.header("Connection"), Some(connection), "{self:?}");
+    }
+}
+
+/// A test client with a 2 s bound on every read and write.
+struct Client {
+    stream: TcpStream,
+    /// Bytes read but not yet parsed (pipelined responses).
+    buf: Vec<u8>,
+}
+
+impl Client {
+    fn connect(addr: SocketAddr) -> Client {
+        let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))
+            .unwrap_or_else(|e| panic!("could not connect to {addr}: {e}"));
+        stream.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        stream.set_write_timeout(Some(Duration::from_secs(2))).unwrap();
+        Client { stream, buf: Vec::new() }
+    }
+
+    fn send(&mut self, request: &str) {
+        self.stream.write_all(request.as_bytes()).expect("could not send the request");
+    }
+
+    /// Reads more into `buf`; `false` at end-of-file.
+    fn fill(&mut self) -> bool {
+        let mut chunk = [0; 4096];
+        match self.stream.read(&mut chunk) {
+            Ok(0) => false,
+            Ok(n) => {
+                self.buf.extend_from_slice(&chunk[..n]);
+                true
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                panic!("no answer within 2 s; got so far: {:?}", String::from_utf8_lossy(&self.buf))
+            }
+            Err(e) => panic!("read failed: {e}; got so far: {:?}", String::from_utf8_lossy(&self.buf)),
+        }
+    }
+
+    /// Reads one response; `head_request` if it answers a HEAD (no body).
+    fn response_to(&mut self, head_request: bool) -> Response {
+        let end = loop {
+            if let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break end;
+            }
+            assert!(self.fill(), "connection closed mid-response: {:?}", String::from_utf8_lossy(&self.buf));
+        };
+        let head = String::from_utf8(self.buf.drain(..end + 4).collect()).expect("a UTF-8 head");
+        let mut lines = head.trim_end().split("\r\n");
+        let status_line = lines.next().unwrap();
+        let status = status_line
+            .strip_prefix("HTTP/1.1 ")
+            .and_then(|rest| rest.get(..3)?.parse().ok())
+            .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
+        let headers: Vec<(String, String)> = lines
+            .map(|line| {
+                let (name, value) = line.split_once(':').unwrap_or_else(|| panic!("bad header {line:?}"));
+                (name.to_owned(), value.trim().to_owned())
+            })
+            .collect();
+        let mut response = Response { status, headers, body: String::new() };
+        let length: usize = response.header("Content-Length").expect("a Content-Length").parse().unwrap();
+        if !head_request {
+            while self.buf.len() < length {
+                assert!(self.fill(), "connection closed mid-body: {response:?}");
+            }
+            response.body = String::from_utf8(self.buf.drain(..length).collect()).expect("a UTF-8 body");
+        }
+        response
+    }
+
+    fn response(&mut self) -> Response {
+        self.response_to(false)
+    }
+
+    /// Asserts that the server closes the connection (within the read
+    /// timeout) without sending anything more.
+    fn assert_closed(&mut self) {
+        let more = self.fill();
+        assert!(
+            !more && self.buf.is_empty(),
+            "expected end-of-file, got {:?}",
+            String::from_utf8_lossy(&self.buf)
+        );
+    }
+}
+
+#[test]
+fn get_answers_hello_world() {
+    let server = Server::start(200);
+    let mut client = server.connect();
+    client.send(GET);
+    client.response().assert_hello("keep-alive");
+    drop(client);
+    let out = server.stop();
+    assert!(out.contains("served 1 request(s) on 1 connection(s), rejected 0"), "{out}");
+}
+
+#[test]
+fn keep_alive_serves_two_requests_on_one_connection() {
+    let server = Server::start(2000);
+    let mut client = server.connect();
+    client.send(GET);
+    client.response().assert_hello("keep-alive");
+    client.send(GET);
+    client.response().assert_hello("keep-alive");
+    drop(client);
+    let out = server.stop();
+    assert!(out.contains("served 2 request(s) on 1 connection(s)"), "{out}");
+}
+
+#[test]
+fn pipelined_requests_are_answered_in_order() {
+    let server = Server::start(2000);
+    let mut client = server.connect();
+    // Sent in one write: a GET, a HEAD (no body in its answer), and a GET
+    // that closes. The answers must come back in that order.
+    let head = GET.replacen("GET", "HEAD", 1);
+    let last = GET.replace("Accept: */*\r\n", "Accept: */*\r\nConnection: close\r\n");
+    client.send(&format!("{GET}{head}{last}"));
+    client.response().assert_hello("keep-alive");
+    let to_head = client.response_to(true);
+    assert_eq!((to_head.status, to_head.header("Content-Length")), (200, Some("13")), "{to_head:?}");
+    assert_eq!(to_head.header("Connection"), Some("keep-alive"), "{to_head:?}");
+    client.response().assert_hello("close");
+    client.assert_closed();
+    server.stop();
+}
+
+#[test]
+fn connection_close_closes_after_the_response() {
+    let server = Server::start(2000);
+    let mut client = server.connect();
+    client.send("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    client.response().assert_hello("close");
+    client.assert_closed();
+    server.stop();
+}
+
+#[test]
+fn http_1_0_closes_unless_keep_alive_is_requested() {
+    let server = Server::start(2000);
+
+    let mut plain = server.connect();
+    plain.send("GET / HTTP/1.0\r\n\r\n");
+    plain.response().assert_hello("close");
+    plain.assert_closed();
+
+    let mut kept = server.connect();
+    kept.send("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    kept.response().assert_hello("keep-alive");
+    kept.send("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n");
+    kept.response().assert_hello("keep-alive");
+    kept.send("GET / HTTP/1.0\r\n\r\n");
+    kept.response().assert_hello("close");
+    kept.assert_closed();
+    server.stop();
+}
+
+#[test]
+fn malformed_requests_get_400_and_the_connection_closes() {
+    let server = Server::start(2000);
+    for request in [
+        "GARBAGE\r\n\r\n",
+        "GET /\r\nHost: x\r\n\r\n",
+        "GET  / HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET / HTTP/9.9\r\nHost: x\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: x\r\nthis line has no colon\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost : x\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: x\r\n folded: line\r\n\r\n",
+        "GET / HTTP/1.1\r\nUser-Agent: no host\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 12abc\r\n\r\n",
+    ] {
+        let mut client = server.connect();
+        client.send(request);
+        let response = client.response();
+        assert_eq!(response.status, 400, "{request:?} got {response:?}");
+        assert_eq!(response.header("Connection"), Some("close"), "{request:?} got {response:?}");
+        client.assert_closed();
+    }
+    let out = server.stop();
+    assert!(out.contains("400 Bad Request (bad request line)"), "{out}");
+    assert!(out.contains("400 Bad Request (unknown HTTP version)"), "{out}");
+    assert!(out.contains("rejected 9;"), "{out}");
+}
+
+#[test]
+fn an_oversized_head_gets_431_and_the_connection_closes() {
+    let server = Server::start(2000);
+    let mut client = server.connect();
+    let mut request = String::from("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+    for n in 0..1024 {
+        request.push_str(&format!("X-Filler-{n:04}: {}\r\n", "a".repeat(48)));
+    }
+    request.push_str("\r\n");
+    assert!(request.len() >= 64 * 1024);
+    // The server may answer (and stop reading) before all of it is sent.
+    let _ = client.stream.write_all(request.as_bytes());
+    let response = client.response();
+    assert_eq!(response.status, 431, "{response:?}");
+    assert_eq!(response.header("Connection"), Some("close"), "{response:?}");
+    client.assert_closed();
+    let out = server.stop();
+    assert!(out.contains("431 Request Header Fields Too Large"), "{out}");
+}
+
+#[test]
+fn bodies_are_read_and_discarded_within_limits() {
+    let server = Server::start(2000);
+
+    // A small body, then a pipelined GET: the body must not be taken for a
+    // request.
+    let mut client = server.connect();
+    client.send(&format!("POST /form HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nGET / oops!{GET}"));
+    client.response().assert_hello("keep-alive");
+    client.response().assert_hello("keep-alive");
+
+    // A body that arrives after the head, in pieces.
+    client.send("PUT /file HTTP/1.1\r\nHost: x\r\nContent-Length: 10000\r\n\r\n");
+    for _ in 0..10 {
+        client.send(&"z".repeat(1000));
+        thread::sleep(Duration::from_millis(5));
+    }
+    client.response().assert_hello("keep-alive");
+
+    // Chunked bodies are not supported: 501.
+    let mut chunked = server.connect();
+    chunked.send("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+    let response = chunked.response();
+    assert_eq!((response.status, response.header("Connection")), (501, Some("close")), "{response:?}");
+    chunked.assert_closed();
+
+    // Over the 1 MiB cap: 413.
+    let mut huge = server.connect();
+    huge.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n");
+    let response = huge.response();
+    assert_eq!((response.status, response.header("Connection")), (413, Some("close")), "{response:?}");
+    huge.assert_closed();
+    server.stop();
+}
+
+#[test]
+fn idle_connections_are_closed_after_the_idle_timeout() {
+    let server = Server::start(200);
+
+    // Never sends anything.
+    let mut silent = server.connect();
+    let started = Instant::now();
+    silent.assert_closed();
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(150), "closed after {waited:?}, before the 200 ms timeout");
+
+    // Goes quiet after one request.
+    let mut quiet = server.connect();
+    quiet.send(GET);
+    quiet.response().assert_hello("keep-alive");
+    let started = Instant::now();
+    quiet.assert_closed();
+    assert!(started.elapsed() >= Duration::from_millis(150), "closed after {:?}", started.elapsed());
+
+    // Stops in the middle of a head.
+    let mut stalled = server.connect();
+    stalled.send("GET / HTTP/1.1\r\nHost: x\r\n");
+    stalled.assert_closed();
+    server.stop();
+}
+
+#[test]
+fn ctrl_c_finishes_in_flight_requests_and_closes_idle_connections() {
+    let mut server = Server::start(5000);
+
+    // One keep-alive connection, idle between requests.
+    let mut idle = server.connect();
+    idle.send(GET);
+    idle.response().assert_hello("keep-alive");
+    // One connection in the middle of a request.
+    let mut busy = server.connect();
+    busy.send(GET);
+    busy.response().assert_hello("keep-alive");
+    busy.send("GET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+    thread::sleep(Duration::from_millis(100)); // let the server read that much
+
+    server.interrupt();
+    server.wait_for_line("got Ctrl+C: stopped accepting; 2 connection(s) open", Duration::from_secs(5));
+    // The idle connection is closed at once; new ones are refused.
+    idle.assert_closed();
+    let refused = TcpStream::connect_timeout(&server.addr, Duration::from_secs(2));
+    assert!(refused.is_err(), "the server still accepts connections after Ctrl+C");
+    // The busy one gets its answer, marked as the last, then the close.
+    busy.send("Accept: */*\r\n\r\n");
+    busy.response().assert_hello("close");
+    busy.assert_closed();
+    drop((idle, busy));
+
+    let (status, out) = server.wait_exit();
+    assert!(status.success(), "http_hello exited with {status}:\n{out}");
+    assert!(out.contains("idle at shutdown: closed"), "{out}");
+    assert!(out.contains("finished its request at shutdown: closed"), "{out}");
+    assert!(out.contains("served 3 request(s) on 2 connection(s), rejected 0; goodbye"), "{out}");
+}
+
+/// Runs `curl ARGS` (bounded by `--max-time`), or `None` if curl is missing.
+fn curl(args: &[&str]) -> Option<String> {
+    if Command::new("curl").arg("--version").output().is_err() {
+        return None;
+    }
+    let output = Command::new("curl")
+        .args(["--silent", "--show-error", "--max-time", "5"])
+        .args(args)
+        .output()
+        .expect("could not run curl");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "curl {args:?} failed with {}:\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some(stdout)
+}
+
+#[test]
+fn real_curl_gets_hello_world_and_reuses_the_connection() {
+    if curl(&["--version"]).is_none() {
+        println!("note: curl is not installed; skipping the curl checks (apt-get install curl)");
+        return;
+    }
+    let server = Server::start(2000);
+    let url = format!("http://{}/", server.addr);
+
+    assert_eq!(curl(&[&url]).unwrap(), "Hello, world!");
+    // Two URLs in one curl: the second reuses the first one's connection
+    // (`num_connects` counts the new connections each transfer made).
+    let twice = curl(&["--http1.1", "--write-out", " connects=%{num_connects}\n", &url, &url]).unwrap();
+    assert_eq!(twice, "Hello, world! connects=1\nHello, world! connects=0\n");
+    let head = curl(&["--head", &url]).unwrap();
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n") && head.contains("Content-Length: 13\r\n"), "{head}");
+    let posted = curl(&["--data", "name=kettle", &url]).unwrap();
+    assert_eq!(posted, "Hello, world!");
+
+    let out = server.stop();
+    assert!(out.contains("served 5 request(s) on 4 connection(s), rejected 0"), "{out}");
+}
