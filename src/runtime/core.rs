@@ -12,14 +12,15 @@
 //!
 //! ```text
 //!  ┌─▶ 1. poll   epoll_wait for I/O, at most until the next timer;
-//!  │             not at all if tasks or callbacks are already queued;
-//!  │             record readiness, wake the tasks waiting for it
+//!  │             without waiting if work is already queued (and then only
+//!  │             every 32nd busy turn); record readiness, wake the tasks
 //!  │   2. inject take what other threads queued: spawns, wakes, callbacks
 //!  │   3. timers fire every timer whose deadline has passed, in deadline
 //!  │             order: sleeps wake their task, callbacks join the queue
 //!  │   4. run    run the callbacks, then the tasks, that are queued *now*;
 //!  │             whatever they queue runs next turn
-//!  └── 5. idle   tell other threads the loop may block again
+//!  └── 5. idle   if nothing is queued: tell other threads the loop may
+//!                block again
 //! ```
 //!
 //! Step 4's "queued now" is the fairness rule: a task that wakes itself, or a
@@ -56,6 +57,9 @@ use crate::time::queue::{Action, TimerQueue};
 /// The token of the loop's own `mio::Waker`.
 const WAKER_TOKEN: mio::Token = mio::Token(usize::MAX);
 
+/// On busy turns, poll for I/O only once per this many turns in a row.
+const IO_EVERY_BUSY_TURNS: u32 = 32;
+
 /// A callback queued to run on the loop (`call_soon`, a due `call_later`).
 pub(crate) type Callback = Box<dyn FnOnce()>;
 
@@ -80,8 +84,11 @@ pub(crate) struct Core {
     io_wakers: RefCell<Vec<std::task::Waker>>,
     /// The injector's contents during step 2; kept to reuse its capacity.
     injected: RefCell<Vec<Remote>>,
-    /// Step 5 found new remote items: the next turn must not block.
-    remote_pending: std::cell::Cell<bool>,
+    /// Busy turns in a row that skipped polling for I/O (see `turn`).
+    busy_turns: std::cell::Cell<u32>,
+    /// The last turn marked the loop idle in the injector (step 5), so the
+    /// next must mark it busy again (step 2).
+    went_idle: std::cell::Cell<bool>,
     stats: Stats,
     /// `Core` must stay on its thread, even if every field were `Send`.
     _not_send: PhantomData<*const ()>,
@@ -104,7 +111,8 @@ impl Core {
             reactor: Reactor::default(),
             io_wakers: RefCell::new(Vec::new()),
             injected: RefCell::new(Vec::new()),
-            remote_pending: std::cell::Cell::new(false),
+            busy_turns: std::cell::Cell::new(0),
+            went_idle: std::cell::Cell::new(true),
             stats: Stats::default(),
             _not_send: PhantomData,
         })
@@ -205,10 +213,7 @@ impl Core {
     /// queued, else until the next timer (capped by `max_wait`), else
     /// `max_wait` (`None`: indefinitely).
     pub(crate) fn poll_timeout(&self, max_wait: Option<Duration>) -> Option<Duration> {
-        let busy = self.remote_pending.get()
-            || !self.run_queue.borrow().is_empty()
-            || !self.callbacks.borrow().is_empty();
-        if busy {
+        if self.is_busy() {
             return Some(Duration::ZERO);
         }
         let next_timer = self.timers.borrow().next_deadline();
@@ -219,16 +224,41 @@ impl Core {
         }
     }
 
+    /// Whether tasks or callbacks are queued on this thread.
+    fn has_local_work(&self) -> bool {
+        !self.run_queue.borrow().is_empty() || !self.callbacks.borrow().is_empty()
+    }
+
+    /// Whether work is already waiting, here or in the injector. A busy loop
+    /// must not block.
+    fn is_busy(&self) -> bool {
+        self.has_local_work() || self.shared.has_pending()
+    }
+
     /// One loop iteration; see the module docs for its five steps.
+    ///
+    /// With tasks or callbacks already queued, step 1 could not block
+    /// anyway, and its `epoll_wait` would mostly find nothing: it is done
+    /// only every [`IO_EVERY_BUSY_TURNS`]th such turn in a row, so tasks that
+    /// keep each other busy cannot starve I/O, but do not pay a syscall per
+    /// turn. (Remote work still polls: that consumes the eventfd's event, so
+    /// an embedder watching the poll fd sees it quiet again.)
     pub(crate) fn turn(&self, max_wait: Option<Duration>) -> Turn {
         self.stats.on_turn();
-        let timeout = self.poll_timeout(max_wait);
-        let io_events = self.poll_io(timeout);
+        let io_events = if self.has_local_work() && self.busy_turns.get() + 1 < IO_EVERY_BUSY_TURNS {
+            self.busy_turns.set(self.busy_turns.get() + 1);
+            0
+        } else {
+            self.busy_turns.set(0);
+            self.poll_io(self.poll_timeout(max_wait))
+        };
         let injected = self.take_injected();
         let timers_fired = self.fire_timers();
         let callbacks_run = self.run_callbacks();
         let tasks_run = self.run_tasks();
-        self.remote_pending.set(self.shared.end_work());
+        if !self.is_busy() {
+            self.went_idle.set(self.shared.end_work());
+        }
         Turn { io_events, injected, timers_fired, callbacks_run, tasks_run }
     }
 
@@ -270,7 +300,7 @@ impl Core {
     /// Step 2. Returns the number of requests taken.
     fn take_injected(&self) -> usize {
         let mut injected = std::mem::take(&mut *self.injected.borrow_mut());
-        self.shared.begin_work(&mut injected);
+        self.shared.begin_work(&mut injected, self.went_idle.replace(false));
         let count = injected.len();
         for item in injected.drain(..) {
             match item {

@@ -17,18 +17,27 @@
 //!  other thread: push(item)                  loop thread: one turn
 //!  ───────────────────────                  ─────────────────────
 //!  lock                                      epoll_wait(timeout)
-//!  queue.push(item)                          lock; idle = false; take queue; unlock   (a)
-//!  if idle { idle = false;                   ... run what was taken ...
-//!            eventfd write }   (b)           lock; if queue empty { idle = true }     (c)
-//!  unlock                                          else { next turn must not block }
+//!  queue.push(item); pending = true          if pending or we went idle {              (a)
+//!  if idle { idle = false;                      lock; idle = false; pending = false;
+//!            eventfd write }   (b)              take queue; unlock }
+//!  unlock                                    ... run what was taken ...
+//!                                            if nothing else is queued locally:        (c)
+//!                                               lock; if queue empty { idle = true }
 //! ```
+//!
+//! `pending` is an atomic copy of "the queue is non-empty", written under the
+//! lock; the loop reads it without the lock, so a busy turn with nothing
+//! pushed takes no lock at all, and a non-empty injector always keeps the next
+//! turn from blocking.
 //!
 //! The races, and why no wake is lost:
 //!
 //! - A push that lands while the loop works (after (a), before (c)) finds
-//!   `idle == false` and makes no syscall; (c) then sees the item and the next
-//!   turn polls with a zero timeout. So a busy loop gets remote work for the
-//!   price of a lock.
+//!   `idle == false` and makes no syscall; `pending` then keeps the next turn
+//!   from blocking, and (a) takes the item. So a busy loop gets remote work
+//!   for the price of a lock.
+//! - (c) only matters when the next turn may block; a loop that still has
+//!   local work skips it, and stays "not idle".
 //! - A push that lands after (c) finds `idle == true` and writes the eventfd
 //!   (b), so the next `epoll_wait` returns at once — however long its timeout.
 //!   Clearing `idle` at (b) makes every further push free until the loop has
@@ -62,6 +71,9 @@ pub(crate) struct Shared {
     /// The thread the runtime lives on (`Runtime` is `!Send`).
     owner_thread: ThreadId,
     inject: Mutex<Inject>,
+    /// A hint, kept equal to "the queue is non-empty" under the lock, that
+    /// lets the loop skip the lock on turns when nothing was pushed.
+    pending: AtomicBool,
     stop: AtomicBool,
 }
 
@@ -82,6 +94,7 @@ impl Shared {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             owner_thread: thread::current().id(),
             inject: Mutex::new(Inject { queue: Vec::new(), idle: true, closed: false, waker: Some(waker) }),
+            pending: AtomicBool::new(false),
             stop: AtomicBool::new(false),
         }
     }
@@ -109,6 +122,7 @@ impl Shared {
             return Err(item);
         }
         inject.queue.push(item);
+        self.pending.store(true, Ordering::Release);
         inject.wake_if_idle();
         Ok(())
     }
@@ -137,26 +151,37 @@ impl Shared {
         self.lock().closed
     }
 
+    /// Whether items are waiting in the injector (the loop must not block).
+    pub(crate) fn has_pending(&self) -> bool {
+        self.pending.load(Ordering::Acquire)
+    }
+
     /// Loop side, step (a): the loop is at work; take everything queued.
     /// `into` must be empty; it is swapped with the queue so that both
     /// vectors keep their capacity and steady state allocates nothing.
-    pub(crate) fn begin_work(&self, into: &mut Vec<Remote>) {
+    ///
+    /// `was_idle` says whether the loop's last (c) marked it idle. If not,
+    /// and nothing was pushed, there is nothing to do and the lock is
+    /// skipped: that is every busy turn.
+    pub(crate) fn begin_work(&self, into: &mut Vec<Remote>, was_idle: bool) {
         debug_assert!(into.is_empty(), "the drain buffer is empty between turns");
+        if !was_idle && !self.has_pending() {
+            return;
+        }
         let mut inject = self.lock();
         inject.idle = false;
+        self.pending.store(false, Ordering::Release);
         std::mem::swap(&mut inject.queue, into);
     }
 
-    /// Loop side, step (c): the turn's work is done. Returns `true` if items
-    /// arrived meanwhile, in which case the loop stays busy and must not block.
+    /// Loop side, step (c): the next turn may block. Marks the loop idle,
+    /// so that pushes from now on wake it — unless items arrived meanwhile
+    /// (`has_pending` then keeps the next turn from blocking). Returns
+    /// whether it marked the loop idle.
     pub(crate) fn end_work(&self) -> bool {
         let mut inject = self.lock();
-        if inject.queue.is_empty() {
-            inject.idle = true;
-            false
-        } else {
-            true
-        }
+        inject.idle = inject.queue.is_empty();
+        inject.idle
     }
 
     /// The runtime is being dropped: refuse further items, close the eventfd,
