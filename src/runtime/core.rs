@@ -11,7 +11,8 @@
 //! # One turn
 //!
 //! ```text
-//!  ┌─▶ 1. poll   epoll_wait for I/O, at most until the next timer;
+//!  ┌─▶ 1. poll   epoll_wait for I/O, at most until the next timer (a
+//!  │             timerfd ends the wait on time, to the microsecond);
 //!  │             without waiting if work is already queued (and then only
 //!  │             every 32nd busy turn); record readiness, wake the tasks
 //!  │   2. inject take what other threads queued: spawns, wakes, callbacks
@@ -50,12 +51,15 @@ use slab::Slab;
 use super::metrics::{Metrics, Stats, Turn};
 use super::reactor::Reactor;
 use super::shared::{Remote, Shared};
+use super::timerfd::TimerFd;
 use crate::blocking::Pool;
 use crate::task::{DoneBatch, DoneCallback, Header, JoinHandle, RunOutcome, TaskRef};
 use crate::time::queue::{Action, TimerQueue};
 
 /// The token of the loop's own `mio::Waker`.
 const WAKER_TOKEN: mio::Token = mio::Token(usize::MAX);
+/// The token of the loop's timerfd.
+const TIMER_TOKEN: mio::Token = mio::Token(usize::MAX - 1);
 
 /// On busy turns, poll for I/O only once per this many turns in a row.
 const IO_EVERY_BUSY_TURNS: u32 = 32;
@@ -78,6 +82,8 @@ pub(crate) struct Core {
     events: RefCell<mio::Events>,
     /// Registered descriptors and their waiting tasks.
     pub(crate) reactor: Reactor,
+    /// Ends a blocked poll at the next timer's deadline, to the microsecond.
+    timer_fd: TimerFd,
     /// Threads for `spawn_blocking`.
     pub(crate) blocking: Pool,
     /// Wakers released by this turn's events; kept to reuse its capacity.
@@ -98,6 +104,7 @@ impl Core {
     pub(crate) fn new(config: &super::Builder) -> io::Result<Core> {
         let poll = mio::Poll::new()?;
         let waker = mio::Waker::new(poll.registry(), WAKER_TOKEN)?;
+        let timer_fd = TimerFd::new(poll.registry(), TIMER_TOKEN)?;
         Ok(Core {
             shared: Arc::new(Shared::new(waker)),
             run_queue: RefCell::new(VecDeque::new()),
@@ -109,6 +116,7 @@ impl Core {
             events: RefCell::new(mio::Events::with_capacity(config.event_capacity.max(1))),
             blocking: Pool::new(config.max_blocking_threads, config.blocking_keep_alive),
             reactor: Reactor::default(),
+            timer_fd,
             io_wakers: RefCell::new(Vec::new()),
             injected: RefCell::new(Vec::new()),
             busy_turns: std::cell::Cell::new(0),
@@ -264,6 +272,13 @@ impl Core {
 
     /// Step 1. Returns the number of events.
     fn poll_io(&self, timeout: Option<Duration>) -> usize {
+        // About to block with a timer pending: let the timerfd end the wait
+        // on time (epoll's own timeout is whole milliseconds, rounded up).
+        if timeout != Some(Duration::ZERO)
+            && let Some(deadline) = self.timers.borrow().next_deadline()
+        {
+            self.timer_fd.arm(deadline);
+        }
         let mut poll = self.poll.borrow_mut();
         let mut events = self.events.borrow_mut();
         match poll.poll(&mut events, timeout) {
@@ -275,11 +290,16 @@ impl Core {
         let mut wake = std::mem::take(&mut *self.io_wakers.borrow_mut());
         let mut count = 0;
         for event in events.iter() {
-            count += 1;
-            // The loop's own waker needs no action: the injector is drained
-            // next regardless.
-            if event.token() != WAKER_TOKEN {
-                self.reactor.dispatch(event, &mut wake);
+            match event.token() {
+                // The loop's own machinery: due timers fire in step 3 anyway.
+                TIMER_TOKEN => self.timer_fd.fired(),
+                // The loop's own waker needs no action: the injector is
+                // drained next regardless.
+                WAKER_TOKEN => count += 1,
+                _ => {
+                    count += 1;
+                    self.reactor.dispatch(event, &mut wake);
+                }
             }
         }
         drop(events);

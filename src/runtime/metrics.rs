@@ -39,7 +39,8 @@ pub struct Metrics {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Turn {
-    /// Readiness events returned by the poll (including the loop's own waker).
+    /// Readiness events returned by the poll: I/O, and the loop's own waker
+    /// (not its timerfd).
     pub io_events: usize,
     /// Requests taken from the injector (remote spawns, wakes and callbacks).
     pub injected: usize,

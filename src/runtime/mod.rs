@@ -32,6 +32,7 @@ mod handle;
 mod metrics;
 pub(crate) mod reactor;
 pub(crate) mod shared;
+mod timerfd;
 
 pub use handle::{Handle, RuntimeClosed};
 pub use metrics::{Metrics, Turn};
