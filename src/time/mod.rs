@@ -16,9 +16,11 @@
 //! # Never early
 //!
 //! A sleep completes only when `Instant::now() >= deadline` — checked by the
-//! sleep itself, not assumed from the timer having fired — and the poll
-//! timeout is rounded *up* to whole milliseconds by mio. So kettle's sleeps
-//! are late by up to about a millisecond plus scheduling noise, never early.
+//! sleep itself, not assumed from the timer having fired. The loop's blocking
+//! wait ends at the deadline by way of a `timerfd` (`runtime/timerfd.rs`),
+//! with mio's millisecond timeout, rounded *up*, as a safety net. So kettle's
+//! sleeps end tens of microseconds after their deadline (plus scheduling
+//! noise on a busy machine), never before it.
 //!
 //! # Forever
 //!
