@@ -202,6 +202,10 @@ impl Core {
 
     /// The task just completed: queue its done callbacks, if it has any.
     fn queue_done_callbacks(&self, task: &TaskRef) {
+        // Most tasks have none: ask the header before hashing into the table.
+        if !task.header().has_done_callbacks(self) {
+            return;
+        }
         let callbacks = self.done_callbacks.borrow_mut().remove(&task.header().key());
         if let Some(callbacks) = callbacks {
             let batch = DoneBatch::new(task.clone(), callbacks);
@@ -319,8 +323,14 @@ impl Core {
 
     /// Step 2. Returns the number of requests taken.
     fn take_injected(&self) -> usize {
+        // A busy loop that nobody pushed to has nothing to take and nothing
+        // to tell other threads: no lock (this is every busy turn).
+        let was_idle = self.went_idle.replace(false);
+        if !was_idle && !self.shared.has_pending() {
+            return 0;
+        }
         let mut injected = std::mem::take(&mut *self.injected.borrow_mut());
-        self.shared.begin_work(&mut injected, self.went_idle.replace(false));
+        self.shared.begin_work(&mut injected);
         let count = injected.len();
         for item in injected.drain(..) {
             match item {
@@ -341,6 +351,9 @@ impl Core {
 
     /// Step 3. Returns the number of timers fired.
     fn fire_timers(&self) -> usize {
+        if self.timers.borrow().len() == 0 {
+            return 0; // and no clock read
+        }
         let now = Instant::now();
         let mut fired = 0;
         loop {

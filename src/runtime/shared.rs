@@ -160,14 +160,10 @@ impl Shared {
     /// `into` must be empty; it is swapped with the queue so that both
     /// vectors keep their capacity and steady state allocates nothing.
     ///
-    /// `was_idle` says whether the loop's last (c) marked it idle. If not,
-    /// and nothing was pushed, there is nothing to do and the lock is
-    /// skipped: that is every busy turn.
-    pub(crate) fn begin_work(&self, into: &mut Vec<Remote>, was_idle: bool) {
+    /// The loop skips this step (and the lock) when its last (c) did not
+    /// mark it idle and nothing was pushed: that is every busy turn.
+    pub(crate) fn begin_work(&self, into: &mut Vec<Remote>) {
         debug_assert!(into.is_empty(), "the drain buffer is empty between turns");
-        if !was_idle && !self.has_pending() {
-            return;
-        }
         let mut inject = self.lock();
         inject.idle = false;
         self.pending.store(false, Ordering::Release);

@@ -81,6 +81,11 @@ impl Header {
         self.queued.set(false);
     }
 
+    /// Whether done callbacks are registered and not yet run or dropped.
+    pub(crate) fn has_done_callbacks(&self, _core: &Core) -> bool {
+        self.done_callbacks.get() > 0
+    }
+
     /// A done task that is not queued can leave the slab.
     pub(crate) fn is_releasable(&self, _core: &Core) -> bool {
         self.done.get() && !self.queued.get()
