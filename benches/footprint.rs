@@ -1,0 +1,276 @@
+//! Memory footprint and timer precision, kettle and tokio side by side.
+//!
+//! Not a criterion bench: a plain `main` with a counting global allocator.
+//! It prints one line per number, comma-separated, for `scripts/bench-table`:
+//!
+//! ```text
+//! footprint,<runtime>,task_bytes,<bytes per idle task>
+//! footprint,<runtime>,task_allocs,<allocations per idle task>
+//! footprint,<runtime>,timer_bytes,<bytes per pending sleep, its future included>
+//! footprint,<runtime>,timer_allocs,<allocations per pending sleep>
+//! footprint,<runtime>,sleep_future_bytes,<size_of the Sleep future>
+//! lateness,<runtime>,<1|2|5|10>ms,median_us,<µs>
+//! lateness,<runtime>,<1|2|5|10>ms,p99_us,<µs>
+//! ```
+//!
+//! - **Tasks**: 10,000 tasks that wait forever, each polled once, on a fresh
+//!   runtime; bytes still allocated afterwards minus before, and allocation
+//!   calls, divided by 10,000. Growth of the runtime's own structures (task
+//!   slab, run queue) is included: it is memory those tasks hold.
+//! - **Timers**: inside one task, a `Vec` of 10,000 `sleep(1 h)` futures, each
+//!   polled once so its timer is registered. The `Vec` is allocated inside the
+//!   measurement, so the futures' own bytes count too: tokio keeps its timer
+//!   entry inside the `Sleep` (an intrusive list), kettle keeps a small future
+//!   and an entry in a heap. `sleep_future_bytes` tells the two parts apart.
+//! - **Lateness**: inside a task, `Instant::now()` around `sleep(d).await`,
+//!   minus `d`, for d = 1, 2, 5, 10 ms; median and 99th percentile in µs.
+//!
+//! `cargo bench --bench footprint` passes `--bench`; without it (as under
+//! `cargo test --benches`) the lateness samples are cut to a handful, so the
+//! run takes well under two seconds.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering::Relaxed};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+/// The system allocator, counting allocation calls and the bytes currently
+/// allocated.
+struct Counting;
+
+/// Allocation calls so far (`alloc`, `alloc_zeroed`, `realloc`).
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+/// Bytes currently allocated.
+static LIVE_BYTES: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: every method forwards to `System` with the same arguments and
+// returns its answer unchanged; the counting only touches atomics.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded with our caller's guarantees.
+        let ptr = unsafe { System.alloc(layout) };
+        if !ptr.is_null() {
+            ALLOCATIONS.fetch_add(1, Relaxed);
+            LIVE_BYTES.fetch_add(layout.size() as isize, Relaxed);
+        }
+        ptr
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded with our caller's guarantees.
+        let ptr = unsafe { System.alloc_zeroed(layout) };
+        if !ptr.is_null() {
+            ALLOCATIONS.fetch_add(1, Relaxed);
+            LIVE_BYTES.fetch_add(layout.size() as isize, Relaxed);
+        }
+        ptr
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: forwarded with our caller's guarantees.
+        let new = unsafe { System.realloc(ptr, layout, new_size) };
+        if !new.is_null() {
+            ALLOCATIONS.fetch_add(1, Relaxed);
+            LIVE_BYTES.fetch_add(new_size as isize - layout.size() as isize, Relaxed);
+        }
+        new
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded with our caller's guarantees.
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE_BYTES.fetch_sub(layout.size() as isize, Relaxed);
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// The allocator's counters at one moment.
+#[derive(Clone, Copy)]
+struct Snapshot {
+    allocations: usize,
+    live_bytes: isize,
+}
+
+fn snapshot() -> Snapshot {
+    Snapshot { allocations: ALLOCATIONS.load(Relaxed), live_bytes: LIVE_BYTES.load(Relaxed) }
+}
+
+/// Bytes and allocations per item between `before` and now.
+fn per_item(before: Snapshot, items: usize) -> (f64, f64) {
+    let now = snapshot();
+    let bytes = (now.live_bytes - before.live_bytes) as f64 / items as f64;
+    let allocations = (now.allocations - before.allocations) as f64 / items as f64;
+    (bytes, allocations)
+}
+
+const TASKS: usize = 10_000;
+const TIMERS: usize = 10_000;
+const HOUR: Duration = Duration::from_secs(3600);
+const SLEEPS_MS: [u64; 4] = [1, 2, 5, 10];
+
+/// How many idle tasks have been polled: the measuring future waits for all of
+/// them, since a scheduler may poll its own future between two tasks.
+static POLLED: AtomicUsize = AtomicUsize::new(0);
+
+/// An idle task: counts its first poll, then waits forever.
+async fn idle() {
+    POLLED.fetch_add(1, Relaxed);
+    std::future::pending::<()>().await
+}
+
+/// Polls every future of `futures` once, in place, with `cx`; they must all be
+/// pending.
+fn poll_each_once<F: Future>(futures: &mut [F], cx: &mut Context<'_>) {
+    for future in futures {
+        // SAFETY: the futures live in a `Vec` that is neither grown nor moved
+        // from while they exist; they are dropped in place with it.
+        let future = unsafe { Pin::new_unchecked(future) };
+        assert!(future.poll(cx).is_pending(), "a one-hour sleep finished");
+    }
+}
+
+/// Sorted lateness samples (µs) → (median, p99).
+fn median_p99(mut samples: Vec<f64>) -> (f64, f64) {
+    samples.sort_by(f64::total_cmp);
+    let n = samples.len();
+    let p99 = ((n as f64 * 0.99).ceil() as usize).clamp(1, n) - 1;
+    (samples[n / 2], samples[p99])
+}
+
+/// Lateness of `sleep(d)` in µs, `samples` times per size in `SLEEPS_MS`.
+async fn lateness<S: Future<Output = ()>>(
+    sleep: impl Fn(Duration) -> S,
+    samples: usize,
+) -> Vec<(u64, f64, f64)> {
+    let mut out = Vec::new();
+    for ms in SLEEPS_MS {
+        let d = Duration::from_millis(ms);
+        let mut late = Vec::with_capacity(samples);
+        for _ in 0..samples {
+            let start = Instant::now();
+            sleep(d).await;
+            late.push(start.elapsed().as_secs_f64() * 1e6 - d.as_secs_f64() * 1e6);
+        }
+        let (median, p99) = median_p99(late);
+        out.push((ms, median, p99));
+    }
+    out
+}
+
+struct Report {
+    task: (f64, f64),
+    timer: (f64, f64),
+    sleep_future_bytes: usize,
+    lateness: Vec<(u64, f64, f64)>,
+}
+
+fn print(runtime: &str, report: &Report) {
+    println!("footprint,{runtime},task_bytes,{:.1}", report.task.0);
+    println!("footprint,{runtime},task_allocs,{:.2}", report.task.1);
+    println!("footprint,{runtime},timer_bytes,{:.1}", report.timer.0);
+    println!("footprint,{runtime},timer_allocs,{:.2}", report.timer.1);
+    println!("footprint,{runtime},sleep_future_bytes,{}", report.sleep_future_bytes);
+    for (ms, median, p99) in &report.lateness {
+        println!("lateness,{runtime},{ms}ms,median_us,{median:.0}");
+        println!("lateness,{runtime},{ms}ms,p99_us,{p99:.0}");
+    }
+}
+
+fn kettle(samples: usize) -> Report {
+    // Tasks, on a fresh runtime that has run one task (lazy set-up done).
+    let rt = kettle::Runtime::new().unwrap();
+    rt.block_on(async { kettle::spawn(async {}).await.unwrap() });
+    let mut handles = Vec::with_capacity(TASKS);
+    POLLED.store(0, Relaxed);
+    let task = rt.block_on(async {
+        let before = snapshot();
+        for _ in 0..TASKS {
+            handles.push(kettle::spawn(idle()));
+        }
+        while POLLED.load(Relaxed) < TASKS {
+            kettle::yield_now().await;
+        }
+        per_item(before, TASKS)
+    });
+    drop(handles);
+    drop(rt);
+
+    // Timers, inside one task of a fresh runtime.
+    let rt = kettle::Runtime::new().unwrap();
+    let timer = rt.block_on(async {
+        kettle::spawn(async {
+            kettle::sleep(Duration::from_millis(1)).await; // lazy set-up done
+            let before = snapshot();
+            let mut sleeps = Vec::with_capacity(TIMERS);
+            sleeps.extend((0..TIMERS).map(|_| kettle::sleep(HOUR)));
+            poll_fn(|cx| {
+                poll_each_once(&mut sleeps, cx);
+                Poll::Ready(())
+            })
+            .await;
+            per_item(before, TIMERS)
+        })
+        .await
+        .unwrap()
+    });
+
+    let lateness = rt.block_on(async { kettle::spawn(lateness(kettle::sleep, samples)).await.unwrap() });
+    Report { task, timer, sleep_future_bytes: size_of::<kettle::Sleep>(), lateness }
+}
+
+fn tokio_rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+fn tokio(samples: usize) -> Report {
+    let rt = tokio_rt();
+    rt.block_on(async { tokio::spawn(async {}).await.unwrap() });
+    let mut handles = Vec::with_capacity(TASKS);
+    POLLED.store(0, Relaxed);
+    let task = rt.block_on(async {
+        let before = snapshot();
+        for _ in 0..TASKS {
+            handles.push(tokio::spawn(idle()));
+        }
+        while POLLED.load(Relaxed) < TASKS {
+            tokio::task::yield_now().await;
+        }
+        per_item(before, TASKS)
+    });
+    drop(handles);
+    drop(rt);
+
+    let rt = tokio_rt();
+    let timer = rt.block_on(async {
+        tokio::spawn(async {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            let before = snapshot();
+            let mut sleeps = Vec::with_capacity(TIMERS);
+            sleeps.extend((0..TIMERS).map(|_| tokio::time::sleep(HOUR)));
+            poll_fn(|cx| {
+                poll_each_once(&mut sleeps, cx);
+                Poll::Ready(())
+            })
+            .await;
+            per_item(before, TIMERS)
+        })
+        .await
+        .unwrap()
+    });
+
+    let lateness = rt.block_on(async { tokio::spawn(lateness(tokio::time::sleep, samples)).await.unwrap() });
+    Report { task, timer, sleep_future_bytes: size_of::<tokio::time::Sleep>(), lateness }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` does not.
+    let bench = std::env::args().any(|arg| arg == "--bench");
+    let samples = if bench { 200 } else { 10 };
+    println!("# footprint: {TASKS} idle tasks, {TIMERS} pending sleeps, {samples} lateness samples per size");
+    print("kettle", &kettle(samples));
+    print("tokio", &tokio(samples));
+}
