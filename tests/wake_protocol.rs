@@ -102,3 +102,28 @@ fn a_wake_from_the_loop_thread_between_runs_goes_through_the_injector() {
     assert_eq!(turn.injected, 1);
     assert_eq!(turn.tasks_run, 1);
 }
+
+#[test]
+fn a_loop_that_was_just_busy_still_wakes_for_remote_work_when_it_blocks() {
+    // block_on's own future wakes itself (a busy turn that skips telling
+    // other threads the loop may sleep), then waits for another thread.
+    // Before blocking, the loop must mark itself idle, or that thread's wake
+    // would be lost. No timer is armed: nothing else could end the wait.
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        let rt = Runtime::new().unwrap();
+        let (tx, rx) = kettle::sync::oneshot::channel();
+        let sender = thread::spawn(move || {
+            thread::sleep(Duration::from_millis(20));
+            tx.send(7).unwrap();
+        });
+        let value = rt.block_on(async {
+            kettle::yield_now().await;
+            rx.await.unwrap()
+        });
+        sender.join().unwrap();
+        done_tx.send(value).unwrap();
+    });
+    let value = done_rx.recv_timeout(Duration::from_secs(5));
+    assert_eq!(value, Ok(7), "the remote wake reached the blocked loop");
+}

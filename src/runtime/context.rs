@@ -40,6 +40,11 @@ pub(crate) fn unregister(core: &Core) {
 /// Calls `f` with the runtime whose id is `id` if it lives on this thread,
 /// whether or not it is running right now.
 pub(crate) fn with_runtime<R>(id: u64, f: impl FnOnce(Option<&Core>) -> R) -> R {
+    // Usually it is the current one: no list walk.
+    let current = with_current(|core| core.filter(|core| core.id() == id).cloned());
+    if let Some(core) = current {
+        return f(Some(&core));
+    }
     let found = LIVING
         .try_with(|living| living.borrow().iter().filter_map(Weak::upgrade).find(|core| core.id() == id))
         .ok()

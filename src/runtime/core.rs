@@ -255,20 +255,36 @@ impl Core {
     /// keep each other busy cannot starve I/O, but do not pay a syscall per
     /// turn. (Remote work still polls: that consumes the eventfd's event, so
     /// an embedder watching the poll fd sees it quiet again.)
-    pub(crate) fn turn(&self, max_wait: Option<Duration>) -> Turn {
+    ///
+    /// `main_ready`: `block_on`'s own future (not a task) is woken and will be
+    /// polled right after this turn, so the loop is busy as if a task were
+    /// queued.
+    pub(crate) fn turn(&self, max_wait: Option<Duration>, main_ready: bool) -> Turn {
         self.stats.on_turn();
-        let io_events = if self.has_local_work() && self.busy_turns.get() + 1 < IO_EVERY_BUSY_TURNS {
+        let local_work = main_ready || self.has_local_work();
+        let io_events = if local_work && self.busy_turns.get() + 1 < IO_EVERY_BUSY_TURNS {
             self.busy_turns.set(self.busy_turns.get() + 1);
             0
         } else {
             self.busy_turns.set(0);
-            self.poll_io(self.poll_timeout(max_wait))
+            let mut timeout = self.poll_timeout(max_wait);
+            if timeout != Some(Duration::ZERO) && !self.went_idle.get() {
+                // About to block, but the last turn ended busy (block_on's
+                // future was ready) and never told other threads the loop
+                // may sleep: step 5 now, or their pushes would not wake us.
+                let idle = self.shared.end_work();
+                self.went_idle.set(idle);
+                if !idle {
+                    timeout = Some(Duration::ZERO); // items arrived meanwhile
+                }
+            }
+            self.poll_io(timeout)
         };
         let injected = self.take_injected();
         let timers_fired = self.fire_timers();
         let callbacks_run = self.run_callbacks();
         let tasks_run = self.run_tasks();
-        if !self.is_busy() {
+        if !main_ready && !self.is_busy() {
             self.went_idle.set(self.shared.end_work());
         }
         Turn { io_events, injected, timers_fired, callbacks_run, tasks_run }

@@ -192,8 +192,8 @@ impl Runtime {
                 return output;
             }
             // If the future woke itself while being polled, don't block.
-            let max_wait = main.woken.load(Ordering::Acquire).then_some(Duration::ZERO);
-            self.core.turn(max_wait);
+            let main_ready = main.woken.load(Ordering::Acquire);
+            self.core.turn(main_ready.then_some(Duration::ZERO), main_ready);
         }
     }
 
@@ -213,7 +213,7 @@ impl Runtime {
             // A stop requested later either lands during the turn and is
             // seen below, or wakes the blocked poll through `notify`.
             let max_wait = self.core.shared.stop_requested().then_some(Duration::ZERO);
-            self.core.turn(max_wait);
+            self.core.turn(max_wait, false);
             if self.core.shared.take_stop() {
                 return;
             }
@@ -235,7 +235,7 @@ impl Runtime {
     #[track_caller]
     pub fn turn(&self, max_wait: Option<Duration>) -> Turn {
         let _entered = context::enter(&self.core, "Runtime::turn");
-        self.core.turn(max_wait)
+        self.core.turn(max_wait, false)
     }
 
     /// How long the next [`turn`](Runtime::turn) would block if nothing

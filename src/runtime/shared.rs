@@ -37,7 +37,9 @@
 //!   from blocking, and (a) takes the item. So a busy loop gets remote work
 //!   for the price of a lock.
 //! - (c) only matters when the next turn may block; a loop that still has
-//!   local work skips it, and stays "not idle".
+//!   local work skips it, and stays "not idle". Before any blocking wait the
+//!   loop makes sure (c) has happened since it last worked, doing it then
+//!   if needed: no wait ever starts with `idle == false`.
 //! - A push that lands after (c) finds `idle == true` and writes the eventfd
 //!   (b), so the next `epoll_wait` returns at once — however long its timeout.
 //!   Clearing `idle` at (b) makes every further push free until the loop has
