@@ -233,7 +233,10 @@ impl Wakeups {
     /// Wakes everything collected, in the order it was collected. Call only
     /// with no borrow of the primitive's state held.
     pub(crate) fn fire(self) {
-        self.first.into_iter().chain(self.rest).for_each(Waker::wake);
+        // Most operations wake nobody: keep that path to one branch.
+        let Some(first) = self.first else { return };
+        first.wake();
+        self.rest.into_iter().for_each(Waker::wake);
     }
 }
 
