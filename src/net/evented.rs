@@ -41,22 +41,38 @@ impl<S: mio::event::Source> Evented<S> {
     }
 
     /// `op` on the source, once it is ready in `direction`; see [`Io`].
-    pub(crate) fn io<R, F>(&self, direction: Direction, op: F) -> Io<'_, S, F>
+    pub(crate) fn io<R, F>(&self, direction: Direction, op: F) -> Io<'_, S, F, impl Fn(&R) -> bool + Unpin>
     where
         F: FnMut(&S) -> io::Result<R>,
     {
-        Io { evented: self, direction, op, waiting: None }
+        Io { evented: self, direction, op, drained: |_: &R| false, waiting: None }
+    }
+
+    /// Like [`io`](Self::io) for a read or write of `len` bytes: a result
+    /// shorter than `len` means the kernel buffer was drained (or filled),
+    /// so readiness is cleared without another system call.
+    pub(crate) fn io_bytes<F>(
+        &self,
+        direction: Direction,
+        len: usize,
+        op: F,
+    ) -> Io<'_, S, F, impl Fn(&usize) -> bool + Unpin>
+    where
+        F: FnMut(&S) -> io::Result<usize>,
+    {
+        Io { evented: self, direction, op, drained: move |n: &usize| *n > 0 && *n < len, waiting: None }
     }
 
     /// The poll form of [`io`](Self::io), for `AsyncRead`/`AsyncWrite`.
     #[cfg_attr(not(feature = "futures-io"), allow(dead_code))]
-    pub(crate) fn poll_io<R>(
+    pub(crate) fn poll_io(
         &self,
         cx: &mut Context<'_>,
         direction: Direction,
-        mut op: impl FnMut(&S) -> io::Result<R>,
-    ) -> Poll<io::Result<R>> {
-        self.registration.poll_io(cx, direction, || op(&self.source))
+        len: usize,
+        mut op: impl FnMut(&S) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        self.registration.poll_io(cx, direction, || op(&self.source), |n| *n > 0 && *n < len)
     }
 }
 
@@ -70,21 +86,29 @@ impl<S: mio::event::Source> Drop for Evented<S> {
 /// One socket operation: waits for readiness in `direction`, runs `op`, and
 /// retries after `WouldBlock`.
 #[must_use = "futures do nothing unless awaited"]
-pub(crate) struct Io<'a, S: mio::event::Source, F> {
+pub(crate) struct Io<'a, S: mio::event::Source, F, D> {
     evented: &'a Evented<S>,
     direction: Direction,
     op: F,
+    /// Whether a successful result means the kernel buffer was drained.
+    drained: D,
     /// The waker left in the registration while waiting.
     waiting: Option<Waker>,
 }
 
-impl<S: mio::event::Source, R, F: FnMut(&S) -> io::Result<R> + Unpin> Future for Io<'_, S, F> {
+impl<S, R, F, D> Future for Io<'_, S, F, D>
+where
+    S: mio::event::Source,
+    F: FnMut(&S) -> io::Result<R> + Unpin,
+    D: Fn(&R) -> bool + Unpin,
+{
     type Output = io::Result<R>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<R>> {
         let this = &mut *self;
         let evented = this.evented;
-        let result = evented.registration.poll_io(cx, this.direction, || (this.op)(&evented.source));
+        let result =
+            evented.registration.poll_io(cx, this.direction, || (this.op)(&evented.source), &this.drained);
         if result.is_pending() {
             if !this.waiting.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
                 this.waiting = Some(cx.waker().clone());
@@ -96,7 +120,7 @@ impl<S: mio::event::Source, R, F: FnMut(&S) -> io::Result<R> + Unpin> Future for
     }
 }
 
-impl<S: mio::event::Source, F> Drop for Io<'_, S, F> {
+impl<S: mio::event::Source, F, D> Drop for Io<'_, S, F, D> {
     fn drop(&mut self) {
         if let Some(waker) = self.waiting.take() {
             self.evented.registration.forget_waker(self.direction, &waker);

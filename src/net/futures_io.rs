@@ -25,14 +25,15 @@ fn poll_read(io: &Stream, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Resu
     if buf.is_empty() {
         return Poll::Ready(Ok(0));
     }
-    io.poll_io(cx, Direction::Read, |mut socket| socket.read(buf))
+    let len = buf.len();
+    io.poll_io(cx, Direction::Read, len, |mut socket| socket.read(buf))
 }
 
 fn poll_write(io: &Stream, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
     if buf.is_empty() {
         return Poll::Ready(Ok(0));
     }
-    io.poll_io(cx, Direction::Write, |mut socket| socket.write(buf))
+    io.poll_io(cx, Direction::Write, buf.len(), |mut socket| socket.write(buf))
 }
 
 fn close(io: &Stream) -> Poll<io::Result<()>> {

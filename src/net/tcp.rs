@@ -257,7 +257,8 @@ async fn read(io: &Evented<mio::net::TcpStream>, buf: &mut [u8]) -> io::Result<u
     if buf.is_empty() {
         return Ok(0);
     }
-    io.io(Direction::Read, |mut socket| socket.read(buf)).await
+    let len = buf.len();
+    io.io_bytes(Direction::Read, len, |mut socket| socket.read(buf)).await
 }
 
 async fn read_exact(io: &Evented<mio::net::TcpStream>, mut buf: &mut [u8]) -> io::Result<()> {
@@ -274,7 +275,7 @@ async fn write(io: &Evented<mio::net::TcpStream>, buf: &[u8]) -> io::Result<usiz
     if buf.is_empty() {
         return Ok(0);
     }
-    io.io(Direction::Write, |mut socket| socket.write(buf)).await
+    io.io_bytes(Direction::Write, buf.len(), |mut socket| socket.write(buf)).await
 }
 
 async fn write_all(io: &Evented<mio::net::TcpStream>, mut buf: &[u8]) -> io::Result<()> {

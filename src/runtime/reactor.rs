@@ -194,11 +194,18 @@ impl Registration {
 
     /// Performs `op` once the descriptor is ready in `direction`, retrying
     /// after each `WouldBlock` (the edge-triggered loop in the module docs).
+    ///
+    /// `drained` says, from a successful result, whether the operation
+    /// certainly emptied (or filled) the kernel buffer — a read or write that
+    /// came back short. Readiness is then cleared at once, saving the system
+    /// call that would only have returned `WouldBlock`; any data that arrives
+    /// later raises a new edge, as after a `WouldBlock`.
     pub(crate) fn poll_io<R>(
         &self,
         cx: &mut Context<'_>,
         direction: Direction,
         mut op: impl FnMut() -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
     ) -> Poll<io::Result<R>> {
         if self.core.strong_count() == 0 {
             // Its epoll is closed: nothing would ever report readiness again.
@@ -212,6 +219,12 @@ impl Registration {
             };
             match op() {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(observed),
+                Ok(value) => {
+                    if drained(&value) {
+                        self.clear_readiness(observed);
+                    }
+                    return Poll::Ready(Ok(value));
+                }
                 result => return Poll::Ready(result),
             }
         }
