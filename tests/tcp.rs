@@ -7,29 +7,18 @@
 
 use std::cell::Cell;
 use std::collections::HashSet;
-use std::future::{Future, IntoFuture};
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr};
-use std::pin::pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use kettle::Runtime;
 use kettle::net::{TcpListener, TcpStream};
 use kettle::sync::{Event, Semaphore};
 
-/// The only address these tests use: loopback, with a port the kernel picks.
-const ANY_LOCAL_PORT: &str = "127.0.0.1:0";
-/// Upper bound on any await that a bug could turn into a hang.
-const LIMIT: Duration = Duration::from_secs(5);
-const NOW: Option<Duration> = Some(Duration::ZERO);
-
-/// Awaits `future`, failing the test instead of hanging if it is not done
-/// within [`LIMIT`].
-async fn bounded<F: IntoFuture>(future: F) -> F::Output {
-    kettle::timeout(LIMIT, future).await.expect("timed out: kettle should have finished this long ago")
-}
+mod common;
+use common::net::{ANY_LOCAL_PORT, LIMIT, NOW, bounded, poll_once, settle, std_peer_pair};
 
 /// `len` bytes with a period (251) prime to every buffer size, so that lost,
 /// repeated or reordered chunks show up as a mismatch.
@@ -43,33 +32,6 @@ async fn connected_pair() -> (TcpListener, TcpStream, TcpStream) {
     let client = bounded(TcpStream::connect(listener.local_addr().unwrap())).await.unwrap();
     let (server, _) = bounded(listener.accept()).await.unwrap();
     (listener, client, server)
-}
-
-/// A kettle stream accepted from a plain blocking `std` client, which the
-/// test drives synchronously (no loop turn needed to write from the peer).
-fn std_peer_pair(rt: &Runtime) -> (TcpListener, std::net::TcpStream, TcpStream) {
-    rt.block_on(async {
-        let listener = TcpListener::bind(ANY_LOCAL_PORT).unwrap();
-        let peer = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (stream, from) = bounded(listener.accept()).await.unwrap();
-        assert_eq!(from, peer.local_addr().unwrap());
-        (listener, peer, stream)
-    })
-}
-
-/// Turns the loop (without blocking) until a turn runs no task.
-fn settle(rt: &Runtime) {
-    for _ in 0..100 {
-        if rt.turn(NOW).tasks_run == 0 {
-            return;
-        }
-    }
-    panic!("the loop kept running tasks: something is spinning");
-}
-
-/// Polls `future` once with a waker that does nothing.
-fn poll_once<F: Future>(future: F) -> Poll<F::Output> {
-    pin!(future).poll(&mut Context::from_waker(Waker::noop()))
 }
 
 #[test]

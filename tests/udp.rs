@@ -5,7 +5,6 @@
 //! and one reactor registration per socket for as long as it lives.
 
 use std::cell::Cell;
-use std::future::IntoFuture;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::rc::Rc;
@@ -14,17 +13,8 @@ use std::time::{Duration, Instant};
 use kettle::Runtime;
 use kettle::net::UdpSocket;
 
-/// The only address these tests use: loopback, with a port the kernel picks.
-const ANY_LOCAL_PORT: &str = "127.0.0.1:0";
-/// Upper bound on any await that a bug could turn into a hang.
-const LIMIT: Duration = Duration::from_secs(5);
-const NOW: Option<Duration> = Some(Duration::ZERO);
-
-/// Awaits `future`, failing the test instead of hanging if it is not done
-/// within [`LIMIT`].
-async fn bounded<F: IntoFuture>(future: F) -> F::Output {
-    kettle::timeout(LIMIT, future).await.expect("timed out: kettle should have finished this long ago")
-}
+mod common;
+use common::net::{ANY_LOCAL_PORT, LIMIT, bounded, settle};
 
 fn bind() -> UdpSocket {
     UdpSocket::bind(ANY_LOCAL_PORT).unwrap()
@@ -32,16 +22,6 @@ fn bind() -> UdpSocket {
 
 fn addr(socket: &UdpSocket) -> SocketAddr {
     socket.local_addr().unwrap()
-}
-
-/// Turns the loop (without blocking) until a turn runs no task.
-fn settle(rt: &Runtime) {
-    for _ in 0..100 {
-        if rt.turn(NOW).tasks_run == 0 {
-            return;
-        }
-    }
-    panic!("the loop kept running tasks: something is spinning");
 }
 
 #[test]

@@ -60,12 +60,13 @@ impl TimerFd {
                 tv_nsec: libc::c_long::from(nanos as i32),
             },
         };
+        let fd = self.fd.as_raw_fd();
+        // Failure (impossible for valid arguments) only costs precision: the
+        // epoll timeout still ends the wait.
         // SAFETY: `fd` is our timerfd; `spec` is a valid itimerspec; no old
-        // value is requested. Failure (impossible for valid arguments) only
-        // costs precision: the epoll timeout still ends the wait.
-        let armed =
-            unsafe { libc::timerfd_settime(self.fd.as_raw_fd(), 0, &spec, std::ptr::null_mut()) } == 0;
-        self.armed.set(armed.then_some(deadline));
+        // value is requested.
+        let result = unsafe { libc::timerfd_settime(fd, 0, &spec, std::ptr::null_mut()) };
+        self.armed.set((result == 0).then_some(deadline));
     }
 
     /// The fd fired: consume its expiration count so it stops being

@@ -4,6 +4,8 @@
 //! `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod net;
+
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;

@@ -1,0 +1,50 @@
+//! Helpers for the socket tests: loopback addresses, bounded awaits, and
+//! stepping the loop without blocking.
+
+use std::future::{Future, IntoFuture};
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use kettle::Runtime;
+use kettle::net::{TcpListener, TcpStream};
+
+/// The only address these tests use: loopback, with a port the kernel picks.
+pub const ANY_LOCAL_PORT: &str = "127.0.0.1:0";
+/// Upper bound on any await that a bug could turn into a hang.
+pub const LIMIT: Duration = Duration::from_secs(5);
+/// A turn that does not block.
+pub const NOW: Option<Duration> = Some(Duration::ZERO);
+
+/// Awaits `future`, failing the test instead of hanging if it is not done
+/// within [`LIMIT`].
+pub async fn bounded<F: IntoFuture>(future: F) -> F::Output {
+    kettle::timeout(LIMIT, future).await.expect("timed out: kettle should have finished this long ago")
+}
+
+/// Turns the loop (without blocking) until a turn runs no task.
+pub fn settle(rt: &Runtime) {
+    for _ in 0..100 {
+        if rt.turn(NOW).tasks_run == 0 {
+            return;
+        }
+    }
+    panic!("the loop kept running tasks: something is spinning");
+}
+
+/// Polls `future` once with a waker that does nothing.
+pub fn poll_once<F: Future>(future: F) -> Poll<F::Output> {
+    pin!(future).poll(&mut Context::from_waker(Waker::noop()))
+}
+
+/// A kettle stream accepted from a plain blocking `std` client, which the
+/// test drives by hand; the listener is returned to keep it alive.
+pub fn std_peer_pair(rt: &Runtime) -> (TcpListener, std::net::TcpStream, TcpStream) {
+    rt.block_on(async {
+        let listener = TcpListener::bind(ANY_LOCAL_PORT).unwrap();
+        let peer = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (stream, from) = bounded(listener.accept()).await.unwrap();
+        assert_eq!(from, peer.local_addr().unwrap());
+        (listener, peer, stream)
+    })
+}
