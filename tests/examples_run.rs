@@ -4,11 +4,11 @@
 //! To cover a new example, add a test that calls [`run_example`] and checks
 //! its output.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
+
+mod common;
+use common::example::RunningExample;
 
 /// Runs `cargo run --quiet --example <name>` (debug build) and returns its
 /// stdout, failing the test, with both streams shown, if it does not exit
@@ -475,67 +475,12 @@ fn async_iteration_drains_a_closed_queue_and_ticks_an_interval() {
 
 #[test]
 fn ctrl_c_stop_ticks_until_sigint_then_cancels_the_worker_and_says_goodbye() {
-    let mut child = Command::new(env!("CARGO"))
-        .args(["run", "--quiet", "--example", "ctrl_c_stop"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("could not run `cargo run --example ctrl_c_stop`");
-    // Read stdout on a thread, so the waits below can have deadlines.
-    let stdout = child.stdout.take().expect("piped stdout");
-    let (line_tx, line_rx) = mpsc::channel();
-    let reader = thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if line_tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-
+    let mut example = RunningExample::start("ctrl_c_stop", &[], &[]);
     // Wait (building the example may take a while) until the waiter is
-    // installed and the worker has ticked twice.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let mut out = String::new();
-    let (mut prompted, mut ticked_twice) = (false, false);
-    while !(prompted && ticked_twice) {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match line_rx.recv_timeout(left) {
-            Ok(line) => {
-                prompted |= line.contains("press Ctrl+C to stop");
-                ticked_twice |= line.contains("worker: tick 2");
-                out.push_str(&line);
-                out.push('\n');
-            }
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("ctrl_c_stop never prompted and ticked (or exited early); output so far:\n{out}");
-            }
-        }
-    }
-
-    // `cargo run` execs the example in place on Unix: the child is the example.
-    let pid = i32::try_from(child.id()).expect("a pid fits in i32");
-    // SAFETY: `kill` takes plain integers; `pid` is our own child, still
-    // running (not yet waited for), so it cannot name another process.
-    let sent = unsafe { libc::kill(pid, libc::SIGINT) };
-    assert_eq!(sent, 0, "could not send SIGINT: {}", std::io::Error::last_os_error());
-
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("could not wait for the example") {
-            break status;
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("ctrl_c_stop did not exit within 10 s of SIGINT; output so far:\n{out}");
-        }
-        thread::sleep(Duration::from_millis(10));
-    };
-    reader.join().expect("the reader thread panicked");
-    out.extend(line_rx.try_iter().map(|line| line + "\n"));
+    // installed and the worker has ticked twice, then interrupt it.
+    example.wait_for_all(&["press Ctrl+C to stop", "worker: tick 2"], Duration::from_secs(120));
+    example.interrupt();
+    let (status, out) = example.wait_exit(Duration::from_secs(10));
 
     assert!(status.success(), "ctrl_c_stop exited with {status}:\n{out}");
     assert_in_order(
@@ -554,108 +499,14 @@ fn ctrl_c_stop_ticks_until_sigint_then_cancels_the_worker_and_says_goodbye() {
 /// The TCP echo pair, `echo_server` and `echo_client`: real processes
 /// talking over loopback, with every wait bounded.
 mod echo_pair {
-    use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+    use std::io::{ErrorKind, Read, Write};
     use std::net::{Shutdown, SocketAddr, TcpStream};
-    use std::process::{Child, Command, ExitStatus, Stdio};
-    use std::sync::{Arc, Barrier, mpsc};
+
+    use std::sync::{Arc, Barrier};
     use std::thread;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
-    use super::{assert_in_order, count_lines, line_with};
-
-    /// `cargo run --quiet --example NAME -- ARGS`, its stdout read line by
-    /// line on a thread; killed on drop unless it was waited for.
-    struct Running {
-        name: &'static str,
-        child: Option<Child>,
-        lines: mpsc::Receiver<String>,
-        reader: Option<thread::JoinHandle<()>>,
-        out: String,
-    }
-
-    impl Running {
-        fn start(name: &'static str, args: &[&str]) -> Running {
-            let mut child = Command::new(env!("CARGO"))
-                .args(["run", "--quiet", "--example", name, "--"])
-                .args(args)
-                .current_dir(env!("CARGO_MANIFEST_DIR"))
-                .stdout(Stdio::piped())
-                .spawn()
-                .unwrap_or_else(|e| panic!("could not run `cargo run --example {name}`: {e}"));
-            let stdout = child.stdout.take().expect("piped stdout");
-            let (line_tx, lines) = mpsc::channel();
-            let reader = thread::spawn(move || {
-                for line in BufReader::new(stdout).lines() {
-                    let Ok(line) = line else { break };
-                    if line_tx.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
-            Running { name, child: Some(child), lines, reader: Some(reader), out: String::new() }
-        }
-
-        /// Waits for a line containing `needle`; returns it.
-        fn wait_for_line(&mut self, needle: &str, within: Duration) -> String {
-            let deadline = Instant::now() + within;
-            loop {
-                let left = deadline.saturating_duration_since(Instant::now());
-                let Ok(line) = self.lines.recv_timeout(left) else {
-                    panic!("no line with {needle:?} from {}; output so far:\n{}", self.name, self.out);
-                };
-                self.out.push_str(&line);
-                self.out.push('\n');
-                if line.contains(needle) {
-                    return line;
-                }
-            }
-        }
-
-        /// Sends SIGINT.
-        fn interrupt(&self) {
-            let child = self.child.as_ref().expect("still running");
-            // `cargo run` execs the example in place on Unix: the child is the example.
-            let pid = i32::try_from(child.id()).expect("a pid fits in i32");
-            // SAFETY: `kill` takes plain integers; `pid` is our own child, not
-            // yet waited for, so it cannot name another process.
-            let sent = unsafe { libc::kill(pid, libc::SIGINT) };
-            assert_eq!(sent, 0, "could not send SIGINT: {}", std::io::Error::last_os_error());
-        }
-
-        /// Waits (at most `within`) for the process to exit; returns its
-        /// status and all it printed.
-        fn wait_exit(mut self, within: Duration) -> (ExitStatus, String) {
-            let mut child = self.child.take().expect("still running");
-            let deadline = Instant::now() + within;
-            let status = loop {
-                if let Some(status) = child.try_wait().expect("could not wait for the example") {
-                    break status;
-                }
-                if Instant::now() >= deadline {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    panic!("{} did not exit within {within:?}; output so far:\n{}", self.name, self.out);
-                }
-                thread::sleep(Duration::from_millis(10));
-            };
-            self.reader.take().expect("a reader thread").join().expect("the reader thread panicked");
-            let rest: Vec<String> = self.lines.try_iter().collect();
-            for line in rest {
-                self.out.push_str(&line);
-                self.out.push('\n');
-            }
-            (status, std::mem::take(&mut self.out))
-        }
-    }
-
-    impl Drop for Running {
-        fn drop(&mut self) {
-            if let Some(mut child) = self.child.take() {
-                let _ = child.kill();
-                let _ = child.wait();
-            }
-        }
-    }
+    use super::{RunningExample, assert_in_order, count_lines, line_with};
 
     fn connect(addr: SocketAddr) -> TcpStream {
         let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))
@@ -680,14 +531,14 @@ mod echo_pair {
 
     #[test]
     fn echo_server_serves_the_client_and_concurrent_connections_then_stops_on_ctrl_c() {
-        let mut server = Running::start("echo_server", &["0"]);
+        let mut server = RunningExample::start("echo_server", &["0"], &[]);
         // Building the examples may take a while.
         let first = server.wait_for_line("listening on ", Duration::from_secs(120));
         let addr = first.split_once("listening on ").unwrap().1.trim();
         let addr: SocketAddr = addr.parse().unwrap_or_else(|e| panic!("bad address in {first:?}: {e}"));
 
         // The example client: each line sent comes back, in order.
-        let client = Running::start("echo_client", &[&addr.to_string()]);
+        let client = RunningExample::start("echo_client", &[&addr.to_string()], &[]);
         let (status, out) = client.wait_exit(Duration::from_secs(120));
         assert!(status.success(), "echo_client exited with {status}:\n{out}");
         line_with(&out, &format!("connected to {addr}"));

@@ -8,116 +8,52 @@
 //! read on a thread with deadlines, and a [`Server`] kills its process when
 //! dropped, so a failing test never leaves a server behind.
 
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, ExitStatus};
 use std::thread;
 use std::time::{Duration, Instant};
+
+mod common;
+use common::example::RunningExample;
 
 /// A curl-style request.
 const GET: &str = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: curl/8.0\r\nAccept: */*\r\n\r\n";
 
-/// A running `http_hello`; killed on drop unless stopped.
+/// A running `http_hello` (killed on drop unless stopped) and its address.
 struct Server {
-    child: Option<Child>,
+    example: RunningExample,
     addr: SocketAddr,
-    lines: mpsc::Receiver<String>,
-    reader: Option<thread::JoinHandle<()>>,
-    /// Everything the server printed so far.
-    out: String,
 }
 
 impl Server {
     /// Starts the example with the given idle timeout and waits (building it
     /// may take a while) for the address it prints.
     fn start(idle_ms: u64) -> Server {
-        let mut child = Command::new(env!("CARGO"))
-            .args(["run", "--quiet", "--example", "http_hello", "--", "0"])
-            .env("HTTP_HELLO_IDLE_MS", idle_ms.to_string())
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("could not run `cargo run --example http_hello`");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (line_tx, lines) = mpsc::channel();
-        let reader = thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if line_tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut server = Server {
-            child: Some(child),
-            addr: "0.0.0.0:0".parse().unwrap(),
-            lines,
-            reader: Some(reader),
-            out: String::new(),
-        };
-        let first = server.wait_for_line("listening on ", Duration::from_secs(120));
+        let idle = idle_ms.to_string();
+        let mut example = RunningExample::start("http_hello", &["0"], &[("HTTP_HELLO_IDLE_MS", &idle)]);
+        let first = example.wait_for_line("listening on ", Duration::from_secs(120));
         let addr = first.split_once("listening on ").unwrap().1.split_whitespace().next().unwrap();
-        server.addr = addr.parse().unwrap_or_else(|e| panic!("bad address in {first:?}: {e}"));
-        server
+        let addr = addr.parse().unwrap_or_else(|e| panic!("bad address in {first:?}: {e}"));
+        Server { example, addr }
     }
 
-    /// Waits for a line containing `needle`; returns it.
     fn wait_for_line(&mut self, needle: &str, within: Duration) -> String {
-        let deadline = Instant::now() + within;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.out.push_str(&line);
-                    self.out.push('\n');
-                    if line.contains(needle) {
-                        return line;
-                    }
-                }
-                Err(_) => panic!("no line with {needle:?} from http_hello; output so far:\n{}", self.out),
-            }
-        }
+        self.example.wait_for_line(needle, within)
     }
 
     fn connect(&self) -> Client {
         Client::connect(self.addr)
     }
 
-    /// Sends SIGINT.
     fn interrupt(&self) {
-        let child = self.child.as_ref().expect("the server is running");
-        // `cargo run` execs the example in place on Unix: the child is the example.
-        let pid = i32::try_from(child.id()).expect("a pid fits in i32");
-        // SAFETY: `kill` takes plain integers; `pid` is our own child, not yet
-        // waited for, so it cannot name another process.
-        let sent = unsafe { libc::kill(pid, libc::SIGINT) };
-        assert_eq!(sent, 0, "could not send SIGINT: {}", std::io::Error::last_os_error());
+        self.example.interrupt();
     }
 
     /// Waits (at most 10 s) for the server to exit; returns its status and
     /// everything it printed.
-    fn wait_exit(mut self) -> (ExitStatus, String) {
-        let mut child = self.child.take().expect("the server is running");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("could not wait for http_hello") {
-                break status;
-            }
-            if Instant::now() >= deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("http_hello did not exit within 10 s of SIGINT; output so far:\n{}", self.out);
-            }
-            thread::sleep(Duration::from_millis(10));
-        };
-        self.reader.take().unwrap().join().expect("the reader thread panicked");
-        let rest: Vec<String> = self.lines.try_iter().collect();
-        for line in rest {
-            self.out.push_str(&line);
-            self.out.push('\n');
-        }
-        (status, std::mem::take(&mut self.out))
+    fn wait_exit(self) -> (ExitStatus, String) {
+        self.example.wait_exit(Duration::from_secs(10))
     }
 
     /// SIGINT, then a clean exit with a goodbye; returns the output.
@@ -128,15 +64,6 @@ impl Server {
         assert!(out.contains("got Ctrl+C: stopped accepting"), "{out}");
         assert!(out.contains("goodbye"), "{out}");
         out
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
     }
 }
 

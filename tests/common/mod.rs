@@ -4,6 +4,7 @@
 //! `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod example;
 pub mod net;
 
 use std::cell::Cell;
