@@ -8,7 +8,7 @@
 
 use std::cell::Cell;
 use std::future::poll_fn;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::pin::{Pin, pin};
 use std::rc::Rc;
 use std::task::Poll;
@@ -18,12 +18,10 @@ use kettle::Runtime;
 use kettle::net::{TcpListener, TcpStream};
 
 mod common;
-use common::net::{ANY_LOCAL_PORT, LIMIT, bounded, poll_once, settle, std_peer_pair};
-
-/// `len` bytes with a period (251) prime to every buffer size.
-fn pattern(len: usize) -> Vec<u8> {
-    (0..len).map(|i| (i % 251) as u8).collect()
-}
+use common::net::{
+    ANY_LOCAL_PORT, LIMIT, assert_peer_receives_what_was_sent, bounded, pattern, poll_once, settle,
+    std_peer_pair,
+};
 
 /// Writes all of `buf` with `poll_write`.
 async fn write_all<W: AsyncWrite + Unpin>(writer: &mut W, mut buf: &[u8]) -> io::Result<()> {
@@ -181,7 +179,7 @@ fn a_pending_poll_read_is_woken_by_arriving_data() {
 #[test]
 fn a_poll_write_blocked_on_a_full_socket_resumes_when_the_peer_drains_it() {
     let rt = Runtime::new().unwrap();
-    let (_listener, mut peer, stream) = std_peer_pair(&rt);
+    let (_listener, peer, stream) = std_peer_pair(&rt);
     let stop = Rc::new(Cell::new(false));
     let waiting = Rc::new(Cell::new(false));
     // Writes until told to stop; it only ever waits when the socket is full,
@@ -214,13 +212,5 @@ fn a_poll_write_blocked_on_a_full_socket_resumes_when_the_peer_drains_it() {
     assert!(waiting.get(), "poll_write returned Pending on the full socket");
 
     stop.set(true);
-    let drain = std::thread::spawn(move || {
-        let mut got = Vec::new();
-        peer.read_to_end(&mut got).unwrap();
-        got
-    });
-    let sent = rt.block_on(bounded(writer)).unwrap();
-    let got = drain.join().unwrap();
-    assert_eq!(got.len(), sent);
-    assert!(got == pattern(sent), "the peer received different bytes");
+    assert_peer_receives_what_was_sent(&rt, peer, writer);
 }

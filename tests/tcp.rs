@@ -7,7 +7,7 @@
 
 use std::cell::Cell;
 use std::collections::HashSet;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr};
 use std::rc::Rc;
 use std::task::Poll;
@@ -18,13 +18,10 @@ use kettle::net::{TcpListener, TcpStream};
 use kettle::sync::{Event, Semaphore};
 
 mod common;
-use common::net::{ANY_LOCAL_PORT, LIMIT, NOW, bounded, poll_once, settle, std_peer_pair};
-
-/// `len` bytes with a period (251) prime to every buffer size, so that lost,
-/// repeated or reordered chunks show up as a mismatch.
-fn pattern(len: usize) -> Vec<u8> {
-    (0..len).map(|i| (i % 251) as u8).collect()
-}
+use common::net::{
+    ANY_LOCAL_PORT, LIMIT, NOW, assert_peer_receives_what_was_sent, bounded, pattern, poll_once, settle,
+    std_peer_pair,
+};
 
 /// A listener on loopback, and a (client, server) connection through it.
 async fn connected_pair() -> (TcpListener, TcpStream, TcpStream) {
@@ -462,15 +459,7 @@ fn a_reader_and_a_blocked_writer_on_the_two_halves_of_one_stream_both_progress()
 
     // Now the write direction: drain on another thread, until end of file.
     stop.set(true);
-    let drain = std::thread::spawn(move || {
-        let mut got = Vec::new();
-        peer.read_to_end(&mut got).unwrap();
-        got
-    });
-    let sent = rt.block_on(bounded(writer)).unwrap();
-    let got = drain.join().unwrap();
-    assert_eq!(got.len(), sent);
-    assert!(got == pattern(sent), "the peer received different bytes");
+    assert_peer_receives_what_was_sent(&rt, peer, writer);
 }
 
 #[test]

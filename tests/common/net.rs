@@ -6,8 +6,10 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use kettle::Runtime;
+use std::io::Read;
+
 use kettle::net::{TcpListener, TcpStream};
+use kettle::{JoinHandle, Runtime};
 
 /// The only address these tests use: loopback, with a port the kernel picks.
 pub const ANY_LOCAL_PORT: &str = "127.0.0.1:0";
@@ -47,4 +49,29 @@ pub fn std_peer_pair(rt: &Runtime) -> (TcpListener, std::net::TcpStream, TcpStre
         assert_eq!(from, peer.local_addr().unwrap());
         (listener, peer, stream)
     })
+}
+
+/// `len` bytes with a period (251) prime to every buffer size, so that lost,
+/// repeated or reordered chunks show up as a mismatch.
+pub fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i % 251) as u8).collect()
+}
+
+/// Lets `writer` (which sends `pattern` bytes and returns how many) finish
+/// on the loop while `peer` reads everything to end-of-file on another
+/// thread; asserts the peer got exactly what the writer says it sent.
+pub fn assert_peer_receives_what_was_sent(
+    rt: &Runtime,
+    mut peer: std::net::TcpStream,
+    writer: JoinHandle<usize>,
+) {
+    let drain = std::thread::spawn(move || {
+        let mut got = Vec::new();
+        peer.read_to_end(&mut got).unwrap();
+        got
+    });
+    let sent = rt.block_on(bounded(writer)).unwrap();
+    let got = drain.join().unwrap();
+    assert_eq!(got.len(), sent);
+    assert!(got == pattern(sent), "the peer received different bytes");
 }
