@@ -12,6 +12,7 @@ struct Counting;
 
 thread_local! {
     static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+    static FREES: Cell<usize> = const { Cell::new(0) };
 }
 
 // SAFETY: defers every operation to `System`; counting touches only a
@@ -24,6 +25,7 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        let _ = FREES.try_with(|n| n.set(n.get() + 1));
         // SAFETY: forwarded unchanged from our caller.
         unsafe { System.dealloc(ptr, layout) }
     }
@@ -40,6 +42,12 @@ static GLOBAL: Counting = Counting;
 
 fn allocations() -> usize {
     ALLOCATIONS.with(Cell::get)
+}
+
+/// Blocks allocated and not yet freed by this thread (a realloc counts as a
+/// new block, so compare two readings taken around reallocation-free code).
+fn live_blocks() -> usize {
+    allocations() - FREES.with(Cell::get)
 }
 
 /// Spawns and awaits `n` trivial tasks: grows the slab and run queue to size.
@@ -140,4 +148,58 @@ fn a_warm_remote_wake_allocates_nothing_on_the_loop_thread() {
     // sending (loop) thread; the wakes and the loop's handling of them must
     // add nothing on top.
     assert!(counted <= ROUNDS / 31 + 1, "remote wakes allocated {counted} times on the loop thread");
+}
+
+/// Gathers `n` futures that yield once; returns the allocations it made.
+fn gather_allocations(n: usize) -> usize {
+    kettle::run(async move {
+        warm_up(16).await;
+        let before = allocations();
+        let out = kettle::gather((0..n).map(|i| async move {
+            kettle::yield_now().await;
+            i
+        }))
+        .await;
+        assert_eq!(out.len(), n);
+        allocations() - before
+    })
+}
+
+#[test]
+fn gather_allocates_a_fixed_handful_however_many_futures_it_runs() {
+    let ten = gather_allocations(10);
+    let ten_thousand = gather_allocations(10_000);
+    assert_eq!(ten, ten_thousand, "nothing is allocated per future, nor per wake");
+    // The children's buffer, the wake list and its entries, the batch
+    // buffer, the outputs, and the returned Vec.
+    assert!(ten_thousand <= 6, "{ten_thousand} allocations");
+}
+
+#[test]
+fn a_gathers_wakers_free_their_shared_list_when_the_last_one_is_dropped() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use std::task::{Poll, Waker};
+
+    kettle::run(async {
+        warm_up(16).await;
+        let kept: Rc<RefCell<Vec<Waker>>> = Rc::new(RefCell::new(Vec::with_capacity(3)));
+        let before = live_blocks();
+        let out = kettle::gather((0..3).map(|i| {
+            let kept = kept.clone();
+            std::future::poll_fn(move |cx| {
+                kept.borrow_mut().push(cx.waker().clone());
+                Poll::Ready(i)
+            })
+        }))
+        .await;
+        assert_eq!(out, [0, 1, 2]);
+        drop(out);
+        assert!(live_blocks() > before, "the kept wakers hold the gather's wake list");
+        // Waking by value gives that waker's hold back too.
+        let last = kept.borrow_mut().pop().unwrap();
+        last.wake();
+        kept.borrow_mut().clear();
+        assert_eq!(live_blocks(), before, "the last waker freed the list: nothing leaked");
+    });
 }

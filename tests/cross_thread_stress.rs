@@ -253,3 +253,45 @@ fn block_on_itself_is_woken_from_another_thread_500_times_none_lost() {
     assert!(out.is_ok());
     assert_eq!(done.load(Ordering::SeqCst), ROUNDS);
 }
+
+#[test]
+fn gather_children_woken_concurrently_from_four_threads_lose_no_wake() {
+    const CHILDREN: usize = 64;
+    const ROUNDS: usize = 200;
+    const THREADS: usize = 4;
+    // Every poll of a child that is not done hands its waker to one of the
+    // waking threads; a lost wake would leave that child, and the gather,
+    // pending for good, which the timeout turns into a failure.
+    let senders_and_threads: Vec<_> = (0..THREADS)
+        .map(|_| {
+            let (send, receive) = std::sync::mpsc::channel::<Waker>();
+            let thread = thread::spawn(move || {
+                for waker in receive {
+                    waker.wake();
+                }
+            });
+            (send, thread)
+        })
+        .collect();
+    let senders: Vec<_> = senders_and_threads.iter().map(|(send, _)| send.clone()).collect();
+    let polls = kettle::run(async move {
+        let children = (0..CHILDREN).map(|child| {
+            let senders = senders.clone();
+            let mut round = 0;
+            std::future::poll_fn(move |cx| {
+                round += 1;
+                if round > ROUNDS {
+                    return Poll::Ready(round - 1);
+                }
+                senders[(child + round) % THREADS].send(cx.waker().clone()).unwrap();
+                Poll::Pending
+            })
+        });
+        kettle::timeout(LIMIT, kettle::gather(children)).await.expect("every wake arrived")
+    });
+    assert_eq!(polls, vec![ROUNDS; CHILDREN], "each child saw each of its rounds once");
+    for (send, thread) in senders_and_threads {
+        drop(send);
+        thread.join().unwrap();
+    }
+}

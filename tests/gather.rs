@@ -7,7 +7,8 @@ mod common;
 
 use std::cell::{Cell, RefCell};
 use std::future::{Future, poll_fn};
-use std::pin::pin;
+use std::marker::PhantomPinned;
+use std::pin::{Pin, pin};
 use std::rc::Rc;
 use std::sync::mpsc;
 use std::task::{Context, Poll, Waker};
@@ -297,4 +298,82 @@ fn try_gather_error_after_some_completed_drops_their_values() {
     })));
     assert!(matches!(out, Err("the last one failed")));
     assert_eq!(value_drops.get(), 3, "the three values already gathered were dropped, not leaked");
+}
+
+/// A future that must not move once polled: it records its own address at
+/// every poll and finishes on the third.
+struct StaysPut {
+    addresses: Rc<RefCell<Vec<usize>>>,
+    polls: Cell<u8>,
+    _pinned: PhantomPinned,
+}
+
+impl Future for StaysPut {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.as_ref().get_ref();
+        this.addresses.borrow_mut().push(std::ptr::from_ref(this) as usize);
+        this.polls.set(this.polls.get() + 1);
+        if this.polls.get() == 3 {
+            return Poll::Ready(());
+        }
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+#[test]
+fn children_stay_at_one_address_while_the_gather_itself_is_moved_between_polls() {
+    let addresses: Vec<_> = (0..4).map(|_| Rc::new(RefCell::new(Vec::new()))).collect();
+    let mut gathered = gather(addresses.iter().map(|a| StaysPut {
+        addresses: a.clone(),
+        polls: Cell::new(0),
+        _pinned: PhantomPinned,
+    }));
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(Pin::new(&mut gathered).poll(&mut cx).is_pending());
+    // Move the gather (an `Unpin` future: its children live on the heap).
+    let mut moved = Box::new(gathered);
+    assert!(Pin::new(&mut *moved).poll(&mut cx).is_pending());
+    let mut moved_again = *moved;
+    assert_eq!(Pin::new(&mut moved_again).poll(&mut cx), Poll::Ready(vec![(); 4]));
+    for (child, seen) in addresses.iter().enumerate() {
+        let seen = seen.borrow();
+        assert_eq!(seen.len(), 3, "child {child} was polled three times");
+        assert!(seen.iter().all(|&a| a == seen[0]), "child {child} moved: {seen:x?}");
+    }
+}
+
+#[test]
+fn a_child_waker_kept_past_the_gather_wakes_harmlessly_from_any_thread() {
+    let kept: Rc<RefCell<Vec<Waker>>> = Rc::default();
+    let out = kettle::run(gather((0..3).map(|i| {
+        let kept = kept.clone();
+        async move {
+            poll_fn(|cx| {
+                kept.borrow_mut().push(cx.waker().clone());
+                Poll::Ready(())
+            })
+            .await;
+            i
+        }
+    })));
+    assert_eq!(out, [0, 1, 2]);
+    let mut kept = std::mem::take(&mut *kept.borrow_mut());
+    assert_eq!(kept.len(), 3, "each child kept a clone of its waker");
+    assert!(kept[0].will_wake(&kept[0].clone()), "a clone is the same waker");
+    assert!(!kept[0].will_wake(&kept[1]), "each child has its own waker");
+    // The gather and its runtime are gone; the wakers still hold the list.
+    kept[0].wake_by_ref();
+    let last = kept.pop().unwrap();
+    thread::spawn(move || {
+        let twin = last.clone();
+        last.wake_by_ref();
+        twin.wake();
+        last.wake();
+    })
+    .join()
+    .expect("waking on another thread, by reference and by value, after the gather finished");
+    drop(kept);
 }

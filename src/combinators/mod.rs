@@ -25,6 +25,7 @@ mod join;
 mod poll_set;
 mod race;
 mod task_group;
+mod wake_list;
 
 pub use gather::{gather, try_gather};
 pub use race::race;
