@@ -11,6 +11,7 @@
 //! footprint,<runtime>,sleep_future_bytes,<size_of the Sleep future>
 //! lateness,<runtime>,<1|2|5|10>ms,median_us,<µs>
 //! lateness,<runtime>,<1|2|5|10>ms,p99_us,<µs>
+//! lateness,thread,<1|2|5|10>ms,<median_us|p99_us>,<µs>
 //! ```
 //!
 //! - **Tasks**: 10,000 tasks that wait forever, each polled once, on a fresh
@@ -24,6 +25,9 @@
 //!   and an entry in a heap. `sleep_future_bytes` tells the two parts apart.
 //! - **Lateness**: inside a task, `Instant::now()` around `sleep(d).await`,
 //!   minus `d`, for d = 1, 2, 5, 10 ms; median and 99th percentile in µs.
+//!   The same for a plain `std::thread::sleep(d)` (runtime `thread`): the
+//!   operating system's own wake-up latency on this machine, the floor under
+//!   any runtime's timers.
 //!
 //! `cargo bench --bench footprint` passes `--bench`; without it (as under
 //! `cargo test --benches`) the lateness samples are cut to a handful, so the
@@ -161,11 +165,37 @@ async fn lateness<S: Future<Output = ()>>(
     out
 }
 
+/// Lateness of `std::thread::sleep(d)` in µs: the floor under both runtimes.
+fn thread_sleep_lateness(samples: usize) -> Vec<(u64, f64, f64)> {
+    SLEEPS_MS
+        .iter()
+        .map(|&ms| {
+            let d = Duration::from_millis(ms);
+            let late = (0..samples)
+                .map(|_| {
+                    let start = Instant::now();
+                    std::thread::sleep(d);
+                    start.elapsed().as_secs_f64() * 1e6 - d.as_secs_f64() * 1e6
+                })
+                .collect();
+            let (median, p99) = median_p99(late);
+            (ms, median, p99)
+        })
+        .collect()
+}
+
 struct Report {
     task: (f64, f64),
     timer: (f64, f64),
     sleep_future_bytes: usize,
     lateness: Vec<(u64, f64, f64)>,
+}
+
+fn print_lateness(runtime: &str, lateness: &[(u64, f64, f64)]) {
+    for (ms, median, p99) in lateness {
+        println!("lateness,{runtime},{ms}ms,median_us,{median:.0}");
+        println!("lateness,{runtime},{ms}ms,p99_us,{p99:.0}");
+    }
 }
 
 fn print(runtime: &str, report: &Report) {
@@ -174,10 +204,7 @@ fn print(runtime: &str, report: &Report) {
     println!("footprint,{runtime},timer_bytes,{:.1}", report.timer.0);
     println!("footprint,{runtime},timer_allocs,{:.2}", report.timer.1);
     println!("footprint,{runtime},sleep_future_bytes,{}", report.sleep_future_bytes);
-    for (ms, median, p99) in &report.lateness {
-        println!("lateness,{runtime},{ms}ms,median_us,{median:.0}");
-        println!("lateness,{runtime},{ms}ms,p99_us,{p99:.0}");
-    }
+    print_lateness(runtime, &report.lateness);
 }
 
 fn kettle(samples: usize) -> Report {
@@ -273,4 +300,5 @@ fn main() {
     println!("# footprint: {TASKS} idle tasks, {TIMERS} pending sleeps, {samples} lateness samples per size");
     print("kettle", &kettle(samples));
     print("tokio", &tokio(samples));
+    print_lateness("thread", &thread_sleep_lateness(samples));
 }
