@@ -275,7 +275,7 @@ impl Core {
                 let idle = self.shared.end_work();
                 self.went_idle.set(idle);
                 if !idle {
-                    timeout = Some(Duration::ZERO); // items arrived meanwhile
+                    timeout = Some(Duration::ZERO); // items or a nudge arrived meanwhile
                 }
             }
             self.poll_io(timeout)

@@ -45,9 +45,15 @@
 //!   Clearing `idle` at (b) makes every further push free until the loop has
 //!   drained the queue: one syscall per idle period, not per item.
 //! - Flags set without an item (a remote wake of `block_on`'s own future, or
-//!   `stop`) use [`Shared::notify`], which is (b) alone: set the flag first,
-//!   then notify, and the loop either sees the flag before it blocks or is
-//!   woken out of the block.
+//!   `stop`) use [`Shared::notify`]: set the flag first, then notify. If the
+//!   loop is idle, that is (b). If it is at work, notify leaves a *nudge*
+//!   under the lock, and the next (c) counts it like a queued item: it does
+//!   not mark the loop idle, so the turn about to block polls without
+//!   waiting, and its caller (`block_on`, `run_forever`) reads its flags
+//!   again right after. Without the nudge, a flag set after the caller's
+//!   last look but before the (c) that precedes a blocking wait was missed
+//!   until some unrelated event — `tests/cross_thread_stress.rs` caught it
+//!   (about one run in sixteen) once a pending timer widened that window.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -83,6 +89,9 @@ struct Inject {
     queue: Vec<Remote>,
     /// The loop is not inside a turn's working phase; see the module docs.
     idle: bool,
+    /// A flag-only notify arrived while the loop was at work: the next (c)
+    /// must not mark it idle (see the module docs).
+    nudged: bool,
     /// The runtime is gone: refuse new items.
     closed: bool,
     /// Interrupts `epoll_wait`. Dropped (closing its fd) with the runtime.
@@ -95,7 +104,13 @@ impl Shared {
         Shared {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             owner_thread: thread::current().id(),
-            inject: Mutex::new(Inject { queue: Vec::new(), idle: true, closed: false, waker: Some(waker) }),
+            inject: Mutex::new(Inject {
+                queue: Vec::new(),
+                idle: true,
+                nudged: false,
+                closed: false,
+                waker: Some(waker),
+            }),
             pending: AtomicBool::new(false),
             stop: AtomicBool::new(false),
         }
@@ -129,9 +144,15 @@ impl Shared {
         Ok(())
     }
 
-    /// Wakes the loop if it is idle, so it re-reads flags set before this call.
+    /// Makes the loop re-read flags set before this call: wakes it if it is
+    /// idle, else nudges it so that it does not block before it has.
     pub(crate) fn notify(&self) {
-        self.lock().wake_if_idle();
+        let mut inject = self.lock();
+        if inject.idle {
+            inject.wake_if_idle();
+        } else {
+            inject.nudged = true;
+        }
     }
 
     pub(crate) fn request_stop(&self) {
@@ -174,11 +195,12 @@ impl Shared {
 
     /// Loop side, step (c): the next turn may block. Marks the loop idle,
     /// so that pushes from now on wake it — unless items arrived meanwhile
-    /// (`has_pending` then keeps the next turn from blocking). Returns
-    /// whether it marked the loop idle.
+    /// (`has_pending` then keeps the next turn from blocking) or a notify
+    /// nudged it. Returns whether it marked the loop idle.
     pub(crate) fn end_work(&self) -> bool {
         let mut inject = self.lock();
-        inject.idle = inject.queue.is_empty();
+        let nudged = std::mem::take(&mut inject.nudged);
+        inject.idle = inject.queue.is_empty() && !nudged;
         inject.idle
     }
 
