@@ -39,7 +39,7 @@ pub(crate) fn unregister(core: &Core) {
 
 /// Calls `f` with the runtime whose id is `id` if it lives on this thread,
 /// whether or not it is running right now.
-pub(crate) fn with_runtime<R>(id: u64, f: impl FnOnce(Option<&Core>) -> R) -> R {
+pub(crate) fn with_runtime<R>(id: u32, f: impl FnOnce(Option<&Core>) -> R) -> R {
     // Usually it is the current one: no list walk.
     let current = with_current(|core| core.filter(|core| core.id() == id).cloned());
     if let Some(core) = current {

@@ -105,13 +105,14 @@ impl Core {
         let poll = mio::Poll::new()?;
         let waker = mio::Waker::new(poll.registry(), WAKER_TOKEN)?;
         let timer_fd = TimerFd::new(poll.registry(), TIMER_TOKEN)?;
+        let shared = Arc::new(Shared::new(waker));
         Ok(Core {
-            shared: Arc::new(Shared::new(waker)),
+            timers: RefCell::new(TimerQueue::new(shared.id())),
+            shared,
             run_queue: RefCell::new(VecDeque::new()),
             tasks: RefCell::new(Slab::new()),
             done_callbacks: RefCell::default(),
             callbacks: RefCell::new(VecDeque::new()),
-            timers: RefCell::new(TimerQueue::new()),
             poll: RefCell::new(poll),
             events: RefCell::new(mio::Events::with_capacity(config.event_capacity.max(1))),
             blocking: Pool::new(config.max_blocking_threads, config.blocking_keep_alive),
@@ -127,7 +128,7 @@ impl Core {
     }
 
     /// This runtime's process-unique id.
-    pub(crate) fn id(&self) -> u64 {
+    pub(crate) fn id(&self) -> u32 {
         self.shared.id()
     }
 

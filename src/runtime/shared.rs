@@ -55,7 +55,7 @@
 //!   until some unrelated event — `tests/cross_thread_stress.rs` caught it
 //!   (about one run in sixteen) once a pending timer widened that window.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::thread::{self, ThreadId};
 
@@ -75,7 +75,7 @@ pub(crate) enum Remote {
 /// The thread-safe part of a runtime.
 pub(crate) struct Shared {
     /// Unique per runtime in this process (never reused, unlike addresses).
-    id: u64,
+    id: u32,
     /// The thread the runtime lives on (`Runtime` is `!Send`).
     owner_thread: ThreadId,
     inject: Mutex<Inject>,
@@ -100,9 +100,14 @@ struct Inject {
 
 impl Shared {
     pub(crate) fn new(waker: mio::Waker) -> Shared {
-        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        // 32 bits, so that a timer key can carry its runtime's id for free
+        // (see `time/queue.rs`); never reused, so never wrapped.
+        static NEXT_ID: AtomicU32 = AtomicU32::new(1);
+        let id = NEXT_ID
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |id| id.checked_add(1))
+            .expect("kettle: 2^32 runtimes created in this process; runtime ids would repeat");
         Shared {
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            id,
             owner_thread: thread::current().id(),
             inject: Mutex::new(Inject {
                 queue: Vec::new(),
@@ -116,7 +121,7 @@ impl Shared {
         }
     }
 
-    pub(crate) fn id(&self) -> u64 {
+    pub(crate) fn id(&self) -> u32 {
         self.id
     }
 
