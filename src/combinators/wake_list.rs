@@ -58,9 +58,9 @@
 //!   dropped, after unlocking, so a waker that re-enters (or wakes on
 //!   another thread) never meets the lock held.
 //!
-//! This file is one of the three places in kettle with `unsafe` code (with
-//! the task cell and the task waker): the four vtable functions, and the one
-//! call that builds a waker from them.
+//! The `unsafe` here — the four vtable functions, and the one call that
+//! builds a waker from them — is listed with the rest of kettle's in
+//! DESIGN.md, "Where `unsafe` lives".
 
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
