@@ -91,16 +91,18 @@ impl<F: Future> PollSet<F> {
     }
 
     /// Child `index`, pinned in its slot; `None` once it finished.
+    ///
+    /// Why the pin holds: `children` is the set's buffer, allocated once in
+    /// `new` and never pushed to, truncated, reordered or swapped, so a child
+    /// never moves — moving the `PollSet` moves only the `Vec`'s pointer, not
+    /// the heap buffer. Nothing hands out `&mut F` except this function, as a
+    /// pin. A child leaves its slot only by being dropped in place: assigning
+    /// `None` runs its destructor where it lies, and so does dropping the
+    /// `Vec`. That is `Pin`'s contract, drop guarantee included.
     fn pinned(children: &mut [Option<F>], index: usize) -> Option<Pin<&mut F>> {
         let child = children[index].as_mut()?;
-        // SAFETY: pinning. `children` is the set's buffer, allocated once in
-        // `new` and never pushed to, truncated, reordered or swapped, so a
-        // child never moves — moving the `PollSet` moves only the `Vec`'s
-        // pointer, not the heap buffer. Nothing hands out `&mut F` except this
-        // function, as a pin. A child leaves its slot only by being dropped in
-        // place: assigning `None` runs its destructor where it lies, and so
-        // does dropping the `Vec`. That is `Pin`'s contract, drop guarantee
-        // included.
+        // SAFETY: the buffer never moves, resizes or hands out `&mut F`, and
+        // children are dropped in place (see above): Pin's contract holds.
         Some(unsafe { Pin::new_unchecked(child) })
     }
 

@@ -174,13 +174,15 @@ impl WakeList {
 
     /// Child `index`'s waker, lent for one poll: it borrows the list's `Arc`
     /// (no count changes hands), and a clone of it owns a count of its own.
+    ///
+    /// This is the vtable's contract for a lent waker: the entry's list is
+    /// kept alive by the `Arc` borrowed for the `WakerRef`'s lifetime, and
+    /// the `WakerRef` never drops its waker (it is `ManuallyDrop` and only
+    /// lends `&Waker`), so no count is given back that was never taken.
     pub(super) fn waker(self: &Arc<Self>, index: usize) -> WakerRef<'_> {
         let entry: *const Entry = &self.entries[index];
-        // SAFETY: `entry` is an entry of a list kept alive by the `Arc`
-        // borrowed for the `WakerRef`'s lifetime, which is the vtable's
-        // contract for a lent waker; the `WakerRef` never drops it (it is
-        // `ManuallyDrop` and only lends `&Waker`), so no count is given back
-        // that was never taken.
+        // SAFETY: a lent waker on an entry of a list the borrowed `Arc` keeps
+        // alive, never dropped (see above): the vtable's contract.
         let waker = unsafe { Waker::from_raw(RawWaker::new(entry.cast(), &VTABLE)) };
         WakerRef { waker: ManuallyDrop::new(waker), _list: PhantomData }
     }
