@@ -37,20 +37,25 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
 use std::time::Duration;
 
+use crate::contain;
 use crate::runtime::context;
 use crate::sync::oneshot;
 use crate::task::JoinHandle;
 
 type Job = Box<dyn FnOnce() + Send>;
 
+/// Starts a worker thread running `PoolShared::work_loop`. A plain function
+/// pointer, so that tests can make thread creation fail.
+type StartThread = fn(Arc<PoolShared>) -> io::Result<()>;
+
 /// A runtime's blocking thread pool.
 pub(crate) struct Pool {
     shared: Arc<PoolShared>,
+    start_thread: StartThread,
 }
 
 struct PoolShared {
@@ -61,6 +66,9 @@ struct PoolShared {
     keep_alive: Duration,
 }
 
+/// The pool's bookkeeping. Invariant: `threads` counts exactly the workers
+/// that have started and not yet left `work_loop` (by any exit, unwinding
+/// included), and `idle` those of them waiting on `work`.
 struct PoolState {
     queue: VecDeque<Job>,
     /// Workers alive (busy or idle).
@@ -79,6 +87,7 @@ impl Pool {
                 max_threads: max_threads.max(1),
                 keep_alive,
             }),
+            start_thread: start_worker_thread,
         }
     }
 
@@ -89,9 +98,18 @@ impl Pool {
     }
 
     /// Queues `job`, starting a worker if none is free and the cap allows.
+    ///
+    /// # Errors
+    /// If the pool has shut down, or if it has no worker at all and the
+    /// operating system refuses a thread. The job is then dropped, never run:
+    /// an error means "this job will not start". (If some worker exists and
+    /// only the extra thread was refused, the job waits for that worker, as
+    /// it would above the cap.)
     fn submit(&self, job: Job) -> io::Result<()> {
         let mut state = self.shared.lock();
         if state.shutdown {
+            drop(state);
+            contain::drop_value(job);
             return Err(io::Error::other("the runtime's blocking pool has shut down"));
         }
         state.queue.push_back(job);
@@ -100,9 +118,19 @@ impl Pool {
             return Ok(());
         }
         if state.threads < self.shared.max_threads {
-            let shared = self.shared.clone();
-            thread::Builder::new().name("kettle-blocking".into()).spawn(move || shared.work_loop())?;
-            state.threads += 1;
+            match (self.start_thread)(self.shared.clone()) {
+                Ok(()) => state.threads += 1,
+                Err(e) if state.threads == 0 => {
+                    // Nobody could ever run it: take it back before anyone
+                    // sees it. The lock was held since the push, so it is
+                    // still the last in the queue.
+                    let job = state.queue.pop_back();
+                    drop(state);
+                    contain::drop_value(job);
+                    return Err(e);
+                }
+                Err(_) => {} // a busy worker will take it, as above the cap
+            }
         }
         // Otherwise the job waits for a busy worker to come back.
         Ok(())
@@ -110,7 +138,7 @@ impl Pool {
 
     /// Stops the pool: idle workers leave now, busy ones after their job;
     /// queued jobs are dropped (outside the lock: their captures may do
-    /// anything when dropped).
+    /// anything when dropped, panic included).
     pub(crate) fn shutdown(&self) {
         let dropped = {
             let mut state = self.shared.lock();
@@ -118,7 +146,23 @@ impl Pool {
             std::mem::take(&mut state.queue)
         };
         self.shared.work.notify_all();
-        drop(dropped);
+        dropped.into_iter().for_each(contain::drop_value);
+    }
+}
+
+/// The real [`StartThread`].
+fn start_worker_thread(shared: Arc<PoolShared>) -> io::Result<()> {
+    thread::Builder::new().name("kettle-blocking".into()).spawn(move || shared.work_loop())?;
+    Ok(())
+}
+
+/// Gives a worker's place in `threads` back when it leaves `work_loop`,
+/// however it leaves: the count must never name a thread that is gone.
+struct LeavePool<'a>(&'a PoolShared);
+
+impl Drop for LeavePool<'_> {
+    fn drop(&mut self) {
+        self.0.lock().threads -= 1;
     }
 }
 
@@ -131,11 +175,14 @@ impl PoolShared {
 
     /// A worker: run jobs until idle for `keep_alive`, or shut down.
     fn work_loop(&self) {
+        let _leave = LeavePool(self);
         let mut state = self.lock();
         loop {
             if let Some(job) = state.queue.pop_front() {
                 drop(state);
-                job(); // never panics: `spawn_blocking` wraps it in catch_unwind
+                // A job is user code, and so is whatever it leaves to drop:
+                // contained, so the worker and its count survive it.
+                contain::call(job);
                 state = self.lock();
                 continue;
             }
@@ -151,7 +198,7 @@ impl PoolShared {
                 break;
             }
         }
-        state.threads -= 1;
+        // `state` is released here, before `_leave` takes the lock again.
     }
 }
 
@@ -184,10 +231,17 @@ where
     context::expect_current("kettle::spawn_blocking", |core| {
         let (tx, rx) = oneshot::channel::<thread::Result<T>>();
         let submitted = core.blocking.submit(Box::new(move || {
-            let result = panic::catch_unwind(AssertUnwindSafe(f));
+            let result = contain::catch(f);
             // The receiver is gone if the handle was cancelled or the
-            // runtime dropped; the result is then dropped here.
-            let _ = tx.send(result);
+            // runtime dropped; the result is then dropped here, where a
+            // panicking destructor (of the value or of a panic payload)
+            // cannot reach the worker.
+            if let Err(unsent) = tx.send(result) {
+                match unsent {
+                    Ok(value) => contain::drop_value(value),
+                    Err(payload) => contain::drop_payload(payload),
+                }
+            }
         }));
         core.spawn(async move {
             if let Err(e) = submitted {
@@ -195,11 +249,105 @@ where
             }
             match rx.await {
                 Ok(Ok(value)) => value,
-                Ok(Err(payload)) => panic::resume_unwind(payload),
+                Ok(Err(payload)) => std::panic::resume_unwind(payload),
                 Err(_) => {
                     panic!("kettle::spawn_blocking: the job was dropped before it ran (pool shut down)")
                 }
             }
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn refuse_threads(_: Arc<PoolShared>) -> io::Result<()> {
+        Err(io::Error::new(io::ErrorKind::WouldBlock, "no thread for you"))
+    }
+
+    /// A job that counts its runs and its drops.
+    fn counted_job(runs: &Arc<AtomicUsize>, drops: &Arc<AtomicUsize>) -> Job {
+        struct CountDrop(Arc<AtomicUsize>);
+        impl Drop for CountDrop {
+            fn drop(&mut self) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let (runs, guard) = (runs.clone(), CountDrop(drops.clone()));
+        Box::new(move || {
+            let _guard = guard;
+            runs.fetch_add(1, Ordering::SeqCst);
+        })
+    }
+
+    #[test]
+    fn a_job_refused_for_want_of_a_thread_is_dropped_and_never_runs() {
+        let mut pool = Pool::new(4, Duration::from_secs(10));
+        pool.start_thread = refuse_threads;
+        let (runs, drops) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let refused = pool.submit(counted_job(&runs, &drops));
+        assert_eq!(refused.unwrap_err().kind(), io::ErrorKind::WouldBlock, "the OS's error is passed on");
+        assert_eq!(drops.load(Ordering::SeqCst), 1, "the refused job was dropped at once");
+        assert_eq!(pool.threads(), (0, 0));
+
+        // Threads can be had again: the next job runs, the refused one never does.
+        pool.start_thread = start_worker_thread;
+        let (later_runs, later_drops) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        pool.submit(counted_job(&later_runs, &later_drops)).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while later_drops.load(Ordering::SeqCst) == 0 {
+            assert!(std::time::Instant::now() < deadline, "the later job never ran");
+            thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(later_runs.load(Ordering::SeqCst), 1);
+        assert_eq!(runs.load(Ordering::SeqCst), 0, "a job reported as not started never runs");
+        pool.shutdown();
+    }
+
+    #[test]
+    fn a_refused_extra_thread_leaves_the_job_to_the_existing_worker() {
+        let mut pool = Pool::new(4, Duration::from_secs(10));
+        let (gate_tx, gate_rx) = std::sync::mpsc::channel::<()>();
+        pool.submit(Box::new(move || {
+            let _ = gate_rx.recv(); // keeps the only worker busy until released
+        }))
+        .unwrap();
+        pool.start_thread = refuse_threads;
+        let (runs, drops) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        pool.submit(counted_job(&runs, &drops)).expect("accepted: a worker exists to run it");
+        gate_tx.send(()).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while drops.load(Ordering::SeqCst) == 0 {
+            assert!(std::time::Instant::now() < deadline, "the queued job never ran");
+            thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(runs.load(Ordering::SeqCst), 1, "accepted means it runs");
+        pool.shutdown();
+    }
+
+    #[test]
+    fn a_worker_survives_a_panicking_job_and_a_panicking_leftover() {
+        let pool = Pool::new(1, Duration::from_secs(10));
+        struct PanicOnDrop;
+        impl Drop for PanicOnDrop {
+            fn drop(&mut self) {
+                panic!("a job's leftovers panicked on drop");
+            }
+        }
+        pool.submit(Box::new(|| panic!("a job panicked"))).unwrap();
+        let leftover = PanicOnDrop;
+        pool.submit(Box::new(move || drop(leftover))).unwrap();
+        let (runs, drops) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        pool.submit(counted_job(&runs, &drops)).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while drops.load(Ordering::SeqCst) == 0 {
+            assert!(std::time::Instant::now() < deadline, "the pool wedged after a panic");
+            thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        assert_eq!(pool.threads().0, 1, "still the one worker, counted once");
+        pool.shutdown();
+    }
 }

@@ -68,6 +68,7 @@
 
 mod blocking;
 pub mod combinators;
+mod contain;
 pub mod net;
 pub mod runtime;
 pub mod signal;

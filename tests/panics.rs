@@ -6,6 +6,8 @@ use std::cell::{Cell, RefCell};
 use std::future::pending;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use kettle::{Handle, Runtime, yield_now};
@@ -204,6 +206,53 @@ fn panicking_callback_does_not_stop_the_loop() {
     assert_eq!(out, 1);
     assert!(ran.get(), "the next callback still ran");
     assert_eq!(rt.metrics().callbacks_pending, 0);
+}
+
+/// Panics when dropped, after counting the drop: a payload that panics again.
+struct PayloadThatPanics(Arc<AtomicUsize>);
+
+impl Drop for PayloadThatPanics {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        panic!("the payload panicked while being dropped");
+    }
+}
+
+#[test]
+fn a_callback_whose_panic_payload_panics_on_drop_does_not_escape_block_on() {
+    let rt = Runtime::new().unwrap();
+    let drops = Arc::new(AtomicUsize::new(0));
+    let payload = PayloadThatPanics(drops.clone());
+    let out = catch_unwind(AssertUnwindSafe(|| {
+        rt.block_on(async move {
+            kettle::call_soon(move || std::panic::panic_any(payload));
+            yield_now().await;
+            yield_now().await;
+            "the loop went on"
+        })
+    }));
+    assert_eq!(out.expect("nothing escaped block_on"), "the loop went on");
+    assert_eq!(drops.load(Ordering::SeqCst), 1, "the payload was dropped once, inside the guard");
+}
+
+#[test]
+fn a_done_callback_panicking_with_such_a_payload_does_not_skip_the_rest_of_its_batch() {
+    let rt = Runtime::new().unwrap();
+    let drops = Arc::new(AtomicUsize::new(0));
+    let later_ran = Rc::new(Cell::new(false));
+    let payload = PayloadThatPanics(drops.clone());
+    let ran = later_ran.clone();
+    let out = catch_unwind(AssertUnwindSafe(|| {
+        rt.block_on(async move {
+            let task = kettle::spawn(async { 5 });
+            task.add_done_callback(move |_| std::panic::panic_any(payload));
+            task.add_done_callback(move |_| ran.set(true));
+            task.await.unwrap()
+        })
+    }));
+    assert_eq!(out.expect("nothing escaped block_on"), 5);
+    assert!(later_ran.get(), "the callback after the panicking one still ran");
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
 }
 
 #[test]

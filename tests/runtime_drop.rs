@@ -296,3 +296,65 @@ fn dropping_a_runtime_inside_another_restores_the_outer_one() {
     assert_eq!(outer.metrics().tasks_alive, 0, "nothing leaked into the outer runtime");
     assert_eq!(outer.metrics().tasks_spawned, 1);
 }
+
+/// Counts its drop, then panics: a capture whose destructor fails.
+struct PanicsOnDrop(Arc<AtomicUsize>);
+
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        panic!("a capture panicked while being dropped");
+    }
+}
+
+/// A runtime left holding five user values whose destructors panic, one in
+/// each kind of queue: a `call_soon` callback, a `call_later` timer, a
+/// remote `Handle::call_soon` request not yet taken, a done-callback batch
+/// queued to run, and a timer holding a foreign waker.
+fn runtime_holding_panicking_captures(drops: &Arc<AtomicUsize>) -> Runtime {
+    struct PanickyWaker(#[allow(dead_code)] PanicsOnDrop);
+    impl std::task::Wake for PanickyWaker {
+        fn wake(self: Arc<Self>) {}
+    }
+    let rt = Runtime::new().unwrap();
+    let bomb = || PanicsOnDrop(drops.clone());
+    let (soon, later, remote, done, waker) = (bomb(), bomb(), bomb(), bomb(), bomb());
+    rt.block_on(async move {
+        kettle::call_soon(move || drop(soon));
+        let _timer = kettle::call_later(Duration::from_secs(3600), move || drop(later));
+        let task = kettle::spawn(async {});
+        kettle::yield_now().await; // the task finishes
+        task.add_done_callback(move |_| drop(done)); // a batch, queued now
+        let waker = Waker::from(Arc::new(PanickyWaker(waker)));
+        let mut sleep = Box::pin(kettle::sleep(Duration::from_secs(3600)));
+        let _ = std::future::Future::poll(sleep.as_mut(), &mut std::task::Context::from_waker(&waker));
+        std::mem::forget(sleep); // the timer keeps the last reference to the waker
+    });
+    let handle = rt.handle();
+    std::thread::spawn(move || handle.call_soon(move || drop(remote)).unwrap()).join().unwrap();
+    rt
+}
+
+#[test]
+fn dropping_a_runtime_whose_pending_callbacks_panic_on_drop_does_not_panic() {
+    let drops = counter();
+    let rt = runtime_holding_panicking_captures(&drops);
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(rt)));
+    assert!(dropped.is_ok(), "drop(runtime) panicked");
+    assert_eq!(count(&drops), 5, "each capture was dropped, once");
+}
+
+#[test]
+fn dropping_such_a_runtime_while_the_thread_is_unwinding_does_not_abort() {
+    // An abort would end the whole test process: that is the failure mode.
+    let drops = counter();
+    let captured = drops.clone();
+    let outcome = std::thread::spawn(move || {
+        let _rt = runtime_holding_panicking_captures(&captured);
+        panic!("the thread's own panic");
+    })
+    .join();
+    let payload = outcome.expect_err("the thread panicked on purpose");
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"the thread's own panic"));
+    assert_eq!(count(&drops), 5);
+}

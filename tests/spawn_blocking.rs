@@ -197,6 +197,69 @@ fn queued_jobs_that_never_started_are_dropped_with_the_runtime() {
     assert!(rt.block_on(queued).unwrap_err().is_cancelled());
 }
 
+/// Panics when dropped: a result nobody collects.
+#[derive(Debug)]
+struct PanicOnDrop;
+
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        panic!("a blocking job's result panicked on drop");
+    }
+}
+
+#[test]
+fn a_cancelled_job_whose_result_panics_on_drop_does_not_wedge_the_pool() {
+    // The result has nowhere to go and is dropped on the worker; its panic
+    // must not kill the worker with its slot still taken.
+    let rt = Runtime::builder().max_blocking_threads(1).build().unwrap();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let started = Arc::new(AtomicBool::new(false));
+    let flag = started.clone();
+    let job = start_blocking(&rt, move || {
+        flag.store(true, Ordering::SeqCst);
+        let _ = release_rx.recv();
+        PanicOnDrop
+    });
+    eventually("the job started", || started.load(Ordering::SeqCst));
+    job.cancel();
+    assert!(rt.block_on(job).unwrap_err().is_cancelled());
+    release_tx.send(()).unwrap();
+
+    let next =
+        rt.block_on(async { kettle::timeout(Duration::from_secs(5), kettle::spawn_blocking(|| 42)).await });
+    assert_eq!(next.expect("the pool took the next job").unwrap(), 42);
+    assert_eq!(rt.metrics().blocking_threads, 1, "one worker, alive and counted once");
+}
+
+#[test]
+fn a_job_whose_own_result_panics_on_drop_after_being_awaited_is_fine_too() {
+    // Delivered: the result is the handle's to drop, in the awaiting task.
+    let rt = Runtime::builder().max_blocking_threads(1).build().unwrap();
+    let outcome = rt.block_on(async {
+        let value = kettle::spawn_blocking(|| PanicOnDrop).await.unwrap();
+        std::mem::forget(value);
+        kettle::spawn_blocking(|| 7).await
+    });
+    assert_eq!(outcome.unwrap(), 7);
+}
+
+#[test]
+fn the_thread_count_follows_the_threads_that_really_exist() {
+    let rt = Runtime::builder().max_blocking_threads(2).blocking_keep_alive(ms(20)).build().unwrap();
+    rt.block_on(async {
+        let a = kettle::spawn_blocking(|| panic!("a job panicked"));
+        let b = kettle::spawn_blocking(|| PanicOnDrop);
+        assert!(a.await.unwrap_err().is_panic());
+        b.cancel();
+        if let Ok(delivered) = b.await {
+            std::mem::forget(delivered); // it beat the cancel: ours to drop, and we won't
+        }
+    });
+    assert!(rt.metrics().blocking_threads <= 2);
+    eventually("idle workers exited and were counted out", || rt.metrics().blocking_threads == 0);
+    assert_eq!(rt.metrics().blocking_idle_threads, 0);
+}
+
 #[test]
 #[should_panic(expected = "kettle::spawn_blocking called outside a kettle runtime")]
 fn spawn_blocking_outside_a_runtime_panics() {

@@ -42,7 +42,7 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io;
 use std::marker::PhantomData;
-use std::panic::{self, AssertUnwindSafe};
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -53,6 +53,7 @@ use super::reactor::Reactor;
 use super::shared::{Remote, Shared};
 use super::timerfd::TimerFd;
 use crate::blocking::Pool;
+use crate::contain;
 use crate::task::{DoneBatch, DoneCallback, Header, JoinHandle, RunOutcome, TaskRef};
 use crate::time::queue::{Action, TimerQueue};
 
@@ -325,9 +326,10 @@ impl Core {
         }
         drop(events);
         drop(poll);
-        // Fired once the poll and the sources are no longer borrowed.
+        // Fired once the poll and the sources are no longer borrowed. A
+        // waker is user code (a foreign executor's, around kettle futures).
         for waker in wake.drain(..) {
-            waker.wake();
+            contain::call(|| waker.wake());
         }
         *self.io_wakers.borrow_mut() = wake;
         count
@@ -379,7 +381,9 @@ impl Core {
             let due = self.timers.borrow_mut().pop_due(now);
             match due {
                 None => return fired,
-                Some(Action::Wake(waker)) => waker.wake(),
+                Some(Action::Wake(waker)) => {
+                    contain::call(|| waker.wake());
+                }
                 Some(Action::Call(callback)) => self.call_soon(callback),
             }
             fired += 1;
@@ -393,7 +397,7 @@ impl Core {
             let Some(callback) = self.callbacks.borrow_mut().pop_front() else { break };
             // A panicking callback must not stop the loop (asyncio logs the
             // exception and goes on); the panic hook has already reported it.
-            let _ = panic::catch_unwind(AssertUnwindSafe(callback));
+            contain::call(callback);
         }
         n
     }
@@ -436,9 +440,12 @@ impl Core {
         loop {
             let mut found = !remote.is_empty();
             for item in remote.drain(..) {
-                if let Remote::Spawn(task) = item {
-                    task.shutdown(self);
-                    finished.push(task);
+                match item {
+                    Remote::Spawn(task) => {
+                        task.shutdown(self);
+                        finished.push(task);
+                    }
+                    other => contain::drop_value(other),
                 }
             }
             let tasks: Vec<TaskRef> = self.tasks.borrow_mut().drain().flatten().collect();
@@ -453,8 +460,11 @@ impl Core {
             let callbacks = std::mem::take(&mut *self.callbacks.borrow_mut());
             let timers = self.timers.borrow_mut().take_all();
             found |= !callbacks.is_empty() || !timers.is_empty();
-            drop(callbacks);
-            drop(timers);
+            // Callbacks' captures and timers' wakers are user values: each is
+            // dropped on its own, contained, so one that panics neither skips
+            // the rest nor unwinds out of `drop(runtime)`.
+            callbacks.into_iter().for_each(contain::drop_value);
+            timers.into_iter().for_each(contain::drop_value);
             if !found {
                 break;
             }

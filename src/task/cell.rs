@@ -43,7 +43,6 @@
 
 use std::cell::{Cell, UnsafeCell};
 use std::future::Future;
-use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::ptr::{self, NonNull};
 use std::sync::Arc;
@@ -55,6 +54,7 @@ use pin_project_lite::pin_project;
 use super::JoinError;
 use super::state::{COMPLETE, DONE_CALLBACKS, JOIN_INTEREST, JOIN_WAKER};
 use super::waker::{schedule, waker_ref};
+use crate::contain::{self, Payload};
 use crate::runtime::core::Core;
 use crate::runtime::shared::{Remote, Shared};
 
@@ -158,18 +158,18 @@ impl<F: Future + 'static> TaskCell<F> {
 }
 
 /// Drops whatever `stage` holds, in place (a running future is pinned), and
-/// returns a panic from its destructor, if any.
+/// returns the payload of a panic from its destructor, if any.
 ///
 /// # Safety
 /// The caller has exclusive access to the stage (R1 or R2).
-unsafe fn drop_stage<F: Future>(stage: *mut Stage<F>) -> Option<JoinError> {
+unsafe fn drop_stage<F: Future>(stage: *mut Stage<F>) -> Option<Payload> {
     // SAFETY: exclusive access (caller); the value is dropped exactly once and
     // immediately overwritten, so it is never observed half-dropped.
-    let panicked = panic::catch_unwind(AssertUnwindSafe(|| unsafe { ptr::drop_in_place(stage) }));
+    let panicked = contain::catch(|| unsafe { ptr::drop_in_place(stage) });
     // SAFETY: the old value was dropped above (even if its destructor panicked,
     // unwinding finished dropping its fields), so writing does not leak.
     unsafe { ptr::write(stage, Stage::Consumed) };
-    panicked.err().map(JoinError::panic)
+    panicked.err()
 }
 
 unsafe fn poll<F: Future + 'static>(ptr: NonNull<Header>, cx: &mut Context<'_>) -> bool {
@@ -184,16 +184,25 @@ unsafe fn poll<F: Future + 'static>(ptr: NonNull<Header>, cx: &mut Context<'_>) 
     // SAFETY: the future lives in a heap cell that is never moved; it is dropped
     // in place by `drop_stage`, so the pinning guarantee holds.
     let future = unsafe { Pin::new_unchecked(future) };
-    let output = match panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+    let output = match contain::catch(|| future.poll(cx)) {
         Ok(Poll::Pending) => return false,
         Ok(Poll::Ready(value)) => Ok(value),
         Err(payload) => Err(JoinError::panic(payload)),
     };
     // SAFETY: still exclusive (R1); the future is done and is dropped in place.
     let drop_panic = unsafe { drop_stage(stage) };
+    // A panic while dropping the finished future replaces a value (which is
+    // then dropped, contained) but not an earlier panic (whose payload wins).
     let output = match (output, drop_panic) {
-        (Ok(_), Some(err)) => Err(err),
-        (output, _) => output,
+        (Ok(value), Some(payload)) => {
+            contain::drop_value(value);
+            Err(JoinError::panic(payload))
+        }
+        (output, Some(payload)) => {
+            contain::drop_payload(payload);
+            output
+        }
+        (output, None) => output,
     };
     // SAFETY: exclusive (R1); `COMPLETE` is set only after this write (R2).
     unsafe { ptr::write(stage, Stage::Finished(output)) };
@@ -204,7 +213,7 @@ unsafe fn cancel<F: Future + 'static>(ptr: NonNull<Header>) {
     // SAFETY: vtable pairs `ptr` with `F`; R1 gives exclusive access.
     let stage = unsafe { TaskCell::<F>::stage(ptr) }.get();
     // SAFETY: exclusive (R1).
-    let error = unsafe { drop_stage(stage) }.unwrap_or_else(JoinError::cancelled);
+    let error = unsafe { drop_stage(stage) }.map_or_else(JoinError::cancelled, JoinError::panic);
     // SAFETY: exclusive (R1); `COMPLETE` is set only after this write (R2).
     unsafe { ptr::write(stage, Stage::Finished(Err(error))) };
 }
@@ -227,9 +236,11 @@ unsafe fn drop_output<F: Future + 'static>(ptr: NonNull<Header>) {
     // SAFETY: vtable pairs `ptr` with `F`; R2: the caller is the one party
     // entitled to the output.
     let stage = unsafe { TaskCell::<F>::stage(ptr) }.get();
-    // SAFETY: exclusive per R2. A panicking output destructor is swallowed: it
-    // runs where nobody awaits the result.
-    unsafe { drop_stage(stage) };
+    // SAFETY: exclusive per R2. A panicking output destructor is contained:
+    // it runs where nobody awaits the result.
+    if let Some(payload) = unsafe { drop_stage(stage) } {
+        contain::drop_payload(payload);
+    }
 }
 
 unsafe fn output_ptr<F: Future + 'static>(ptr: NonNull<Header>) -> *const () {
@@ -249,7 +260,10 @@ unsafe fn dealloc<F: Future + 'static>(ptr: NonNull<Header>) {
         !matches!(cell.stage.get_mut(), Stage::Running(_)),
         "the last reference to a task never drops a running future (R5)"
     );
-    drop(cell);
+    // What is left may still be user values: a join waker from a foreign
+    // executor, an output nobody took. Whoever drops the last reference —
+    // the loop, a join handle, a waker on any thread — must not unwind.
+    contain::drop_value(cell);
 }
 
 /// An owning, reference-counted pointer to a task cell.
@@ -437,7 +451,7 @@ impl TaskRef {
             // SAFETY: `output` points at this task's `Result<T, JoinError>`,
             // the type every callback registered through its `JoinHandle<T>`
             // expects; the gate keeps the join handle from taking it meanwhile.
-            let _ = panic::catch_unwind(AssertUnwindSafe(|| unsafe { callback.call(output) }));
+            contain::call(|| unsafe { callback.call(output) });
         }
     }
 
