@@ -42,7 +42,7 @@ use std::task::{Context, Poll};
 
 use mio::unix::SourceFd;
 
-use crate::runtime::reactor::{Direction, Registration};
+use crate::runtime::reactor::{Direction, Registration, WaitSlot};
 
 /// SIGINTs received since the process started (bumped by the handler).
 static SIGINT_COUNT: AtomicU64 = AtomicU64::new(0);
@@ -166,7 +166,7 @@ impl Waiter {
             if SIGINT_COUNT.load(Ordering::SeqCst) > self.seen {
                 return Poll::Ready(());
             }
-            let Poll::Ready(observed) = registration.poll_ready(cx, Direction::Read) else {
+            let Poll::Ready(observed) = registration.poll_ready(cx, Direction::Read, WaitSlot::Poll) else {
                 return Poll::Pending;
             };
             // Drain what is there (any waiter may; the count decides), then

@@ -720,6 +720,29 @@ fn two_tasks_accepting_on_one_listener_each_get_a_connection() {
 }
 
 #[test]
+fn two_accepts_of_one_task_each_keep_their_own_registration() {
+    // One task waits in two accepts on one listener; a timeout drops the
+    // second. The first must still be woken by a client that comes later.
+    common::finishes_within(LIMIT, || {
+        kettle::run(async {
+            let listener = TcpListener::bind(ANY_LOCAL_PORT).unwrap();
+            let addr = listener.local_addr().unwrap();
+            let client = kettle::spawn(async move {
+                kettle::sleep(Duration::from_millis(50)).await;
+                TcpStream::connect(addr).await.unwrap()
+            });
+            let (accepted, dropped) = kettle::join!(
+                bounded(listener.accept()),
+                kettle::timeout(Duration::from_millis(10), listener.accept()),
+            );
+            assert!(dropped.is_err(), "the second accept timed out and was dropped");
+            let (_, from) = accepted.unwrap();
+            assert_eq!(from, bounded(client).await.unwrap().local_addr().unwrap());
+        })
+    });
+}
+
+#[test]
 fn cancelling_a_task_that_owns_a_waiting_stream_closes_and_deregisters_it() {
     let rt = Runtime::new().unwrap();
     let (listener, mut client, server) = rt.block_on(connected_pair());

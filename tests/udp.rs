@@ -14,6 +14,7 @@ use kettle::Runtime;
 use kettle::net::UdpSocket;
 
 mod common;
+use common::finishes_within;
 use common::net::{ANY_LOCAL_PORT, LIMIT, bounded, settle};
 
 fn bind() -> UdpSocket {
@@ -123,6 +124,74 @@ fn a_connected_socket_whose_peer_is_gone_reports_refusal_instead_of_waiting() {
         let mut buf = [0; 8];
         let err = bounded(a.recv(&mut buf)).await.unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused, "{err}");
+    });
+}
+
+#[test]
+fn after_connection_refused_the_next_receive_waits_and_the_loop_keeps_serving() {
+    // The refusal arrives as an error event; once the error has been
+    // reported, the next `recv` finds nothing (WouldBlock) and must wait for
+    // a new edge — not retry for ever inside one poll, freezing the loop.
+    finishes_within(LIMIT, || {
+        kettle::run(async {
+            let a = bind();
+            let gone = addr(&bind());
+            a.connect(gone).unwrap();
+            bounded(a.send(b"hello?")).await.unwrap();
+            let mut buf = [0; 8];
+            let err = bounded(a.recv(&mut buf)).await.unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused, "{err}");
+
+            let ticks = Rc::new(Cell::new(0));
+            let ticker = kettle::spawn({
+                let ticks = ticks.clone();
+                async move {
+                    loop {
+                        kettle::sleep(Duration::from_millis(2)).await;
+                        ticks.set(ticks.get() + 1);
+                    }
+                }
+            });
+            let start = Instant::now();
+            let waited = kettle::timeout(Duration::from_millis(30), a.recv(&mut buf)).await;
+            assert!(waited.is_err(), "nothing to receive: the timeout fires, got {waited:?}");
+            let took = start.elapsed();
+            assert!(took >= Duration::from_millis(30) && took < Duration::from_secs(1), "took {took:?}");
+            assert!(ticks.get() >= 3, "other tasks kept running: {} ticks", ticks.get());
+            ticker.cancel();
+
+            // The peer comes back: a datagram that arrives later is received.
+            let peer = UdpSocket::bind(gone).unwrap();
+            bounded(peer.send_to(b"back", addr(&a))).await.unwrap();
+            let n = bounded(a.recv(&mut buf)).await.unwrap();
+            assert_eq!(&buf[..n], b"back");
+        })
+    });
+}
+
+#[test]
+fn two_receives_of_one_task_each_keep_their_own_registration() {
+    // One task waits in two receives on one socket; a timeout drops the
+    // second. The first must still be woken by a datagram that comes later.
+    finishes_within(LIMIT, || {
+        kettle::run(async {
+            let (a, b) = (bind(), bind());
+            let (mut first, mut second) = ([0; 8], [0; 8]);
+            let target = addr(&a);
+            let sender = kettle::spawn(async move {
+                kettle::sleep(Duration::from_millis(50)).await;
+                b.send_to(b"late", target).await.unwrap();
+                b
+            });
+            let (got, dropped) = kettle::join!(
+                bounded(a.recv_from(&mut first)),
+                kettle::timeout(Duration::from_millis(10), a.recv_from(&mut second)),
+            );
+            assert!(dropped.is_err(), "the second receive timed out and was dropped");
+            let (n, _) = got.unwrap();
+            assert_eq!(&first[..n], b"late");
+            drop(bounded(sender).await.unwrap());
+        })
     });
 }
 

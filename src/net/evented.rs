@@ -7,17 +7,18 @@
 //! [`Io`] future: "when the socket is ready in this direction, try this
 //! non-blocking call; on `WouldBlock` forget that readiness and wait again".
 //!
-//! `Io` remembers the waker it left in the registration's slot while it
-//! waits, and takes it back out if it is dropped first — a read cancelled by
-//! a timeout, say — so that no stale waker stays behind and the socket stays
-//! usable by the next operation.
+//! `Io` owns its own entry in the registration's waiter list while it
+//! waits, and gives it back when it completes or is dropped — a read
+//! cancelled by a timeout, say — so that no stale waker stays behind, the
+//! socket stays usable by the next operation, and other operations waiting
+//! on the same socket, even in the same task, keep their own entries.
 
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
-use crate::runtime::reactor::{Direction, Registration};
+use crate::runtime::reactor::{Direction, Registration, WaitSlot};
 
 /// A mio source registered with the current runtime's reactor.
 pub(crate) struct Evented<S: mio::event::Source> {
@@ -45,7 +46,7 @@ impl<S: mio::event::Source> Evented<S> {
     where
         F: FnMut(&S) -> io::Result<R>,
     {
-        Io { evented: self, direction, op, drained: |_: &R| false, waiting: None }
+        Io { evented: self, direction, op, drained: |_: &R| false, entry: None }
     }
 
     /// Like [`io`](Self::io) for a read or write of `len` bytes: a result
@@ -60,19 +61,21 @@ impl<S: mio::event::Source> Evented<S> {
     where
         F: FnMut(&S) -> io::Result<usize>,
     {
-        Io { evented: self, direction, op, drained: move |n: &usize| *n > 0 && *n < len, waiting: None }
+        Io { evented: self, direction, op, drained: move |n: &usize| *n > 0 && *n < len, entry: None }
     }
 
-    /// The poll form of [`io`](Self::io), for `AsyncRead`/`AsyncWrite`.
+    /// The poll form of [`io_bytes`](Self::io_bytes), for `AsyncRead`/`AsyncWrite`:
+    /// it waits in the direction's poll slot (only the latest poll's waker
+    /// is kept), having no future to own an entry.
     #[cfg_attr(not(feature = "futures-io"), allow(dead_code))]
     pub(crate) fn poll_io(
         &self,
         cx: &mut Context<'_>,
         direction: Direction,
         len: usize,
-        mut op: impl FnMut(&S) -> io::Result<usize>,
+        op: impl FnOnce(&S) -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
-        self.registration.poll_io(cx, direction, || op(&self.source), |n| *n > 0 && *n < len)
+        self.registration.poll_io(cx, direction, WaitSlot::Poll, || op(&self.source), |n| *n > 0 && *n < len)
     }
 }
 
@@ -84,7 +87,7 @@ impl<S: mio::event::Source> Drop for Evented<S> {
 }
 
 /// One socket operation: waits for readiness in `direction`, runs `op`, and
-/// retries after `WouldBlock`.
+/// waits again after `WouldBlock`.
 #[must_use = "futures do nothing unless awaited"]
 pub(crate) struct Io<'a, S: mio::event::Source, F, D> {
     evented: &'a Evented<S>,
@@ -92,8 +95,9 @@ pub(crate) struct Io<'a, S: mio::event::Source, F, D> {
     op: F,
     /// Whether a successful result means the kernel buffer was drained.
     drained: D,
-    /// The waker left in the registration while waiting.
-    waiting: Option<Waker>,
+    /// This operation's entry in the registration's waiter list, while it
+    /// waits.
+    entry: Option<usize>,
 }
 
 impl<S, R, F, D> Future for Io<'_, S, F, D>
@@ -107,23 +111,18 @@ where
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<R>> {
         let this = &mut *self;
         let evented = this.evented;
-        let result =
-            evented.registration.poll_io(cx, this.direction, || (this.op)(&evented.source), &this.drained);
-        if result.is_pending() {
-            if !this.waiting.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                this.waiting = Some(cx.waker().clone());
-            }
-        } else {
-            this.waiting = None;
-        }
-        result
+        evented.registration.poll_io(
+            cx,
+            this.direction,
+            WaitSlot::Entry(&mut this.entry),
+            || (this.op)(&evented.source),
+            &this.drained,
+        )
     }
 }
 
 impl<S: mio::event::Source, F, D> Drop for Io<'_, S, F, D> {
     fn drop(&mut self) {
-        if let Some(waker) = self.waiting.take() {
-            self.evented.registration.forget_waker(self.direction, &waker);
-        }
+        self.evented.registration.forget(self.direction, &mut self.entry);
     }
 }

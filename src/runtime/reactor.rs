@@ -11,12 +11,23 @@
 //! mio registers descriptors edge-triggered: epoll reports a change *once*,
 //! not for as long as it lasts. So kettle remembers readiness itself. Step 1
 //! of a turn ORs each event into the source's readiness bits and wakes the
-//! waiting task; the bits stay set while the task performs I/O, and are
-//! cleared only when the operating system says `WouldBlock` — at which point
-//! the next edge is guaranteed to produce a new event. Every I/O operation is
-//! therefore the same loop, [`Registration::poll_io`]: wait until ready, try
-//! the operation, and on `WouldBlock` clear exactly the readiness bits that
-//! attempt observed, then wait again.
+//! operations waiting for that direction; the bits stay set while tasks
+//! perform I/O, and are cleared when the operating system says `WouldBlock`
+//! — at which point the next edge is guaranteed to produce a new event.
+//! Every I/O operation is therefore the same step, [`Registration::poll_io`]:
+//! if the direction is ready, try the operation once; on `WouldBlock`, clear
+//! the readiness bits that attempt observed and wait.
+//!
+//! A bit is state, and each one is set and cleared in exactly one place:
+//! every bit is set by an event in step 1, and every bit an operation acted
+//! on is cleared by its `WouldBlock` — *whatever* the bit: `WouldBlock`
+//! proves the readiness was stale, be it "readable", "closed" or "error". An
+//! operation never retries inside one poll: one attempt, then either a result
+//! or a wait. (A first version retried while any bit was set and cleared only
+//! "readable" and "writable"; a connected UDP socket that had received
+//! "connection refused" then kept its error bit for ever, and the next `recv`
+//! spun inside one poll, freezing the loop. `src/runtime/reactor/matrix.rs`
+//! now runs every bit against every outcome.)
 //!
 //! Clearing can't race with a new event: events are only recorded in step 1,
 //! and I/O operations only run in step 4 (or between turns), on the same
@@ -28,17 +39,26 @@
 //! A registration holds only a weak reference to the runtime: sockets may
 //! outlive it (their operations then fail with an error instead of keeping
 //! the epoll descriptor alive). Owners deregister the descriptor before
-//! closing it, and dropping the registration frees its slot.
+//! closing it, and dropping the registration frees its slot. A socket polled
+//! while *another* runtime runs on its thread fails too: its own runtime
+//! cannot run meanwhile, so it would never be woken.
 //!
 //! # Waiters
 //!
-//! Each direction keeps a short list of waiting tasks' wakers, not just one:
-//! several tasks may wait on one socket (a shared listener, a UDP socket).
-//! An event wakes every waiter of its direction and empties the list; the
-//! first to retry gets the data, the others see `WouldBlock` and wait again.
-//! A waiting operation that is dropped (its task cancelled, a timeout)
-//! removes its waker ([`Registration::forget_waker`]), so no stale waker
-//! stays behind.
+//! Each direction keeps a [`WaitList`] of waiting operations, one entry per
+//! operation: several may wait on one socket (a shared listener, a UDP
+//! socket), even several of one task (two `recv_from`s in one `join!`). An
+//! event notifies every waiter of its direction; the first to retry gets the
+//! data, the others see `WouldBlock` and wait again. An operation owns its
+//! entry — its [`WaitSlot`] — and removes it when it completes or is dropped
+//! (a task cancelled, a timeout), so no stale waker stays behind and no other
+//! operation's registration goes with it. (A first version kept one entry per
+//! *task*, shared by that task's operations, and the first to be dropped
+//! took the others' wake-up with it.)
+//!
+//! The poll-level API (`futures-io`'s `poll_read`, say) has no operation
+//! object to own an entry: it uses the direction's single poll slot, where
+//! only the waker of the latest poll is kept.
 
 use std::cell::{Cell, RefCell};
 use std::io;
@@ -49,6 +69,7 @@ use slab::Slab;
 
 use super::context;
 use super::core::Core;
+use crate::sync::waiters::WaitList;
 
 /// Readiness bits, as recorded from mio events.
 const READABLE: u8 = 1 << 0;
@@ -77,20 +98,50 @@ impl Direction {
     }
 }
 
+/// Where an operation leaves its waker while it waits.
+pub(crate) enum WaitSlot<'a> {
+    /// The operation's own entry in the direction's waiter list: the key,
+    /// once it has one. The operation gives it back with
+    /// [`Registration::forget`] when it is dropped.
+    Entry(&'a mut Option<usize>),
+    /// The direction's poll slot, for the poll-level API.
+    Poll,
+}
+
+/// The waiters of one direction.
+struct Waiters {
+    /// Operations that own an entry ([`WaitSlot::Entry`]).
+    list: WaitList,
+    /// The waker of the latest poll-level call ([`WaitSlot::Poll`]).
+    poll: Option<Waker>,
+}
+
+impl Default for Waiters {
+    fn default() -> Waiters {
+        Waiters { list: WaitList::new(), poll: None }
+    }
+}
+
+impl Waiters {
+    /// Notifies everyone: every entry, and the poll slot.
+    fn notify_all(&mut self, wake: &mut Vec<Waker>) {
+        while let Some(waker) = self.list.notify_one() {
+            wake.push(waker);
+        }
+        wake.extend(self.poll.take());
+    }
+}
+
 /// What the reactor knows about one registered descriptor.
 #[derive(Default)]
 pub(crate) struct ScheduledIo {
     readiness: Cell<u8>,
-    /// Tasks waiting to read (usually one; several share a listener or a UDP
-    /// socket). All are woken by a readiness event: the first to try gets the
-    /// data, the others see `WouldBlock` and wait again.
-    readers: RefCell<Vec<Waker>>,
-    /// Tasks waiting to write, likewise.
-    writers: RefCell<Vec<Waker>>,
+    readers: RefCell<Waiters>,
+    writers: RefCell<Waiters>,
 }
 
 impl ScheduledIo {
-    fn waiters(&self, direction: Direction) -> &RefCell<Vec<Waker>> {
+    fn waiters(&self, direction: Direction) -> &RefCell<Waiters> {
         match direction {
             Direction::Read => &self.readers,
             Direction::Write => &self.writers,
@@ -117,29 +168,35 @@ impl Reactor {
         // A token with no source: the descriptor was deregistered after the
         // kernel queued the event. Nothing waits for it any more.
         let Some(io) = sources.get(event.token().0) else { return };
-        let mut bits = 0;
-        if event.is_readable() {
-            bits |= READABLE;
-        }
-        if event.is_writable() {
-            bits |= WRITABLE;
-        }
-        if event.is_read_closed() {
-            bits |= READ_CLOSED;
-        }
-        if event.is_write_closed() {
-            bits |= WRITE_CLOSED;
-        }
-        if event.is_error() {
-            bits |= ERROR;
-        }
+        let bits = readiness_of(event);
         io.readiness.set(io.readiness.get() | bits);
         for direction in [Direction::Read, Direction::Write] {
             if bits & direction.mask() != 0 {
-                wake.append(&mut io.waiters(direction).borrow_mut());
+                io.waiters(direction).borrow_mut().notify_all(wake);
             }
         }
     }
+}
+
+/// The readiness bits an event reports.
+fn readiness_of(event: &mio::event::Event) -> u8 {
+    let mut bits = 0;
+    if event.is_readable() {
+        bits |= READABLE;
+    }
+    if event.is_writable() {
+        bits |= WRITABLE;
+    }
+    if event.is_read_closed() {
+        bits |= READ_CLOSED;
+    }
+    if event.is_write_closed() {
+        bits |= WRITE_CLOSED;
+    }
+    if event.is_error() {
+        bits |= ERROR;
+    }
+    bits
 }
 
 /// A descriptor's registration with the current runtime's reactor.
@@ -173,71 +230,125 @@ impl Registration {
 
     /// Ready when the kernel has reported readiness in `direction`; returns
     /// the readiness bits seen (pass them to [`clear_readiness`](Self::clear_readiness)).
-    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<u8> {
+    /// Otherwise leaves `cx`'s waker in `slot` and returns `Pending`.
+    pub(crate) fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        slot: WaitSlot<'_>,
+    ) -> Poll<u8> {
         let ready = self.io.readiness.get() & direction.mask();
         if ready != 0 {
             return Poll::Ready(ready);
         }
-        let mut waiters = self.io.waiters(direction).borrow_mut();
-        if !waiters.iter().any(|waiter| waiter.will_wake(cx.waker())) {
-            waiters.push(cx.waker().clone());
-        }
+        self.park(cx.waker(), direction, slot);
         Poll::Pending
     }
 
-    /// The operation hit `WouldBlock`: forget the readiness it observed, so
-    /// the next poll waits for a new edge. Closed and error states stay.
-    pub(crate) fn clear_readiness(&self, observed: u8) {
-        let clear = observed & (READABLE | WRITABLE);
-        self.io.readiness.set(self.io.readiness.get() & !clear);
+    /// Leaves `waker` in `slot` until the next event in `direction`.
+    fn park(&self, waker: &Waker, direction: Direction, slot: WaitSlot<'_>) {
+        let mut waiters = self.io.waiters(direction).borrow_mut();
+        match slot {
+            WaitSlot::Entry(key) => match *key {
+                // Still waiting: just keep the latest waker.
+                Some(k) if !waiters.list.poll_notified(k, waker) => {}
+                // Notified, but the readiness was used up before this retry:
+                // wait again, at the back of the line.
+                Some(k) => {
+                    waiters.list.remove(k);
+                    *key = Some(waiters.list.push(waker));
+                }
+                None => *key = Some(waiters.list.push(waker)),
+            },
+            WaitSlot::Poll => match &mut waiters.poll {
+                Some(stored) if stored.will_wake(waker) => {}
+                stored => *stored = Some(waker.clone()),
+            },
+        }
     }
 
-    /// Performs `op` once the descriptor is ready in `direction`, retrying
-    /// after each `WouldBlock` (the edge-triggered loop in the module docs).
+    /// The operation hit `WouldBlock`: the readiness it observed was stale,
+    /// every bit of it (see the module docs). Forget it, so the next poll
+    /// waits for a new edge.
+    pub(crate) fn clear_readiness(&self, observed: u8) {
+        self.io.readiness.set(self.io.readiness.get() & !observed);
+    }
+
+    /// Performs `op` if the descriptor is ready in `direction`, else waits
+    /// (one step of the edge-triggered loop in the module docs): at most one
+    /// attempt per call, so no operation can spin inside a poll.
     ///
     /// `drained` says, from a successful result, whether the operation
     /// certainly emptied (or filled) the kernel buffer — a read or write that
-    /// came back short. Readiness is then cleared at once, saving the system
-    /// call that would only have returned `WouldBlock`; any data that arrives
-    /// later raises a new edge, as after a `WouldBlock`.
+    /// came back short. "Readable" (or "writable") is then cleared at once,
+    /// saving the system call that would only have returned `WouldBlock`;
+    /// any data that arrives later raises a new edge, as after a `WouldBlock`.
+    /// Closed and error bits stay: a short read says nothing about them.
+    ///
+    /// # Errors
+    /// What `op` returns, other than `WouldBlock`; and an error, without
+    /// calling `op`, if the runtime is gone or another runtime is running on
+    /// this thread.
     pub(crate) fn poll_io<R>(
         &self,
         cx: &mut Context<'_>,
         direction: Direction,
-        mut op: impl FnMut() -> io::Result<R>,
-        drained: impl Fn(&R) -> bool,
+        mut slot: WaitSlot<'_>,
+        op: impl FnOnce() -> io::Result<R>,
+        drained: impl FnOnce(&R) -> bool,
     ) -> Poll<io::Result<R>> {
-        if self.core.strong_count() == 0 {
-            // Its epoll is closed: nothing would ever report readiness again.
-            return Poll::Ready(Err(io::Error::other(
-                "the kettle runtime this socket was created in has been dropped",
-            )));
+        if let Err(e) = self.check_runtime() {
+            return Poll::Ready(Err(e));
         }
-        loop {
-            let Poll::Ready(observed) = self.poll_ready(cx, direction) else {
-                return Poll::Pending;
-            };
+        let observed = self.io.readiness.get() & direction.mask();
+        if observed != 0 {
             match op() {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(observed),
-                Ok(value) => {
-                    if drained(&value) {
-                        self.clear_readiness(observed);
+                result => {
+                    if let Ok(value) = &result
+                        && drained(value)
+                    {
+                        self.clear_readiness(observed & (READABLE | WRITABLE));
                     }
-                    return Poll::Ready(Ok(value));
+                    if let WaitSlot::Entry(key) = &mut slot {
+                        self.forget(direction, key);
+                    }
+                    return Poll::Ready(result);
                 }
-                result => return Poll::Ready(result),
             }
         }
+        self.park(cx.waker(), direction, slot);
+        Poll::Pending
     }
 
-    /// Removes `waker` from `direction`'s waiters: a waiter going away
-    /// leaves no stale waker behind. (Two operations of one task waiting on
-    /// the same socket in the same direction share one entry; the other one
-    /// registers again on its task's next poll.)
-    pub(crate) fn forget_waker(&self, direction: Direction, waker: &Waker) {
-        let mut waiters = self.io.waiters(direction).borrow_mut();
-        if let Some(position) = waiters.iter().position(|waiter| waiter.will_wake(waker)) {
-            waiters.swap_remove(position);
+    /// Whether this registration's runtime can still wake its operations:
+    /// it exists, and no other runtime is running on this thread (which
+    /// would keep it from running until that one returns).
+    fn check_runtime(&self) -> io::Result<()> {
+        if self.core.strong_count() == 0 {
+            // Its epoll is closed: nothing would ever report readiness again.
+            return Err(io::Error::other("the kettle runtime this socket was created in has been dropped"));
+        }
+        context::with_current(|current| match current {
+            Some(current) if !std::ptr::eq(Rc::as_ptr(current), self.core.as_ptr()) => {
+                Err(io::Error::other(format!(
+                    "a socket of kettle runtime #{} was used inside runtime #{}, on the same thread: \
+                     its own runtime cannot run until this one returns, so it would never be \
+                     woken. Use each socket inside the runtime that created it.",
+                    self.core.upgrade().map_or(0, |core| core.id()),
+                    current.id(),
+                )))
+            }
+            _ => Ok(()),
+        })
+    }
+
+    /// Gives back the entry an operation owns in `direction`'s waiter list
+    /// (when it completes or is dropped), leaving every other operation's
+    /// entry where it is.
+    pub(crate) fn forget(&self, direction: Direction, key: &mut Option<usize>) {
+        if let Some(key) = key.take() {
+            self.io.waiters(direction).borrow_mut().list.remove(key);
         }
     }
 
@@ -268,6 +379,9 @@ impl Drop for Registration {
 }
 
 #[cfg(test)]
+mod matrix;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::Runtime;
@@ -279,7 +393,7 @@ mod tests {
     /// Polls `registration` for `direction` once, with a no-op waker.
     fn ready(registration: &Registration, direction: Direction) -> bool {
         let mut cx = Context::from_waker(Waker::noop());
-        registration.poll_ready(&mut cx, direction).is_ready()
+        registration.poll_ready(&mut cx, direction, WaitSlot::Poll).is_ready()
     }
 
     #[test]
@@ -303,7 +417,9 @@ mod tests {
         assert!(ready(&registration, Direction::Read), "still ready: no WouldBlock seen yet");
         ours.read_exact(&mut byte).unwrap();
         let mut cx = Context::from_waker(Waker::noop());
-        let Poll::Ready(observed) = registration.poll_ready(&mut cx, Direction::Read) else { panic!() };
+        let Poll::Ready(observed) = registration.poll_ready(&mut cx, Direction::Read, WaitSlot::Poll) else {
+            panic!()
+        };
         assert_eq!(ours.read(&mut byte).unwrap_err().kind(), io::ErrorKind::WouldBlock);
         registration.clear_readiness(observed);
         assert!(!ready(&registration, Direction::Read), "cleared after WouldBlock");
@@ -330,7 +446,7 @@ mod tests {
         let (reg, reader_log) = (registration.clone(), log.clone());
         let _reader = rt.spawn(std::future::poll_fn(move |cx| {
             reader_log.borrow_mut().push("reader polled");
-            reg.poll_ready(cx, Direction::Read).map(|_| ())
+            reg.poll_ready(cx, Direction::Read, WaitSlot::Poll).map(|_| ())
         }));
         rt.turn(Some(Duration::ZERO));
         assert_eq!(rt.turn(Some(Duration::ZERO)).tasks_run, 0, "waiting, not spinning");

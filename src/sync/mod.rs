@@ -74,7 +74,7 @@ mod mutex;
 pub mod oneshot;
 mod queue;
 mod semaphore;
-mod waiters;
+pub(crate) mod waiters;
 
 pub use event::{Event, Wait};
 pub use mutex::{Lock, Mutex, MutexGuard};

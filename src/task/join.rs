@@ -19,7 +19,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::JoinError;
-use super::cell::{DoneCallback, TaskRef};
+use super::cell::{DoneCallback, Header, TaskRef};
 use crate::runtime::context;
 
 /// An owned permission to await a spawned task's result (asyncio's `Task`).
@@ -119,8 +119,11 @@ impl<T> Future for JoinHandle<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let header = self.task.header();
-        if !header.is_readable() && header.register_join_waker(cx.waker()) {
-            return Poll::Pending;
+        if !header.is_readable() {
+            check_runnable(header);
+            if header.register_join_waker(cx.waker()) {
+                return Poll::Pending;
+            }
         }
         let mut out = Poll::Pending;
         // SAFETY: the handle is typed by the task's output `T`, and we are the
@@ -128,6 +131,29 @@ impl<T> Future for JoinHandle<T> {
         unsafe { self.task.take_output(&mut out) };
         out
     }
+}
+
+/// Panics if waiting for this task could never end: another runtime is
+/// running on the task's own thread, so the task's runtime cannot run (and
+/// complete it) until that one returns. A hang with no message is the
+/// alternative.
+#[track_caller]
+fn check_runnable(header: &Header) {
+    context::with_current(|current| {
+        if let Some(current) = current
+            && !header.is_owned_by(current)
+            && header.owner().is_owner_thread()
+        {
+            panic!(
+                "a JoinHandle of kettle runtime #{} was awaited inside runtime #{} on the same \
+                 thread: the task's runtime cannot run until this one returns, so the task would \
+                 never finish. Await a task inside the runtime that spawned it (or from another \
+                 thread).",
+                header.owner().id(),
+                current.id()
+            );
+        }
+    });
 }
 
 impl<T> Drop for JoinHandle<T> {

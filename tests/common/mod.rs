@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::thread;
+use std::time::Duration;
 
 use kettle::{Handle, Runtime};
 
@@ -73,4 +74,24 @@ pub fn drive<T: Send + 'static>(rt: &Runtime, work: impl FnOnce(Handle) -> T + S
     });
     rt.run_forever();
     worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+/// Runs `scenario` on a thread of its own and waits at most `limit` for it,
+/// so that a frozen loop (a spin inside one poll, which no `timeout` can
+/// interrupt) fails the test instead of hanging it. A panic in `scenario` is
+/// resumed here.
+pub fn finishes_within<T: Send + 'static>(
+    limit: Duration,
+    scenario: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let runner = thread::spawn(move || {
+        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(scenario));
+        let _ = done_tx.send(());
+        out
+    });
+    match done_rx.recv_timeout(limit) {
+        Ok(()) => runner.join().unwrap().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        Err(_) => panic!("did not finish within {limit:?}: the loop is frozen or a wake-up was lost"),
+    }
 }
