@@ -12,17 +12,22 @@
 //!
 //! ```text
 //!  ┌─▶ 1. poll   epoll_wait for I/O, at most until the next timer (a
-//!  │             timerfd ends the wait on time, to the microsecond);
-//!  │             without waiting if work is already queued (and then only
-//!  │             every 32nd busy turn); record readiness, wake the tasks
+//!  │             timerfd ends the wait on time, to the microsecond).
+//!  │             Before it blocks: tell other threads the loop is idle,
+//!  │             so that their pushes wake it (the idle handshake).
+//!  │             If work is already queued: no wait, and only every 32nd
+//!  │             busy turn. Record readiness, wake the waiting tasks.
 //!  │   2. inject take what other threads queued: spawns, wakes, callbacks
 //!  │   3. timers fire every timer whose deadline has passed, in deadline
 //!  │             order: sleeps wake their task, callbacks join the queue
-//!  │   4. run    run the callbacks, then the tasks, that are queued *now*;
-//!  │             whatever they queue runs next turn
-//!  └── 5. idle   if nothing is queued: tell other threads the loop may
-//!                block again
+//!  └── 4. run    run the callbacks, then the tasks, that are queued *now*;
+//!                whatever they queue runs next turn
 //! ```
+//!
+//! Leaving the loop — `block_on` or `run_forever` returning, an embedder's
+//! `turn` returning, or a panic unwinding out of any of them — does the idle
+//! handshake too ([`Core::leave`]): between runs nobody drains the
+//! injector, so remote work must make the poll fd readable.
 //!
 //! Step 4's "queued now" is the fairness rule: a task that wakes itself, or a
 //! callback that schedules another, waits for the next turn, so neither can
@@ -91,11 +96,13 @@ pub(crate) struct Core {
     io_wakers: RefCell<Vec<std::task::Waker>>,
     /// The injector's contents during step 2; kept to reuse its capacity.
     injected: RefCell<Vec<Remote>>,
-    /// Busy turns in a row that skipped polling for I/O (see `turn`).
+    /// Busy turns in a row that skipped polling for I/O (see
+    /// [`poll_io_if_due`](Core::poll_io_if_due)).
     busy_turns: std::cell::Cell<u32>,
-    /// The last turn marked the loop idle in the injector (step 5), so the
-    /// next must mark it busy again (step 2).
-    went_idle: std::cell::Cell<bool>,
+    /// The loop has marked itself idle in the injector ([`Core::announce_idle`]
+    /// or [`Core::leave`]) and not marked itself busy since (step 2). While
+    /// it is set, a remote push writes the eventfd.
+    idle_announced: std::cell::Cell<bool>,
     stats: Stats,
     /// `Core` must stay on its thread, even if every field were `Send`.
     _not_send: PhantomData<*const ()>,
@@ -122,7 +129,7 @@ impl Core {
             io_wakers: RefCell::new(Vec::new()),
             injected: RefCell::new(Vec::new()),
             busy_turns: std::cell::Cell::new(0),
-            went_idle: std::cell::Cell::new(true),
+            idle_announced: std::cell::Cell::new(true), // `Shared` starts idle
             stats: Stats::default(),
             _not_send: PhantomData,
         })
@@ -249,47 +256,69 @@ impl Core {
         self.has_local_work() || self.shared.has_pending()
     }
 
-    /// One loop iteration; see the module docs for its five steps.
-    ///
-    /// With tasks or callbacks already queued, step 1 could not block
-    /// anyway, and its `epoll_wait` would mostly find nothing: it is done
-    /// only every [`IO_EVERY_BUSY_TURNS`]th such turn in a row, so tasks that
-    /// keep each other busy cannot starve I/O, but do not pay a syscall per
-    /// turn. (Remote work still polls: that consumes the eventfd's event, so
-    /// an embedder watching the poll fd sees it quiet again.)
+    /// One loop iteration; see the module docs for its steps.
     ///
     /// `main_ready`: `block_on`'s own future (not a task) is woken and will be
     /// polled right after this turn, so the loop is busy as if a task were
     /// queued.
     pub(crate) fn turn(&self, max_wait: Option<Duration>, main_ready: bool) -> Turn {
         self.stats.on_turn();
-        let local_work = main_ready || self.has_local_work();
-        let io_events = if local_work && self.busy_turns.get() + 1 < IO_EVERY_BUSY_TURNS {
-            self.busy_turns.set(self.busy_turns.get() + 1);
-            0
-        } else {
-            self.busy_turns.set(0);
-            let mut timeout = self.poll_timeout(max_wait);
-            if timeout != Some(Duration::ZERO) && !self.went_idle.get() {
-                // About to block, but the last turn ended busy (block_on's
-                // future was ready) and never told other threads the loop
-                // may sleep: step 5 now, or their pushes would not wake us.
-                let idle = self.shared.end_work();
-                self.went_idle.set(idle);
-                if !idle {
-                    timeout = Some(Duration::ZERO); // items or a nudge arrived meanwhile
-                }
-            }
-            self.poll_io(timeout)
-        };
+        let io_events = self.poll_io_if_due(max_wait, main_ready);
         let injected = self.take_injected();
         let timers_fired = self.fire_timers();
         let callbacks_run = self.run_callbacks();
         let tasks_run = self.run_tasks();
-        if !main_ready && !self.is_busy() {
-            self.went_idle.set(self.shared.end_work());
-        }
         Turn { io_events, injected, timers_fired, callbacks_run, tasks_run }
+    }
+
+    /// Step 1, unless this is a busy turn on which it can be skipped.
+    ///
+    /// The simple version polls every turn. But with tasks or callbacks
+    /// already queued the poll could not block anyway, and its `epoll_wait`
+    /// would mostly find nothing: it is made only every
+    /// [`IO_EVERY_BUSY_TURNS`]th such turn in a row, so tasks that keep each
+    /// other busy cannot starve I/O, but do not pay a syscall per turn.
+    /// (Remote work still polls: that consumes the eventfd's event, so an
+    /// embedder watching the poll fd sees it quiet again.)
+    fn poll_io_if_due(&self, max_wait: Option<Duration>, main_ready: bool) -> usize {
+        let busy = main_ready || self.has_local_work();
+        if busy && self.busy_turns.get() + 1 < IO_EVERY_BUSY_TURNS {
+            self.busy_turns.set(self.busy_turns.get() + 1);
+            return 0;
+        }
+        self.busy_turns.set(0);
+        let mut timeout = self.poll_timeout(max_wait);
+        if timeout != Some(Duration::ZERO) && !self.announce_idle() {
+            timeout = Some(Duration::ZERO); // work or a nudge arrived meanwhile
+        }
+        self.poll_io(timeout)
+    }
+
+    /// The idle handshake, (c) in `shared.rs`: the loop is about to block,
+    /// so tell other threads that from now on their pushes must wake it.
+    /// Returns `false` if it must not block after all: items were pushed, or
+    /// a flag was set and `notify` left a nudge, since the loop last looked.
+    ///
+    /// This is the only place a running loop marks itself idle; leaving the
+    /// loop ([`leave`](Core::leave)) is the other.
+    fn announce_idle(&self) -> bool {
+        if self.idle_announced.get() {
+            return true;
+        }
+        let idle = self.shared.end_work();
+        self.idle_announced.set(idle);
+        idle
+    }
+
+    /// The loop is being left — `block_on` or `run_forever` returning, an
+    /// embedder's `turn` returning — or unwound. Nobody drains the injector
+    /// until the next run, so mark the loop idle, and make the poll fd
+    /// readable at once if requests (or a nudge) are already waiting: an
+    /// embedder watching the fd must see them.
+    pub(crate) fn leave(&self) {
+        if !self.idle_announced.replace(true) {
+            self.shared.leave();
+        }
     }
 
     /// Step 1. Returns the number of events.
@@ -343,8 +372,9 @@ impl Core {
     /// Step 2. Returns the number of requests taken.
     fn take_injected(&self) -> usize {
         // A busy loop that nobody pushed to has nothing to take and nothing
-        // to tell other threads: no lock (this is every busy turn).
-        let was_idle = self.went_idle.replace(false);
+        // to tell other threads: no lock (this is every busy turn). Otherwise
+        // this is (a) in `shared.rs`: mark the loop busy and take the queue.
+        let was_idle = self.idle_announced.replace(false);
         if !was_idle && !self.shared.has_pending() {
             return 0;
         }

@@ -152,6 +152,28 @@ impl Wake for MainWaker {
     }
 }
 
+/// The loop running on this thread, for the length of one `block_on`,
+/// `run_forever` or `turn`. However that ends — returning or unwinding —
+/// dropping this leaves the loop ([`Core::leave`]) before the runtime stops
+/// being current, so that remote work makes the poll fd readable again.
+struct Running<'a> {
+    core: &'a Core,
+    _entered: context::Entered,
+}
+
+impl<'a> Running<'a> {
+    #[track_caller]
+    fn enter(core: &'a Rc<Core>, what: &str) -> Running<'a> {
+        Running { _entered: context::enter(core, what), core }
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.core.leave();
+    }
+}
+
 impl Runtime {
     /// Creates a runtime with the default settings.
     ///
@@ -180,7 +202,7 @@ impl Runtime {
     #[doc(alias = "run_until_complete")]
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        let _entered = context::enter(&self.core, "Runtime::block_on");
+        let _running = Running::enter(&self.core, "Runtime::block_on");
         let main = Arc::new(MainWaker { woken: AtomicBool::new(true), shared: self.core.shared.clone() });
         let waker = Waker::from(main.clone());
         let mut cx = Context::from_waker(&waker);
@@ -205,7 +227,7 @@ impl Runtime {
     /// If a runtime is already running on this thread.
     #[track_caller]
     pub fn run_forever(&self) {
-        let _entered = context::enter(&self.core, "Runtime::run_forever");
+        let _running = Running::enter(&self.core, "Runtime::run_forever");
         loop {
             // A stop requested before this turn (perhaps during an earlier
             // `block_on`, whose turns ignore it) must not let the loop block:
@@ -234,7 +256,7 @@ impl Runtime {
     /// If a runtime is already running on this thread.
     #[track_caller]
     pub fn turn(&self, max_wait: Option<Duration>) -> Turn {
-        let _entered = context::enter(&self.core, "Runtime::turn");
+        let _running = Running::enter(&self.core, "Runtime::turn");
         self.core.turn(max_wait, false)
     }
 

@@ -8,42 +8,49 @@
 //!
 //! # The remote wake protocol
 //!
-//! The loop is *idle* whenever it is not inside a turn's working phase:
-//! blocked in `epoll_wait`, or between turns (where an embedder may be
-//! watching the poll fd). The `idle` flag lives under the injector's lock with
-//! the queue, so the two are always seen together.
+//! The loop is *idle* whenever it may be about to block, or is not running
+//! at all: then a push must write the eventfd, which ends `epoll_wait` (or
+//! makes the poll fd readable, for an embedder watching it between turns).
+//! While it works, a push need not: the loop looks at the injector before it
+//! next blocks. The `idle` flag lives under the injector's lock with the
+//! queue, so the two are always seen together.
 //!
 //! ```text
-//!  other thread: push(item)                  loop thread: one turn
-//!  ───────────────────────                  ─────────────────────
-//!  lock                                      epoll_wait(timeout)
-//!  queue.push(item); pending = true          if pending or we went idle {              (a)
-//!  if idle { idle = false;                      lock; idle = false; pending = false;
-//!            eventfd write }   (b)              take queue; unlock }
-//!  unlock                                    ... run what was taken ...
-//!                                            if nothing else is queued locally:        (c)
-//!                                               lock; if queue empty { idle = true }
+//!  other thread: push(item)        loop thread
+//!  ───────────────────────        ───────────
+//!  lock                            step 1, about to block, unless it already
+//!  queue.push(item)                announced idle:                            (c)
+//!  pending = true                     lock; idle = queue empty and no nudge;
+//!  if idle { idle = false;            unlock; if not idle: poll without waiting
+//!            eventfd write }  (b)  epoll_wait(timeout)
+//!  unlock                          step 2, if it announced idle or pending:   (a)
+//!                                     lock; idle = false; pending = false;
+//!                                     take the queue; unlock
+//!                                  ... run what was taken ...
+//!                                  leaving the loop (returning or unwinding),
+//!                                  unless it already announced idle:         (d)
+//!                                     lock; idle = true;
+//!                                     if queue non-empty or nudged: (b); unlock
 //! ```
 //!
 //! `pending` is an atomic copy of "the queue is non-empty", written under the
 //! lock; the loop reads it without the lock, so a busy turn with nothing
 //! pushed takes no lock at all, and a non-empty injector always keeps the next
-//! turn from blocking.
+//! turn from blocking. The loop remembers whether it has announced idle
+//! since it last marked itself busy (`Core`'s `idle_announced`), so (a), (c)
+//! and (d) each take the lock only when the flag must actually change.
 //!
 //! The races, and why no wake is lost:
 //!
-//! - A push that lands while the loop works (after (a), before (c)) finds
-//!   `idle == false` and makes no syscall; `pending` then keeps the next turn
-//!   from blocking, and (a) takes the item. So a busy loop gets remote work
-//!   for the price of a lock.
-//! - (c) only matters when the next turn may block; a loop that still has
-//!   local work skips it, and stays "not idle". Before any blocking wait the
-//!   loop makes sure (c) has happened since it last worked, doing it then
-//!   if needed: no wait ever starts with `idle == false`.
+//! - A push that lands while the loop works (after (a), before (c) or (d))
+//!   finds `idle == false` and makes no syscall; `pending` then keeps the
+//!   next turn from blocking, and (a) takes the item. So a busy loop gets
+//!   remote work for the price of a lock.
 //! - A push that lands after (c) finds `idle == true` and writes the eventfd
 //!   (b), so the next `epoll_wait` returns at once — however long its timeout.
 //!   Clearing `idle` at (b) makes every further push free until the loop has
-//!   drained the queue: one syscall per idle period, not per item.
+//!   drained the queue: one syscall per idle period, not per item. No wait
+//!   ever starts with `idle == false` unless an eventfd write is pending.
 //! - Flags set without an item (a remote wake of `block_on`'s own future, or
 //!   `stop`) use [`Shared::notify`]: set the flag first, then notify. If the
 //!   loop is idle, that is (b). If it is at work, notify leaves a *nudge*
@@ -54,6 +61,12 @@
 //!   last look but before the (c) that precedes a blocking wait was missed
 //!   until some unrelated event — `tests/cross_thread_stress.rs` caught it
 //!   (about one run in sixteen) once a pending timer widened that window.
+//! - Leaving the loop is (d): between runs nobody drains the queue, so the
+//!   loop must be idle then, and items (or a nudge) that arrived while it
+//!   worked, and so wrote nothing, get their eventfd write now. A first
+//!   version left the loop marked busy when `block_on`'s future had woken
+//!   itself on its last turn, and an embedder then waiting on the poll fd
+//!   never heard of remote work (`tests/run_modes.rs` pins it).
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -188,8 +201,8 @@ impl Shared {
     /// `into` must be empty; it is swapped with the queue so that both
     /// vectors keep their capacity and steady state allocates nothing.
     ///
-    /// The loop skips this step (and the lock) when its last (c) did not
-    /// mark it idle and nothing was pushed: that is every busy turn.
+    /// The loop skips this step (and the lock) when it is already marked
+    /// busy and nothing was pushed: that is every busy turn.
     pub(crate) fn begin_work(&self, into: &mut Vec<Remote>) {
         debug_assert!(into.is_empty(), "the drain buffer is empty between turns");
         let mut inject = self.lock();
@@ -198,7 +211,7 @@ impl Shared {
         std::mem::swap(&mut inject.queue, into);
     }
 
-    /// Loop side, step (c): the next turn may block. Marks the loop idle,
+    /// Loop side, step (c): the loop is about to block. Marks it idle,
     /// so that pushes from now on wake it — unless items arrived meanwhile
     /// (`has_pending` then keeps the next turn from blocking) or a notify
     /// nudged it. Returns whether it marked the loop idle.
@@ -207,6 +220,19 @@ impl Shared {
         let nudged = std::mem::take(&mut inject.nudged);
         inject.idle = inject.queue.is_empty() && !nudged;
         inject.idle
+    }
+
+    /// Loop side, leaving the loop (see `Core::leave`): marks it idle, and if
+    /// items or a nudge are already waiting — their pushes found the loop at
+    /// work and wrote nothing — writes the eventfd now, so that an embedder
+    /// watching the poll fd sees them.
+    pub(crate) fn leave(&self) {
+        let mut inject = self.lock();
+        let waiting = !inject.queue.is_empty() | std::mem::take(&mut inject.nudged);
+        inject.idle = true;
+        if waiting {
+            inject.wake_if_idle();
+        }
     }
 
     /// The runtime is being dropped: refuse further items, close the eventfd,
