@@ -36,8 +36,10 @@ fn poll_write(io: &Stream, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<
     io.poll_io(cx, Direction::Write, buf.len(), |mut socket| socket.write(buf))
 }
 
+/// Shuts the writing side; a connection the peer already reset counts as
+/// shut (see [`TcpStream::shutdown`]).
 fn close(io: &Stream) -> Poll<io::Result<()>> {
-    Poll::Ready(io.source().shutdown(Shutdown::Write))
+    Poll::Ready(super::tcp::shutdown(io, Shutdown::Write))
 }
 
 impl AsyncRead for TcpStream {

@@ -156,9 +156,15 @@ impl TcpStream {
 
     /// Shuts down reading, writing or both (asyncio's `write_eof` for
     /// `Shutdown::Write`).
+    ///
+    /// A connection the peer has already reset or closed counts as shut:
+    /// that is `Ok(())`, not the `NotConnected` the system call reports,
+    /// because the direction is as shut as it will ever be. (hyper shuts
+    /// down every connection it finishes, so that error would turn ordinary
+    /// disconnects into logged failures.)
     #[doc(alias = "write_eof")]
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.io.source().shutdown(how)
+        shutdown(&self.io, how)
     }
 
     /// The remote address.
@@ -235,9 +241,10 @@ impl OwnedWriteHalf {
         Ok(())
     }
 
-    /// Shuts down the writing side now.
+    /// Shuts down the writing side now. As for [`TcpStream::shutdown`], a
+    /// connection the peer already reset counts as shut: `Ok(())`.
     pub fn shutdown(&self) -> io::Result<()> {
-        self.io.source().shutdown(Shutdown::Write)
+        shutdown(&self.io, Shutdown::Write)
     }
 
     /// The remote address.
@@ -249,7 +256,16 @@ impl OwnedWriteHalf {
 impl Drop for OwnedWriteHalf {
     fn drop(&mut self) {
         // The peer may already be gone; nothing to report from a destructor.
-        let _ = self.io.source().shutdown(Shutdown::Write);
+        let _ = shutdown(&self.io, Shutdown::Write);
+    }
+}
+
+/// `shutdown(2)`, with "not connected" — the peer reset or closed the
+/// connection first — meaning done, not failed.
+pub(super) fn shutdown(io: &Evented<mio::net::TcpStream>, how: Shutdown) -> io::Result<()> {
+    match io.source().shutdown(how) {
+        Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
+        result => result,
     }
 }
 
