@@ -19,22 +19,20 @@ fn main() {
     // loop = asyncio.new_event_loop()
     let rt = Runtime::new().expect("could not create the kettle runtime");
 
-    heading("phase 1 — loop.run_until_complete(phase1())");
-    // run_until_complete returns when *its* future is done; the task it
-    // spawned stays in the runtime, and phase 1 hands out its handle.
-    #[expect(clippy::async_yields_async, reason = "the handle is awaited in phase 2")]
-    let background = rt.block_on(async {
-        let background = kettle::spawn(async {
-            for tick in 1..=4 {
-                kettle::sleep(ms(10)).await;
-                say!("background: tick {tick}");
-            }
-            "background finished all 4 ticks"
-        });
-        kettle::sleep(ms(25)).await;
-        say!("phase 1: main future done; background finished? {}", background.is_finished());
-        background
+    heading("phase 1 — loop.run_until_complete(asyncio.sleep(0.025))");
+    // task = loop.create_task(background()): queued, runs once the loop runs.
+    let background = rt.spawn(async {
+        for tick in 1..=4 {
+            kettle::sleep(ms(10)).await;
+            say!("background: tick {tick}");
+        }
+        "background finished all 4 ticks"
     });
+    // run_until_complete returns when *its* future is done — here a plain
+    // sleep, built outside the loop and bound to it when first polled; the
+    // task stays in the runtime.
+    rt.block_on(kettle::sleep(ms(25)));
+    say!("phase 1: main future done; background finished? {}", background.is_finished());
 
     heading("between phases — the loop is not running");
     say!("main thread: pausing 30 ms; the background task cannot run meanwhile");

@@ -65,8 +65,12 @@ struct Installed {
 /// disposition is restored. Every waiter — on any runtime — resolves on the
 /// same signal.
 ///
+/// The handler is installed when the future is created, so a SIGINT from
+/// then on is caught; the future binds to a runtime only when first polled
+/// (so it may be built anywhere, like [`sleep`](crate::sleep)).
+///
 /// # Panics
-/// Outside a runtime.
+/// When polled outside a runtime.
 ///
 /// ```no_run
 /// kettle::run(async {
@@ -76,10 +80,7 @@ struct Installed {
 /// });
 /// ```
 #[doc(alias = "add_signal_handler")]
-#[track_caller]
 pub fn ctrl_c() -> CtrlC {
-    // Refuse before touching any process-wide state.
-    crate::runtime::context::expect_current("kettle::signal::ctrl_c", |_| ());
     match Waiter::new() {
         Ok(waiter) => CtrlC { state: State::Waiting(waiter) },
         Err(error) => CtrlC { state: State::Failed(error) },
@@ -116,22 +117,25 @@ impl Future for CtrlC {
     type Output = io::Result<()>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if let State::Waiting(waiter) = &mut self.state
-            && waiter.poll(cx).is_pending()
-        {
-            return Poll::Pending;
-        }
+        let result = match &mut self.state {
+            State::Waiting(waiter) => match waiter.poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(result) => result,
+            },
+            State::Failed(_) => Ok(()), // replaced by the error below
+            State::Done => panic!("CtrlC polled after it completed"),
+        };
         // Done (or failed): drop the waiter now, so that the previous SIGINT
         // disposition comes back as soon as no one waits any more.
         match std::mem::replace(&mut self.state, State::Done) {
-            State::Waiting(_) => Poll::Ready(Ok(())),
             State::Failed(error) => Poll::Ready(Err(error)),
-            State::Done => panic!("CtrlC polled after it completed"),
+            _ => Poll::Ready(result),
         }
     }
 }
 
-/// One registered waiter: its own duplicate of the pipe's read end.
+/// One waiter: its own duplicate of the pipe's read end, registered with
+/// the runtime that first polls it.
 struct Waiter {
     fd: RawFd,
     registration: Option<Registration>,
@@ -151,20 +155,31 @@ impl Waiter {
         if waiter.fd < 0 {
             return Err(io::Error::last_os_error());
         }
-        waiter.registration = Some(Registration::new(
-            "kettle::signal::ctrl_c",
-            &mut SourceFd(&waiter.fd),
-            mio::Interest::READABLE,
-        )?);
         Ok(waiter)
     }
 
     /// Ready once a SIGINT has arrived since this waiter was created.
-    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let registration = self.registration.as_ref().expect("registered in new");
+    ///
+    /// # Panics
+    /// Outside a runtime (the first poll registers the descriptor with the
+    /// runtime polling it).
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.registration.is_none() {
+            let registration = Registration::new(
+                "polling kettle::signal::ctrl_c",
+                &mut SourceFd(&self.fd),
+                mio::Interest::READABLE,
+            );
+            match registration {
+                Ok(registration) => self.registration = Some(registration),
+                Err(error) => return Poll::Ready(Err(error)),
+            }
+        }
+        let registration = self.registration.as_ref().expect("registered above");
+        // At most two rounds: a drain clears the readiness it saw.
         loop {
             if SIGINT_COUNT.load(Ordering::SeqCst) > self.seen {
-                return Poll::Ready(());
+                return Poll::Ready(Ok(()));
             }
             let Poll::Ready(observed) = registration.poll_ready(cx, Direction::Read, WaitSlot::Poll) else {
                 return Poll::Pending;

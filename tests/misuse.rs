@@ -83,29 +83,8 @@ fn spawn_outside_a_runtime_panics() {
     drop(kettle::spawn(async {}));
 }
 
-#[test]
-#[should_panic(expected = "kettle::sleep called outside a kettle runtime")]
-fn sleep_outside_a_runtime_panics() {
-    drop(kettle::sleep(Duration::from_millis(1)));
-}
-
-#[test]
-#[should_panic(expected = "kettle::sleep_until called outside a kettle runtime")]
-fn sleep_until_outside_a_runtime_panics() {
-    drop(kettle::sleep_until(Instant::now()));
-}
-
-#[test]
-#[should_panic(expected = "called outside a kettle runtime")]
-fn timeout_outside_a_runtime_panics() {
-    drop(kettle::timeout(Duration::from_millis(1), async {}));
-}
-
-#[test]
-#[should_panic(expected = "called outside a kettle runtime")]
-fn interval_outside_a_runtime_panics() {
-    drop(kettle::interval(Duration::from_millis(1)));
-}
+// `sleep`, `timeout`, `interval` and `ctrl_c` are built anywhere and only
+// need a runtime when polled: `tests/bind_at_first_poll.rs`.
 
 #[test]
 #[should_panic(expected = "kettle::call_soon called outside a kettle runtime")]

@@ -156,8 +156,25 @@ fn a_dropped_waiter_leaves_no_descriptor_or_registration_behind() {
 }
 
 #[test]
-#[should_panic(expected = "kettle::signal::ctrl_c called outside a kettle runtime")]
-fn ctrl_c_outside_a_runtime_panics() {
+fn ctrl_c_built_outside_a_runtime_catches_sigint_and_resolves_once_awaited_inside() {
     let _serial = serial();
-    drop(ctrl_c());
+    let waiter = ctrl_c(); // no runtime yet: the handler is installed anyway
+    assert_ne!(sigint_handler(), libc::SIG_DFL, "a SIGINT from now on is caught");
+    raise_sigint();
+    let rt = Runtime::new().unwrap();
+    let out = rt.block_on(kettle::timeout(Duration::from_secs(5), waiter));
+    assert!(out.expect("the earlier signal counts").is_ok());
+    assert_eq!(sigint_handler(), libc::SIG_DFL);
+    assert_eq!(rt.metrics().io_sources, 0);
+}
+
+#[test]
+#[should_panic(expected = "polling kettle::signal::ctrl_c called outside a kettle runtime")]
+fn polling_ctrl_c_outside_a_runtime_panics() {
+    let _serial = serial();
+    let mut waiter = std::pin::pin!(ctrl_c());
+    let _ = std::future::Future::poll(
+        waiter.as_mut(),
+        &mut std::task::Context::from_waker(std::task::Waker::noop()),
+    );
 }

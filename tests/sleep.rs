@@ -15,7 +15,7 @@ async fn poll_once<F: Future>(mut fut: Pin<&mut F>) -> Poll<F::Output> {
     std::future::poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await
 }
 
-/// A `Sleep` created inside `rt` (which `sleep` requires) and handed out unpolled.
+/// A `Sleep` created inside `rt` and handed out unpolled.
 fn created_in(rt: &Runtime, duration: Duration) -> Sleep {
     rt.block_on(std::future::poll_fn(|_| Poll::Ready(sleep(duration))))
 }
@@ -226,12 +226,6 @@ fn concurrent_sleeps_take_as_long_as_the_longest_not_the_sum() {
 }
 
 #[test]
-#[should_panic(expected = "kettle::sleep called outside a kettle runtime")]
-fn sleep_outside_a_runtime_panics() {
-    drop(sleep(Duration::from_millis(1)));
-}
-
-#[test]
 fn a_registered_sleep_dropped_between_runs_removes_its_timer() {
     let rt = Runtime::new().unwrap();
     // Run in phases (asyncio's repeated run_until_complete): the sleep outlives the first run.
@@ -251,4 +245,58 @@ fn polling_a_sleep_outside_a_runtime_panics() {
     let mut s = created_in(&rt, Duration::from_secs(1));
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
     let _ = Pin::new(&mut s).poll(&mut cx);
+}
+
+#[test]
+fn a_sleep_polled_in_one_runtime_then_in_another_leaves_no_timer_in_the_first() {
+    let (a, b) = (Runtime::new().unwrap(), Runtime::new().unwrap());
+    let mut s = Box::pin(created_in(&a, Duration::MAX));
+    a.block_on(async { assert_eq!(poll_once(s.as_mut()).await, Poll::Pending) });
+    assert_eq!(a.metrics().timers_pending, 1);
+    b.block_on(async { assert_eq!(poll_once(s.as_mut()).await, Poll::Pending) });
+    assert_eq!(a.metrics().timers_pending, 0, "A's timer (and the waker in it) went when B took over");
+    assert_eq!(b.metrics().timers_pending, 1);
+    drop(s);
+    assert_eq!(b.metrics().timers_pending, 0);
+}
+
+#[test]
+fn a_sleep_polled_in_a_runtime_on_another_thread_leaves_no_timer_in_the_first() {
+    let a = Runtime::new().unwrap();
+    let mut s = Box::pin(created_in(&a, Duration::MAX));
+    a.block_on(async { assert_eq!(poll_once(s.as_mut()).await, Poll::Pending) });
+    assert_eq!(a.metrics().timers_pending, 1);
+    std::thread::spawn(move || {
+        let b = Runtime::new().unwrap();
+        b.block_on(async { assert_eq!(poll_once(s.as_mut()).await, Poll::Pending) });
+        assert_eq!(b.metrics().timers_pending, 1);
+    })
+    .join()
+    .unwrap();
+    // The removal travelled to A's loop through its injector: one turn takes it.
+    let turn = a.turn(Some(Duration::from_secs(5)));
+    assert_eq!(turn.injected, 1, "the removal request");
+    assert_eq!(a.metrics().timers_pending, 0);
+}
+
+#[test]
+fn a_registered_sleep_dropped_on_another_thread_removes_its_timer() {
+    let rt = Runtime::new().unwrap();
+    let mut s = Box::pin(created_in(&rt, Duration::MAX));
+    rt.block_on(async { assert_eq!(poll_once(s.as_mut()).await, Poll::Pending) });
+    assert_eq!(rt.metrics().timers_pending, 1);
+    std::thread::spawn(move || drop(s)).join().unwrap();
+    rt.turn(Some(Duration::from_secs(5)));
+    assert_eq!(rt.metrics().timers_pending, 0, "a Duration::MAX timer would otherwise stay for ever");
+}
+
+#[test]
+fn a_sleep_of_a_runtime_that_is_gone_is_polled_and_dropped_elsewhere_harmlessly() {
+    let a = Runtime::new().unwrap();
+    let mut s = Box::pin(created_in(&a, Duration::from_millis(5)));
+    a.block_on(async { assert_eq!(poll_once(s.as_mut()).await, Poll::Pending) });
+    drop(a);
+    let b = Runtime::new().unwrap();
+    b.block_on(s.as_mut());
+    assert_eq!(b.metrics().timers_pending, 0);
 }

@@ -55,6 +55,7 @@ use slab::Slab;
 
 use super::metrics::{Metrics, Stats, Turn};
 use super::reactor::Reactor;
+use super::registry;
 use super::shared::{Remote, Shared};
 use super::timerfd::TimerFd;
 use crate::blocking::Pool;
@@ -114,6 +115,7 @@ impl Core {
         let waker = mio::Waker::new(poll.registry(), WAKER_TOKEN)?;
         let timer_fd = TimerFd::new(poll.registry(), TIMER_TOKEN)?;
         let shared = Arc::new(Shared::new(waker));
+        registry::register(&shared);
         Ok(Core {
             timers: RefCell::new(TimerQueue::new(shared.id())),
             shared,
@@ -392,6 +394,10 @@ impl Core {
                     self.schedule(task.header());
                 }
                 Remote::Call(callback) => self.call_soon(callback),
+                Remote::CancelTimer(timer) => {
+                    let action = self.timers.borrow_mut().remove(timer);
+                    contain::drop_value(action); // outside the borrow
+                }
             }
         }
         *self.injected.borrow_mut() = injected;
@@ -462,6 +468,7 @@ impl Core {
     /// spawn, wake or schedule more; those are dropped in the next round, until
     /// a round finds nothing.
     pub(crate) fn shutdown(&self) {
+        registry::unregister(self.id());
         self.blocking.shutdown();
         let mut remote = self.shared.close();
         // Finished tasks are kept until the run queue is cleared, so that no

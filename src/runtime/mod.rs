@@ -31,6 +31,7 @@ pub(crate) mod core;
 mod handle;
 mod metrics;
 pub(crate) mod reactor;
+pub(crate) mod registry;
 pub(crate) mod shared;
 mod timerfd;
 

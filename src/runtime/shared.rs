@@ -73,6 +73,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::thread::{self, ThreadId};
 
 use crate::task::TaskRef;
+use crate::time::queue::TimerKey;
 
 /// A request from outside the loop's thread (or from code not running inside
 /// the loop), carried out by the loop on its next turn.
@@ -83,6 +84,9 @@ pub(crate) enum Remote {
     Wake(TaskRef),
     /// Run this closure as a callback (`call_soon_threadsafe`).
     Call(Box<dyn FnOnce() + Send>),
+    /// Remove this timer, if it is still pending: its `Sleep` was dropped,
+    /// or registered again elsewhere, on another thread (see `registry.rs`).
+    CancelTimer(TimerKey),
 }
 
 /// The thread-safe part of a runtime.

@@ -32,8 +32,11 @@ use super::sleep::{Sleep, sleep_until};
 /// period late, the next one comes one period after it, rather than
 /// immediately making up for lost ones.
 ///
+/// Like [`sleep`](crate::sleep), it may be built anywhere and binds to the
+/// runtime that first polls it.
+///
 /// # Panics
-/// Outside a runtime, or if `period` is zero.
+/// If `period` is zero; when a tick is awaited outside a runtime.
 #[track_caller]
 pub fn interval(period: Duration) -> Interval {
     interval_at(Instant::now(), period)
@@ -42,7 +45,7 @@ pub fn interval(period: Duration) -> Interval {
 /// Like [`interval`], with the first tick at `start`.
 ///
 /// # Panics
-/// Outside a runtime, or if `period` is zero.
+/// If `period` is zero; when a tick is awaited outside a runtime.
 #[track_caller]
 pub fn interval_at(start: Instant, period: Duration) -> Interval {
     assert!(!period.is_zero(), "kettle::interval: the period must be non-zero");

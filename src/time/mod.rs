@@ -28,13 +28,14 @@
 //! "never": such deadlines are clamped to about thirty years from now, which
 //! needs no special case anywhere and cannot overflow.
 //!
-//! # Limits
+//! # Where a timer lives
 //!
-//! The timer entry belongs to the runtime that polled the sleep first. A
-//! registered `Sleep` dropped on the runtime's thread removes it, whether or
-//! not the runtime is running at that moment; but one dropped on *another*
-//! thread cannot reach that runtime's queue: its entry stays until its
-//! deadline (or until the runtime is dropped), then fires into the void.
+//! A `Sleep` (and so a `Timeout` or `Interval`) can be built anywhere: it
+//! binds to the runtime that polls it first, and a timer entry belongs to
+//! that runtime. A sleep has at most one entry, wherever it goes: polled by
+//! another runtime, it removes the old entry before inserting a new one;
+//! dropped on a thread other than its runtime's, it sends the removal to
+//! that runtime's loop, which carries it out on its next turn.
 
 mod call;
 mod interval;

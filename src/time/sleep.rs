@@ -1,11 +1,21 @@
 //! Waiting until a point in time: [`sleep`] and [`Sleep`].
 //!
 //! A `Sleep` is just a deadline and, once it has been polled, the key of its
-//! timer in its runtime's queue. It registers on its first `Pending` poll (a
-//! sleep that is never awaited costs nothing), updates the stored waker when
-//! polled from a different task, and removes the timer the moment it
-//! completes, is reset or is dropped. Completion is decided by the clock, not
-//! by the timer having fired, so a sleep can never end early.
+//! timer in its runtime's queue. Building one needs no runtime: it binds to
+//! the runtime that polls it first (so `rt.block_on(kettle::sleep(d))` works,
+//! as asyncio's `run_until_complete(asyncio.sleep(1))` does). It registers on
+//! its first `Pending` poll (a sleep that is never awaited costs nothing),
+//! updates the stored waker when polled from a different task, and removes
+//! the timer the moment it completes, is reset or is dropped. Completion is
+//! decided by the clock, not by the timer having fired, so a sleep can never
+//! end early.
+//!
+//! A sleep has at most one timer, wherever it goes: polled in another
+//! runtime than the one holding its timer, it removes that timer before
+//! registering in the new one; dropped on another thread than its runtime's,
+//! it sends the removal to that runtime's loop (`runtime/registry.rs`).
+//! Otherwise the old runtime would keep the timer — and the waker in it —
+//! until the deadline, which for `Duration::MAX` is never.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -15,13 +25,24 @@ use std::time::{Duration, Instant};
 use super::deadline_after;
 use super::queue::{Action, TimerKey};
 use crate::runtime::context;
+use crate::runtime::registry;
+use crate::runtime::shared::Remote;
 
 /// Waits until `duration` has passed (asyncio's `asyncio.sleep`).
 ///
 /// Never completes early. `Duration::MAX` sleeps forever, without overflow.
+/// The deadline is counted from this call; the sleep may be built anywhere
+/// and binds to the runtime that first polls it:
+///
+/// ```
+/// use std::time::Duration;
+/// let rt = kettle::Runtime::new().unwrap();
+/// rt.block_on(kettle::sleep(Duration::from_millis(5)));
+/// ```
 ///
 /// # Panics
-/// Outside a runtime.
+/// When polled outside a runtime before its deadline (a `Sleep` can only
+/// wait inside one).
 ///
 /// ```
 /// use std::time::{Duration, Instant};
@@ -34,17 +55,15 @@ use crate::runtime::context;
 #[doc(alias = "asyncio.sleep")]
 #[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
-    context::expect_current("kettle::sleep", |_| ());
     Sleep::new(deadline_after(duration))
 }
 
 /// Waits until `deadline`. A deadline in the past completes on the first poll.
+/// Like [`sleep`], it may be built anywhere and binds when first polled.
 ///
 /// # Panics
-/// Outside a runtime.
-#[track_caller]
+/// When polled outside a runtime before its deadline.
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    context::expect_current("kettle::sleep_until", |_| ());
     Sleep::new(deadline)
 }
 
@@ -84,14 +103,27 @@ impl Sleep {
 
     /// Removes this sleep's timer from its runtime's queue, if it is there.
     pub(crate) fn cancel_timer(&mut self) {
-        let Some(timer) = self.timer.take() else { return };
-        // Found whether or not the runtime is running right now (the sleep
-        // may be dropped between two runs), as long as we are on its thread.
-        let action = context::with_runtime(timer.runtime(), |core| {
-            core.and_then(|core| core.timers.borrow_mut().remove(timer))
-        });
+        if let Some(timer) = self.timer.take() {
+            remove_timer(timer);
+        }
+    }
+}
+
+/// Removes `timer` from its runtime's queue, if it is still pending there,
+/// whichever thread that runtime lives on.
+fn remove_timer(timer: TimerKey) {
+    // Found whether or not the runtime is running right now (the sleep may
+    // be dropped between two runs), as long as it lives on this thread;
+    // `Some(action)` if the timer was still pending.
+    let here = context::with_runtime(timer.runtime(), |core| {
+        core.map(|core| core.timers.borrow_mut().remove(timer))
+    });
+    match here {
         // Dropped outside the borrow: a waker's destructor may free a task.
-        drop(action);
+        Some(action) => drop(action),
+        // The runtime lives on another thread (or is gone): its loop removes
+        // the timer when it takes this request.
+        None => registry::push_to(timer.runtime(), Remote::CancelTimer(timer)),
     }
 }
 
@@ -103,17 +135,23 @@ impl Future for Sleep {
             self.cancel_timer();
             return Poll::Ready(());
         }
-        let deadline = self.deadline;
-        let previous = self.timer;
-        self.timer = Some(context::expect_current("polling a kettle Sleep", |core| {
+        let Sleep { deadline, timer } = &mut *self;
+        context::expect_current("polling a kettle Sleep", |core| {
             let mut timers = core.timers.borrow_mut();
-            match previous {
-                // Still pending in this runtime's queue (a key of another
-                // runtime's queue is not): just refresh the waker.
-                Some(timer) if timers.set_waker(timer, cx.waker()) => timer,
-                _ => timers.insert(deadline, Action::Wake(cx.waker().clone())),
+            match *timer {
+                // Still pending in this runtime's queue: just refresh the
+                // waker. (A key of another runtime's queue matches nothing.)
+                Some(key) if timers.set_waker(key, cx.waker()) => {}
+                previous => {
+                    *timer = Some(timers.insert(*deadline, Action::Wake(cx.waker().clone())));
+                    drop(timers);
+                    // Registered in another runtime before: that timer goes.
+                    if let Some(old) = previous.filter(|old| old.runtime() != core.id()) {
+                        remove_timer(old);
+                    }
+                }
             }
-        }));
+        });
         Poll::Pending
     }
 }

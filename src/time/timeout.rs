@@ -40,8 +40,12 @@ use super::sleep::{Sleep, sleep, sleep_until};
 /// });
 /// ```
 ///
+/// Like [`sleep`](crate::sleep), it may be built anywhere and binds to the
+/// runtime that first polls it.
+///
 /// # Panics
-/// Outside a runtime.
+/// When polled outside a runtime before it is decided (the inner future
+/// is polled first, so one that is ready at once needs no runtime).
 ///
 /// ```
 /// use std::time::Duration;
@@ -60,7 +64,7 @@ pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoF
 /// Like [`timeout`], with an absolute deadline.
 ///
 /// # Panics
-/// Outside a runtime.
+/// As [`timeout`]: when polled outside a runtime before it is decided.
 #[track_caller]
 pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::IntoFuture> {
     Timeout { future: Some(future.into_future()), sleep: sleep_until(deadline) }
