@@ -69,6 +69,7 @@
 mod blocking;
 pub mod combinators;
 mod contain;
+mod loom;
 pub mod net;
 pub mod runtime;
 pub mod signal;

@@ -71,6 +71,15 @@ const TIMER_TOKEN: mio::Token = mio::Token(usize::MAX - 1);
 /// On busy turns, poll for I/O only once per this many turns in a row.
 const IO_EVERY_BUSY_TURNS: u32 = 32;
 
+/// What step 1 does on this turn ([`Core::decide_poll`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PollDecision {
+    /// A busy turn that leaves the poll to a later one.
+    Skip,
+    /// Poll, blocking at most this long (`None`: until something happens).
+    Wait(Option<Duration>),
+}
+
 /// A callback queued to run on the loop (`call_soon`, a due `call_later`).
 pub(crate) type Callback = Box<dyn FnOnce()>;
 
@@ -283,17 +292,27 @@ impl Core {
     /// (Remote work still polls: that consumes the eventfd's event, so an
     /// embedder watching the poll fd sees it quiet again.)
     fn poll_io_if_due(&self, max_wait: Option<Duration>, main_ready: bool) -> usize {
+        match self.decide_poll(max_wait, main_ready) {
+            PollDecision::Skip => 0,
+            PollDecision::Wait(timeout) => self.poll_io(timeout),
+        }
+    }
+
+    /// Step 1's decision, apart from its effect: skip the poll on this busy
+    /// turn, or poll with this timeout — after the idle handshake, if the
+    /// poll may block at all.
+    fn decide_poll(&self, max_wait: Option<Duration>, main_ready: bool) -> PollDecision {
         let busy = main_ready || self.has_local_work();
         if busy && self.busy_turns.get() + 1 < IO_EVERY_BUSY_TURNS {
             self.busy_turns.set(self.busy_turns.get() + 1);
-            return 0;
+            return PollDecision::Skip;
         }
         self.busy_turns.set(0);
-        let mut timeout = self.poll_timeout(max_wait);
+        let timeout = self.poll_timeout(max_wait);
         if timeout != Some(Duration::ZERO) && !self.announce_idle() {
-            timeout = Some(Duration::ZERO); // work or a nudge arrived meanwhile
+            return PollDecision::Wait(Some(Duration::ZERO)); // work or a nudge arrived meanwhile
         }
-        self.poll_io(timeout)
+        PollDecision::Wait(timeout)
     }
 
     /// The idle handshake, (c) in `shared.rs`: the loop is about to block,
@@ -510,3 +529,6 @@ impl Core {
         drop(finished);
     }
 }
+
+#[cfg(all(test, loom))]
+mod loom_model;

@@ -68,8 +68,10 @@
 //!   itself on its last turn, and an embedder then waiting on the poll fd
 //!   never heard of remote work (`tests/run_modes.rs` pins it).
 
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::AtomicU32;
+
+use crate::loom::sync::atomic::{AtomicBool, Ordering};
+use crate::loom::sync::{Mutex, MutexGuard};
 use std::thread::{self, ThreadId};
 
 use crate::task::TaskRef;

@@ -41,12 +41,13 @@
 //!
 //! Every `unsafe` block below relies on one of R1–R5, named in its comment.
 
-use std::cell::{Cell, UnsafeCell};
+use crate::loom::cell::UnsafeCell;
+use crate::loom::sync::atomic::{AtomicUsize, Ordering::*, fence};
+use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 use std::ptr::{self, NonNull};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering::*};
 use std::task::{Context, Poll, Waker};
 
 use pin_project_lite::pin_project;
@@ -90,8 +91,9 @@ struct Vtable {
     take_output: unsafe fn(NonNull<Header>, *mut ()),
     /// Drops the output if it is still there.
     drop_output: unsafe fn(NonNull<Header>),
-    /// Points at the stored `Result<T, JoinError>`, or is null if there is none.
-    output_ptr: unsafe fn(NonNull<Header>) -> *const (),
+    /// Calls the function with a pointer to the stored `Result<T, JoinError>`
+    /// (null if there is none), valid for the length of the call.
+    with_output: unsafe fn(NonNull<Header>, &mut dyn FnMut(*const ())),
     /// Frees the cell.
     dealloc: unsafe fn(NonNull<Header>),
 }
@@ -115,7 +117,7 @@ impl<F: Future + 'static> TaskCell<F> {
         cancel: cancel::<F>,
         take_output: take_output::<F>,
         drop_output: drop_output::<F>,
-        output_ptr: output_ptr::<F>,
+        with_output: with_output::<F>,
         dealloc: dealloc::<F>,
     };
 
@@ -173,56 +175,63 @@ unsafe fn drop_stage<F: Future>(stage: *mut Stage<F>) -> Option<Payload> {
 }
 
 unsafe fn poll<F: Future + 'static>(ptr: NonNull<Header>, cx: &mut Context<'_>) -> bool {
-    // SAFETY: the vtable pairs `ptr` with `F`; R1: we are on the owner thread,
-    // the only one that touches a running future.
-    let stage = unsafe { TaskCell::<F>::stage(ptr) }.get();
-    // SAFETY: R1 gives exclusive access to the stage while it is `Running`.
-    let Stage::Running(future) = (unsafe { &mut *stage }) else {
-        debug_assert!(false, "only a running task is polled");
-        return true;
-    };
-    // SAFETY: the future lives in a heap cell that is never moved; it is dropped
-    // in place by `drop_stage`, so the pinning guarantee holds.
-    let future = unsafe { Pin::new_unchecked(future) };
-    let output = match contain::catch(|| future.poll(cx)) {
-        Ok(Poll::Pending) => return false,
-        Ok(Poll::Ready(value)) => Ok(value),
-        Err(payload) => Err(JoinError::panic(payload)),
-    };
-    // SAFETY: still exclusive (R1); the future is done and is dropped in place.
-    let drop_panic = unsafe { drop_stage(stage) };
-    // A panic while dropping the finished future replaces a value (which is
-    // then dropped, contained) but not an earlier panic (whose payload wins).
-    let output = match (output, drop_panic) {
-        (Ok(value), Some(payload)) => {
-            contain::drop_value(value);
-            Err(JoinError::panic(payload))
-        }
-        (output, Some(payload)) => {
-            contain::drop_payload(payload);
-            output
-        }
-        (output, None) => output,
-    };
-    // SAFETY: exclusive (R1); `COMPLETE` is set only after this write (R2).
-    unsafe { ptr::write(stage, Stage::Finished(output)) };
-    true
+    // SAFETY: the vtable pairs `ptr` with `F`.
+    let stage = unsafe { TaskCell::<F>::stage(ptr) };
+    stage.with_mut(|stage| {
+        // SAFETY: R1 — we are on the owner thread, the only one that touches
+        // a running future, so the stage is ours while it is `Running`.
+        let Stage::Running(future) = (unsafe { &mut *stage }) else {
+            debug_assert!(false, "only a running task is polled");
+            return true;
+        };
+        // SAFETY: the future lives in a heap cell that is never moved; it is
+        // dropped in place by `drop_stage`, so the pinning guarantee holds.
+        let future = unsafe { Pin::new_unchecked(future) };
+        let output = match contain::catch(|| future.poll(cx)) {
+            Ok(Poll::Pending) => return false,
+            Ok(Poll::Ready(value)) => Ok(value),
+            Err(payload) => Err(JoinError::panic(payload)),
+        };
+        // SAFETY: still exclusive (R1); the future is done and is dropped in place.
+        let drop_panic = unsafe { drop_stage(stage) };
+        // A panic while dropping the finished future replaces a value (which
+        // is then dropped, contained) but not an earlier panic (whose payload
+        // wins).
+        let output = match (output, drop_panic) {
+            (Ok(value), Some(payload)) => {
+                contain::drop_value(value);
+                Err(JoinError::panic(payload))
+            }
+            (output, Some(payload)) => {
+                contain::drop_payload(payload);
+                output
+            }
+            (output, None) => output,
+        };
+        // SAFETY: exclusive (R1); `COMPLETE` is set only after this write (R2).
+        unsafe { ptr::write(stage, Stage::Finished(output)) };
+        true
+    })
 }
 
 unsafe fn cancel<F: Future + 'static>(ptr: NonNull<Header>) {
-    // SAFETY: vtable pairs `ptr` with `F`; R1 gives exclusive access.
-    let stage = unsafe { TaskCell::<F>::stage(ptr) }.get();
-    // SAFETY: exclusive (R1).
-    let error = unsafe { drop_stage(stage) }.map_or_else(JoinError::cancelled, JoinError::panic);
-    // SAFETY: exclusive (R1); `COMPLETE` is set only after this write (R2).
-    unsafe { ptr::write(stage, Stage::Finished(Err(error))) };
+    // SAFETY: the vtable pairs `ptr` with `F`.
+    let stage = unsafe { TaskCell::<F>::stage(ptr) };
+    stage.with_mut(|stage| {
+        // SAFETY: exclusive (R1).
+        let error = unsafe { drop_stage(stage) }.map_or_else(JoinError::cancelled, JoinError::panic);
+        // SAFETY: exclusive (R1); `COMPLETE` is set only after this write (R2).
+        unsafe { ptr::write(stage, Stage::Finished(Err(error))) };
+    });
 }
 
 unsafe fn take_output<F: Future + 'static>(ptr: NonNull<Header>, dst: *mut ()) {
-    // SAFETY: vtable pairs `ptr` with `F`; R2: `COMPLETE` was observed with
-    // acquire ordering by the single party entitled to the output.
-    let stage = unsafe { &mut *TaskCell::<F>::stage(ptr).get() };
-    match std::mem::replace(stage, Stage::Consumed) {
+    // SAFETY: the vtable pairs `ptr` with `F`.
+    let stage = unsafe { TaskCell::<F>::stage(ptr) };
+    // SAFETY: R2 — `COMPLETE` was observed with acquire ordering by the single
+    // party entitled to the output.
+    let taken = stage.with_mut(|stage| std::mem::replace(unsafe { &mut *stage }, Stage::Consumed));
+    match taken {
         Stage::Finished(output) => {
             // SAFETY: the caller passes a `*mut Poll<Result<F::Output, JoinError>>`
             // (the join handle is typed by the same `F::Output`).
@@ -233,31 +242,37 @@ unsafe fn take_output<F: Future + 'static>(ptr: NonNull<Header>, dst: *mut ()) {
 }
 
 unsafe fn drop_output<F: Future + 'static>(ptr: NonNull<Header>) {
-    // SAFETY: vtable pairs `ptr` with `F`; R2: the caller is the one party
-    // entitled to the output.
-    let stage = unsafe { TaskCell::<F>::stage(ptr) }.get();
-    // SAFETY: exclusive per R2. A panicking output destructor is contained:
-    // it runs where nobody awaits the result.
-    if let Some(payload) = unsafe { drop_stage(stage) } {
+    // SAFETY: the vtable pairs `ptr` with `F`.
+    let stage = unsafe { TaskCell::<F>::stage(ptr) };
+    // SAFETY: exclusive per R2: the caller is the one party entitled to the
+    // output. A panicking output destructor is contained: it runs where
+    // nobody awaits the result.
+    if let Some(payload) = stage.with_mut(|stage| unsafe { drop_stage(stage) }) {
         contain::drop_payload(payload);
     }
 }
 
-unsafe fn output_ptr<F: Future + 'static>(ptr: NonNull<Header>) -> *const () {
-    // SAFETY: vtable pairs `ptr` with `F`; the caller holds the output back
-    // from the join handle (`DONE_CALLBACKS`) or is the join handle itself.
-    match unsafe { &*TaskCell::<F>::stage(ptr).get() } {
-        Stage::Finished(output) => (output as *const Result<F::Output, JoinError>).cast(),
-        _ => std::ptr::null(),
-    }
+unsafe fn with_output<F: Future + 'static>(ptr: NonNull<Header>, f: &mut dyn FnMut(*const ())) {
+    // SAFETY: the vtable pairs `ptr` with `F`.
+    let stage = unsafe { TaskCell::<F>::stage(ptr) };
+    stage.with(|stage| {
+        // SAFETY: the caller holds the output back from the join handle
+        // (`DONE_CALLBACKS`), so nobody writes the stage during this read.
+        let output = match unsafe { &*stage } {
+            Stage::Finished(output) => (output as *const Result<F::Output, JoinError>).cast(),
+            _ => std::ptr::null(),
+        };
+        f(output)
+    });
 }
 
 unsafe fn dealloc<F: Future + 'static>(ptr: NonNull<Header>) {
     // SAFETY: called once, when the last reference is gone (R5); the cell was
     // allocated by `Box` in `allocate` with this very type.
-    let mut cell = unsafe { Box::from_raw(ptr.cast::<TaskCell<F>>().as_ptr()) };
+    let cell = unsafe { Box::from_raw(ptr.cast::<TaskCell<F>>().as_ptr()) };
     debug_assert!(
-        !matches!(cell.stage.get_mut(), Stage::Running(_)),
+        // SAFETY: the last reference: nobody else can reach the stage.
+        !cell.stage.with(|stage| matches!(unsafe { &*stage }, Stage::Running(_))),
         "the last reference to a task never drops a running future (R5)"
     );
     // What is left may still be user values: a join waker from a foreign
@@ -415,11 +430,14 @@ impl TaskRef {
             // SAFETY: R2 — no join handle exists, so the loop owns the output.
             unsafe { (header.vtable.drop_output)(self.ptr) };
         } else if prev & JOIN_WAKER != 0 {
-            // SAFETY: R3 — `JOIN_WAKER` was set before the output became
-            // readable, so the slot is initialised and no longer written.
-            if let Some(waker) = unsafe { &*header.join_waker.get() } {
-                waker.wake_by_ref();
-            }
+            // The waker may be a foreign executor's: its panic stays here.
+            header.join_waker.with(|slot| {
+                // SAFETY: R3 — `JOIN_WAKER` was set before the output became
+                // readable, so the slot is initialised and no longer written.
+                if let Some(waker) = unsafe { &*slot } {
+                    contain::call(|| waker.wake_by_ref());
+                }
+            });
         }
     }
 
@@ -431,8 +449,10 @@ impl TaskRef {
         let header = self.header();
         assert!(header.is_owned_by(core), "done callbacks are added on the task's own runtime");
         if header.done.get() {
+            let mut present = false;
+            self.with_output(core, |output| present = !output.is_null());
             assert!(
-                !self.output_ptr(core).is_null(),
+                present,
                 "JoinHandle::add_done_callback called after the handle already returned the task's output"
             );
             header.state.fetch_or(DONE_CALLBACKS, AcqRel);
@@ -445,14 +465,16 @@ impl TaskRef {
     /// (each under `catch_unwind`, so one panicking callback does not stop the
     /// others or the loop).
     pub(crate) fn run_done_callbacks(&self, core: &Core, callbacks: Vec<DoneCallback>) {
-        let output = self.output_ptr(core);
-        debug_assert!(!output.is_null(), "the gate keeps the output in place until the callbacks ran");
-        for callback in callbacks {
-            // SAFETY: `output` points at this task's `Result<T, JoinError>`,
-            // the type every callback registered through its `JoinHandle<T>`
-            // expects; the gate keeps the join handle from taking it meanwhile.
-            contain::call(|| unsafe { callback.call(output) });
-        }
+        let mut callbacks = Some(callbacks);
+        self.with_output(core, |output| {
+            debug_assert!(!output.is_null(), "the gate keeps the output in place until the callbacks ran");
+            for callback in callbacks.take().into_iter().flatten() {
+                // SAFETY: `output` points at this task's `Result<T, JoinError>`,
+                // the type every callback registered through its `JoinHandle<T>`
+                // expects; the gate keeps the join handle from taking it meanwhile.
+                contain::call(|| unsafe { callback.call(output) });
+            }
+        });
     }
 
     /// Done callbacks side: `count` callbacks ran or were dropped. When none
@@ -468,9 +490,10 @@ impl TaskRef {
         }
     }
 
-    fn output_ptr(&self, _core: &Core) -> *const () {
+    /// Calls `f` with a pointer to the output (null if there is none).
+    fn with_output(&self, _core: &Core, mut f: impl FnMut(*const ())) {
         // SAFETY: on the owner thread (R1), reading where the output is.
-        unsafe { (self.header().vtable.output_ptr)(self.ptr) }
+        unsafe { (self.header().vtable.with_output)(self.ptr, &mut f) }
     }
 
     /// Moves the output into `out` once complete (join handle side, R2).
@@ -492,7 +515,7 @@ impl TaskRef {
         match header.update_unless_readable(|s| s & !(JOIN_INTEREST | JOIN_WAKER)) {
             // SAFETY: R3 — we cleared `JOIN_WAKER` before the output became
             // readable, so the loop will not read the slot; we may empty it.
-            Ok(_) => drop(unsafe { (*header.join_waker.get()).take() }),
+            Ok(_) => drop(header.join_waker.with_mut(|slot| unsafe { (*slot).take() })),
             // SAFETY: R2 — readable while we still had interest: ours to drop.
             Err(_) => unsafe { (header.vtable.drop_output)(self.ptr) },
         }
@@ -509,7 +532,7 @@ impl Clone for TaskRef {
 impl Drop for TaskRef {
     fn drop(&mut self) {
         if self.header().refs.fetch_sub(1, Release) == 1 {
-            std::sync::atomic::fence(Acquire);
+            fence(Acquire);
             // SAFETY: that was the last reference (R5).
             unsafe { (self.header().vtable.dealloc)(self.ptr) };
         }
@@ -592,3 +615,6 @@ impl DoneCallback {
         (self.0)(output)
     }
 }
+
+#[cfg(all(test, loom))]
+mod loom_model;

@@ -25,7 +25,7 @@
 //! `Cell`s (rule R4): only the owner thread touches them, which the `&Core`
 //! parameter of their methods proves (`Core` is `!Send`).
 
-use std::sync::atomic::Ordering::{AcqRel, Acquire};
+use crate::loom::sync::atomic::Ordering::{AcqRel, Acquire};
 use std::task::Waker;
 
 use super::cell::Header;
@@ -134,7 +134,8 @@ impl Header {
         if state & JOIN_WAKER != 0 {
             // SAFETY: R3 — the slot is set and only the join handle (us)
             // writes it; the loop may read it concurrently, which is fine.
-            let same = unsafe { &*self.join_waker.get() }.as_ref().is_some_and(|w| w.will_wake(waker));
+            let same =
+                self.join_waker.with(|slot| unsafe { &*slot }.as_ref().is_some_and(|w| w.will_wake(waker)));
             if same {
                 return true;
             }
@@ -145,7 +146,8 @@ impl Header {
             }
         }
         // SAFETY: R3 — `JOIN_WAKER` is clear, so the slot is ours to write.
-        unsafe { *self.join_waker.get() = Some(waker.clone()) };
+        let old = self.join_waker.with_mut(|slot| unsafe { (*slot).replace(waker.clone()) });
+        drop(old); // outside the access: a waker's drop may do anything
         self.update_unless_readable(|s| s | JOIN_WAKER).is_ok()
     }
 

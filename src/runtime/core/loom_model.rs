@@ -1,0 +1,174 @@
+//! Model-checked: the remote wake protocol (`runtime/shared.rs`).
+//!
+//! Each model runs the loop's real code — `Core::turn`, the step-1
+//! decision with its idle handshake, `Core::leave` — on one loom thread,
+//! against another thread pushing an item or setting a flag and notifying,
+//! under every interleaving loom can build (`--cfg loom`, see `src/loom.rs`).
+//! The loop never actually blocks: where it would, the model stops and
+//! checks that the wait would end — the eventfd has an event waiting — or
+//! that the loop already has what the other thread sent.
+//!
+//! The property, in every model: **no wake is lost**. A loop that decides to
+//! block, or is left, while another thread's item or flag is still unseen
+//! finds the eventfd written.
+//!
+//! Run with `scripts/loom` (or `RUSTFLAGS="--cfg loom" cargo test --lib
+//! --release loom_model`).
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool as StdBool;
+use std::time::Duration;
+
+use super::{Core, PollDecision};
+use crate::loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use crate::runtime::Builder;
+use crate::runtime::shared::Remote;
+
+const NOW: Option<Duration> = Some(Duration::ZERO);
+
+fn core() -> Core {
+    Core::new(&Builder::new()).expect("epoll, eventfd and timerfd")
+}
+
+/// Whether the loop's eventfd has an event waiting: a blocking wait would
+/// end at once. (Consumes the event, like the wait would.)
+fn eventfd_written(core: &Core) -> bool {
+    core.poll_io(NOW) > 0
+}
+
+/// Whether `decision` would block (a wait with a timeout other than zero).
+fn would_block(decision: PollDecision) -> bool {
+    matches!(decision, PollDecision::Wait(timeout) if timeout != NOW)
+}
+
+/// Turns without blocking until the loop is quiet; the ledger checks below
+/// then see everything that was sent.
+fn drain(core: &Core) {
+    for _ in 0..3 {
+        core.turn(NOW, false);
+    }
+}
+
+#[test]
+fn loom_model_a_push_racing_the_loop_going_idle_is_never_lost() {
+    loom::model(|| {
+        let core = core();
+        let ran = Arc::new(StdBool::new(false));
+        let (shared, flag) = (core.shared.clone(), ran.clone());
+        let pusher = loom::thread::spawn(move || {
+            let callback = Box::new(move || flag.store(true, SeqCst));
+            assert!(shared.push(Remote::Call(callback)).is_ok());
+        });
+        core.turn(NOW, false); // marks the loop busy; may take the item
+        let decision = core.decide_poll(None, false);
+        pusher.join().unwrap();
+        if would_block(decision) {
+            assert!(
+                ran.load(SeqCst) || eventfd_written(&core),
+                "the loop would block with the item unseen and no eventfd write"
+            );
+        }
+        drain(&core);
+        assert!(ran.load(SeqCst), "the item ran in the end");
+        core.shutdown();
+    });
+}
+
+#[test]
+fn loom_model_a_flag_set_and_notified_racing_block_on_is_never_lost() {
+    // block_on's own future is woken from another thread (MainWaker: set
+    // the flag, then notify) while the loop turns and decides to block.
+    loom::model(|| {
+        let core = core();
+        let woken = Arc::new(AtomicBool::new(false));
+        let (shared, flag) = (core.shared.clone(), woken.clone());
+        let waker = loom::thread::spawn(move || {
+            flag.store(true, SeqCst);
+            shared.notify();
+        });
+        core.turn(NOW, false); // a working turn: the notify may find it busy
+        let seen = woken.swap(false, SeqCst); // block_on polls its future
+        let main_ready = woken.load(SeqCst);
+        let decision = core.decide_poll(main_ready.then_some(Duration::ZERO), main_ready);
+        waker.join().unwrap();
+        if would_block(decision) && !seen {
+            assert!(eventfd_written(&core), "block_on's wake was lost: no eventfd write, flag unseen");
+        }
+        core.shutdown();
+    });
+}
+
+#[test]
+fn loom_model_a_stop_racing_run_forever_is_never_lost() {
+    loom::model(|| {
+        let core = core();
+        let shared = core.shared.clone();
+        let stopper = loom::thread::spawn(move || shared.request_stop());
+        core.turn(NOW, false);
+        let stopped = core.shared.take_stop(); // run_forever looks after each turn
+        let max_wait = core.shared.stop_requested().then_some(Duration::ZERO);
+        let decision = core.decide_poll(max_wait, false);
+        stopper.join().unwrap();
+        if would_block(decision) && !stopped {
+            assert!(eventfd_written(&core), "the stop was lost: no eventfd write, flag unseen");
+        }
+        core.shutdown();
+    });
+}
+
+#[test]
+fn loom_model_a_push_racing_the_loop_being_left_makes_the_fd_readable() {
+    // block_on returns right after a busy turn (its future woke itself):
+    // leaving must leave remote work able to wake an embedder.
+    loom::model(|| {
+        let core = core();
+        let ran = Arc::new(StdBool::new(false));
+        let (shared, flag) = (core.shared.clone(), ran.clone());
+        let pusher = loom::thread::spawn(move || {
+            let callback = Box::new(move || flag.store(true, SeqCst));
+            assert!(shared.push(Remote::Call(callback)).is_ok());
+        });
+        core.turn(NOW, true); // main_ready: a busy turn
+        core.leave();
+        pusher.join().unwrap();
+        if !ran.load(SeqCst) {
+            assert!(eventfd_written(&core), "left with the item unseen and the fd quiet");
+        }
+        drain(&core);
+        assert!(ran.load(SeqCst));
+        core.shutdown();
+    });
+}
+
+#[test]
+fn loom_model_a_push_and_a_notify_racing_the_loop_going_idle_are_never_lost() {
+    // Two other threads at once: one pushes an item, one sets a flag and
+    // notifies; the loop turns, reads its flag, and decides to block.
+    loom::model(|| {
+        let core = core();
+        let ran = Arc::new(StdBool::new(false));
+        let woken = Arc::new(AtomicBool::new(false));
+        let (shared, flag) = (core.shared.clone(), ran.clone());
+        let pusher = loom::thread::spawn(move || {
+            let callback = Box::new(move || flag.store(true, SeqCst));
+            assert!(shared.push(Remote::Call(callback)).is_ok());
+        });
+        let (shared, flag) = (core.shared.clone(), woken.clone());
+        let notifier = loom::thread::spawn(move || {
+            flag.store(true, SeqCst);
+            shared.notify();
+        });
+        core.turn(NOW, false);
+        let seen = woken.swap(false, SeqCst);
+        let decision = core.decide_poll(None, false);
+        pusher.join().unwrap();
+        notifier.join().unwrap();
+        if would_block(decision) {
+            let unseen = !ran.load(SeqCst) || !seen;
+            assert!(!unseen || eventfd_written(&core), "the loop would block with something unseen");
+        }
+        drain(&core);
+        assert!(ran.load(SeqCst));
+        core.shutdown();
+    });
+}
