@@ -78,7 +78,7 @@ fn first_error_cancels_the_other_members_and_join_returns_it() {
             let guard = DropCounter(drops.clone());
             async move {
                 let _guard = guard;
-                sleep(Duration::from_millis(60)).await;
+                sleep(Duration::from_secs(2)).await;
                 Err::<(), _>("never reported".to_string())
             }
         });
@@ -95,8 +95,8 @@ fn first_error_cancels_the_other_members_and_join_returns_it() {
     assert_eq!(failing.unwrap(), None, "the failed member's error went to the group");
     assert!(later_failing.unwrap_err().is_cancelled());
     assert!(
-        start.elapsed() < Duration::from_millis(55),
-        "did not wait for the 60 ms member: {:?}",
+        start.elapsed() < Duration::from_secs(1),
+        "did not wait for the 2 s member: {:?}",
         start.elapsed()
     );
     assert_eq!(rt.metrics().tasks_alive, 0);

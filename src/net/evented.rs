@@ -97,7 +97,7 @@ pub(crate) struct Io<'a, S: mio::event::Source, F, D> {
     drained: D,
     /// This operation's entry in the registration's waiter list, while it
     /// waits.
-    entry: Option<usize>,
+    entry: Option<u64>,
 }
 
 impl<S, R, F, D> Future for Io<'_, S, F, D>

@@ -110,8 +110,10 @@ pub(crate) struct Core {
     /// [`poll_io_if_due`](Core::poll_io_if_due)).
     busy_turns: std::cell::Cell<u32>,
     /// The loop has marked itself idle in the injector ([`Core::announce_idle`]
-    /// or [`Core::leave`]) and not marked itself busy since (step 2). While
-    /// it is set, a remote push writes the eventfd.
+    /// or [`Core::leave`]), and since then has neither marked itself busy
+    /// (step 2) nor consumed an eventfd event. Invariant: while it is set,
+    /// the injector's `idle` is set or an eventfd event is pending — so a
+    /// wait may start without the handshake, and leaving needs no lock.
     idle_announced: std::cell::Cell<bool>,
     stats: Stats,
     /// `Core` must stay on its thread, even if every field were `Send`.
@@ -274,8 +276,8 @@ impl Core {
     /// queued.
     pub(crate) fn turn(&self, max_wait: Option<Duration>, main_ready: bool) -> Turn {
         self.stats.on_turn();
-        let io_events = self.poll_io_if_due(max_wait, main_ready);
-        let injected = self.take_injected();
+        let (io_events, waited) = self.poll_io_if_due(max_wait, main_ready);
+        let injected = self.take_injected(waited);
         let timers_fired = self.fire_timers();
         let callbacks_run = self.run_callbacks();
         let tasks_run = self.run_tasks();
@@ -291,10 +293,12 @@ impl Core {
     /// other busy cannot starve I/O, but do not pay a syscall per turn.
     /// (Remote work still polls: that consumes the eventfd's event, so an
     /// embedder watching the poll fd sees it quiet again.)
-    fn poll_io_if_due(&self, max_wait: Option<Duration>, main_ready: bool) -> usize {
+    ///
+    /// Returns the number of events, and whether the poll may have blocked.
+    fn poll_io_if_due(&self, max_wait: Option<Duration>, main_ready: bool) -> (usize, bool) {
         match self.decide_poll(max_wait, main_ready) {
-            PollDecision::Skip => 0,
-            PollDecision::Wait(timeout) => self.poll_io(timeout),
+            PollDecision::Skip => (0, false),
+            PollDecision::Wait(timeout) => (self.poll_io(timeout), timeout != Some(Duration::ZERO)),
         }
     }
 
@@ -365,9 +369,14 @@ impl Core {
             match event.token() {
                 // The loop's own machinery: due timers fire in step 3 anyway.
                 TIMER_TOKEN => self.timer_fd.fired(),
-                // The loop's own waker needs no action: the injector is
-                // drained next regardless.
-                WAKER_TOKEN => count += 1,
+                // The loop's own waker: the injector is drained next
+                // regardless. Whoever wrote it also cleared `idle`, so the
+                // loop no longer knows it is marked idle: the next wait
+                // does the handshake again.
+                WAKER_TOKEN => {
+                    count += 1;
+                    self.idle_announced.set(false);
+                }
                 _ => {
                     count += 1;
                     self.reactor.dispatch(event, &mut wake);
@@ -390,15 +399,22 @@ impl Core {
         f(self.poll.borrow().registry())
     }
 
-    /// Step 2. Returns the number of requests taken.
-    fn take_injected(&self) -> usize {
-        // A busy loop that nobody pushed to has nothing to take and nothing
-        // to tell other threads: no lock (this is every busy turn). Otherwise
-        // this is (a) in `shared.rs`: mark the loop busy and take the queue.
-        let was_idle = self.idle_announced.replace(false);
-        if !was_idle && !self.shared.has_pending() {
+    /// Step 2, (a) in `shared.rs`: mark the loop busy and take the queue.
+    /// Returns the number of requests taken.
+    ///
+    /// The simple version takes the lock every turn. It is taken only when
+    /// items are waiting (`has_pending`, an atomic read), or when the loop
+    /// has just woken from a wait it announced: it is about to work, and
+    /// marking it busy now makes pushes meanwhile free of eventfd writes.
+    /// Every other turn — a busy one, the first of a `block_on` — takes no
+    /// lock; a push that finds the loop still marked idle then pays one
+    /// eventfd write, which is never wrong.
+    fn take_injected(&self, waited: bool) -> usize {
+        let just_woke = waited && self.idle_announced.get();
+        if !just_woke && !self.shared.has_pending() {
             return 0;
         }
+        self.idle_announced.set(false);
         let mut injected = std::mem::take(&mut *self.injected.borrow_mut());
         self.shared.begin_work(&mut injected);
         let count = injected.len();

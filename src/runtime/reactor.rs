@@ -39,22 +39,24 @@
 //! A registration holds only a weak reference to the runtime: sockets may
 //! outlive it (their operations then fail with an error instead of keeping
 //! the epoll descriptor alive). Owners deregister the descriptor before
-//! closing it, and dropping the registration frees its slot. A socket polled
-//! while *another* runtime runs on its thread fails too: its own runtime
-//! cannot run meanwhile, so it would never be woken.
+//! closing it, and dropping the registration frees its slot. An operation
+//! that would wait while *another* runtime runs on its thread fails too: its
+//! own runtime cannot run meanwhile, so it would never be woken.
 //!
 //! # Waiters
 //!
-//! Each direction keeps a [`WaitList`] of waiting operations, one entry per
+//! Each direction keeps a short list of waiting operations, one entry per
 //! operation: several may wait on one socket (a shared listener, a UDP
 //! socket), even several of one task (two `recv_from`s in one `join!`). An
-//! event notifies every waiter of its direction; the first to retry gets the
-//! data, the others see `WouldBlock` and wait again. An operation owns its
-//! entry — its [`WaitSlot`] — and removes it when it completes or is dropped
-//! (a task cancelled, a timeout), so no stale waker stays behind and no other
-//! operation's registration goes with it. (A first version kept one entry per
-//! *task*, shared by that task's operations, and the first to be dropped
-//! took the others' wake-up with it.)
+//! entry is a waker tagged with an id that is never reused, and the
+//! operation keeps the id — its [`WaitSlot`]. An event wakes every waiter of
+//! its direction and empties the list; the first to retry gets the data, the
+//! others see `WouldBlock` and wait again, each with a new entry. An
+//! operation that completes or is dropped (a task cancelled, a timeout)
+//! removes the entry with its id, if it is still there — never another
+//! operation's, even of the same task. (A first version found entries by
+//! their waker, so two operations of one task shared one entry, and the
+//! first to be dropped took the other's wake-up with it.)
 //!
 //! The poll-level API (`futures-io`'s `poll_read`, say) has no operation
 //! object to own an entry: it uses the direction's single poll slot, where
@@ -69,7 +71,6 @@ use slab::Slab;
 
 use super::context;
 use super::core::Core;
-use crate::sync::waiters::WaitList;
 
 /// Readiness bits, as recorded from mio events.
 const READABLE: u8 = 1 << 0;
@@ -100,35 +101,40 @@ impl Direction {
 
 /// Where an operation leaves its waker while it waits.
 pub(crate) enum WaitSlot<'a> {
-    /// The operation's own entry in the direction's waiter list: the key,
+    /// The operation's own entry in the direction's waiter list: its id,
     /// once it has one. The operation gives it back with
-    /// [`Registration::forget`] when it is dropped.
-    Entry(&'a mut Option<usize>),
+    /// [`Registration::forget`] when it completes or is dropped.
+    Entry(&'a mut Option<u64>),
     /// The direction's poll slot, for the poll-level API.
     Poll,
 }
 
 /// The waiters of one direction.
+#[derive(Default)]
 struct Waiters {
-    /// Operations that own an entry ([`WaitSlot::Entry`]).
-    list: WaitList,
+    /// The wakers of operations that own an entry ([`WaitSlot::Entry`]),
+    /// and, at the same index, their ids; usually none or one, so a list
+    /// searched by id beats any map. Two vectors, so that an event can hand
+    /// all the wakers over in one move.
+    wakers: Vec<Waker>,
+    ids: Vec<u64>,
+    /// The id of the next entry: ids are never reused, so an operation
+    /// whose entry was woken and taken cannot remove another's by mistake.
+    next_id: u64,
     /// The waker of the latest poll-level call ([`WaitSlot::Poll`]).
     poll: Option<Waker>,
 }
 
-impl Default for Waiters {
-    fn default() -> Waiters {
-        Waiters { list: WaitList::new(), poll: None }
-    }
-}
-
 impl Waiters {
-    /// Notifies everyone: every entry, and the poll slot.
-    fn notify_all(&mut self, wake: &mut Vec<Waker>) {
-        while let Some(waker) = self.list.notify_one() {
-            wake.push(waker);
-        }
+    /// Wakes everyone: every entry (emptying the list), and the poll slot.
+    fn take_all(&mut self, wake: &mut Vec<Waker>) {
+        wake.append(&mut self.wakers);
+        self.ids.clear();
         wake.extend(self.poll.take());
+    }
+
+    fn position(&self, id: u64) -> Option<usize> {
+        self.ids.iter().position(|entry| *entry == id)
     }
 }
 
@@ -172,7 +178,7 @@ impl Reactor {
         io.readiness.set(io.readiness.get() | bits);
         for direction in [Direction::Read, Direction::Write] {
             if bits & direction.mask() != 0 {
-                io.waiters(direction).borrow_mut().notify_all(wake);
+                io.waiters(direction).borrow_mut().take_all(wake);
             }
         }
     }
@@ -202,6 +208,8 @@ fn readiness_of(event: &mio::event::Event) -> u8 {
 /// A descriptor's registration with the current runtime's reactor.
 pub(crate) struct Registration {
     core: Weak<Core>,
+    /// The runtime's id, to compare with the one running (no upgrade).
+    runtime: u32,
     token: mio::Token,
     io: Rc<ScheduledIo>,
 }
@@ -224,7 +232,7 @@ impl Registration {
                 core.reactor.sources.borrow_mut().remove(token.0);
                 return Err(e);
             }
-            Ok(Registration { core: Rc::downgrade(core), token, io })
+            Ok(Registration { core: Rc::downgrade(core), runtime: core.id(), token, io })
         })
     }
 
@@ -249,16 +257,23 @@ impl Registration {
     fn park(&self, waker: &Waker, direction: Direction, slot: WaitSlot<'_>) {
         let mut waiters = self.io.waiters(direction).borrow_mut();
         match slot {
-            WaitSlot::Entry(key) => match *key {
-                // Still waiting: just keep the latest waker.
-                Some(k) if !waiters.list.poll_notified(k, waker) => {}
-                // Notified, but the readiness was used up before this retry:
-                // wait again, at the back of the line.
-                Some(k) => {
-                    waiters.list.remove(k);
-                    *key = Some(waiters.list.push(waker));
+            WaitSlot::Entry(id) => match id.and_then(|id| waiters.position(id)) {
+                // Still waiting: keep the latest poll's waker.
+                Some(at) => {
+                    let stored = &mut waiters.wakers[at];
+                    if !stored.will_wake(waker) {
+                        stored.clone_from(waker);
+                    }
                 }
-                None => *key = Some(waiters.list.push(waker)),
+                // First wait, or woken (the entry was taken) and the
+                // readiness used up before this retry: a new entry.
+                None => {
+                    let new = waiters.next_id;
+                    waiters.next_id += 1;
+                    waiters.wakers.push(waker.clone());
+                    waiters.ids.push(new);
+                    *id = Some(new);
+                }
             },
             WaitSlot::Poll => match &mut waiters.poll {
                 Some(stored) if stored.will_wake(waker) => {}
@@ -286,9 +301,9 @@ impl Registration {
     /// Closed and error bits stay: a short read says nothing about them.
     ///
     /// # Errors
-    /// What `op` returns, other than `WouldBlock`; and an error, without
-    /// calling `op`, if the runtime is gone or another runtime is running on
-    /// this thread.
+    /// What `op` returns, other than `WouldBlock`; an error without calling
+    /// `op` if the runtime is gone; and an error instead of waiting if
+    /// another runtime is running on this thread.
     pub(crate) fn poll_io<R>(
         &self,
         cx: &mut Context<'_>,
@@ -297,8 +312,11 @@ impl Registration {
         op: impl FnOnce() -> io::Result<R>,
         drained: impl FnOnce(&R) -> bool,
     ) -> Poll<io::Result<R>> {
-        if let Err(e) = self.check_runtime() {
-            return Poll::Ready(Err(e));
+        if self.core.strong_count() == 0 {
+            // Its epoll is closed: nothing would ever report readiness again.
+            return Poll::Ready(Err(io::Error::other(
+                "the kettle runtime this socket was created in has been dropped",
+            )));
         }
         let observed = self.io.readiness.get() & direction.mask();
         if observed != 0 {
@@ -317,38 +335,39 @@ impl Registration {
                 }
             }
         }
+        if let Err(e) = self.check_can_wait() {
+            return Poll::Ready(Err(e));
+        }
         self.park(cx.waker(), direction, slot);
         Poll::Pending
     }
 
-    /// Whether this registration's runtime can still wake its operations:
-    /// it exists, and no other runtime is running on this thread (which
-    /// would keep it from running until that one returns).
-    fn check_runtime(&self) -> io::Result<()> {
-        if self.core.strong_count() == 0 {
-            // Its epoll is closed: nothing would ever report readiness again.
-            return Err(io::Error::other("the kettle runtime this socket was created in has been dropped"));
-        }
-        context::with_current(|current| match current {
-            Some(current) if !std::ptr::eq(Rc::as_ptr(current), self.core.as_ptr()) => {
-                Err(io::Error::other(format!(
-                    "a socket of kettle runtime #{} was used inside runtime #{}, on the same thread: \
-                     its own runtime cannot run until this one returns, so it would never be \
-                     woken. Use each socket inside the runtime that created it.",
-                    self.core.upgrade().map_or(0, |core| core.id()),
-                    current.id(),
-                )))
-            }
+    /// Whether an operation may wait: no other runtime is running on this
+    /// thread, which would keep this one from running (and waking it) until
+    /// that one returns. Checked only before waiting — an operation that
+    /// can finish at once never hangs — so the ready path pays nothing.
+    fn check_can_wait(&self) -> io::Result<()> {
+        match context::current_id() {
+            Some(current) if current != self.runtime => Err(io::Error::other(format!(
+                "a socket of kettle runtime #{} was used inside runtime #{current}, on the same \
+                 thread: its own runtime cannot run until this one returns, so it would never be \
+                 woken. Use each socket inside the runtime that created it.",
+                self.runtime
+            ))),
             _ => Ok(()),
-        })
+        }
     }
 
     /// Gives back the entry an operation owns in `direction`'s waiter list
     /// (when it completes or is dropped), leaving every other operation's
     /// entry where it is.
-    pub(crate) fn forget(&self, direction: Direction, key: &mut Option<usize>) {
-        if let Some(key) = key.take() {
-            self.io.waiters(direction).borrow_mut().list.remove(key);
+    pub(crate) fn forget(&self, direction: Direction, id: &mut Option<u64>) {
+        if let Some(id) = id.take() {
+            let mut waiters = self.io.waiters(direction).borrow_mut();
+            if let Some(at) = waiters.position(id) {
+                waiters.wakers.swap_remove(at);
+                waiters.ids.swap_remove(at);
+            }
         }
     }
 

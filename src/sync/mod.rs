@@ -74,7 +74,7 @@ mod mutex;
 pub mod oneshot;
 mod queue;
 mod semaphore;
-pub(crate) mod waiters;
+mod waiters;
 
 pub use event::{Event, Wait};
 pub use mutex::{Lock, Mutex, MutexGuard};

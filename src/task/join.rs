@@ -139,21 +139,19 @@ impl<T> Future for JoinHandle<T> {
 /// alternative.
 #[track_caller]
 fn check_runnable(header: &Header) {
-    context::with_current(|current| {
-        if let Some(current) = current
-            && !header.is_owned_by(current)
-            && header.owner().is_owner_thread()
-        {
-            panic!(
-                "a JoinHandle of kettle runtime #{} was awaited inside runtime #{} on the same \
-                 thread: the task's runtime cannot run until this one returns, so the task would \
-                 never finish. Await a task inside the runtime that spawned it (or from another \
-                 thread).",
-                header.owner().id(),
-                current.id()
-            );
-        }
-    });
+    let owner = header.owner();
+    if let Some(current) = context::current_id()
+        && current != owner.id()
+        && owner.is_owner_thread()
+    {
+        panic!(
+            "a JoinHandle of kettle runtime #{} was awaited inside runtime #{current} on the same \
+             thread: the task's runtime cannot run until this one returns, so the task would \
+             never finish. Await a task inside the runtime that spawned it (or from another \
+             thread).",
+            owner.id()
+        );
+    }
 }
 
 impl<T> Drop for JoinHandle<T> {

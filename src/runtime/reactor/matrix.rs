@@ -97,7 +97,7 @@ impl Fixture {
     fn poll(
         &self,
         op: (&str, Direction, bool),
-        entry: &mut Option<usize>,
+        entry: &mut Option<u64>,
         outcome: Outcome,
     ) -> (Poll<io::Result<usize>>, usize) {
         let (_, direction, bytes) = op;
@@ -117,7 +117,7 @@ impl Fixture {
     }
 
     fn waiters(&self, direction: Direction) -> usize {
-        self.registration.io.waiters(direction).borrow().list.waiting()
+        self.registration.io.waiters(direction).borrow().ids.len()
     }
 }
 
