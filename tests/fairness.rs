@@ -335,3 +335,48 @@ fn a_task_that_never_stops_yielding_cannot_starve_io() {
         assert!(turns <= 40, "the datagram was not noticed within {turns} busy turns");
     }
 }
+
+#[test]
+fn readiness_is_noticed_within_a_turn_or_two_however_many_tasks_keep_the_loop_busy() {
+    // Two hundred tasks yield for ever: every turn is busy and long. Polling
+    // for I/O only every 32nd such turn would leave a peer's end of file
+    // unseen for 6,400 task polls; the loop also polls once 61 tasks have
+    // run since its last poll. (hyper's HTTP/2 connections wrote into
+    // connections their client had already closed, and logged BrokenPipe.)
+    let rt = Runtime::new().unwrap();
+    let spinners: Vec<_> = (0..200)
+        .map(|_| {
+            rt.spawn(async {
+                loop {
+                    kettle::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    let (listener, peer, mut stream) = rt.block_on(async {
+        let listener = kettle::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let peer = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (stream, _) = listener.accept().await.unwrap();
+        (listener, peer, stream)
+    });
+    let eof = Rc::new(Cell::new(false));
+    let flag = eof.clone();
+    let _reader = rt.spawn(async move {
+        assert_eq!(stream.read(&mut [0; 8]).await.unwrap(), 0);
+        flag.set(true);
+    });
+    rt.turn(Some(Duration::ZERO)); // the reader waits
+    drop(peer); // the FIN
+    // Wait (really) until the kernel has the FIN queued for the loop's epoll.
+    let mut pollfd =
+        libc::pollfd { fd: std::os::fd::AsRawFd::as_raw_fd(&rt), events: libc::POLLIN, revents: 0 };
+    // SAFETY: one valid pollfd on the runtime's epoll fd, which `rt` keeps open.
+    assert_eq!(unsafe { libc::poll(&mut pollfd, 1, 5_000) }, 1, "the FIN never reached the epoll");
+    let mut turns = 0;
+    while !eof.get() {
+        rt.turn(Some(Duration::ZERO));
+        turns += 1;
+        assert!(turns <= 2, "end of file still unseen after {turns} busy turns");
+    }
+    drop((listener, spinners));
+}

@@ -16,7 +16,8 @@
 //!  │             Before it blocks: tell other threads the loop is idle,
 //!  │             so that their pushes wake it (the idle handshake).
 //!  │             If work is already queued: no wait, and only every 32nd
-//!  │             busy turn. Record readiness, wake the waiting tasks.
+//!  │             busy turn or 61st task poll. Record readiness, wake the
+//!  │             waiting tasks.
 //!  │   2. inject take what other threads queued: spawns, wakes, callbacks
 //!  │   3. timers fire every timer whose deadline has passed, in deadline
 //!  │             order: sleeps wake their task, callbacks join the queue
@@ -68,8 +69,12 @@ const WAKER_TOKEN: mio::Token = mio::Token(usize::MAX);
 /// The token of the loop's timerfd.
 const TIMER_TOKEN: mio::Token = mio::Token(usize::MAX - 1);
 
-/// On busy turns, poll for I/O only once per this many turns in a row.
+/// On busy turns, poll for I/O only once per this many turns in a row...
 const IO_EVERY_BUSY_TURNS: u32 = 32;
+/// ...and at least once per this many task polls (tokio's current_thread
+/// polls for I/O every 61), so that turns of many tasks each do not leave
+/// readiness — a peer's end of file, say — unseen for 32 long turns.
+const IO_EVERY_TASK_POLLS: u64 = 61;
 
 /// What step 1 does on this turn ([`Core::decide_poll`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,6 +114,8 @@ pub(crate) struct Core {
     /// Busy turns in a row that skipped polling for I/O (see
     /// [`poll_io_if_due`](Core::poll_io_if_due)).
     busy_turns: std::cell::Cell<u32>,
+    /// The task-poll count (`Stats`) at the last I/O poll.
+    polls_at_last_io: std::cell::Cell<u64>,
     /// The loop has marked itself idle in the injector ([`Core::announce_idle`]
     /// or [`Core::leave`]), and since then has neither marked itself busy
     /// (step 2) nor consumed an eventfd event. Invariant: while it is set,
@@ -142,6 +149,7 @@ impl Core {
             io_wakers: RefCell::new(Vec::new()),
             injected: RefCell::new(Vec::new()),
             busy_turns: std::cell::Cell::new(0),
+            polls_at_last_io: std::cell::Cell::new(0),
             idle_announced: std::cell::Cell::new(true), // `Shared` starts idle
             stats: Stats::default(),
             _not_send: PhantomData,
@@ -289,8 +297,10 @@ impl Core {
     /// The simple version polls every turn. But with tasks or callbacks
     /// already queued the poll could not block anyway, and its `epoll_wait`
     /// would mostly find nothing: it is made only every
-    /// [`IO_EVERY_BUSY_TURNS`]th such turn in a row, so tasks that keep each
-    /// other busy cannot starve I/O, but do not pay a syscall per turn.
+    /// [`IO_EVERY_BUSY_TURNS`]th such turn in a row, or once
+    /// [`IO_EVERY_TASK_POLLS`] tasks have been polled since the last one,
+    /// whichever comes first — so tasks that keep each other busy cannot
+    /// starve I/O, but do not pay a syscall per turn.
     /// (Remote work still polls: that consumes the eventfd's event, so an
     /// embedder watching the poll fd sees it quiet again.)
     ///
@@ -307,11 +317,13 @@ impl Core {
     /// poll may block at all.
     fn decide_poll(&self, max_wait: Option<Duration>, main_ready: bool) -> PollDecision {
         let busy = main_ready || self.has_local_work();
-        if busy && self.busy_turns.get() + 1 < IO_EVERY_BUSY_TURNS {
+        let polls_since_io = self.stats.polls() - self.polls_at_last_io.get();
+        if busy && self.busy_turns.get() + 1 < IO_EVERY_BUSY_TURNS && polls_since_io < IO_EVERY_TASK_POLLS {
             self.busy_turns.set(self.busy_turns.get() + 1);
             return PollDecision::Skip;
         }
         self.busy_turns.set(0);
+        self.polls_at_last_io.set(self.stats.polls());
         let timeout = self.poll_timeout(max_wait);
         if timeout != Some(Duration::ZERO) && !self.announce_idle() {
             return PollDecision::Wait(Some(Duration::ZERO)); // work or a nudge arrived meanwhile

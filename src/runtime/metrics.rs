@@ -79,6 +79,11 @@ impl Stats {
         bump(&self.polls);
     }
 
+    /// Task polls so far.
+    pub(crate) fn polls(&self) -> u64 {
+        self.polls.get()
+    }
+
     pub(crate) fn on_turn(&self) {
         bump(&self.turns);
     }
