@@ -269,3 +269,43 @@ fn add_done_callback_after_the_output_was_taken_panics() {
         task.add_done_callback(|_| {});
     });
 }
+
+#[test]
+fn a_task_spawned_while_the_runtime_drops_keeps_its_done_callbacks_apart_from_the_old_tasks() {
+    // Dropping the runtime empties the slab, so a task spawned by a
+    // destructor meanwhile reuses an old task's slab key. Done callbacks
+    // waiting for the old task must not be mistaken for the new one's (or
+    // the other way round): each task's join handle resolves, and each
+    // callback is dropped once, unrun.
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    struct SpawnsOnDrop(Rc<RefCell<Option<kettle::JoinHandle<()>>>>, Arc<AtomicUsize>);
+    impl Drop for SpawnsOnDrop {
+        fn drop(&mut self) {
+            let newcomer = kettle::spawn(std::future::pending::<()>());
+            let guard = common::DropGuard(self.1.clone());
+            newcomer.add_done_callback(move |_| drop(guard));
+            *self.0.borrow_mut() = Some(newcomer);
+        }
+    }
+    let drops = Arc::new(AtomicUsize::new(0));
+    let newcomer = Rc::new(RefCell::new(None));
+    let rt = Runtime::new().unwrap();
+    let old = rt.block_on(async {
+        let spawner = SpawnsOnDrop(newcomer.clone(), drops.clone());
+        let old = kettle::spawn(async move {
+            let _spawner = spawner;
+            std::future::pending::<()>().await;
+        });
+        let guard = common::DropGuard(drops.clone());
+        old.add_done_callback(move |_| drop(guard));
+        kettle::yield_now().await; // the old task is now waiting
+        old
+    });
+    drop(rt);
+    assert_eq!(drops.load(Ordering::SeqCst), 2, "each task's callback was dropped once");
+    let rt = Runtime::new().unwrap();
+    assert!(rt.block_on(old).unwrap_err().is_cancelled());
+    let newcomer = newcomer.borrow_mut().take().expect("the destructor spawned it");
+    assert!(rt.block_on(newcomer).unwrap_err().is_cancelled(), "the newcomer's handle resolves too");
+}

@@ -95,7 +95,10 @@ pub(crate) struct Core {
     run_queue: RefCell<VecDeque<usize>>,
     /// Every live task; `None` while the task is being polled.
     tasks: RefCell<Slab<Option<TaskRef>>>,
-    /// Done callbacks of tasks that have not finished, by slab key.
+    /// Done callbacks of tasks that have not finished, by the address of
+    /// the task's cell ([`TaskRef::id`]). Not by slab key: shutdown empties
+    /// the slab while entries wait, and a task spawned meanwhile by a
+    /// destructor reuses a key, which mixed its callbacks with an old task's.
     done_callbacks: RefCell<std::collections::HashMap<usize, Vec<DoneCallback>>>,
     callbacks: RefCell<VecDeque<Callback>>,
     pub(crate) timers: RefCell<TimerQueue>,
@@ -226,7 +229,7 @@ impl Core {
             let batch = DoneBatch::new(task.clone(), vec![callback]);
             self.call_soon(Box::new(move || batch.run()));
         } else {
-            self.done_callbacks.borrow_mut().entry(task.header().key()).or_default().push(callback);
+            self.done_callbacks.borrow_mut().entry(task.id()).or_default().push(callback);
         }
     }
 
@@ -236,7 +239,7 @@ impl Core {
         if !task.header().has_done_callbacks(self) {
             return;
         }
-        let callbacks = self.done_callbacks.borrow_mut().remove(&task.header().key());
+        let callbacks = self.done_callbacks.borrow_mut().remove(&task.id());
         if let Some(callbacks) = callbacks {
             let batch = DoneBatch::new(task.clone(), callbacks);
             self.call_soon(Box::new(move || batch.run()));

@@ -353,6 +353,12 @@ impl TaskRef {
         self.ptr
     }
 
+    /// The cell's address: unique among live tasks, which a slab key is not
+    /// once its task has left the slab.
+    pub(crate) fn id(&self) -> usize {
+        self.ptr.as_ptr().addr()
+    }
+
     /// Rebuilds a `TaskRef` from a pointer that carries one reference (a
     /// consumed waker).
     ///

@@ -6,7 +6,7 @@
 //! result. Three pieces make that work:
 //!
 //! - **Storage.** Callbacks of a task that is still running wait in a side
-//!   table of the runtime, keyed by the task's slab key (so tasks without
+//!   table of the runtime, keyed by the task cell's address (so tasks without
 //!   callbacks pay nothing). When the task completes, the loop takes them out
 //!   and queues them, in registration order, as one loop callback: a
 //!   [`DoneBatch`]. A callback added to a task that already finished becomes
