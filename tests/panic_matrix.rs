@@ -192,7 +192,7 @@ fn arm(rt: &Runtime, slot: &str, ledger: &Ledger) {
             // keeps the last reference to it.
             let waker = Waker::from(Arc::new(BombWaker(ledger.bomb("a foreign waker"))));
             rt.block_on(async move {
-                let mut sleep = Box::pin(kettle::sleep(Duration::from_millis(2)));
+                let mut sleep = Box::pin(kettle::sleep(Duration::from_millis(50)));
                 assert!(sleep.as_mut().poll(&mut Context::from_waker(&waker)).is_pending());
                 drop(waker);
                 std::mem::forget(sleep); // leave the timer armed, with only that waker

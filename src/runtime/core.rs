@@ -48,7 +48,6 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io;
 use std::marker::PhantomData;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

@@ -23,7 +23,8 @@
 //!  pending = true                     lock; idle = queue empty and no nudge;
 //!  if idle { idle = false;            unlock; if not idle: poll without waiting
 //!            eventfd write }  (b)  epoll_wait(timeout)
-//!  unlock                          step 2, if it announced idle or pending:   (a)
+//!  unlock                          step 2, if items are pending, or it just
+//!                                  woke from a wait it announced:            (a)
 //!                                     lock; idle = false; pending = false;
 //!                                     take the queue; unlock
 //!                                  ... run what was taken ...
@@ -36,9 +37,18 @@
 //! `pending` is an atomic copy of "the queue is non-empty", written under the
 //! lock; the loop reads it without the lock, so a busy turn with nothing
 //! pushed takes no lock at all, and a non-empty injector always keeps the next
-//! turn from blocking. The loop remembers whether it has announced idle
-//! since it last marked itself busy (`Core`'s `idle_announced`), so (a), (c)
-//! and (d) each take the lock only when the flag must actually change.
+//! turn from blocking.
+//!
+//! The loop also remembers whether it has announced idle and not marked
+//! itself busy since (`Core`'s `idle_announced`), so that (c) and (d) take
+//! the lock only when the flag must change. Its invariant: while it is set,
+//! `idle` is set *or an eventfd write is pending* — the only other way
+//! `idle` is cleared is (b), which writes the eventfd, and the loop forgets
+//! the flag when it consumes that event. So a wait that skips (c) still
+//! ends at once if anything came in. And (a) is skipped on busy turns and
+//! on the first turn of a run (a `block_on` of a ready future takes no lock
+//! at all): a push that finds the loop still marked idle then pays one
+//! eventfd write while it works, which costs a syscall but is never wrong.
 //!
 //! The races, and why no wake is lost:
 //!
@@ -66,14 +76,17 @@
 //!   worked, and so wrote nothing, get their eventfd write now. A first
 //!   version left the loop marked busy when `block_on`'s future had woken
 //!   itself on its last turn, and an embedder then waiting on the poll fd
-//!   never heard of remote work (`tests/run_modes.rs` pins it).
+//!   never heard of remote work (`tests/leaving_the_loop.rs` pins it).
+//!
+//! `core/loom_model.rs` checks these races under every interleaving loom
+//! builds: a push, a notified flag, a stop and both at once, each racing the
+//! loop going idle, and a push racing the loop being left.
 
 use std::sync::atomic::AtomicU32;
+use std::thread::{self, ThreadId};
 
 use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use crate::loom::sync::{Mutex, MutexGuard};
-use std::thread::{self, ThreadId};
-
 use crate::task::TaskRef;
 use crate::time::queue::TimerKey;
 
@@ -207,8 +220,9 @@ impl Shared {
     /// `into` must be empty; it is swapped with the queue so that both
     /// vectors keep their capacity and steady state allocates nothing.
     ///
-    /// The loop skips this step (and the lock) when it is already marked
-    /// busy and nothing was pushed: that is every busy turn.
+    /// The loop skips this step (and the lock) when nothing was pushed,
+    /// unless it has just woken from a wait it announced (see the module
+    /// docs).
     pub(crate) fn begin_work(&self, into: &mut Vec<Remote>) {
         debug_assert!(into.is_empty(), "the drain buffer is empty between turns");
         let mut inject = self.lock();
