@@ -112,19 +112,23 @@ fn peer_addr_is_an_error_until_the_socket_is_connected() {
     });
 }
 
+/// A socket connected to a port nobody listens on, that has sent a datagram
+/// and received the refusal; returns it and that port's address.
+async fn refused() -> (UdpSocket, SocketAddr) {
+    let a = bind();
+    let gone = addr(&bind());
+    a.connect(gone).unwrap();
+    bounded(a.send(b"hello?")).await.unwrap();
+    // Loopback answers with "port unreachable", which Linux reports on the
+    // connected socket's next operation.
+    let err = bounded(a.recv(&mut [0; 8])).await.unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused, "{err}");
+    (a, gone)
+}
+
 #[test]
 fn a_connected_socket_whose_peer_is_gone_reports_refusal_instead_of_waiting() {
-    kettle::run(async {
-        let a = bind();
-        let gone = addr(&bind());
-        a.connect(gone).unwrap();
-        bounded(a.send(b"hello?")).await.unwrap();
-        // Loopback answers with "port unreachable", which Linux reports on
-        // the connected socket's next operation.
-        let mut buf = [0; 8];
-        let err = bounded(a.recv(&mut buf)).await.unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused, "{err}");
-    });
+    kettle::run(refused());
 }
 
 #[test]
@@ -134,13 +138,8 @@ fn after_connection_refused_the_next_receive_waits_and_the_loop_keeps_serving() 
     // a new edge — not retry for ever inside one poll, freezing the loop.
     finishes_within(LIMIT, || {
         kettle::run(async {
-            let a = bind();
-            let gone = addr(&bind());
-            a.connect(gone).unwrap();
-            bounded(a.send(b"hello?")).await.unwrap();
+            let (a, gone) = refused().await;
             let mut buf = [0; 8];
-            let err = bounded(a.recv(&mut buf)).await.unwrap_err();
-            assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused, "{err}");
 
             let ticks = Rc::new(Cell::new(0));
             let ticker = kettle::spawn({

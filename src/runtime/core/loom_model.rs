@@ -41,6 +41,17 @@ fn would_block(decision: PollDecision) -> bool {
     matches!(decision, PollDecision::Wait(timeout) if timeout != NOW)
 }
 
+/// Another thread pushes a callback that sets the returned flag when it runs.
+fn push_from_another_thread(core: &Core) -> (loom::thread::JoinHandle<()>, Arc<StdBool>) {
+    let ran = Arc::new(StdBool::new(false));
+    let (shared, flag) = (core.shared.clone(), ran.clone());
+    let pusher = loom::thread::spawn(move || {
+        let callback = Box::new(move || flag.store(true, SeqCst));
+        assert!(shared.push(Remote::Call(callback)).is_ok());
+    });
+    (pusher, ran)
+}
+
 /// Turns without blocking until the loop is quiet; the ledger checks below
 /// then see everything that was sent.
 fn drain(core: &Core) {
@@ -53,12 +64,7 @@ fn drain(core: &Core) {
 fn loom_model_a_push_racing_the_loop_going_idle_is_never_lost() {
     loom::model(|| {
         let core = core();
-        let ran = Arc::new(StdBool::new(false));
-        let (shared, flag) = (core.shared.clone(), ran.clone());
-        let pusher = loom::thread::spawn(move || {
-            let callback = Box::new(move || flag.store(true, SeqCst));
-            assert!(shared.push(Remote::Call(callback)).is_ok());
-        });
+        let (pusher, ran) = push_from_another_thread(&core);
         core.turn(NOW, false); // marks the loop busy; may take the item
         let decision = core.decide_poll(None, false);
         pusher.join().unwrap();
@@ -122,12 +128,7 @@ fn loom_model_a_push_racing_the_loop_being_left_makes_the_fd_readable() {
     // leaving must leave remote work able to wake an embedder.
     loom::model(|| {
         let core = core();
-        let ran = Arc::new(StdBool::new(false));
-        let (shared, flag) = (core.shared.clone(), ran.clone());
-        let pusher = loom::thread::spawn(move || {
-            let callback = Box::new(move || flag.store(true, SeqCst));
-            assert!(shared.push(Remote::Call(callback)).is_ok());
-        });
+        let (pusher, ran) = push_from_another_thread(&core);
         core.turn(NOW, true); // main_ready: a busy turn
         core.leave();
         pusher.join().unwrap();
