@@ -50,9 +50,8 @@ use std::ptr::{self, NonNull};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use pin_project_lite::pin_project;
-
 use super::JoinError;
+use super::remote::Lazy;
 use super::state::{COMPLETE, DONE_CALLBACKS, JOIN_INTEREST, JOIN_WAKER};
 use super::waker::{schedule, waker_ref};
 use crate::contain::{self, Payload};
@@ -275,9 +274,8 @@ unsafe fn dealloc<F: Future + 'static>(ptr: NonNull<Header>) {
         !cell.stage.with(|stage| matches!(unsafe { &*stage }, Stage::Running(_))),
         "the last reference to a task never drops a running future (R5)"
     );
-    // What is left may still be user values: a join waker from a foreign
-    // executor, an output nobody took. Whoever drops the last reference —
-    // the loop, a join handle, a waker on any thread — must not unwind.
+    // What is left may be user values (a foreign join waker, an untaken
+    // output); whoever drops the last reference, anywhere, must not unwind.
     contain::drop_value(cell);
 }
 
@@ -573,30 +571,6 @@ impl Header {
 
     pub(crate) fn is_owned_by(&self, core: &Core) -> bool {
         Arc::ptr_eq(&self.owner, &core.shared)
-    }
-}
-
-pin_project! {
-    /// A future built on the loop thread from a `Send` recipe (`spawn_with`).
-    #[project = LazyProj]
-    enum Lazy<M, Fut> {
-        Make { make: Option<M> },
-        Running { #[pin] future: Fut },
-    }
-}
-
-impl<M: FnOnce() -> Fut, Fut: Future> Future for Lazy<M, Fut> {
-    type Output = Fut::Output;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Fut::Output> {
-        if let LazyProj::Make { make } = self.as_mut().project() {
-            let make = make.take().expect("a Lazy leaves its Make state once");
-            self.set(Lazy::Running { future: make() });
-        }
-        match self.project() {
-            LazyProj::Running { future } => future.poll(cx),
-            LazyProj::Make { .. } => unreachable!("just replaced"),
-        }
     }
 }
 

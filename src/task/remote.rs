@@ -7,6 +7,10 @@
 //!
 //! Waiting on the loop's own thread can never end — the loop cannot run while
 //! its thread is parked — so that is refused with a panic, not a deadlock.
+//!
+//! The other way a task comes from another thread, `Handle::spawn_with`,
+//! sends only a recipe: [`Lazy`], below, builds the future on the loop's
+//! thread at its first poll.
 
 use std::fmt;
 use std::future::Future;
@@ -15,6 +19,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
+
+use pin_project_lite::pin_project;
 
 use super::{JoinError, JoinHandle};
 
@@ -127,5 +133,29 @@ impl<T> Future for RemoteJoinHandle<T> {
 impl<T> fmt::Debug for RemoteJoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RemoteJoinHandle").field("finished", &self.is_finished()).finish()
+    }
+}
+
+pin_project! {
+    /// A future built on the loop thread from a `Send` recipe (`spawn_with`).
+    #[project = LazyProj]
+    pub(crate) enum Lazy<M, Fut> {
+        Make { make: Option<M> },
+        Running { #[pin] future: Fut },
+    }
+}
+
+impl<M: FnOnce() -> Fut, Fut: Future> Future for Lazy<M, Fut> {
+    type Output = Fut::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Fut::Output> {
+        if let LazyProj::Make { make } = self.as_mut().project() {
+            let make = make.take().expect("a Lazy leaves its Make state once");
+            self.set(Lazy::Running { future: make() });
+        }
+        match self.project() {
+            LazyProj::Running { future } => future.poll(cx),
+            LazyProj::Make { .. } => unreachable!("just replaced"),
+        }
     }
 }
