@@ -267,6 +267,15 @@ mod tests {
         Err(io::Error::new(io::ErrorKind::WouldBlock, "no thread for you"))
     }
 
+    /// Waits (really, up to 5 s) until the job counted by `drops` is gone.
+    fn eventually_dropped(drops: &AtomicUsize, what: &str) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while drops.load(Ordering::SeqCst) == 0 {
+            assert!(std::time::Instant::now() < deadline, "{what}");
+            thread::sleep(Duration::from_millis(1));
+        }
+    }
+
     /// A job that counts its runs and its drops.
     fn counted_job(runs: &Arc<AtomicUsize>, drops: &Arc<AtomicUsize>) -> Job {
         struct CountDrop(Arc<AtomicUsize>);
@@ -296,11 +305,7 @@ mod tests {
         pool.start_thread = start_worker_thread;
         let (later_runs, later_drops) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
         pool.submit(counted_job(&later_runs, &later_drops)).unwrap();
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        while later_drops.load(Ordering::SeqCst) == 0 {
-            assert!(std::time::Instant::now() < deadline, "the later job never ran");
-            thread::sleep(Duration::from_millis(1));
-        }
+        eventually_dropped(&later_drops, "the later job never ran");
         assert_eq!(later_runs.load(Ordering::SeqCst), 1);
         assert_eq!(runs.load(Ordering::SeqCst), 0, "a job reported as not started never runs");
         pool.shutdown();
@@ -318,11 +323,7 @@ mod tests {
         let (runs, drops) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
         pool.submit(counted_job(&runs, &drops)).expect("accepted: a worker exists to run it");
         gate_tx.send(()).unwrap();
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        while drops.load(Ordering::SeqCst) == 0 {
-            assert!(std::time::Instant::now() < deadline, "the queued job never ran");
-            thread::sleep(Duration::from_millis(1));
-        }
+        eventually_dropped(&drops, "the queued job never ran");
         assert_eq!(runs.load(Ordering::SeqCst), 1, "accepted means it runs");
         pool.shutdown();
     }
@@ -341,11 +342,7 @@ mod tests {
         pool.submit(Box::new(move || drop(leftover))).unwrap();
         let (runs, drops) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
         pool.submit(counted_job(&runs, &drops)).unwrap();
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        while drops.load(Ordering::SeqCst) == 0 {
-            assert!(std::time::Instant::now() < deadline, "the pool wedged after a panic");
-            thread::sleep(Duration::from_millis(1));
-        }
+        eventually_dropped(&drops, "the pool wedged after a panic");
         assert_eq!(runs.load(Ordering::SeqCst), 1);
         assert_eq!(pool.threads().0, 1, "still the one worker, counted once");
         pool.shutdown();

@@ -74,9 +74,13 @@ fn drain(core: &Core) {
     }
 }
 
-/// The cell is gone once only the core holds the shared part.
-fn assert_every_cell_freed(core: &Core) {
+/// Drains the loop, checks that every task cell freed itself (once only
+/// the core holds the shared part, which each cell keeps an `Arc` of), and
+/// shuts the core down.
+fn finish(core: &Core) {
+    drain(core);
     assert_eq!(Arc::strong_count(&core.shared), 1, "a task cell was not freed");
+    core.shutdown();
 }
 
 #[test]
@@ -91,8 +95,7 @@ fn loom_model_completion_racing_the_join_handles_drop_drops_the_output_once() {
         dropper.join().unwrap();
         drain(&core);
         assert_eq!(drops.load(SeqCst), 1, "the output was dropped exactly once");
-        assert_every_cell_freed(&core);
-        core.shutdown();
+        finish(&core);
     });
 }
 
@@ -118,9 +121,7 @@ fn loom_model_a_join_handle_polled_on_another_thread_is_woken_and_gets_the_outpu
             }
         }
         drop(handle);
-        drain(&core);
-        assert_every_cell_freed(&core);
-        core.shutdown();
+        finish(&core);
     });
 }
 
@@ -150,9 +151,7 @@ fn loom_model_a_cancel_from_another_thread_racing_the_task_drops_its_future_once
         }
         assert_eq!(drops.load(SeqCst), 1, "the future was dropped exactly once");
         drop(handle);
-        drain(&core);
-        assert_every_cell_freed(&core);
-        core.shutdown();
+        finish(&core);
     });
 }
 
@@ -180,9 +179,7 @@ fn loom_model_a_wake_from_another_thread_racing_the_task_is_never_lost() {
         assert!(handle.is_finished(), "the wake from the other thread was lost");
         drop(handle);
         slot.lock().unwrap().take();
-        drain(&core);
-        assert_every_cell_freed(&core);
-        core.shutdown();
+        finish(&core);
     });
 }
 
@@ -223,8 +220,7 @@ fn loom_model_the_output_is_held_back_until_the_done_callbacks_ran() {
         drop(handle);
         drain(&core);
         drop(entered);
-        assert_every_cell_freed(&core);
-        core.shutdown();
+        finish(&core);
     });
 }
 
@@ -257,8 +253,6 @@ fn loom_model_a_remote_wake_and_the_join_handles_drop_racing_completion_leak_not
         drain(&core);
         assert_eq!(drops.load(SeqCst), 1, "the output was dropped exactly once");
         slot.lock().unwrap().take();
-        drain(&core);
-        assert_every_cell_freed(&core);
-        core.shutdown();
+        finish(&core);
     });
 }
