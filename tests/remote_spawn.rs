@@ -1,19 +1,17 @@
 //! Specifies submitting work from other threads: `Handle::spawn` / `spawn_with` and
 //! `RemoteJoinHandle` (blocking waits, cancellation, and awaiting it from any executor).
 
-use std::future::{Future, pending};
-use std::pin::pin;
+use std::future::pending;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
-use std::task::{Context, Poll, Wake, Waker};
-use std::thread::{self, Thread};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use kettle::{Handle, RemoteJoinHandle, Runtime, sleep};
 
 mod common;
-use common::{DropGuard, drive};
+use common::{DropGuard, block_on_thread, drive};
 
 const LIMIT: Duration = Duration::from_secs(2);
 
@@ -110,31 +108,6 @@ fn a_remote_join_handle_can_be_awaited_inside_kettle() {
     assert_eq!(rt.block_on(task).unwrap(), "awaited");
 }
 
-/// Unparks the thread running [`block_on_thread`].
-struct Unpark(Thread);
-
-impl Wake for Unpark {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-}
-
-/// A minimal executor: polls `fut` on this thread, parking between polls.
-fn block_on_thread<F: Future>(fut: F) -> F::Output {
-    let waker = Waker::from(Arc::new(Unpark(thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut fut = pin!(fut);
-    let deadline = Instant::now() + LIMIT;
-    loop {
-        if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
-            return out;
-        }
-        let left = deadline.saturating_duration_since(Instant::now());
-        assert!(!left.is_zero(), "the foreign executor was never woken");
-        thread::park_timeout(left);
-    }
-}
-
 #[test]
 fn a_remote_join_handle_can_be_awaited_by_a_hand_written_executor_on_another_thread() {
     let rt = Runtime::new().unwrap();
@@ -146,20 +119,6 @@ fn a_remote_join_handle_can_be_awaited_by_a_hand_written_executor_on_another_thr
         block_on_thread(task)
     });
     assert_eq!(out.unwrap(), 7);
-}
-
-#[test]
-fn a_remote_join_handle_can_be_awaited_by_a_tokio_runtime_on_another_thread() {
-    let rt = Runtime::new().unwrap();
-    let out = drive(&rt, |handle| {
-        let task = handle.spawn(async {
-            sleep(Duration::from_millis(10)).await;
-            String::from("from kettle")
-        });
-        let tokio_rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
-        tokio_rt.block_on(async { tokio::time::timeout(LIMIT, task).await.expect("woken in time") })
-    });
-    assert_eq!(out.unwrap(), "from kettle");
 }
 
 #[test]

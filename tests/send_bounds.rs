@@ -10,7 +10,7 @@ use std::time::Duration;
 use kettle::time::Tick;
 
 mod common;
-use common::drive;
+use common::{block_on_thread, drive};
 use kettle::{
     Elapsed, Handle, Interval, JoinHandle, RemoteJoinHandle, Runtime, RuntimeClosed, Sleep, time::Timeout,
 };
@@ -120,9 +120,6 @@ fn a_join_handle_can_be_awaited_from_another_thread() {
         kettle::sleep(Duration::from_millis(5)).await;
         String::from("crossed")
     });
-    let out = drive(&rt, move |_handle| {
-        let tokio_rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
-        tokio_rt.block_on(async { tokio::time::timeout(Duration::from_secs(2), child).await })
-    });
-    assert_eq!(out.expect("woken in time").unwrap(), "crossed");
+    let out = drive(&rt, move |_handle| block_on_thread(child));
+    assert_eq!(out.unwrap(), "crossed");
 }

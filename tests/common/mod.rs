@@ -9,13 +9,13 @@ pub mod net;
 
 use std::cell::Cell;
 use std::future::Future;
-use std::pin::Pin;
+use std::pin::{Pin, pin};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context, Poll};
-use std::thread;
-use std::time::Duration;
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::{self, Thread};
+use std::time::{Duration, Instant};
 
 use kettle::{Handle, Runtime};
 
@@ -93,5 +93,31 @@ pub fn finishes_within<T: Send + 'static>(
     match done_rx.recv_timeout(limit) {
         Ok(()) => runner.join().unwrap().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
         Err(_) => panic!("did not finish within {limit:?}: the loop is frozen or a wake-up was lost"),
+    }
+}
+
+/// Unparks the thread running [`block_on_thread`].
+struct Unpark(Thread);
+
+impl Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// A minimal foreign executor: polls `fut` on this thread, parking between
+/// polls, for at most two seconds (then the test fails: a wake was lost).
+pub fn block_on_thread<F: Future>(fut: F) -> F::Output {
+    let waker = Waker::from(Arc::new(Unpark(thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut fut = pin!(fut);
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
+            return out;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(!left.is_zero(), "the foreign executor was never woken");
+        thread::park_timeout(left);
     }
 }

@@ -3,7 +3,7 @@
 //! Each workload is written once per runtime, in one criterion group, so the
 //! report plots the two together. tokio runs its current-thread scheduler with
 //! `enable_all()`: kettle always has its reactor and timers, so tokio gets its
-//! drivers too. Run with `cargo bench`; `cargo test --benches` runs each once;
+//! drivers too. Run with `cargo bench -p kettle-bench`; `cargo test -p kettle-bench --benches` runs each once;
 //! `scripts/bench-table` runs the suite in `--quick` mode and prints a table.
 //!
 //! | group           | workload                                                          |

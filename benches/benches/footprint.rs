@@ -29,7 +29,7 @@
 //!   operating system's own wake-up latency on this machine, the floor under
 //!   any runtime's timers.
 //!
-//! `cargo bench --bench footprint` passes `--bench`; without it (as under
+//! `cargo bench -p kettle-bench --bench footprint` passes `--bench`; without it (as under
 //! `cargo test --benches`) the lateness samples are cut to a handful, so the
 //! run takes well under two seconds.
 
