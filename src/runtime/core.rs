@@ -53,12 +53,12 @@ use std::time::{Duration, Instant};
 
 use slab::Slab;
 
+use super::blocking_pool::{Job, Pool};
 use super::metrics::{Metrics, Stats, Turn};
 use super::reactor::Reactor;
 use super::registry;
 use super::shared::{Remote, Shared};
 use super::timerfd::TimerFd;
-use crate::blocking::Pool;
 use crate::contain;
 use crate::task::{DoneBatch, DoneCallback, Header, JoinHandle, RunOutcome, TaskRef};
 use crate::time::queue::{Action, TimerQueue};
@@ -108,7 +108,7 @@ pub(crate) struct Core {
     /// Ends a blocked poll at the next timer's deadline, to the microsecond.
     timer_fd: TimerFd,
     /// Threads for `spawn_blocking`.
-    pub(crate) blocking: Pool,
+    blocking: Pool,
     /// Wakers released by this turn's events; kept to reuse its capacity.
     io_wakers: RefCell<Vec<std::task::Waker>>,
     /// The injector's contents during step 2; kept to reuse its capacity.
@@ -243,6 +243,13 @@ impl Core {
             let batch = DoneBatch::new(task.clone(), callbacks);
             self.call_soon(Box::new(move || batch.run()));
         }
+    }
+
+    // ----- blocking jobs -------------------------------------------------------
+
+    /// Hands `job` to this runtime's blocking pool (see `blocking_pool.rs`).
+    pub(crate) fn submit_blocking(&self, job: Job) -> io::Result<()> {
+        self.blocking.submit(job)
     }
 
     // ----- callbacks -----------------------------------------------------------

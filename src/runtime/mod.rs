@@ -26,6 +26,7 @@
 //! next run, so a loop can be run in phases (asyncio's repeated
 //! `run_until_complete`). Dropping the runtime drops them.
 
+mod blocking_pool;
 pub(crate) mod context;
 pub(crate) mod core;
 mod handle;

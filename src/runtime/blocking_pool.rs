@@ -1,0 +1,282 @@
+//! A runtime's blocking thread pool: the threads behind
+//! [`spawn_blocking`](crate::spawn_blocking).
+//!
+//! The pool knows nothing about tasks: it runs boxed closures on worker
+//! threads. `spawn_blocking` (in `src/blocking.rs`, where users look for it)
+//! wraps the user's function in a job that sends its result back through a
+//! oneshot channel, and submits it with [`Core::submit_blocking`].
+//!
+//! [`Core::submit_blocking`]: super::core::Core::submit_blocking
+//!
+//! # Workers
+//!
+//! Each runtime has its own pool, created empty. A job goes into a queue under
+//! a mutex; if no worker is idle and the pool is below its cap
+//! ([`Builder::max_blocking_threads`](crate::Builder::max_blocking_threads),
+//! default 64), a new worker thread is started. A worker that finds no job for
+//! [`Builder::blocking_keep_alive`](crate::Builder::blocking_keep_alive)
+//! (default 10 s) exits, so an idle program holds no threads. Above the cap,
+//! jobs wait in the queue.
+//!
+//! # Shutdown
+//!
+//! Dropping the runtime tells the pool to stop: idle workers exit at once,
+//! busy ones when their job returns (they are not waited for — a job may block
+//! forever — and their results go nowhere). Queued jobs that never started are
+//! dropped.
+
+use std::collections::VecDeque;
+use std::io;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread;
+use std::time::Duration;
+
+use crate::contain;
+
+/// A job: a closure run once on some worker thread.
+pub(crate) type Job = Box<dyn FnOnce() + Send>;
+
+/// Starts a worker thread running `PoolShared::work_loop`. A plain function
+/// pointer, so that tests can make thread creation fail.
+type StartThread = fn(Arc<PoolShared>) -> io::Result<()>;
+
+/// A runtime's blocking thread pool.
+pub(crate) struct Pool {
+    shared: Arc<PoolShared>,
+    start_thread: StartThread,
+}
+
+struct PoolShared {
+    state: Mutex<PoolState>,
+    /// Signalled when a job is queued or the pool shuts down.
+    work: Condvar,
+    max_threads: usize,
+    keep_alive: Duration,
+}
+
+/// The pool's bookkeeping. Invariant: `threads` counts exactly the workers
+/// that have started and not yet left `work_loop` (by any exit, unwinding
+/// included), and `idle` those of them waiting on `work`.
+struct PoolState {
+    queue: VecDeque<Job>,
+    /// Workers alive (busy or idle).
+    threads: usize,
+    /// Workers waiting for a job.
+    idle: usize,
+    shutdown: bool,
+}
+
+impl Pool {
+    pub(crate) fn new(max_threads: usize, keep_alive: Duration) -> Pool {
+        Pool {
+            shared: Arc::new(PoolShared {
+                state: Mutex::new(PoolState { queue: VecDeque::new(), threads: 0, idle: 0, shutdown: false }),
+                work: Condvar::new(),
+                max_threads: max_threads.max(1),
+                keep_alive,
+            }),
+            start_thread: start_worker_thread,
+        }
+    }
+
+    /// Worker threads alive right now, and how many of them are idle.
+    pub(crate) fn threads(&self) -> (usize, usize) {
+        let state = self.shared.lock();
+        (state.threads, state.idle)
+    }
+
+    /// Queues `job`, starting a worker if none is free and the cap allows.
+    ///
+    /// # Errors
+    /// If the pool has shut down, or if it has no worker at all and the
+    /// operating system refuses a thread. The job is then dropped, never run:
+    /// an error means "this job will not start". (If some worker exists and
+    /// only the extra thread was refused, the job waits for that worker, as
+    /// it would above the cap.)
+    pub(crate) fn submit(&self, job: Job) -> io::Result<()> {
+        let mut state = self.shared.lock();
+        if state.shutdown {
+            drop(state);
+            contain::drop_value(job);
+            return Err(io::Error::other("the runtime's blocking pool has shut down"));
+        }
+        state.queue.push_back(job);
+        if state.idle >= state.queue.len() {
+            self.shared.work.notify_one();
+            return Ok(());
+        }
+        if state.threads < self.shared.max_threads {
+            match (self.start_thread)(self.shared.clone()) {
+                Ok(()) => state.threads += 1,
+                Err(e) if state.threads == 0 => {
+                    // Nobody could ever run it: take it back before anyone
+                    // sees it. The lock was held since the push, so it is
+                    // still the last in the queue.
+                    let job = state.queue.pop_back();
+                    drop(state);
+                    contain::drop_value(job);
+                    return Err(e);
+                }
+                Err(_) => {} // a busy worker will take it, as above the cap
+            }
+        }
+        // Otherwise the job waits for a busy worker to come back.
+        Ok(())
+    }
+
+    /// Stops the pool: idle workers leave now, busy ones after their job;
+    /// queued jobs are dropped (outside the lock: their captures may do
+    /// anything when dropped, panic included).
+    pub(crate) fn shutdown(&self) {
+        let dropped = {
+            let mut state = self.shared.lock();
+            state.shutdown = true;
+            std::mem::take(&mut state.queue)
+        };
+        self.shared.work.notify_all();
+        dropped.into_iter().for_each(contain::drop_value);
+    }
+}
+
+/// The real [`StartThread`].
+fn start_worker_thread(shared: Arc<PoolShared>) -> io::Result<()> {
+    thread::Builder::new().name("kettle-blocking".into()).spawn(move || shared.work_loop())?;
+    Ok(())
+}
+
+/// Gives a worker's place in `threads` back when it leaves `work_loop`,
+/// however it leaves: the count must never name a thread that is gone.
+struct LeavePool<'a>(&'a PoolShared);
+
+impl Drop for LeavePool<'_> {
+    fn drop(&mut self) {
+        self.0.lock().threads -= 1;
+    }
+}
+
+impl PoolShared {
+    fn lock(&self) -> MutexGuard<'_, PoolState> {
+        // Jobs run outside the lock, so a poisoned lock means a panic in this
+        // module's few lines of bookkeeping, which leave the state consistent.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A worker: run jobs until idle for `keep_alive`, or shut down.
+    fn work_loop(&self) {
+        let _leave = LeavePool(self);
+        let mut state = self.lock();
+        loop {
+            if let Some(job) = state.queue.pop_front() {
+                drop(state);
+                // A job is user code, and so is whatever it leaves to drop:
+                // contained, so the worker and its count survive it.
+                contain::call(job);
+                state = self.lock();
+                continue;
+            }
+            if state.shutdown {
+                break;
+            }
+            state.idle += 1;
+            let (next, wait) =
+                self.work.wait_timeout(state, self.keep_alive).unwrap_or_else(|e| e.into_inner());
+            state = next;
+            state.idle -= 1;
+            if wait.timed_out() && state.queue.is_empty() {
+                break;
+            }
+        }
+        // `state` is released here, before `_leave` takes the lock again.
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn refuse_threads(_: Arc<PoolShared>) -> io::Result<()> {
+        Err(io::Error::new(io::ErrorKind::WouldBlock, "no thread for you"))
+    }
+
+    /// Waits (really, up to 5 s) until the job counted by `drops` is gone.
+    fn eventually_dropped(drops: &AtomicUsize, what: &str) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while drops.load(Ordering::SeqCst) == 0 {
+            assert!(std::time::Instant::now() < deadline, "{what}");
+            thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// A job that counts its runs and its drops.
+    fn counted_job(runs: &Arc<AtomicUsize>, drops: &Arc<AtomicUsize>) -> Job {
+        struct CountDrop(Arc<AtomicUsize>);
+        impl Drop for CountDrop {
+            fn drop(&mut self) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let (runs, guard) = (runs.clone(), CountDrop(drops.clone()));
+        Box::new(move || {
+            let _guard = guard;
+            runs.fetch_add(1, Ordering::SeqCst);
+        })
+    }
+
+    #[test]
+    fn a_job_refused_for_want_of_a_thread_is_dropped_and_never_runs() {
+        let mut pool = Pool::new(4, Duration::from_secs(10));
+        pool.start_thread = refuse_threads;
+        let (runs, drops) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let refused = pool.submit(counted_job(&runs, &drops));
+        assert_eq!(refused.unwrap_err().kind(), io::ErrorKind::WouldBlock, "the OS's error is passed on");
+        assert_eq!(drops.load(Ordering::SeqCst), 1, "the refused job was dropped at once");
+        assert_eq!(pool.threads(), (0, 0));
+
+        // Threads can be had again: the next job runs, the refused one never does.
+        pool.start_thread = start_worker_thread;
+        let (later_runs, later_drops) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        pool.submit(counted_job(&later_runs, &later_drops)).unwrap();
+        eventually_dropped(&later_drops, "the later job never ran");
+        assert_eq!(later_runs.load(Ordering::SeqCst), 1);
+        assert_eq!(runs.load(Ordering::SeqCst), 0, "a job reported as not started never runs");
+        pool.shutdown();
+    }
+
+    #[test]
+    fn a_refused_extra_thread_leaves_the_job_to_the_existing_worker() {
+        let mut pool = Pool::new(4, Duration::from_secs(10));
+        let (gate_tx, gate_rx) = std::sync::mpsc::channel::<()>();
+        pool.submit(Box::new(move || {
+            let _ = gate_rx.recv(); // keeps the only worker busy until released
+        }))
+        .unwrap();
+        pool.start_thread = refuse_threads;
+        let (runs, drops) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        pool.submit(counted_job(&runs, &drops)).expect("accepted: a worker exists to run it");
+        gate_tx.send(()).unwrap();
+        eventually_dropped(&drops, "the queued job never ran");
+        assert_eq!(runs.load(Ordering::SeqCst), 1, "accepted means it runs");
+        pool.shutdown();
+    }
+
+    #[test]
+    fn a_worker_survives_a_panicking_job_and_a_panicking_leftover() {
+        let pool = Pool::new(1, Duration::from_secs(10));
+        struct PanicOnDrop;
+        impl Drop for PanicOnDrop {
+            fn drop(&mut self) {
+                panic!("a job's leftovers panicked on drop");
+            }
+        }
+        pool.submit(Box::new(|| panic!("a job panicked"))).unwrap();
+        let leftover = PanicOnDrop;
+        pool.submit(Box::new(move || drop(leftover))).unwrap();
+        let (runs, drops) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        pool.submit(counted_job(&runs, &drops)).unwrap();
+        eventually_dropped(&drops, "the pool wedged after a panic");
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        assert_eq!(pool.threads().0, 1, "still the one worker, counted once");
+        pool.shutdown();
+    }
+}
