@@ -92,7 +92,7 @@ pub(crate) fn current_id() -> Option<u32> {
 
 /// Whether `shared`'s runtime is the one running on this thread.
 pub(crate) fn is_current(shared: &Arc<Shared>) -> bool {
-    with_current(|core| core.is_some_and(|core| Arc::ptr_eq(&core.shared, shared)))
+    with_current(|core| core.is_some_and(|core| Arc::ptr_eq(core.shared(), shared)))
 }
 
 /// Marks a runtime as running on this thread until dropped.

@@ -3,36 +3,51 @@
 //! `Core` is everything a runtime owns that only its own thread touches: the
 //! task slab, the run queue, the callback queue, the timers, the mio poll and
 //! the reactor's registered descriptors.
-//! It is `!Send` and `!Sync`, holds no lock and no atomic except through
-//! [`Shared`], and every field sits in its own `RefCell` so that a task being
-//! polled can spawn, wake, sleep or schedule callbacks without tripping over a
-//! borrow the loop holds: the loop never holds a borrow while user code runs.
+//! It is `!Send` and `!Sync`, and holds no lock and no atomic except through
+//! [`Shared`]. A task being polled can spawn, wake, sleep or schedule
+//! callbacks without tripping over a borrow the loop holds (see "Borrows").
 //!
 //! # One turn
 //!
 //! ```text
-//!  ┌─▶ 1. poll   epoll_wait for I/O, at most until the next timer (a
-//!  │             timerfd ends the wait on time, to the microsecond).
-//!  │             Before it blocks: tell other threads the loop is idle,
-//!  │             so that their pushes wake it (the idle handshake).
-//!  │             If work is already queued: no wait, and only every 32nd
-//!  │             busy turn or 61st task poll. Record readiness, wake the
-//!  │             waiting tasks.
-//!  │   2. inject take what other threads queued: spawns, wakes, callbacks
-//!  │   3. timers fire every timer whose deadline has passed, in deadline
+//!       plan     skip the I/O poll on a busy turn (shortcut: only every
+//!                32nd busy turn in a row, or after 61 task polls); else
+//!                peek if work is queued; else wait until the next timer
+//!  ┌─▶ 1. idle   before a wait that may block: tell other threads the loop
+//!  │             is idle, so their pushes wake it (the idle handshake); if
+//!  │             something came in meanwhile, peek instead of waiting
+//!  │   2. poll   epoll_wait (a timerfd ends the wait on time, to the
+//!  │             microsecond); record readiness, wake the waiting tasks
+//!  │   3. inject take what other threads queued — spawns, wakes, callbacks
+//!  │             (shortcut: no lock unless something was pushed, or the
+//!  │             loop just woke from a wait it announced)
+//!  │   4. timers fire every timer whose deadline has passed, in deadline
 //!  │             order: sleeps wake their task, callbacks join the queue
-//!  └── 4. run    run the callbacks, then the tasks, that are queued *now*;
+//!  └── 5. run    run the callbacks, then the tasks, that are queued *now*;
 //!                whatever they queue runs next turn
 //! ```
 //!
+//! [`Core::turn`] is these lines, one function each. How the idle
+//! handshake and the injector avoid losing a wake-up is drawn once, in
+//! `shared.rs`.
+//!
 //! Leaving the loop — `block_on` or `run_forever` returning, an embedder's
-//! `turn` returning, or a panic unwinding out of any of them — does the idle
-//! handshake too ([`Core::leave`]): between runs nobody drains the
+//! `turn` returning, or a panic unwinding out of any of them — marks the
+//! loop idle too ([`Core::leave`]): between runs nobody drains the
 //! injector, so remote work must make the poll fd readable.
 //!
-//! Step 4's "queued now" is the fairness rule: a task that wakes itself, or a
+//! Step 5's "queued now" is the fairness rule: a task that wakes itself, or a
 //! callback that schedules another, waits for the next turn, so neither can
 //! starve I/O, timers or each other.
+//!
+//! # Borrows
+//!
+//! Every field sits in its own `RefCell` (or `Cell`) and is private to this
+//! file; other modules go through the methods below (spawn, schedule,
+//! register an I/O source, insert or remove a timer, submit a blocking job).
+//! So the rule "the loop never holds a borrow while user code runs" is
+//! checked here alone: each borrow ends before a task is polled, a callback
+//! runs, a waker is woken or a user value is dropped.
 //!
 //! # Invariants
 //!
@@ -48,6 +63,7 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io;
 use std::marker::PhantomData;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -55,7 +71,7 @@ use slab::Slab;
 
 use super::blocking_pool::{Job, Pool};
 use super::metrics::{Metrics, Stats, Turn};
-use super::reactor::Reactor;
+use super::reactor::{Reactor, ScheduledIo};
 use super::registry;
 use super::shared::{Remote, Shared};
 use super::timerfd::TimerFd;
@@ -75,12 +91,17 @@ const IO_EVERY_BUSY_TURNS: u32 = 32;
 /// readiness — a peer's end of file, say — unseen for 32 long turns.
 const IO_EVERY_TASK_POLLS: u64 = 61;
 
-/// What step 1 does on this turn ([`Core::decide_poll`]).
+/// What this turn's I/O poll will do: decided by [`Core::plan_poll`],
+/// possibly demoted by [`Core::announce_idle`], carried out by
+/// [`Core::poll_io`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum PollDecision {
-    /// A busy turn that leaves the poll to a later one.
+enum PollPlan {
+    /// A busy turn that leaves the I/O poll to a later one.
     Skip,
+    /// Poll without blocking: work is already waiting.
+    Peek,
     /// Poll, blocking at most this long (`None`: until something happens).
+    /// Only after the idle handshake has succeeded.
     Wait(Option<Duration>),
 }
 
@@ -104,7 +125,7 @@ pub(crate) struct Core {
     poll: RefCell<mio::Poll>,
     events: RefCell<mio::Events>,
     /// Registered descriptors and their waiting tasks.
-    pub(crate) reactor: Reactor,
+    reactor: Reactor,
     /// Ends a blocked poll at the next timer's deadline, to the microsecond.
     timer_fd: TimerFd,
     /// Threads for `spawn_blocking`.
@@ -114,13 +135,13 @@ pub(crate) struct Core {
     /// The injector's contents during step 2; kept to reuse its capacity.
     injected: RefCell<Vec<Remote>>,
     /// Busy turns in a row that skipped polling for I/O (see
-    /// [`poll_io_if_due`](Core::poll_io_if_due)).
-    busy_turns: std::cell::Cell<u32>,
+    /// [`plan_poll`](Core::plan_poll)).
+    busy_turns_without_io: std::cell::Cell<u32>,
     /// The task-poll count (`Stats`) at the last I/O poll.
     polls_at_last_io: std::cell::Cell<u64>,
     /// The loop has marked itself idle in the injector ([`Core::announce_idle`]
     /// or [`Core::leave`]), and since then has neither marked itself busy
-    /// (step 2) nor consumed an eventfd event. Invariant: while it is set,
+    /// (step 3) nor consumed an eventfd event. Invariant: while it is set,
     /// the injector's `idle` is set or an eventfd event is pending — so a
     /// wait may start without the handshake, and leaving needs no lock.
     idle_announced: std::cell::Cell<bool>,
@@ -150,12 +171,17 @@ impl Core {
             timer_fd,
             io_wakers: RefCell::new(Vec::new()),
             injected: RefCell::new(Vec::new()),
-            busy_turns: std::cell::Cell::new(0),
+            busy_turns_without_io: std::cell::Cell::new(0),
             polls_at_last_io: std::cell::Cell::new(0),
             idle_announced: std::cell::Cell::new(true), // `Shared` starts idle
             stats: Stats::default(),
             _not_send: PhantomData,
         })
+    }
+
+    /// The part of this runtime other threads can reach (`shared.rs`).
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
     }
 
     /// This runtime's process-unique id.
@@ -245,6 +271,36 @@ impl Core {
         }
     }
 
+    // ----- I/O sources ---------------------------------------------------------
+
+    /// Registers `source` with epoll under a new token, whose events will
+    /// set `io`'s readiness and wake its waiters (step 2). Returns the token.
+    pub(crate) fn register_source(
+        &self,
+        source: &mut impl mio::event::Source,
+        interest: mio::Interest,
+        io: Rc<ScheduledIo>,
+    ) -> io::Result<mio::Token> {
+        let token = self.reactor.insert(io);
+        let registered = self.poll.borrow().registry().register(source, token, interest);
+        if let Err(e) = registered {
+            self.reactor.remove(token);
+            return Err(e);
+        }
+        Ok(token)
+    }
+
+    /// Removes `source` from epoll (before its descriptor closes). Its
+    /// token stays taken until [`release_source`](Core::release_source).
+    pub(crate) fn deregister_source(&self, source: &mut impl mio::event::Source) -> io::Result<()> {
+        self.poll.borrow().registry().deregister(source)
+    }
+
+    /// Frees a registration's token. Returns whether it was taken.
+    pub(crate) fn release_source(&self, token: mio::Token) -> bool {
+        self.reactor.remove(token)
+    }
+
     // ----- blocking jobs -------------------------------------------------------
 
     /// Hands `job` to this runtime's blocking pool (see `blocking_pool.rs`).
@@ -286,74 +342,67 @@ impl Core {
         self.has_local_work() || self.shared.has_pending()
     }
 
-    /// One loop iteration; see the module docs for its steps.
+    /// One loop iteration: the five steps of the module docs, in order.
     ///
     /// `main_ready`: `block_on`'s own future (not a task) is woken and will be
     /// polled right after this turn, so the loop is busy as if a task were
     /// queued.
     pub(crate) fn turn(&self, max_wait: Option<Duration>, main_ready: bool) -> Turn {
         self.stats.on_turn();
-        let (io_events, waited) = self.poll_io_if_due(max_wait, main_ready);
-        let injected = self.take_injected(waited);
-        let timers_fired = self.fire_timers();
-        let callbacks_run = self.run_callbacks();
-        let tasks_run = self.run_tasks();
+        let plan = self.plan_poll(max_wait, main_ready);
+        let plan = self.announce_idle(plan); // 1. idle
+        let io_events = self.poll_io(plan); // 2. poll
+        let injected = self.inject(plan); // 3. inject
+        let timers_fired = self.fire_timers(); // 4. timers
+        let (callbacks_run, tasks_run) = self.run_ready(); // 5. run
         Turn { io_events, injected, timers_fired, callbacks_run, tasks_run }
     }
 
-    /// Step 1, unless this is a busy turn on which it can be skipped.
+    /// Decides what this turn's I/O poll does: skip it, peek, or wait — and
+    /// how long. A decision only (besides its two counters): the effects are
+    /// the next steps'.
     ///
-    /// The simple version polls every turn. But with tasks or callbacks
-    /// already queued the poll could not block anyway, and its `epoll_wait`
-    /// would mostly find nothing: it is made only every
-    /// [`IO_EVERY_BUSY_TURNS`]th such turn in a row, or once
+    /// The simple version polls every turn, waiting only when nothing is
+    /// queued. But on a busy turn the poll could not block anyway, and its
+    /// `epoll_wait` would mostly find nothing: it is made only every
+    /// [`IO_EVERY_BUSY_TURNS`]th busy turn in a row, or once
     /// [`IO_EVERY_TASK_POLLS`] tasks have been polled since the last one,
     /// whichever comes first — so tasks that keep each other busy cannot
-    /// starve I/O, but do not pay a syscall per turn.
-    /// (Remote work still polls: that consumes the eventfd's event, so an
-    /// embedder watching the poll fd sees it quiet again.)
-    ///
-    /// Returns the number of events, and whether the poll may have blocked.
-    fn poll_io_if_due(&self, max_wait: Option<Duration>, main_ready: bool) -> (usize, bool) {
-        match self.decide_poll(max_wait, main_ready) {
-            PollDecision::Skip => (0, false),
-            PollDecision::Wait(timeout) => (self.poll_io(timeout), timeout != Some(Duration::ZERO)),
-        }
-    }
-
-    /// Step 1's decision, apart from its effect: skip the poll on this busy
-    /// turn, or poll with this timeout — after the idle handshake, if the
-    /// poll may block at all.
-    fn decide_poll(&self, max_wait: Option<Duration>, main_ready: bool) -> PollDecision {
+    /// starve I/O, but do not pay a syscall per turn. (Remote work still
+    /// polls, as a peek: that consumes the eventfd's event, so an embedder
+    /// watching the poll fd sees it quiet again.)
+    fn plan_poll(&self, max_wait: Option<Duration>, main_ready: bool) -> PollPlan {
         let busy = main_ready || self.has_local_work();
         let polls_since_io = self.stats.polls() - self.polls_at_last_io.get();
-        if busy && self.busy_turns.get() + 1 < IO_EVERY_BUSY_TURNS && polls_since_io < IO_EVERY_TASK_POLLS {
-            self.busy_turns.set(self.busy_turns.get() + 1);
-            return PollDecision::Skip;
+        let skipped = self.busy_turns_without_io.get();
+        if busy && skipped + 1 < IO_EVERY_BUSY_TURNS && polls_since_io < IO_EVERY_TASK_POLLS {
+            self.busy_turns_without_io.set(skipped + 1);
+            return PollPlan::Skip;
         }
-        self.busy_turns.set(0);
+        self.busy_turns_without_io.set(0);
         self.polls_at_last_io.set(self.stats.polls());
-        let timeout = self.poll_timeout(max_wait);
-        if timeout != Some(Duration::ZERO) && !self.announce_idle() {
-            return PollDecision::Wait(Some(Duration::ZERO)); // work or a nudge arrived meanwhile
+        match self.poll_timeout(max_wait) {
+            Some(Duration::ZERO) => PollPlan::Peek,
+            timeout => PollPlan::Wait(timeout),
         }
-        PollDecision::Wait(timeout)
     }
 
-    /// The idle handshake, (c) in `shared.rs`: the loop is about to block,
-    /// so tell other threads that from now on their pushes must wake it.
-    /// Returns `false` if it must not block after all: items were pushed, or
-    /// a flag was set and `notify` left a nudge, since the loop last looked.
+    /// Step 1, the idle handshake ((c) in `shared.rs`), before a poll that
+    /// may block: tell other threads that from now on their pushes must wake
+    /// the loop. If items were pushed, or a flag was set and `notify` left a
+    /// nudge, since the loop last looked, it must not block after all: the
+    /// wait becomes a peek.
     ///
-    /// This is the only place a running loop marks itself idle; leaving the
-    /// loop ([`leave`](Core::leave)) is the other.
-    fn announce_idle(&self) -> bool {
+    /// The one place a running loop marks itself idle; leaving the loop
+    /// ([`leave`](Core::leave)) is the only other.
+    fn announce_idle(&self, plan: PollPlan) -> PollPlan {
+        let PollPlan::Wait(_) = plan else { return plan };
         if self.idle_announced.get() {
-            return true;
+            return plan; // still announced: see the flag's invariant
         }
         let idle = self.shared.end_work();
         self.idle_announced.set(idle);
-        idle
+        if idle { plan } else { PollPlan::Peek }
     }
 
     /// The loop is being left — `block_on` or `run_forever` returning, an
@@ -367,15 +416,22 @@ impl Core {
         }
     }
 
-    /// Step 1. Returns the number of events.
-    fn poll_io(&self, timeout: Option<Duration>) -> usize {
-        // About to block with a timer pending: let the timerfd end the wait
-        // on time (epoll's own timeout is whole milliseconds, rounded up).
-        if timeout != Some(Duration::ZERO)
-            && let Some(deadline) = self.timers.borrow().next_deadline()
-        {
-            self.timer_fd.arm(deadline);
-        }
+    /// Step 2: carries out the plan — `epoll_wait`, then records readiness
+    /// and wakes the operations waiting for it. Returns the number of events.
+    fn poll_io(&self, plan: PollPlan) -> usize {
+        let timeout = match plan {
+            PollPlan::Skip => return 0,
+            PollPlan::Peek => Some(Duration::ZERO),
+            PollPlan::Wait(timeout) => {
+                // About to block with a timer pending: let the timerfd end the
+                // wait on time (epoll's own timeout is whole milliseconds,
+                // rounded up).
+                if let Some(deadline) = self.timers.borrow().next_deadline() {
+                    self.timer_fd.arm(deadline);
+                }
+                timeout
+            }
+        };
         let mut poll = self.poll.borrow_mut();
         let mut events = self.events.borrow_mut();
         match poll.poll(&mut events, timeout) {
@@ -415,13 +471,8 @@ impl Core {
         count
     }
 
-    /// Runs `f` with the mio registry, to (de)register a descriptor.
-    pub(crate) fn registry<R>(&self, f: impl FnOnce(&mio::Registry) -> R) -> R {
-        f(self.poll.borrow().registry())
-    }
-
-    /// Step 2, (a) in `shared.rs`: mark the loop busy and take the queue.
-    /// Returns the number of requests taken.
+    /// Step 3, (a) in `shared.rs`: mark the loop busy and take what other
+    /// threads queued. Returns the number of requests taken.
     ///
     /// The simple version takes the lock every turn. It is taken only when
     /// items are waiting (`has_pending`, an atomic read), or when the loop
@@ -430,8 +481,8 @@ impl Core {
     /// Every other turn — a busy one, the first of a `block_on` — takes no
     /// lock; a push that finds the loop still marked idle then pays one
     /// eventfd write, which is never wrong.
-    fn take_injected(&self, waited: bool) -> usize {
-        let just_woke = waited && self.idle_announced.get();
+    fn inject(&self, plan: PollPlan) -> usize {
+        let just_woke = matches!(plan, PollPlan::Wait(_)) && self.idle_announced.get();
         if !just_woke && !self.shared.has_pending() {
             return 0;
         }
@@ -460,7 +511,8 @@ impl Core {
         count
     }
 
-    /// Step 3. Returns the number of timers fired.
+    /// Step 4: fires every timer whose deadline has passed, in deadline
+    /// order. Returns the number fired.
     fn fire_timers(&self) -> usize {
         if self.timers.borrow().len() == 0 {
             return 0; // and no clock read
@@ -482,7 +534,14 @@ impl Core {
         }
     }
 
-    /// Step 4a. Runs the callbacks queued when it starts.
+    /// Step 5: runs the callbacks, then the tasks, queued when it starts;
+    /// whatever they queue waits for the next turn. Returns how many of each
+    /// ran.
+    fn run_ready(&self) -> (usize, usize) {
+        (self.run_callbacks(), self.run_tasks())
+    }
+
+    /// Step 5's first half. A callback is user code: run with no borrow held.
     fn run_callbacks(&self) -> usize {
         let n = self.callbacks.borrow().len();
         for _ in 0..n {
@@ -494,7 +553,7 @@ impl Core {
         n
     }
 
-    /// Step 4b. Runs the tasks queued when it starts.
+    /// Step 5's second half.
     fn run_tasks(&self) -> usize {
         let n = self.run_queue.borrow().len();
         for _ in 0..n {

@@ -72,12 +72,12 @@ impl Handle {
     /// get one beforehand, or [`Handle::try_current`].
     #[track_caller]
     pub fn current() -> Handle {
-        context::expect_current("kettle::Handle::current", |core| Handle::new(core.shared.clone()))
+        context::expect_current("kettle::Handle::current", |core| Handle::new(core.shared().clone()))
     }
 
     /// The handle of the runtime running on this thread, if any.
     pub fn try_current() -> Option<Handle> {
-        context::with_current(|core| core.map(|core| Handle::new(core.shared.clone())))
+        context::with_current(|core| core.map(|core| Handle::new(core.shared().clone())))
     }
 
     /// Submits `future` to the loop from any thread (asyncio's

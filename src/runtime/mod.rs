@@ -205,7 +205,7 @@ impl Runtime {
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _running = Running::enter(&self.core, "Runtime::block_on");
-        let main = Arc::new(MainWaker { woken: AtomicBool::new(true), shared: self.core.shared.clone() });
+        let main = Arc::new(MainWaker { woken: AtomicBool::new(true), shared: self.core.shared().clone() });
         let waker = Waker::from(main.clone());
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(future);
@@ -236,9 +236,9 @@ impl Runtime {
             // poll once without waiting, run what is ready, return (asyncio).
             // A stop requested later either lands during the turn and is
             // seen below, or wakes the blocked poll through `notify`.
-            let max_wait = self.core.shared.stop_requested().then_some(Duration::ZERO);
+            let max_wait = self.core.shared().stop_requested().then_some(Duration::ZERO);
             self.core.turn(max_wait, false);
-            if self.core.shared.take_stop() {
+            if self.core.shared().take_stop() {
                 return;
             }
         }
@@ -282,7 +282,7 @@ impl Runtime {
 
     /// A thread-safe [`Handle`] to this runtime.
     pub fn handle(&self) -> Handle {
-        Handle::new(self.core.shared.clone())
+        Handle::new(self.core.shared().clone())
     }
 
     /// A snapshot of the runtime's counters.

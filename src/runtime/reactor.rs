@@ -167,6 +167,18 @@ impl Reactor {
         self.sources.borrow().len()
     }
 
+    /// Adds a descriptor's readiness record; its slab key is its mio token.
+    pub(crate) fn insert(&self, io: Rc<ScheduledIo>) -> mio::Token {
+        mio::Token(self.sources.borrow_mut().insert(io))
+    }
+
+    /// Removes the record under `token`. Returns whether there was one. The
+    /// record is dropped outside the borrow (its last reference may be here).
+    pub(crate) fn remove(&self, token: mio::Token) -> bool {
+        let removed = self.sources.borrow_mut().try_remove(token.0);
+        removed.is_some()
+    }
+
     /// Records one event and collects the wakers it releases into `wake`
     /// (fired by the caller once every borrow is released).
     pub(crate) fn dispatch(&self, event: &mio::event::Event, wake: &mut Vec<Waker>) {
@@ -227,11 +239,7 @@ impl Registration {
     ) -> io::Result<Registration> {
         context::expect_current(what, |core| {
             let io = Rc::new(ScheduledIo::default());
-            let token = mio::Token(core.reactor.sources.borrow_mut().insert(io.clone()));
-            if let Err(e) = core.registry(|registry| registry.register(source, token, interest)) {
-                core.reactor.sources.borrow_mut().remove(token.0);
-                return Err(e);
-            }
+            let token = core.register_source(source, interest, io.clone())?;
             Ok(Registration { core: Rc::downgrade(core), runtime: core.id(), token, io })
         })
     }
@@ -380,7 +388,7 @@ impl Registration {
         if let Some(core) = self.core.upgrade() {
             // Fails only if the descriptor was already closed, which removed
             // it from epoll anyway.
-            let _ = core.registry(|registry| registry.deregister(source));
+            let _ = core.deregister_source(source);
         }
     }
 }
@@ -391,8 +399,8 @@ impl Drop for Registration {
     /// poller tolerates).
     fn drop(&mut self) {
         if let Some(core) = self.core.upgrade() {
-            let removed = core.reactor.sources.borrow_mut().try_remove(self.token.0);
-            debug_assert!(removed.is_some(), "a registration owns its slab slot until dropped");
+            let removed = core.release_source(self.token);
+            debug_assert!(removed, "a registration owns its slab slot until dropped");
         }
     }
 }

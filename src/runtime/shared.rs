@@ -16,18 +16,18 @@
 //! queue, so the two are always seen together.
 //!
 //! ```text
-//!  other thread: push(item)        loop thread
-//!  ───────────────────────        ───────────
-//!  lock                            step 1, about to block, unless it already
-//!  queue.push(item)                announced idle:                            (c)
+//!  other thread: push(item)        loop thread (steps of `core.rs`)
+//!  ───────────────────────        ─────────────────────────────────
+//!  lock                            1. idle, before a wait that may block,
+//!  queue.push(item)                   unless already announced:             (c)
 //!  pending = true                     lock; idle = queue empty and no nudge;
-//!  if idle { idle = false;            unlock; if not idle: poll without waiting
-//!            eventfd write }  (b)  epoll_wait(timeout)
-//!  unlock                          step 2, if items are pending, or it just
-//!                                  woke from a wait it announced:            (a)
+//!  if idle { idle = false;            unlock; if not idle: peek, don't wait
+//!            eventfd write }  (b)  2. poll: epoll_wait(timeout)
+//!  unlock                          3. inject, if items are pending, or it
+//!                                     just woke from a wait it announced:   (a)
 //!                                     lock; idle = false; pending = false;
 //!                                     take the queue; unlock
-//!                                  ... run what was taken ...
+//!                                  ... 4. timers, 5. run what was taken ...
 //!                                  leaving the loop (returning or unwinding),
 //!                                  unless it already announced idle:         (d)
 //!                                     lock; idle = true;
@@ -68,15 +68,14 @@
 //!   not mark the loop idle, so the turn about to block polls without
 //!   waiting, and its caller (`block_on`, `run_forever`) reads its flags
 //!   again right after. Without the nudge, a flag set after the caller's
-//!   last look but before the (c) that precedes a blocking wait was missed
-//!   until some unrelated event — `tests/cross_thread_stress.rs` caught it
-//!   (about one run in sixteen) once a pending timer widened that window.
+//!   last look but before the (c) that precedes a blocking wait would be
+//!   missed until some unrelated event (`tests/cross_thread_stress.rs`
+//!   races exactly that).
 //! - Leaving the loop is (d): between runs nobody drains the queue, so the
 //!   loop must be idle then, and items (or a nudge) that arrived while it
-//!   worked, and so wrote nothing, get their eventfd write now. A first
-//!   version left the loop marked busy when `block_on`'s future had woken
-//!   itself on its last turn, and an embedder then waiting on the poll fd
-//!   never heard of remote work (`tests/leaving_the_loop.rs` pins it).
+//!   worked, and so wrote nothing, get their eventfd write now — else an
+//!   embedder waiting on the poll fd between runs would never hear of them
+//!   (`tests/leaving_the_loop.rs` leaves the loop every way there is).
 //!
 //! `core/loom_model.rs` checks these races under every interleaving loom
 //! builds: a push, a notified flag, a stop and both at once, each racing the

@@ -44,7 +44,7 @@ fn would_block(decision: PollDecision) -> bool {
 /// Another thread pushes a callback that sets the returned flag when it runs.
 fn push_from_another_thread(core: &Core) -> (loom::thread::JoinHandle<()>, Arc<StdBool>) {
     let ran = Arc::new(StdBool::new(false));
-    let (shared, flag) = (core.shared.clone(), ran.clone());
+    let (shared, flag) = (core.shared().clone(), ran.clone());
     let pusher = loom::thread::spawn(move || {
         let callback = Box::new(move || flag.store(true, SeqCst));
         assert!(shared.push(Remote::Call(callback)).is_ok());
@@ -87,7 +87,7 @@ fn loom_model_a_flag_set_and_notified_racing_block_on_is_never_lost() {
     loom::model(|| {
         let core = core();
         let woken = Arc::new(AtomicBool::new(false));
-        let (shared, flag) = (core.shared.clone(), woken.clone());
+        let (shared, flag) = (core.shared().clone(), woken.clone());
         let waker = loom::thread::spawn(move || {
             flag.store(true, SeqCst);
             shared.notify();
@@ -108,11 +108,11 @@ fn loom_model_a_flag_set_and_notified_racing_block_on_is_never_lost() {
 fn loom_model_a_stop_racing_run_forever_is_never_lost() {
     loom::model(|| {
         let core = core();
-        let shared = core.shared.clone();
+        let shared = core.shared().clone();
         let stopper = loom::thread::spawn(move || shared.request_stop());
         core.turn(NOW, false);
-        let stopped = core.shared.take_stop(); // run_forever looks after each turn
-        let max_wait = core.shared.stop_requested().then_some(Duration::ZERO);
+        let stopped = core.shared().take_stop(); // run_forever looks after each turn
+        let max_wait = core.shared().stop_requested().then_some(Duration::ZERO);
         let decision = core.decide_poll(max_wait, false);
         stopper.join().unwrap();
         if would_block(decision) && !stopped {
@@ -149,12 +149,12 @@ fn loom_model_a_push_and_a_notify_racing_the_loop_going_idle_are_never_lost() {
         let core = core();
         let ran = Arc::new(StdBool::new(false));
         let woken = Arc::new(AtomicBool::new(false));
-        let (shared, flag) = (core.shared.clone(), ran.clone());
+        let (shared, flag) = (core.shared().clone(), ran.clone());
         let pusher = loom::thread::spawn(move || {
             let callback = Box::new(move || flag.store(true, SeqCst));
             assert!(shared.push(Remote::Call(callback)).is_ok());
         });
-        let (shared, flag) = (core.shared.clone(), woken.clone());
+        let (shared, flag) = (core.shared().clone(), woken.clone());
         let notifier = loom::thread::spawn(move || {
             flag.store(true, SeqCst);
             shared.notify();
