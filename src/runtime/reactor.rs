@@ -1,4 +1,4 @@
-//! The reactor: readiness from mio, a waker per direction.
+//! The reactor: readiness from mio, a waiter list per direction.
 //!
 //! An I/O object (a socket, the signal pipe) registers its file descriptor
 //! once with the runtime's mio poll and gets a [`Registration`]. The
