@@ -26,12 +26,14 @@
 //!
 //! # A map for readers
 //!
-//! kettle is meant to be read. Start with `DESIGN.md` at the repository root,
-//! which walks one loop turn end to end, then:
+//! kettle is meant to be read. The README at the repository root gives a
+//! reading path through about eight files, in order; `DESIGN.md` beside it
+//! walks one loop turn end to end and explains the choices. The modules:
 //!
 //! - [`runtime`]: the loop — `Core` (the loop thread's state and the turn),
 //!   `Shared` (the injector other threads use), the thread-local context,
-//!   the reactor (readiness from mio, a waker per direction);
+//!   the reactor (readiness from mio, a waiter list per direction), the
+//!   blocking pool's threads;
 //! - [`task`]: the task cell (one allocation per task), its state word,
 //!   wakers, join handles, done callbacks;
 //! - [`time`]: the timer heap, sleeps, timeouts, intervals, callbacks;

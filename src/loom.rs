@@ -9,7 +9,7 @@
 //! They take their `Mutex`, atomics and `UnsafeCell` from here. A normal
 //! build re-exports the standard library's; `RUSTFLAGS="--cfg loom"` swaps
 //! in loom's, which record every access, so that the models in
-//! `runtime/loom_model.rs` and `task/cell/loom_model.rs` can run each
+//! `runtime/core/loom_model.rs` and `task/cell/loom_model.rs` can run each
 //! scenario under every interleaving the memory model allows (bounded by
 //! `LOOM_MAX_PREEMPTIONS`) and fail on a lost wake, a double drop, or an
 //! access to a cell that no happens-before edge protects.

@@ -27,8 +27,9 @@
 //! Unlike `gather`, `join!` hands all its futures the caller's own waker and
 //! polls each unfinished one whenever the caller is woken, as
 //! `futures::join!` and `tokio::join!` do. With at most sixteen futures that
-//! costs less than the per-future waker allocations `gather` makes to avoid
-//! it; for many futures, `gather`'s linear polling is the one to use.
+//! costs less than the bookkeeping `gather` pays to avoid it (a waker per
+//! child in a shared wake list, a ready stack, a sorted batch); for many
+//! futures, `gather`'s linear polling is the one to use.
 //!
 //! The helpers live in [`__private`](crate::__private), hidden from the docs,
 //! because macro expansions can only reach public paths.

@@ -31,9 +31,10 @@
 //! only by being dropped in place — when it finishes, when the set is closed,
 //! or with the set. All their wakers share one allocation too (the
 //! [`WakeList`]). So a set of `n` children costs a handful of allocations,
-//! not `2n`: the first version boxed each child (to pin it without
-//! `unsafe`) and gave each an `Arc` waker, and the allocator dominated
-//! `gather`'s profile (DESIGN.md, "Performance").
+//! not `2n`. The simple version would box each child (to pin it without
+//! `unsafe`) and give each an `Arc` waker; for many small children the
+//! allocator then costs more than the polling (the profile is in
+//! PERFORMANCE.md).
 //!
 //! A finished child's future is dropped at once, not when the whole set
 //! completes. A child that panics unwinds through the parent; the set is not

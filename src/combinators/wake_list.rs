@@ -2,10 +2,10 @@
 //!
 //! A [`PollSet`](super::poll_set) of `n` children needs `n` *distinct*
 //! wakers: a waker has to say which child it belongs to, or a wake would
-//! cost a poll of every child. The easy way is one `Arc` per child through
-//! std's [`Wake`](std::task::Wake) trait — and that was kettle's first
-//! version. Measured on `gather` of 10,000 yield-once futures, the
-//! allocator then took most of the time (see DESIGN.md, "Performance").
+//! cost a poll of every child. The simple version would be one `Arc` per
+//! child through std's [`Wake`](std::task::Wake) trait: safe, but an
+//! allocation per child, and for many small children the allocator then
+//! takes most of the time (the profile is in PERFORMANCE.md).
 //!
 //! So all `n` wakers share **one** allocation, the [`WakeList`]: it holds an
 //! [`Entry`] per child, and a child's waker is a raw waker whose data pointer

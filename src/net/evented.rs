@@ -51,7 +51,9 @@ impl<S: mio::event::Source> Evented<S> {
 
     /// Like [`io`](Self::io) for a read or write of `len` bytes: a result
     /// shorter than `len` means the kernel buffer was drained (or filled),
-    /// so readiness is cleared without another system call.
+    /// so readiness is cleared without another system call (the reactor's
+    /// essay says why that is sound on epoll). The simple version is `io`,
+    /// which waits for a `WouldBlock` to clear it.
     pub(crate) fn io_bytes<F>(
         &self,
         direction: Direction,

@@ -1,4 +1,4 @@
-//! The reactor: readiness from mio, a waker per direction.
+//! The reactor: readiness from mio, a waiter list per direction.
 //!
 //! An I/O object (a socket, the signal pipe) registers its file descriptor
 //! once with the runtime's mio poll and gets a [`Registration`]. The
@@ -9,30 +9,46 @@
 //! # Edge-triggered readiness
 //!
 //! mio registers descriptors edge-triggered: epoll reports a change *once*,
-//! not for as long as it lasts. So kettle remembers readiness itself. Step 1
-//! of a turn ORs each event into the source's readiness bits and wakes the
-//! operations waiting for that direction; the bits stay set while tasks
-//! perform I/O, and are cleared when the operating system says `WouldBlock`
-//! — at which point the next edge is guaranteed to produce a new event.
-//! Every I/O operation is therefore the same step, [`Registration::poll_io`]:
-//! if the direction is ready, try the operation once; on `WouldBlock`, clear
-//! the readiness bits that attempt observed and wait.
+//! not for as long as it lasts. So kettle remembers readiness itself. The
+//! turn's poll step ORs each event into the source's readiness bits and
+//! wakes the operations waiting for that direction; the bits stay set while
+//! tasks perform I/O. Every I/O operation is therefore the same step,
+//! [`Registration::poll_io`]: if the direction is ready, try the operation
+//! once; on `WouldBlock`, clear the readiness bits that attempt observed and
+//! wait for the next edge.
 //!
-//! A bit is state, and each one is set and cleared in exactly one place:
-//! every bit is set by an event in step 1, and every bit an operation acted
-//! on is cleared by its `WouldBlock` — *whatever* the bit: `WouldBlock`
-//! proves the readiness was stale, be it "readable", "closed" or "error". An
-//! operation never retries inside one poll: one attempt, then either a result
-//! or a wait. (A first version retried while any bit was set and cleared only
-//! "readable" and "writable"; a connected UDP socket that had received
-//! "connection refused" then kept its error bit for ever, and the next `recv`
-//! spun inside one poll, freezing the loop. `src/runtime/reactor/matrix.rs`
-//! now runs every bit against every outcome.)
+//! A bit is state, and each one is set in one place and cleared in two:
 //!
-//! Clearing can't race with a new event: events are only recorded in step 1,
-//! and I/O operations only run in step 4 (or between turns), on the same
-//! thread. An edge that happens after our `WouldBlock` is reported by the next
-//! `epoll_wait`.
+//! - every bit is set by an event, in the poll step;
+//! - every bit an operation acted on is cleared by its `WouldBlock` —
+//!   *whatever* the bit: `WouldBlock` proves the readiness was stale, be it
+//!   "readable", "closed" or "error";
+//! - "readable" (or "writable") is also cleared by a stream read (or write)
+//!   that comes back shorter than its buffer: it has certainly emptied (or
+//!   filled) the kernel buffer, so the `WouldBlock` that would follow is not
+//!   worth a system call. Closed and error bits stay: a short read says
+//!   nothing about them.
+//!
+//! The short-read rule relies on epoll's edge-triggered behaviour, beyond
+//! mio's documented contract. mio promises another event only after an
+//! operation has returned `WouldBlock` ("Draining readiness" in its `Poll`
+//! docs), because that is all some of its platforms guarantee. epoll, which
+//! kettle runs on, raises a new edge whenever data arrives (or room frees
+//! up), and epoll(7) names a short read or write on a stream as proof that
+//! the buffer is exhausted; tokio relies on the same. The rule is used only
+//! where the caller passes a length (`Evented::io_bytes` in
+//! `src/net/evented.rs`, and its poll form): on another backend, those
+//! would have to wait for `WouldBlock` like every other operation.
+//!
+//! An operation never retries inside one poll: one attempt, then either a
+//! result or a wait — so an operation whose bit nothing clears cannot spin
+//! and freeze the loop. `src/runtime/reactor/matrix.rs` runs every bit
+//! against every operation and outcome.
+//!
+//! Clearing can't race with a new event: events are only recorded in the
+//! poll step, and I/O operations only run in the run step (or between
+//! turns), on the same thread. An edge that happens after our `WouldBlock`
+//! or short read is reported by the next `epoll_wait`.
 //!
 //! # Lifetimes
 //!
@@ -54,9 +70,9 @@
 //! others see `WouldBlock` and wait again, each with a new entry. An
 //! operation that completes or is dropped (a task cancelled, a timeout)
 //! removes the entry with its id, if it is still there — never another
-//! operation's, even of the same task. (A first version found entries by
-//! their waker, so two operations of one task shared one entry, and the
-//! first to be dropped took the other's wake-up with it.)
+//! operation's, even of the same task. That is why entries are found by id
+//! and not by waker: two operations of one task carry equal wakers, and
+//! the first to be dropped would take the other's wake-up with it.
 //!
 //! The poll-level API (`futures-io`'s `poll_read`, say) has no operation
 //! object to own an entry: it uses the direction's single poll slot, where
@@ -290,9 +306,10 @@ impl Registration {
         }
     }
 
-    /// The operation hit `WouldBlock`: the readiness it observed was stale,
-    /// every bit of it (see the module docs). Forget it, so the next poll
-    /// waits for a new edge.
+    /// Forgets `observed` readiness, so the next poll waits for a new edge:
+    /// every bit an attempt saw, once it hit `WouldBlock` (all of it was
+    /// stale), or only "readable"/"writable" after a short read or write
+    /// (see the module docs).
     pub(crate) fn clear_readiness(&self, observed: u8) {
         self.io.readiness.set(self.io.readiness.get() & !observed);
     }
@@ -307,6 +324,8 @@ impl Registration {
     /// saving the system call that would only have returned `WouldBlock`;
     /// any data that arrives later raises a new edge, as after a `WouldBlock`.
     /// Closed and error bits stay: a short read says nothing about them.
+    /// The simple version would clear readiness only on `WouldBlock`, at the
+    /// price of one failing system call after every read that drains.
     ///
     /// # Errors
     /// What `op` returns, other than `WouldBlock`; an error without calling

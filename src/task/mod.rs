@@ -8,12 +8,25 @@
 //!
 //! # Where a task lives
 //!
-//! Each task is a single heap block, the *task cell* (`cell.rs`): a small
-//! header (state bits, reference count, the owning runtime, the loop's
-//! bookkeeping) followed by the future, whose slot later holds the output. The
-//! runtime's slab owns one reference for as long as the future exists; the
-//! join handle owns one; every `Waker` owns one. The cell is freed when the
-//! last reference goes.
+//! Each task is a single heap block, the *task cell* (`cell.rs`): a header
+//! followed by the future, whose slot later holds the output. One allocation
+//! per spawn.
+//!
+//! ```text
+//! ┌──────────────────────── Header ────────────────────────┬──── Stage<F> ─────┐
+//! │ state (atomic word)  refs (atomic)  vtable  owner: Arc │ Running(F)        │
+//! │ loop-only Cells: key, queued, done, done callbacks     │ Finished(Result)  │
+//! │ join_waker (guarded by a state bit)                    │ Consumed          │
+//! └────────────────────────────────────────────────────────┴───────────────────┘
+//! ```
+//!
+//! The header's `vtable` is instantiated per future type and does the typed
+//! work (poll, cancel, read the output, free); the rest of kettle only ever
+//! sees a type-erased `TaskRef`. The runtime's slab owns one reference for
+//! as long as the future exists; the join handle owns one; every `Waker`
+//! owns one. The cell is freed when the last reference goes. Who may touch
+//! which field from which thread is `cell.rs`'s rules R1–R5; the state
+//! word's bits and protocols are in `state.rs`.
 //!
 //! # Life cycle
 //!
@@ -25,17 +38,21 @@
 //!   cancel ──(6)──▶ QUEUED ──(2')─────┴───────────▶ CANCELLED ─(7)─┘
 //! ```
 //!
-//! 1. `Core::spawn` allocates the cell, puts it in the slab and queues it.
-//! 2. `Core::run_task` pops it and calls `TaskRef::run`, which polls it.
+//! 1. `Core::spawn` → `TaskRef::new_local` allocates the cell, born queued;
+//!    `Core::adopt` puts it in the slab and pushes its key on the run queue.
+//! 2. `Core::run_task` pops the key and calls `TaskRef::run`, which polls.
 //!    (2') If `CANCELLED` is set, `run` drops the future instead of polling.
 //! 3. The poll returned `Pending`; the task waits for a waker.
 //! 4. `schedule` (from a waker or `cancel`) queues it again — at most once:
-//!    the `queued` flag makes repeated wakes free.
-//! 5. The poll returned `Ready` (or panicked): `TaskRef::complete` stores the
-//!    result and wakes the join handle.
-//! 6. `JoinHandle::cancel` sets `CANCELLED` and schedules the task.
-//! 7. The slab lets go once the task is done and not queued; the cell is
-//!    freed when the join handle and the last waker are gone.
+//!    the loop-only `queued` flag makes repeated wakes free.
+//! 5. The poll returned `Ready` (or panicked, caught): `TaskRef::complete`
+//!    stores the result and wakes the join handle.
+//! 6. `JoinHandle::cancel` sets `CANCELLED` and schedules the task. A task
+//!    cancelled before its first poll is dropped unpolled; a task that
+//!    cancels itself finishes its current poll and is dropped at its next run.
+//! 7. The slab lets go once the task is done *and* not queued (so a queued
+//!    key never names a recycled slot); the cell is freed when the join
+//!    handle and the last waker are gone.
 //!
 //! # Waking
 //!
@@ -45,7 +62,16 @@
 //! loop out of `epoll_wait` only if it is blocked there. A task never runs
 //! inside `wake()`: it runs when the loop pops it, so a million self-wakes use
 //! constant stack and cannot starve anyone (each turn polls only the tasks
-//! that were queued when the turn began).
+//! that were queued when the turn began). Remote wakes are coalesced: while
+//! one of a task's remote wakes waits in the injector, further ones push
+//! nothing (the `REMOTE_QUEUED` state bit).
+//!
+//! The run queue holds slab keys, not pointers, so the loop needs no
+//! `unsafe`: it takes the `TaskRef` out of its slab entry for the length of
+//! a poll and puts it back afterwards, which also leaves the slab free for
+//! a task that spawns while being polled. A waker, by contrast, points at
+//! the cell, not at a slab slot (`waker.rs`), so slab keys are reused
+//! freely: a stale waker can only reach its own finished cell.
 
 mod cell;
 mod done;
