@@ -376,6 +376,47 @@ fn two_phase_loop_resumes_a_pending_task_in_the_second_phase() {
     assert!(tick3 >= paused_until, "tick 3 ran while the loop was not running:\n{out}");
 }
 
+/// The `turn N: ...` line of the turn during which the work printed `note`.
+fn turn_of<'a>(output: &'a str, note: &str) -> &'a str {
+    let at = line_index(output, note, 0).unwrap_or_else(|| panic!("no line with {note:?}:\n{output}"));
+    let turn = output.lines().take(at).filter(|line| line.contains("] turn ")).last();
+    turn.unwrap_or_else(|| panic!("{note:?} came before any turn line:\n{output}"))
+}
+
+#[test]
+fn turn_by_turn_shows_each_kind_of_work_done_by_its_own_step_of_a_turn() {
+    let out = run_example("turn_by_turn");
+
+    // Each piece of work reports once, in order, under a turn whose report
+    // counts the step that let it run.
+    let work = [
+        ("spawned task: first run", "tasks_run"),
+        ("call_soon callback:", "callbacks_run"),
+        ("sleep: step 4 fired its timer", "timers_fired"),
+        ("connect: step 2 saw the socket writable", "io_events"),
+        ("remote task:", "injected"),
+        ("read: step 2 saw the socket readable", "io_events"),
+    ];
+    assert_in_order(&out, &work.map(|(note, _)| note));
+    for (note, count) in work {
+        assert_eq!(count_lines(&out, note), 1, "{note:?} should be reported once:\n{out}");
+        let turn = turn_of(&out, note);
+        assert!(turn.contains(count), "{note:?} ran in a turn without {count}: {turn:?}\n{out}");
+    }
+
+    // A callback queued during a turn runs on the next one.
+    let task_turn = number_after(turn_of(&out, "spawned task: first run"), "] turn ");
+    let callback_turn = number_after(turn_of(&out, "call_soon callback:"), "] turn ");
+    assert_eq!(callback_turn, task_turn + 1.0, "{out}");
+    // The sleep is never early.
+    let slept = stamp(turn_of(&out, "sleep: step 4"));
+    assert!(slept >= 0.02, "the 20 ms sleep ended at {slept}s\n{out}");
+
+    // The loop stopped by itself once the work was done, leaving nothing behind.
+    line_with(&out, r#"the task read "ping""#);
+    line_with(&out, "metrics: tasks_alive = 0, timers_pending = 0");
+}
+
 #[test]
 fn threadsafe_submit_runs_submitted_work_on_the_loop_thread() {
     let out = run_example("threadsafe_submit");
