@@ -118,7 +118,7 @@ pub(crate) struct Core {
     /// Done callbacks of tasks that have not finished, by the address of
     /// the task's cell ([`TaskRef::id`]). Not by slab key: shutdown empties
     /// the slab while entries wait, and a task spawned meanwhile by a
-    /// destructor reuses a key, which mixed its callbacks with an old task's.
+    /// destructor reuses a key, which would mix its callbacks with an old task's.
     done_callbacks: RefCell<std::collections::HashMap<usize, Vec<DoneCallback>>>,
     callbacks: RefCell<VecDeque<Callback>>,
     pub(crate) timers: RefCell<TimerQueue>,
@@ -132,7 +132,7 @@ pub(crate) struct Core {
     blocking: Pool,
     /// Wakers released by this turn's events; kept to reuse its capacity.
     io_wakers: RefCell<Vec<std::task::Waker>>,
-    /// The injector's contents during step 2; kept to reuse its capacity.
+    /// The injector's contents during step 3; kept to reuse its capacity.
     injected: RefCell<Vec<Remote>>,
     /// Busy turns in a row that skipped polling for I/O (see
     /// [`plan_poll`](Core::plan_poll)).
@@ -316,7 +316,7 @@ impl Core {
 
     // ----- the turn ------------------------------------------------------------
 
-    /// How long step 1 would block if nothing happened: zero if work is
+    /// How long step 2's poll would block if nothing happened: zero if work is
     /// queued, else until the next timer (capped by `max_wait`), else
     /// `max_wait` (`None`: indefinitely).
     pub(crate) fn poll_timeout(&self, max_wait: Option<Duration>) -> Option<Duration> {
@@ -394,7 +394,9 @@ impl Core {
     /// wait becomes a peek.
     ///
     /// The one place a running loop marks itself idle; leaving the loop
-    /// ([`leave`](Core::leave)) is the only other.
+    /// ([`leave`](Core::leave)) is the only other. The simple version would
+    /// take the lock and mark the loop idle before every poll; the
+    /// `idle_announced` flag skips it while the announcement still holds.
     fn announce_idle(&self, plan: PollPlan) -> PollPlan {
         let PollPlan::Wait(_) = plan else { return plan };
         if self.idle_announced.get() {
@@ -444,7 +446,7 @@ impl Core {
         let mut count = 0;
         for event in events.iter() {
             match event.token() {
-                // The loop's own machinery: due timers fire in step 3 anyway.
+                // The loop's own machinery: due timers fire in step 4 anyway.
                 TIMER_TOKEN => self.timer_fd.fired(),
                 // The loop's own waker: the injector is drained next
                 // regardless. Whoever wrote it also cleared `idle`, so the

@@ -1,7 +1,7 @@
 //! Model-checked: the remote wake protocol (`runtime/shared.rs`).
 //!
-//! Each model runs the loop's real code — `Core::turn`, the step-1
-//! decision with its idle handshake, `Core::leave` — on one loom thread,
+//! Each model runs the loop's real code — `Core::turn`, the poll plan
+//! with step 1's idle handshake, `Core::leave` — on one loom thread,
 //! against another thread pushing an item or setting a flag and notifying,
 //! under every interleaving loom can build (`--cfg loom`, see `src/loom.rs`).
 //! The loop never actually blocks: where it would, the model stops and
@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool as StdBool;
 use std::time::Duration;
 
-use super::{Core, PollDecision};
+use super::{Core, PollPlan};
 use crate::loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use crate::runtime::Builder;
 use crate::runtime::shared::Remote;
@@ -33,12 +33,18 @@ fn core() -> Core {
 /// Whether the loop's eventfd has an event waiting: a blocking wait would
 /// end at once. (Consumes the event, like the wait would.)
 fn eventfd_written(core: &Core) -> bool {
-    core.poll_io(NOW) > 0
+    core.poll_io(PollPlan::Peek) > 0
 }
 
-/// Whether `decision` would block (a wait with a timeout other than zero).
-fn would_block(decision: PollDecision) -> bool {
-    matches!(decision, PollDecision::Wait(timeout) if timeout != NOW)
+/// Whether `plan` would block: a wait the handshake let stand.
+fn would_block(plan: PollPlan) -> bool {
+    matches!(plan, PollPlan::Wait(_))
+}
+
+/// What the next turn's poll would do, after step 1's handshake: the
+/// plan, then the idle announcement that may demote a wait to a peek.
+fn plan_and_announce(core: &Core, max_wait: Option<Duration>, main_ready: bool) -> PollPlan {
+    core.announce_idle(core.plan_poll(max_wait, main_ready))
 }
 
 /// Another thread pushes a callback that sets the returned flag when it runs.
@@ -66,7 +72,7 @@ fn loom_model_a_push_racing_the_loop_going_idle_is_never_lost() {
         let core = core();
         let (pusher, ran) = push_from_another_thread(&core);
         core.turn(NOW, false); // marks the loop busy; may take the item
-        let decision = core.decide_poll(None, false);
+        let decision = plan_and_announce(&core, None, false);
         pusher.join().unwrap();
         if would_block(decision) {
             assert!(
@@ -95,7 +101,7 @@ fn loom_model_a_flag_set_and_notified_racing_block_on_is_never_lost() {
         core.turn(NOW, false); // a working turn: the notify may find it busy
         let seen = woken.swap(false, SeqCst); // block_on polls its future
         let main_ready = woken.load(SeqCst);
-        let decision = core.decide_poll(main_ready.then_some(Duration::ZERO), main_ready);
+        let decision = plan_and_announce(&core, main_ready.then_some(Duration::ZERO), main_ready);
         waker.join().unwrap();
         if would_block(decision) && !seen {
             assert!(eventfd_written(&core), "block_on's wake was lost: no eventfd write, flag unseen");
@@ -113,7 +119,7 @@ fn loom_model_a_stop_racing_run_forever_is_never_lost() {
         core.turn(NOW, false);
         let stopped = core.shared().take_stop(); // run_forever looks after each turn
         let max_wait = core.shared().stop_requested().then_some(Duration::ZERO);
-        let decision = core.decide_poll(max_wait, false);
+        let decision = plan_and_announce(&core, max_wait, false);
         stopper.join().unwrap();
         if would_block(decision) && !stopped {
             assert!(eventfd_written(&core), "the stop was lost: no eventfd write, flag unseen");
@@ -161,7 +167,7 @@ fn loom_model_a_push_and_a_notify_racing_the_loop_going_idle_are_never_lost() {
         });
         core.turn(NOW, false);
         let seen = woken.swap(false, SeqCst);
-        let decision = core.decide_poll(None, false);
+        let decision = plan_and_announce(&core, None, false);
         pusher.join().unwrap();
         notifier.join().unwrap();
         if would_block(decision) {
