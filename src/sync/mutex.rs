@@ -2,34 +2,42 @@
 //!
 //! # How it works
 //!
-//! Two cells: the data, in a `RefCell<T>`, and the lock's bookkeeping — a
-//! `locked` flag and a [`WaitList`] of tasks waiting for it. A guard holds the
-//! data's `RefMut`; the lock guarantees that only one guard exists at a
-//! time, so that borrow never fails, and `RefCell` gives us `&mut T` without
-//! `unsafe`.
+//! A mutex is a semaphore with one permit, next to the value: the permit is
+//! the lock. Waiting in line, handing the permit on, and passing it on when a
+//! waiter is cancelled are all the semaphore's (`Permits`, in
+//! `semaphore.rs`), so the hand-off that fairness and cancel safety rest on
+//! is written, and tested, once. tokio builds its `Mutex` on its semaphore
+//! for the same reason.
+//!
+//! The value sits in a `RefCell<T>`. A guard holds its `RefMut`; there is
+//! one permit, so only one guard exists at a time, that borrow never fails,
+//! and `RefCell` gives us `&mut T` without `unsafe`.
 //!
 //! **Hand-off, not release.** When a guard is dropped and tasks wait, the
-//! lock is not released: it is handed to the first waiter, by notifying it,
-//! and `locked` stays `true`. The waiter owns the lock from that moment, even
-//! though it runs only on a later turn. So nobody can barge in between — not
-//! a `try_lock`, not a new `lock()` — and waiters get the lock strictly in
-//! the order they asked for it.
+//! permit does not go back to the count: it is handed to the first waiter,
+//! which owns the lock from that moment, even though it runs only on a later
+//! turn. So nobody can barge in between — not a `try_lock`, not a new
+//! `lock()` — and waiters get the lock strictly in the order they asked for
+//! it.
 //!
 //! ```text
 //!   unlocked ──lock()/try_lock()──▶ locked ──guard dropped, nobody waits──▶ unlocked
+//!   (1 permit free)                 (0 free)                                (1 free)
 //!                                    │   ▲
-//!                                    │   └── guard dropped, someone waits:
-//!                                    │       notify the first waiter (stays locked)
-//!                                    └── lock() while locked: wait in FIFO
+//!                                    │   └── guard dropped, someone waits: the permit
+//!                                    │       goes to the first waiter (stays locked)
+//!                                    └── lock() while locked: wait in the FIFO
 //! ```
 //!
-//! Invariant: tasks wait only while the lock is held (`debug_assert`ed).
+//! Invariants: tasks wait only while the permit is out (the semaphore's,
+//! `debug_assert`ed there), and only the holder unlocks, so there is never
+//! more than one permit (`debug_assert`ed when a guard gives it back).
 //!
 //! # Cancel safety
 //!
 //! A [`Lock`] future dropped while waiting leaves the FIFO. One dropped after
-//! it was notified — it already owned the lock, but never ran — passes the
-//! lock on exactly as a guard would: to the next waiter, or unlocked.
+//! the lock was handed to it, before it ran, passes the lock on exactly as a
+//! guard would: to the next waiter, or unlocked.
 //!
 //! Fairness has asyncio's cost: a task that unlocks and immediately locks
 //! again goes to the back of the line if anyone waits.
@@ -39,9 +47,9 @@ use std::fmt;
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
-use super::waiters::WaitList;
+use super::semaphore::{AcquirePermit, Permits};
 
 /// A first-in first-out fair lock around a value (asyncio's `Lock`, holding
 /// its data like `std::sync::Mutex`).
@@ -77,24 +85,16 @@ use super::waiters::WaitList;
 /// ```
 #[doc(alias = "asyncio.Lock")]
 pub struct Mutex<T> {
-    lock: RefCell<LockState>,
+    /// A semaphore with one permit: whoever holds the permit holds the lock
+    /// (a guard, or a waiter it was handed to that has not run yet).
+    semaphore: Permits,
     value: RefCell<T>,
-}
-
-struct LockState {
-    /// Held by a guard, or handed to a notified waiter that has not run yet.
-    locked: bool,
-    /// Tasks waiting for the lock; a notified one owns it.
-    waiters: WaitList,
 }
 
 impl<T> Mutex<T> {
     /// A new, unlocked mutex holding `value`.
     pub const fn new(value: T) -> Mutex<T> {
-        Mutex {
-            lock: RefCell::new(LockState { locked: false, waiters: WaitList::new() }),
-            value: RefCell::new(value),
-        }
+        Mutex { semaphore: Permits::new(1), value: RefCell::new(value) }
     }
 
     /// Waits for the lock (asyncio's `async with lock`), in first-in
@@ -105,19 +105,12 @@ impl<T> Mutex<T> {
     /// handed to it, it passes to the next waiter.
     #[doc(alias = "acquire")]
     pub fn lock(&self) -> Lock<'_, T> {
-        Lock { mutex: self, key: None }
+        Lock { mutex: self, permit: self.semaphore.acquire() }
     }
 
     /// Takes the lock if it is free now and nobody waits for it.
     pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
-        let mut lock = self.lock.borrow_mut();
-        if lock.locked {
-            return None;
-        }
-        debug_assert!(lock.waiters.is_empty(), "tasks wait only while the lock is held");
-        lock.locked = true;
-        drop(lock);
-        Some(self.guard())
+        self.semaphore.try_acquire().then(|| self.guard())
     }
 
     /// Consumes the mutex, returning the value.
@@ -134,20 +127,6 @@ impl<T> Mutex<T> {
     fn guard(&self) -> MutexGuard<'_, T> {
         let value = self.value.try_borrow_mut().expect("the lock holder is the only one borrowing the value");
         MutexGuard { value, _unlock: Unlock { mutex: self } }
-    }
-
-    /// Gives up a held lock: to the first waiter if any, else unlocked.
-    fn unlock(&self) {
-        let waiter = {
-            let mut lock = self.lock.borrow_mut();
-            debug_assert!(lock.locked, "only the holder unlocks");
-            let waiter = lock.waiters.notify_one();
-            lock.locked = waiter.is_some();
-            waiter
-        };
-        if let Some(waiter) = waiter {
-            waiter.wake();
-        }
     }
 }
 
@@ -178,8 +157,8 @@ impl<T: fmt::Debug> fmt::Debug for Mutex<T> {
 #[must_use = "futures do nothing unless awaited"]
 pub struct Lock<'a, T> {
     mutex: &'a Mutex<T>,
-    /// Our entry in the wait list, while we wait.
-    key: Option<usize>,
+    /// Waits for the permit; passes it on if dropped after it was handed one.
+    permit: AcquirePermit<'a>,
 }
 
 impl<'a, T> Future for Lock<'a, T> {
@@ -187,36 +166,8 @@ impl<'a, T> Future for Lock<'a, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<MutexGuard<'a, T>> {
         let this = self.get_mut();
-        let mut lock = this.mutex.lock.borrow_mut();
-        match this.key {
-            // Notified: the lock was handed to us; `locked` is still set.
-            Some(key) if lock.waiters.poll_notified(key, cx.waker()) => {
-                lock.waiters.remove(key);
-                this.key = None;
-            }
-            Some(_) => return Poll::Pending,
-            None if !lock.locked => {
-                debug_assert!(lock.waiters.is_empty(), "tasks wait only while the lock is held");
-                lock.locked = true;
-            }
-            None => {
-                this.key = Some(lock.waiters.push(cx.waker()));
-                return Poll::Pending;
-            }
-        }
-        drop(lock);
+        ready!(Pin::new(&mut this.permit).poll(cx));
         Poll::Ready(this.mutex.guard())
-    }
-}
-
-impl<T> Drop for Lock<'_, T> {
-    fn drop(&mut self) {
-        let Some(key) = self.key else { return };
-        let granted = self.mutex.lock.borrow_mut().waiters.remove(key);
-        if granted {
-            // We owned the lock without ever using it: pass it on.
-            self.mutex.unlock();
-        }
     }
 }
 
@@ -230,14 +181,17 @@ pub struct MutexGuard<'a, T> {
     _unlock: Unlock<'a, T>,
 }
 
-/// Unlocks when dropped; the part of a guard that outlives its borrow.
+/// Unlocks when dropped, by giving the permit back: to the first waiter if
+/// any, else to the count. The part of a guard that outlives its borrow.
 struct Unlock<'a, T> {
     mutex: &'a Mutex<T>,
 }
 
 impl<T> Drop for Unlock<'_, T> {
     fn drop(&mut self) {
-        self.mutex.unlock();
+        let semaphore = &self.mutex.semaphore;
+        debug_assert_eq!(semaphore.available(), 0, "only the holder unlocks");
+        semaphore.release(1);
     }
 }
 
