@@ -61,7 +61,8 @@ use super::timerfd::TimerFd;
 use crate::blocking::Pool;
 use crate::contain;
 use crate::task::{DoneBatch, DoneCallback, Header, JoinHandle, RunOutcome, TaskRef};
-use crate::time::queue::{Action, TimerQueue};
+use crate::time::Action;
+use crate::time::queue::TimerQueue;
 
 /// The token of the loop's own `mio::Waker`.
 const WAKER_TOKEN: mio::Token = mio::Token(usize::MAX);
@@ -100,7 +101,7 @@ pub(crate) struct Core {
     /// destructor reuses a key, which mixed its callbacks with an old task's.
     done_callbacks: RefCell<std::collections::HashMap<usize, Vec<DoneCallback>>>,
     callbacks: RefCell<VecDeque<Callback>>,
-    pub(crate) timers: RefCell<TimerQueue>,
+    pub(crate) timers: RefCell<TimerQueue<Action>>,
     poll: RefCell<mio::Poll>,
     events: RefCell<mio::Events>,
     /// Registered descriptors and their waiting tasks.

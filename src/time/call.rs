@@ -10,8 +10,8 @@ use std::fmt;
 use std::rc::Weak;
 use std::time::{Duration, Instant};
 
-use super::deadline_after;
-use super::queue::{Action, TimerKey};
+use super::queue::TimerKey;
+use super::{Action, deadline_after};
 use crate::runtime::context;
 use crate::runtime::core::Core;
 
