@@ -61,8 +61,7 @@ use super::timerfd::TimerFd;
 use crate::blocking::Pool;
 use crate::contain;
 use crate::task::{DoneBatch, DoneCallback, Header, JoinHandle, RunOutcome, TaskRef};
-use crate::time::Action;
-use crate::time::queue::{TimerKey, TimerQueue};
+use crate::time::{Action, queue::TimerKey, queue::TimerQueue};
 
 /// The token of the loop's own `mio::Waker`.
 const WAKER_TOKEN: mio::Token = mio::Token(usize::MAX);
@@ -101,9 +100,6 @@ pub(crate) struct Core {
     /// destructor reuses a key, which mixed its callbacks with an old task's.
     done_callbacks: RefCell<std::collections::HashMap<usize, Vec<DoneCallback>>>,
     callbacks: RefCell<VecDeque<Callback>>,
-    /// Private, so that every borrow is one of the methods here, and each lets
-    /// go before user code runs: a waker woken or dropped, a callback run or
-    /// dropped.
     timers: RefCell<TimerQueue<Action>>,
     poll: RefCell<mio::Poll>,
     events: RefCell<mio::Events>,
@@ -256,6 +252,10 @@ impl Core {
     }
 
     // ----- timers --------------------------------------------------------------
+    //
+    // The queue is private: other modules reach it only through these
+    // methods, and each lets go of the borrow before user code runs (a waker
+    // woken or dropped, a callback run or dropped).
 
     /// Adds a timer that does `action` at `deadline`.
     pub(crate) fn insert_timer(&self, deadline: Instant, action: Action) -> TimerKey {
@@ -494,7 +494,8 @@ impl Core {
                 }
                 Remote::Call(callback) => self.call_soon(callback),
                 Remote::CancelTimer(timer) => {
-                    self.remove_timer(timer);
+                    let action = self.timers.borrow_mut().remove(timer);
+                    contain::drop_value(action); // outside the borrow
                 }
             }
         }
