@@ -75,7 +75,7 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 pub struct Sleep {
     deadline: Instant,
     /// The registered timer; the key also names its runtime. 32 bytes in
-    /// all (a footprint figure: see `time/queue.rs`).
+    /// all (a footprint figure, checked in `time/mod.rs`).
     timer: Option<TimerKey>,
 }
 
