@@ -6,7 +6,7 @@
 //! callback from [`call_later`]/[`call_at`] — is one entry in the runtime's
 //! timer queue (`queue.rs`), an indexed binary heap ordered by deadline, then
 //! by insertion order. The queue is a plain data structure, generic over what
-//! it holds; the runtime's holds an [`Action`] per timer, and the loop
+//! it holds; the runtime's holds an `Action` per timer, and the loop
 //! (`runtime/core.rs`) carries it out. Each turn the loop blocks in
 //! `epoll_wait` no longer than until the earliest deadline, then fires every
 //! timer that is due: sleeps wake their task, callbacks join the callback
