@@ -135,6 +135,24 @@ fn cancel_prevents_the_run_and_drops_the_closure_at_once() {
 }
 
 #[test]
+fn cancel_contains_a_panic_from_dropping_the_callback() {
+    struct PanicsOnDrop;
+    impl Drop for PanicsOnDrop {
+        fn drop(&mut self) {
+            panic!("capture boom");
+        }
+    }
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let bomb = PanicsOnDrop;
+        let handle = call_later(Duration::from_secs(60), move || drop(bomb));
+        assert!(handle.cancel(), "the callback was pending, and is gone");
+        assert!(!handle.is_pending());
+        assert_eq!(rt.metrics().timers_pending, 0);
+    });
+}
+
+#[test]
 fn cancel_after_the_callback_ran_returns_false() {
     let ran = Rc::new(Cell::new(0));
     kettle::run(async {

@@ -117,6 +117,29 @@ fn a_sleep_that_completes_removes_its_timer() {
 }
 
 #[test]
+fn a_waker_replaced_by_a_later_poll_may_use_the_timers_as_it_drops() {
+    /// Another executor's waker, whose last drop schedules a timer.
+    struct SchedulesOnDrop;
+    impl std::task::Wake for SchedulesOnDrop {
+        fn wake(self: std::sync::Arc<Self>) {}
+    }
+    impl Drop for SchedulesOnDrop {
+        fn drop(&mut self) {
+            kettle::call_later(Duration::from_secs(60), || {});
+        }
+    }
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let mut nap = pin!(sleep(Duration::from_secs(60)));
+        let foreign = std::task::Waker::from(std::sync::Arc::new(SchedulesOnDrop));
+        assert!(nap.as_mut().poll(&mut std::task::Context::from_waker(&foreign)).is_pending());
+        drop(foreign); // the timer holds the last clone
+        assert_eq!(poll_once(nap.as_mut()).await, Poll::Pending, "now polled by this task");
+        assert_eq!(rt.metrics().timers_pending, 2, "the sleep's, and the one its old waker's drop scheduled");
+    });
+}
+
+#[test]
 fn reset_moves_the_deadline_earlier_and_frees_the_old_timer() {
     let rt = Runtime::new().unwrap();
     rt.block_on(async {

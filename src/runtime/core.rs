@@ -77,7 +77,7 @@ use super::shared::{Remote, Shared};
 use super::timerfd::TimerFd;
 use crate::contain;
 use crate::task::{DoneBatch, DoneCallback, Header, JoinHandle, RunOutcome, TaskRef};
-use crate::time::queue::{Action, TimerQueue};
+use crate::time::{Action, queue::TimerKey, queue::TimerQueue};
 
 /// The token of the loop's own `mio::Waker`.
 const WAKER_TOKEN: mio::Token = mio::Token(usize::MAX);
@@ -121,7 +121,7 @@ pub(crate) struct Core {
     /// destructor reuses a key, which would mix its callbacks with an old task's.
     done_callbacks: RefCell<std::collections::HashMap<usize, Vec<DoneCallback>>>,
     callbacks: RefCell<VecDeque<Callback>>,
-    pub(crate) timers: RefCell<TimerQueue>,
+    timers: RefCell<TimerQueue<Action>>,
     poll: RefCell<mio::Poll>,
     events: RefCell<mio::Events>,
     /// Registered descriptors and their waiting tasks.
@@ -312,6 +312,56 @@ impl Core {
 
     pub(crate) fn call_soon(&self, callback: Callback) {
         self.callbacks.borrow_mut().push_back(callback);
+    }
+
+    // ----- timers --------------------------------------------------------------
+    //
+    // The queue is private: other modules reach it only through these
+    // methods, and each lets go of the borrow before user code runs (a waker
+    // woken or dropped, a callback run or dropped).
+
+    /// Adds a timer that does `action` at `deadline`.
+    pub(crate) fn insert_timer(&self, deadline: Instant, action: Action) -> TimerKey {
+        self.timers.borrow_mut().insert(deadline, action)
+    }
+
+    /// Removes `timer` if it is still pending here; returns whether it was.
+    /// Its action is dropped once the queue is no longer borrowed, and
+    /// contained: a waker's or a callback's destructor is user code.
+    pub(crate) fn remove_timer(&self, timer: TimerKey) -> bool {
+        let action = self.timers.borrow_mut().remove(timer);
+        let was_pending = action.is_some();
+        contain::drop_value(action);
+        was_pending
+    }
+
+    /// Whether `timer` is still pending here.
+    pub(crate) fn timer_is_pending(&self, timer: TimerKey) -> bool {
+        self.timers.borrow().contains(timer)
+    }
+
+    /// Makes the pending wake-up `timer` wake `waker`, unless it would wake
+    /// the same task anyway. Returns `false` if `timer` is not pending here
+    /// (it fired, was removed, or is another runtime's).
+    pub(crate) fn update_timer_waker(&self, timer: TimerKey, waker: &std::task::Waker) -> bool {
+        let mut timers = self.timers.borrow_mut();
+        let Some(Action::Wake(current)) = timers.get_mut(timer) else { return false };
+        if current.will_wake(waker) {
+            return true; // the common case: the same task polls again
+        }
+        drop(timers);
+        // A waker's clone and drop are user code (another executor's waker):
+        // the new one is made, and whichever is left over dropped, with the
+        // queue not borrowed. Not contained: this is a sleep's poll, and a
+        // panic here is the polling task's, like any other in its poll.
+        let new = waker.clone();
+        let swapped = match self.timers.borrow_mut().get_mut(timer) {
+            Some(Action::Wake(current)) => Ok(std::mem::replace(current, new)),
+            _ => Err(new), // gone meanwhile, if the clone touched it
+        };
+        let still_pending = swapped.is_ok();
+        drop(swapped); // the old waker, or the unused new one
+        still_pending
     }
 
     // ----- the turn ------------------------------------------------------------

@@ -10,8 +10,8 @@ use std::fmt;
 use std::rc::Weak;
 use std::time::{Duration, Instant};
 
-use super::deadline_after;
-use super::queue::{Action, TimerKey};
+use super::queue::TimerKey;
+use super::{Action, deadline_after};
 use crate::runtime::context;
 use crate::runtime::core::Core;
 
@@ -58,7 +58,7 @@ pub fn call_later<F: FnOnce() + 'static>(delay: Duration, callback: F) -> TimerH
 #[track_caller]
 pub fn call_at<F: FnOnce() + 'static>(when: Instant, callback: F) -> TimerHandle {
     context::expect_current("kettle::call_at", |core| {
-        let key = core.timers.borrow_mut().insert(when, Action::Call(Box::new(callback)));
+        let key = core.insert_timer(when, Action::Call(Box::new(callback)));
         TimerHandle { core: std::rc::Rc::downgrade(core), key, when }
     })
 }
@@ -77,17 +77,18 @@ impl TimerHandle {
     /// Cancels the callback, dropping it. Returns `true` if it was still
     /// pending, `false` if it already ran (or was queued to run this turn),
     /// was cancelled, or its runtime is gone.
+    ///
+    /// Dropping the callback drops its captures, which may schedule more
+    /// (that works) or panic (the panic is reported and contained, as
+    /// wherever kettle drops user values).
     pub fn cancel(&self) -> bool {
         let Some(core) = self.core.upgrade() else { return false };
-        let action = core.timers.borrow_mut().remove(self.key);
-        let was_pending = action.is_some();
-        drop(action); // outside the borrow: the callback's captures may schedule more
-        was_pending
+        core.remove_timer(self.key)
     }
 
     /// Whether the callback is still waiting for its time.
     pub fn is_pending(&self) -> bool {
-        self.core.upgrade().is_some_and(|core| core.timers.borrow().contains(self.key))
+        self.core.upgrade().is_some_and(|core| core.timer_is_pending(self.key))
     }
 
     /// When the callback is due.

@@ -5,9 +5,12 @@
 //! Every timer — a [`Sleep`] (and so a [`Timeout`] or an [`Interval`]), or a
 //! callback from [`call_later`]/[`call_at`] — is one entry in the runtime's
 //! timer queue (`queue.rs`), an indexed binary heap ordered by deadline, then
-//! by insertion order. Each turn the loop blocks in `epoll_wait` no longer
-//! than until the earliest deadline, then fires every timer that is due:
-//! sleeps wake their task, callbacks join the callback queue.
+//! by insertion order. The queue is a plain data structure, generic over what
+//! it holds; the runtime's holds an `Action` per timer, and the loop
+//! (`runtime/core.rs`) carries it out. Each turn the loop blocks in
+//! `epoll_wait` no longer than until the earliest deadline, then fires every
+//! timer that is due: sleeps wake their task, callbacks join the callback
+//! queue.
 //!
 //! A `Sleep` registers itself lazily, on its first `Pending` poll, and
 //! removes its entry as soon as it completes or is dropped, so a finished or
@@ -48,7 +51,19 @@ pub use interval::{Interval, Tick, interval, interval_at};
 pub use sleep::{Sleep, sleep, sleep_until};
 pub use timeout::{Elapsed, Timeout, timeout, timeout_at};
 
+use std::task::Waker;
 use std::time::{Duration, Instant};
+
+use crate::runtime::core::Callback;
+
+/// What a timer does when it fires: the value the runtime's timer queue
+/// keeps for each timer. The loop carries it out (`Core::fire_timers`).
+pub(crate) enum Action {
+    /// Wake a task (a sleep, timeout or interval).
+    Wake(Waker),
+    /// Queue a callback (`call_later`, `call_at`).
+    Call(Callback),
+}
 
 /// How far away "forever" is: far enough never to come, near enough that
 /// `Instant` arithmetic on it cannot overflow.
@@ -67,4 +82,17 @@ pub(crate) fn add_clamped(at: Instant, delay: Duration) -> Instant {
 
 fn far_future(from: Instant) -> Instant {
     from.checked_add(FOREVER).unwrap_or(from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_and_sleeps_keep_their_footprint() {
+        // With the queue's 16 bytes of bookkeeping, a 40-byte entry per timer
+        // (`queue.rs`, "Size").
+        assert_eq!(size_of::<Action>(), 24, "a waker or a callback, and which");
+        assert_eq!(size_of::<Sleep>(), 32, "a deadline and an optional key");
+    }
 }

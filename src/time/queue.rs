@@ -1,4 +1,8 @@
-//! The timer queue: an indexed binary min-heap.
+//! The timer queue: an indexed binary min-heap of values by deadline.
+//!
+//! A plain data structure, generic over what it stores: the runtime stores
+//! an [`Action`](super::Action) per timer (wake a task, or queue a
+//! callback), the tests store numbers. It knows nothing of the runtime.
 //!
 //! Every pending timer is an [`Entry`] in a slab, and a small [`Slot`]
 //! `(when, order, key)` in a binary heap ordered by `(when, order)`. The
@@ -8,7 +12,9 @@
 //! every insert: its low 32 bits (`order`) make timers with equal deadlines
 //! fire first-in, first-out, and the whole of it is a generation: a
 //! [`TimerKey`] names one insertion, so a stale key (the timer already fired,
-//! and its slab slot went to a new timer) matches nothing.
+//! and its slab slot went to a new timer) matches nothing. A key also carries
+//! its queue's *owner*, a number given to [`TimerQueue::new`] (kettle passes
+//! the runtime's id), so that a key from another queue matches nothing here.
 //!
 //! | operation   | cost     |
 //! |-------------|----------|
@@ -19,40 +25,38 @@
 //!
 //! # Size
 //!
+//! The simple version would be a `BTreeMap<(deadline, seq), Action>`.
 //! Memory per pending timer is one of kettle's benchmark figures, so the
-//! layout is tight. A slot is 16 bytes: the deadline as nanoseconds since
-//! the queue was made (`when`, exact: `Instant` counts nanoseconds too), the
-//! order, and a 32-bit slab key. An entry is 40: position, sequence number,
-//! and the waker or callback. And both containers grow by an eighth (at
-//! least 64 slots) instead of doubling, so spare capacity stays under 12.5%
-//! where doubling leaves up to half of it empty; growth still costs O(1)
-//! moves per insert, amortised (about eight instead of two), and only until
-//! the queue reaches its working size.
+//! layout is tighter than that: the heap holds only what ordering needs, and
+//! the values stay put in the slab. A slot is 16 bytes: the deadline as
+//! nanoseconds since the queue was made (`when`, exact: `Instant` counts
+//! nanoseconds too), the order, and a 32-bit slab key. An entry is 16 bytes
+//! and the value: position and sequence number, then the `T` — 40 bytes in
+//! all for the runtime's `Action`, a waker or a callback. And both
+//! containers grow by an eighth (at least 64 slots) instead of doubling, so
+//! spare capacity stays under 12.5% where doubling leaves up to half of it
+//! empty; growth still costs O(1) moves per insert, amortised (about eight
+//! instead of two), and only until the queue reaches its working size.
 //!
 //! After warm-up no operation allocates: the heap vector and the slab keep
 //! their capacity.
+//!
+//! No operation drops a value: values leave by being returned
+//! ([`remove`](TimerQueue::remove), [`pop_due`](TimerQueue::pop_due),
+//! [`take_all`](TimerQueue::take_all)), because dropping a waker or a
+//! callback runs user code, and only the caller knows where that is safe
+//! (for the runtime: outside its borrow of the queue).
 
 use std::num::NonZeroU64;
-use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use slab::Slab;
 
-use crate::runtime::core::Callback;
-
-/// What a timer does when it fires.
-pub(crate) enum Action {
-    /// Wake a task (a sleep, timeout or interval).
-    Wake(Waker),
-    /// Queue a callback (`call_later`, `call_at`).
-    Call(Callback),
-}
-
-/// Names one inserted timer — its runtime, its slab slot and its insertion
-/// — in 16 bytes; stale keys are harmless.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Names one inserted timer — its queue's owner, its slab slot and its
+/// insertion — in 16 bytes; stale keys are harmless.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct TimerKey {
-    runtime: u32,
+    owner: u32,
     key: u32,
     /// Never zero, so an `Option` of a struct holding a key costs no tag.
     seq: NonZeroU64,
@@ -78,29 +82,30 @@ impl Slot {
     }
 }
 
-struct Entry {
+struct Entry<T> {
     /// Index of this timer's slot in the heap.
     pos: u32,
     seq: NonZeroU64,
-    action: Action,
+    value: T,
 }
 
-/// Pending timers, soonest first.
-pub(crate) struct TimerQueue {
-    /// The runtime's id, stamped into every key.
-    runtime: u32,
+/// Pending timers, soonest first, each holding a `T`.
+pub(crate) struct TimerQueue<T> {
+    /// Stamped into every key (kettle: the runtime's id).
+    owner: u32,
     /// The zero of every slot's `when`.
     origin: Instant,
     heap: Vec<Slot>,
-    entries: Slab<Entry>,
+    entries: Slab<Entry<T>>,
     /// The `seq` of the next insert.
     next_seq: NonZeroU64,
 }
 
 impl TimerKey {
-    /// The id of the runtime whose queue holds (or held) this timer.
-    pub(crate) fn runtime(self) -> u32 {
-        self.runtime
+    /// The owner of the queue that holds (or held) this timer: for kettle,
+    /// the id of that queue's runtime.
+    pub(crate) fn owner(self) -> u32 {
+        self.owner
     }
 }
 
@@ -109,11 +114,12 @@ fn gentle_growth(len: usize) -> usize {
     (len / 8).max(64)
 }
 
-impl TimerQueue {
-    /// The queue of runtime `runtime`.
-    pub(crate) fn new(runtime: u32) -> TimerQueue {
+impl<T> TimerQueue<T> {
+    /// An empty queue whose keys carry `owner`, and match only in a queue
+    /// with the same owner. Give each queue its own.
+    pub(crate) fn new(owner: u32) -> TimerQueue<T> {
         TimerQueue {
-            runtime,
+            owner,
             origin: Instant::now(),
             heap: Vec::new(),
             entries: Slab::new(),
@@ -143,7 +149,9 @@ impl TimerQueue {
         self.heap.first().map(|slot| self.instant(slot.when))
     }
 
-    pub(crate) fn insert(&mut self, deadline: Instant, action: Action) -> TimerKey {
+    /// Adds a timer holding `value`, due at `deadline`: after every timer
+    /// already due at the same instant.
+    pub(crate) fn insert(&mut self, deadline: Instant, value: T) -> TimerKey {
         let seq = self.next_seq;
         self.next_seq =
             seq.checked_add(1).expect("kettle: 2^64 timers inserted; sequence numbers would repeat");
@@ -154,24 +162,32 @@ impl TimerQueue {
             self.entries.reserve_exact(gentle_growth(self.entries.len()));
         }
         let pos = self.heap.len();
-        let entry = self.entries.insert(Entry { pos: small(pos), seq, action });
+        let entry = self.entries.insert(Entry { pos: small(pos), seq, value });
         let key = small(entry);
         // Truncation intended: `order` is `seq` modulo 2³².
         self.heap.push(Slot { when: self.nanos(deadline), order: seq.get() as u32, key });
         self.sift_up(pos);
-        TimerKey { runtime: self.runtime, key, seq }
+        TimerKey { owner: self.owner, key, seq }
     }
 
-    /// The entry `timer` names, if it is still pending in this queue.
-    fn entry(&self, timer: TimerKey) -> Option<&Entry> {
+    /// The entry `timer` names, if it is still pending in this queue (not a
+    /// later timer in its reused slot, nor anything, if `timer` is another
+    /// queue's).
+    fn entry(&self, timer: TimerKey) -> Option<&Entry<T>> {
         let entry = self.entries.get(timer.key as usize)?;
-        (timer.runtime == self.runtime && entry.seq == timer.seq).then_some(entry)
+        (timer.owner == self.owner && entry.seq == timer.seq).then_some(entry)
     }
 
-    /// Removes the timer named by `timer`, returning its action (to be dropped
-    /// by the caller outside any borrow), or `None` if it already fired or was
-    /// removed.
-    pub(crate) fn remove(&mut self, timer: TimerKey) -> Option<Action> {
+    /// [`entry`](Self::entry), to change.
+    fn entry_mut(&mut self, timer: TimerKey) -> Option<&mut Entry<T>> {
+        let entry = self.entries.get_mut(timer.key as usize)?;
+        (timer.owner == self.owner && entry.seq == timer.seq).then_some(entry)
+    }
+
+    /// Removes the timer named by `timer`, returning its value (to be dropped
+    /// by the caller, outside any borrow), or `None` if it already fired or
+    /// was removed.
+    pub(crate) fn remove(&mut self, timer: TimerKey) -> Option<T> {
         let pos = self.entry(timer)?.pos;
         Some(self.remove_at(pos as usize))
     }
@@ -181,27 +197,15 @@ impl TimerQueue {
         self.entry(timer).is_some()
     }
 
-    /// Replaces the waker of a pending `Wake` timer, unless it would wake the
-    /// same task anyway. Returns `false` if the timer is no longer pending.
-    pub(crate) fn set_waker(&mut self, timer: TimerKey, waker: &Waker) -> bool {
-        if timer.runtime != self.runtime {
-            return false;
-        }
-        match self.entries.get_mut(timer.key as usize) {
-            Some(Entry { seq, action: Action::Wake(current), .. }) if *seq == timer.seq => {
-                if !current.will_wake(waker) {
-                    current.clone_from(waker);
-                }
-                true
-            }
-            _ => false,
-        }
+    /// The value of `timer`, to change in place, if it is still pending.
+    pub(crate) fn get_mut(&mut self, timer: TimerKey) -> Option<&mut T> {
+        self.entry_mut(timer).map(|entry| &mut entry.value)
     }
 
     /// Removes and returns the earliest timer if its deadline is at or before
     /// `now` (a timer due exactly `now` is due: sleeps never end early, and
     /// never later than needed).
-    pub(crate) fn pop_due(&mut self, now: Instant) -> Option<Action> {
+    pub(crate) fn pop_due(&mut self, now: Instant) -> Option<T> {
         // Compared as instants: turning the one deadline into an `Instant` is
         // cheaper than turning `now` into nanoseconds (a clock subtraction).
         // `when == 0` is a deadline at or before `origin`, clamped: due now.
@@ -212,13 +216,14 @@ impl TimerQueue {
         Some(self.remove_at(0))
     }
 
-    /// Removes every timer (runtime shutdown).
-    pub(crate) fn take_all(&mut self) -> Vec<Action> {
+    /// Removes every timer, returning the values in no particular order
+    /// (the runtime's shutdown).
+    pub(crate) fn take_all(&mut self) -> Vec<T> {
         self.heap.clear();
-        self.entries.drain().map(|entry| entry.action).collect()
+        self.entries.drain().map(|entry| entry.value).collect()
     }
 
-    fn remove_at(&mut self, pos: usize) -> Action {
+    fn remove_at(&mut self, pos: usize) -> T {
         let last = self.heap.len() - 1;
         self.heap.swap(pos, last);
         let removed = self.heap.pop().expect("the heap holds the slot being removed");
@@ -234,7 +239,7 @@ impl TimerQueue {
         }
         let entry = self.entries.remove(removed.key as usize);
         debug_assert_eq!(entry.seq.get() as u32, removed.order, "heap slots and entries agree");
-        entry.action
+        entry.value
     }
 
     fn sift_up(&mut self, mut pos: usize) {
@@ -283,14 +288,11 @@ fn small(index: usize) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::{BTreeMap, HashMap};
     use std::time::Duration;
 
-    fn call() -> Action {
-        Action::Call(Box::new(|| {}))
-    }
-
     /// Checks the heap property and the entry positions.
-    fn check(q: &TimerQueue) {
+    fn check<T>(q: &TimerQueue<T>) {
         for (pos, slot) in q.heap.iter().enumerate() {
             assert_eq!(q.entries[slot.key as usize].pos as usize, pos, "entry knows its slot");
             if pos > 0 {
@@ -308,16 +310,14 @@ mod tests {
         // let fall behind a `base` taken earlier.
         let base = q.origin;
         let offsets = [5u64, 1, 3, 1, 5, 0, 3];
-        let keys: Vec<_> =
-            offsets.iter().map(|ms| q.insert(base + Duration::from_millis(*ms), call())).collect();
+        for (i, ms) in offsets.iter().enumerate() {
+            q.insert(base + Duration::from_millis(*ms), i);
+        }
         check(&q);
         let far = base + Duration::from_secs(1);
         let mut order = Vec::new();
-        while let Some(slot) = q.heap.first() {
-            order.push(
-                keys.iter().position(|k| k.key == slot.key && k.seq.get() as u32 == slot.order).unwrap(),
-            );
-            assert!(q.pop_due(far).is_some());
+        while let Some(i) = q.pop_due(far) {
+            order.push(i);
             check(&q);
         }
         assert_eq!(order, vec![5, 1, 3, 2, 6, 0, 4]);
@@ -331,11 +331,11 @@ mod tests {
         for i in 0..200u64 {
             // A scrambled but deterministic order of deadlines.
             let ms = (i * 7919) % 211;
-            keys.push(q.insert(base + Duration::from_millis(ms), call()));
+            keys.push(q.insert(base + Duration::from_millis(ms), i));
         }
         for (i, key) in keys.iter().enumerate() {
             if i % 3 != 0 {
-                assert!(q.remove(*key).is_some());
+                assert_eq!(q.remove(*key), Some(i as u64), "the removed timer's own value");
                 check(&q);
             }
         }
@@ -350,33 +350,45 @@ mod tests {
     }
 
     #[test]
-    fn a_stale_key_does_not_remove_the_timer_that_reused_its_slot() {
+    fn a_stale_key_does_not_reach_the_timer_that_reused_its_slot() {
         let now = Instant::now();
         let mut q = TimerQueue::new(1);
-        let old = q.insert(now, call());
-        assert!(q.pop_due(now).is_some());
-        let new = q.insert(now, call());
+        let old = q.insert(now, "old");
+        assert_eq!(q.pop_due(now), Some("old"));
+        let new = q.insert(now, "new");
         assert_eq!(old.key, new.key, "the slab slot is reused");
-        assert!(q.remove(old).is_none());
+        assert_eq!(q.remove(old), None);
+        assert_eq!(q.get_mut(old), None);
         assert!(!q.contains(old));
         assert!(q.contains(new));
+        assert_eq!(q.pop_due(now), Some("new"), "untouched");
     }
 
     #[test]
     fn nothing_is_due_before_its_deadline() {
         let now = Instant::now();
         let mut q = TimerQueue::new(1);
-        q.insert(now + Duration::from_millis(1), call());
+        q.insert(now + Duration::from_millis(1), ());
         assert!(q.pop_due(now).is_none());
         assert!(q.pop_due(now + Duration::from_millis(1)).is_some());
     }
 
     #[test]
-    fn slots_keys_and_sleeps_keep_their_footprint() {
+    fn a_pending_value_can_be_changed_in_place_until_it_leaves() {
+        let now = Instant::now();
+        let mut q = TimerQueue::new(1);
+        let key = q.insert(now, 1);
+        *q.get_mut(key).unwrap() += 1;
+        assert_eq!(q.pop_due(now), Some(2), "the changed value comes out");
+        assert_eq!(q.get_mut(key), None, "a fired timer has no value to change");
+    }
+
+    #[test]
+    fn slots_keys_and_entries_keep_their_footprint() {
         assert_eq!(size_of::<Slot>(), 16, "when, order, key");
-        assert_eq!(size_of::<Entry>(), 40, "position, sequence number, action");
         assert_eq!(size_of::<Option<TimerKey>>(), 16, "the non-zero seq is the Option's tag");
-        assert_eq!(size_of::<crate::Sleep>(), 32, "a deadline and an optional key");
+        // The runtime's `Action` is 24 bytes (checked in `time/mod.rs`).
+        assert_eq!(size_of::<Entry<[u64; 3]>>(), 40, "position, sequence number, a 24-byte value");
     }
 
     #[test]
@@ -385,27 +397,28 @@ mod tests {
         let mut q = TimerQueue::new(1);
         // The low 32 bits of `seq` wrap from u32::MAX to 0 inside this batch.
         q.next_seq = NonZeroU64::new(u64::from(u32::MAX) - 2).unwrap();
-        let keys: Vec<_> = (0..6).map(|_| q.insert(at, call())).collect();
+        for i in 0..6 {
+            q.insert(at, i);
+        }
         check(&q);
-        for key in &keys {
-            assert_eq!(q.heap[0].key, key.key, "the earliest insert is on top");
-            assert!(q.pop_due(at).is_some());
+        for i in 0..6 {
+            assert_eq!(q.pop_due(at), Some(i), "the earliest insert is on top");
         }
     }
 
     #[test]
-    fn a_key_from_another_runtimes_queue_matches_nothing() {
+    fn a_key_from_another_owners_queue_matches_nothing() {
         let at = Instant::now();
         let mut ours = TimerQueue::new(1);
         let mut theirs = TimerQueue::new(2);
-        let their_key = theirs.insert(at, call());
-        let our_key = ours.insert(at, call());
+        let their_key = theirs.insert(at, "theirs");
+        let our_key = ours.insert(at, "ours");
         assert_eq!((their_key.key, their_key.seq), (our_key.key, our_key.seq), "same slot, same seq");
         assert!(!ours.contains(their_key));
-        assert!(!ours.set_waker(their_key, Waker::noop()));
-        assert!(ours.remove(their_key).is_none());
+        assert_eq!(ours.get_mut(their_key), None);
+        assert_eq!(ours.remove(their_key), None);
         assert!(ours.contains(our_key), "ours is untouched");
-        assert_eq!(their_key.runtime(), 2);
+        assert_eq!(their_key.owner(), 2);
     }
 
     #[test]
@@ -413,11 +426,11 @@ mod tests {
         let before = Instant::now();
         let mut q = TimerQueue::new(1);
         let now = Instant::now();
-        q.insert(now + Duration::from_secs(1_000 * 365 * 24 * 3600), call());
-        q.insert(before, call());
+        q.insert(now + Duration::from_secs(1_000 * 365 * 24 * 3600), "far");
+        q.insert(before, "past");
         assert!(q.next_deadline().unwrap() <= now, "a deadline before the queue is due at once");
-        assert!(q.pop_due(now).is_some());
-        assert!(q.pop_due(now).is_none(), "the far one is not due");
+        assert_eq!(q.pop_due(now), Some("past"));
+        assert_eq!(q.pop_due(now), None, "the far one is not due");
         assert!(q.next_deadline().unwrap() > now + Duration::from_secs(500 * 365 * 24 * 3600));
     }
 
@@ -426,11 +439,106 @@ mod tests {
         let at = Instant::now();
         let mut q = TimerQueue::new(1);
         for n in 1..=20_000usize {
-            q.insert(at + Duration::from_nanos(n as u64), call());
+            q.insert(at + Duration::from_nanos(n as u64), ());
             if n % 1_000 == 0 {
                 let bound = n + gentle_growth(n);
                 assert!(q.heap.capacity() <= bound, "{n} timers, heap capacity {}", q.heap.capacity());
                 assert!(q.entries.capacity() <= bound, "{n} timers, slab capacity {}", q.entries.capacity());
+            }
+        }
+    }
+
+    #[test]
+    fn take_all_returns_every_value_and_leaves_an_empty_queue_that_still_works() {
+        let at = Instant::now();
+        let mut q = TimerQueue::new(1);
+        let keys: Vec<_> = (0..100).map(|i| q.insert(at + Duration::from_millis(i % 7), i)).collect();
+        let mut all = q.take_all();
+        all.sort();
+        assert_eq!(all, (0..100).collect::<Vec<_>>());
+        assert_eq!((q.len(), q.next_deadline()), (0, None));
+        assert!(keys.iter().all(|key| !q.contains(*key)), "every old key is stale");
+        let key = q.insert(at, 100);
+        assert!(!keys.contains(&key), "a new key names a new insertion");
+        check(&q);
+        assert_eq!(q.pop_due(at), Some(100));
+    }
+
+    /// A small deterministic generator (xorshift64*): the same seed, the same
+    /// workload.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n
+        }
+    }
+
+    /// The simple version from the module docs, `BTreeMap<(deadline, seq),
+    /// value>`, run side by side with the heap: every insert, removal (by
+    /// live or stale key), change in place and pop must agree.
+    #[test]
+    fn a_random_workload_behaves_like_the_simple_btreemap_version() {
+        for seed in 1..=20u64 {
+            let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            let mut q = TimerQueue::new(1);
+            let origin = q.origin;
+            let mut model = BTreeMap::new();
+            // Every key ever issued, and what the model files it under.
+            let mut keys = Vec::new();
+            let mut filed = HashMap::new();
+            let mut now_ms = 0;
+            for step in 0..2_000u64 {
+                let at = |ms| origin + Duration::from_millis(ms);
+                match rng.below(8) {
+                    // Insert, often at a deadline another timer has.
+                    0..=2 => {
+                        let ms = now_ms + rng.below(20);
+                        let key = q.insert(at(ms), step);
+                        model.insert((ms, step), step);
+                        filed.insert(key, (ms, step));
+                        keys.push(key);
+                    }
+                    // Remove by a key that may be stale.
+                    3 | 4 if !keys.is_empty() => {
+                        let key = keys[rng.below(keys.len() as u64) as usize];
+                        let expected = filed.remove(&key).map(|place| model.remove(&place).unwrap());
+                        assert_eq!(q.remove(key), expected, "seed {seed}, step {step}: remove");
+                    }
+                    // Change a value in place.
+                    5 if !keys.is_empty() => {
+                        let key = keys[rng.below(keys.len() as u64) as usize];
+                        let expected = filed.get(&key).map(|place| model.get_mut(place).unwrap());
+                        let got = q.get_mut(key);
+                        assert_eq!(got.is_some(), expected.is_some(), "seed {seed}, step {step}: get_mut");
+                        if let (Some(got), Some(expected)) = (got, expected) {
+                            *got += 1_000_000;
+                            *expected += 1_000_000;
+                        }
+                    }
+                    // Let time pass, and pop everything due.
+                    _ => {
+                        now_ms += rng.below(5);
+                        loop {
+                            let due = model.first_key_value().map(|(place, _)| *place);
+                            let expected = due.filter(|(ms, _)| *ms <= now_ms).map(|place| {
+                                filed.retain(|_, filed_at| *filed_at != place);
+                                model.remove(&place).unwrap()
+                            });
+                            assert_eq!(q.pop_due(at(now_ms)), expected, "seed {seed}, step {step}: pop");
+                            if expected.is_none() {
+                                break;
+                            }
+                        }
+                    }
+                }
+                assert_eq!(q.len(), model.len(), "seed {seed}, step {step}: len");
+                let expected_next = model.first_key_value().map(|((ms, _), _)| at(*ms));
+                assert_eq!(q.next_deadline(), expected_next, "seed {seed}, step {step}: next deadline");
+                check(&q);
             }
         }
     }

@@ -22,8 +22,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::deadline_after;
-use super::queue::{Action, TimerKey};
+use super::queue::TimerKey;
+use super::{Action, deadline_after};
 use crate::runtime::context;
 use crate::runtime::registry;
 use crate::runtime::shared::Remote;
@@ -75,7 +75,7 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 pub struct Sleep {
     deadline: Instant,
     /// The registered timer; the key also names its runtime. 32 bytes in
-    /// all (a footprint figure: see `time/queue.rs`).
+    /// all (a footprint figure, checked in `time/mod.rs`).
     timer: Option<TimerKey>,
 }
 
@@ -113,17 +113,12 @@ impl Sleep {
 /// whichever thread that runtime lives on.
 fn remove_timer(timer: TimerKey) {
     // Found whether or not the runtime is running right now (the sleep may
-    // be dropped between two runs), as long as it lives on this thread;
-    // `Some(action)` if the timer was still pending.
-    let here = context::with_runtime(timer.runtime(), |core| {
-        core.map(|core| core.timers.borrow_mut().remove(timer))
-    });
-    match here {
-        // Dropped outside the borrow: a waker's destructor may free a task.
-        Some(action) => drop(action),
+    // be dropped between two runs), as long as it lives on this thread.
+    let here = context::with_runtime(timer.owner(), |core| core.map(|core| core.remove_timer(timer)));
+    if here.is_none() {
         // The runtime lives on another thread (or is gone): its loop removes
         // the timer when it takes this request.
-        None => registry::push_to(timer.runtime(), Remote::CancelTimer(timer)),
+        registry::push_to(timer.owner(), Remote::CancelTimer(timer));
     }
 }
 
@@ -137,16 +132,14 @@ impl Future for Sleep {
         }
         let Sleep { deadline, timer } = &mut *self;
         context::expect_current("polling a kettle Sleep", |core| {
-            let mut timers = core.timers.borrow_mut();
             match *timer {
                 // Still pending in this runtime's queue: just refresh the
                 // waker. (A key of another runtime's queue matches nothing.)
-                Some(key) if timers.set_waker(key, cx.waker()) => {}
+                Some(key) if core.update_timer_waker(key, cx.waker()) => {}
                 previous => {
-                    *timer = Some(timers.insert(*deadline, Action::Wake(cx.waker().clone())));
-                    drop(timers);
+                    *timer = Some(core.insert_timer(*deadline, Action::Wake(cx.waker().clone())));
                     // Registered in another runtime before: that timer goes.
-                    if let Some(old) = previous.filter(|old| old.runtime() != core.id()) {
+                    if let Some(old) = previous.filter(|old| old.owner() != core.id()) {
                         remove_timer(old);
                     }
                 }
