@@ -554,8 +554,7 @@ impl Core {
                 }
                 Remote::Call(callback) => self.call_soon(callback),
                 Remote::CancelTimer(timer) => {
-                    let action = self.timers.borrow_mut().remove(timer);
-                    contain::drop_value(action); // outside the borrow
+                    self.remove_timer(timer);
                 }
             }
         }

@@ -54,15 +54,14 @@ pub use timeout::{Elapsed, Timeout, timeout, timeout_at};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
-use crate::runtime::core::Callback;
-
 /// What a timer does when it fires: the value the runtime's timer queue
 /// keeps for each timer. The loop carries it out (`Core::fire_timers`).
 pub(crate) enum Action {
     /// Wake a task (a sleep, timeout or interval).
     Wake(Waker),
-    /// Queue a callback (`call_later`, `call_at`).
-    Call(Callback),
+    /// Queue a callback (`call_later`, `call_at`): the loop's own callback
+    /// type, spelled out so that `time/` imports nothing from the loop.
+    Call(Box<dyn FnOnce()>),
 }
 
 /// How far away "forever" is: far enough never to come, near enough that
