@@ -20,6 +20,7 @@ use std::task::{Context, Poll};
 
 use super::JoinError;
 use super::cell::{DoneCallback, Header, TaskRef};
+use super::state::JoinWakerSet;
 use crate::runtime::context;
 
 /// An owned permission to await a spawned task's result (asyncio's `Task`).
@@ -54,7 +55,7 @@ impl<T> JoinHandle<T> {
     /// Whether the task has finished: returned, panicked, or was cancelled and
     /// its future dropped (asyncio's `Task.done()`).
     pub fn is_finished(&self) -> bool {
-        self.task.header().is_complete()
+        self.task.header().state.load().is_complete()
     }
 
     /// Requests cancellation (asyncio's `Task.cancel()`).
@@ -119,10 +120,11 @@ impl<T> Future for JoinHandle<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let header = self.task.header();
-        if !header.is_readable() {
+        if !header.state.load().is_readable() {
             check_runnable(header);
-            if header.register_join_waker(cx.waker()) {
-                return Poll::Pending;
+            match header.register_join_waker(cx.waker()) {
+                JoinWakerSet::Wait => return Poll::Pending,
+                JoinWakerSet::TakeOutput => {}
             }
         }
         let mut out = Poll::Pending;
