@@ -1,14 +1,15 @@
 //! The task cell: one heap block per task, and the only place that touches it.
 //!
-//! A spawned future lives in a [`TaskCell<F>`]: a [`Header`] followed by the
-//! future's [`Stage`] (the future while it runs, then its output, then nothing).
-//! One allocation holds all three, so spawning allocates exactly once.
+//! A spawned future lives in a `TaskCell<F>` (`cell/stage.rs`): a [`Header`]
+//! followed by the future's stage (the future while it runs, then its output,
+//! then nothing). One allocation holds both, so spawning allocates exactly
+//! once.
 //!
 //! Everything else in kettle holds a task through a type-erased pointer to the
 //! header: [`TaskRef`] (owning, reference-counted) or a `Waker` (which is a
 //! `TaskRef` in disguise, see `waker.rs`). The header's `vtable` knows the
 //! concrete `F` and performs the typed operations (poll, cancel, read output,
-//! free).
+//! free); this file holds the type-erased side, which calls them.
 //!
 //! # Who may touch what
 //!
@@ -46,11 +47,12 @@
 //!
 //! Every `unsafe` block below relies on one of R1–R5, named in its comment.
 
+mod stage;
+
 use crate::loom::cell::UnsafeCell;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::*, fence};
 use std::future::Future;
-use std::pin::Pin;
-use std::ptr::{self, NonNull};
+use std::ptr::NonNull;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
@@ -58,9 +60,10 @@ use super::JoinError;
 use super::remote::Lazy;
 use super::state::{CancelRequested, Completed, JoinDropped, JoinWakerSet, JoinWakerUnset, LoopFlags, State};
 use super::waker::{schedule, waker_ref};
-use crate::contain::{self, Payload};
+use crate::contain;
 use crate::runtime::core::Core;
 use crate::runtime::shared::{Remote, Shared};
+use stage::{TaskCell, Vtable};
 
 /// The type-erased part of every task, at the start of its cell.
 #[repr(C)]
@@ -74,198 +77,6 @@ pub(crate) struct Header {
     pub(super) flags: LoopFlags,
     /// The join handle's waker, guarded by `JOIN_WAKER` (R3).
     join_waker: UnsafeCell<Option<Waker>>,
-}
-
-/// Typed operations on a cell, chosen at spawn time.
-struct Vtable {
-    /// Polls the future; on completion stores the output. Returns `true` when done.
-    poll: unsafe fn(NonNull<Header>, &mut Context<'_>) -> bool,
-    /// Drops the future in place and stores `JoinError::cancelled()`.
-    cancel: unsafe fn(NonNull<Header>),
-    /// Moves the output into `*mut Poll<Result<T, JoinError>>`.
-    take_output: unsafe fn(NonNull<Header>, *mut ()),
-    /// Drops the output if it is still there.
-    drop_output: unsafe fn(NonNull<Header>),
-    /// Calls the function with a pointer to the stored `Result<T, JoinError>`
-    /// (null if there is none), valid for the length of the call.
-    with_output: unsafe fn(NonNull<Header>, &mut dyn FnMut(*const ())),
-    /// Frees the cell.
-    dealloc: unsafe fn(NonNull<Header>),
-}
-
-/// What a cell holds after its header.
-enum Stage<F: Future> {
-    Running(F),
-    Finished(Result<F::Output, JoinError>),
-    Consumed,
-}
-
-#[repr(C)]
-struct TaskCell<F: Future> {
-    header: Header,
-    stage: UnsafeCell<Stage<F>>,
-}
-
-impl<F: Future + 'static> TaskCell<F> {
-    const VTABLE: Vtable = Vtable {
-        poll: poll::<F>,
-        cancel: cancel::<F>,
-        take_output: take_output::<F>,
-        drop_output: drop_output::<F>,
-        with_output: with_output::<F>,
-        dealloc: dealloc::<F>,
-    };
-
-    /// Allocates a cell with two references: one for the runtime, one for the
-    /// join handle. Not yet adopted by any loop.
-    ///
-    /// # Safety
-    /// Moving `future` to the owner's thread must be sound (R1): either we are
-    /// on that thread, or `F: Send`, or the value is in a state that is `Send`.
-    unsafe fn allocate(future: F, owner: Arc<Shared>) -> (TaskRef, TaskRef) {
-        let cell = Box::new(TaskCell {
-            header: Header {
-                state: State::new(),
-                refs: AtomicUsize::new(2),
-                vtable: &Self::VTABLE,
-                flags: LoopFlags::new(owner),
-                join_waker: UnsafeCell::new(None),
-            },
-            stage: UnsafeCell::new(Stage::Running(future)),
-        });
-        let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
-        (TaskRef { ptr }, TaskRef { ptr })
-    }
-
-    /// # Safety
-    /// `ptr` points at a live `TaskCell<F>` (guaranteed by the vtable, which is
-    /// only ever paired with cells of its own `F`).
-    unsafe fn stage<'a>(ptr: NonNull<Header>) -> &'a UnsafeCell<Stage<F>> {
-        // SAFETY: `TaskCell` is `repr(C)` with the header first, so the header
-        // pointer is also the cell pointer; the caller guarantees it is live.
-        unsafe { &ptr.cast::<TaskCell<F>>().as_ref().stage }
-    }
-}
-
-/// Drops whatever `stage` holds, in place (a running future is pinned), and
-/// returns the payload of a panic from its destructor, if any.
-///
-/// # Safety
-/// The caller has exclusive access to the stage (R1 or R2).
-unsafe fn drop_stage<F: Future>(stage: *mut Stage<F>) -> Option<Payload> {
-    // SAFETY: exclusive access (caller); the value is dropped exactly once and
-    // immediately overwritten, so it is never observed half-dropped.
-    let panicked = contain::catch(|| unsafe { ptr::drop_in_place(stage) });
-    // SAFETY: the old value was dropped above (even if its destructor panicked,
-    // unwinding finished dropping its fields), so writing does not leak.
-    unsafe { ptr::write(stage, Stage::Consumed) };
-    panicked.err()
-}
-
-unsafe fn poll<F: Future + 'static>(ptr: NonNull<Header>, cx: &mut Context<'_>) -> bool {
-    // SAFETY: the vtable pairs `ptr` with `F`.
-    let stage = unsafe { TaskCell::<F>::stage(ptr) };
-    stage.with_mut(|stage| {
-        // SAFETY: R1 — we are on the owner thread, the only one that touches
-        // a running future, so the stage is ours while it is `Running`.
-        let Stage::Running(future) = (unsafe { &mut *stage }) else {
-            debug_assert!(false, "only a running task is polled");
-            return true;
-        };
-        // SAFETY: the future lives in a heap cell that is never moved; it is
-        // dropped in place by `drop_stage`, so the pinning guarantee holds.
-        let future = unsafe { Pin::new_unchecked(future) };
-        let output = match contain::catch(|| future.poll(cx)) {
-            Ok(Poll::Pending) => return false,
-            Ok(Poll::Ready(value)) => Ok(value),
-            Err(payload) => Err(JoinError::panic(payload)),
-        };
-        // SAFETY: still exclusive (R1); the future is done and is dropped in place.
-        let drop_panic = unsafe { drop_stage(stage) };
-        // A panic while dropping the finished future replaces a value (which
-        // is then dropped, contained) but not an earlier panic (whose payload
-        // wins).
-        let output = match (output, drop_panic) {
-            (Ok(value), Some(payload)) => {
-                contain::drop_value(value);
-                Err(JoinError::panic(payload))
-            }
-            (output, Some(payload)) => {
-                contain::drop_payload(payload);
-                output
-            }
-            (output, None) => output,
-        };
-        // SAFETY: exclusive (R1); `COMPLETE` is set only after this write (R2).
-        unsafe { ptr::write(stage, Stage::Finished(output)) };
-        true
-    })
-}
-
-unsafe fn cancel<F: Future + 'static>(ptr: NonNull<Header>) {
-    // SAFETY: the vtable pairs `ptr` with `F`.
-    let stage = unsafe { TaskCell::<F>::stage(ptr) };
-    stage.with_mut(|stage| {
-        // SAFETY: exclusive (R1).
-        let error = unsafe { drop_stage(stage) }.map_or_else(JoinError::cancelled, JoinError::panic);
-        // SAFETY: exclusive (R1); `COMPLETE` is set only after this write (R2).
-        unsafe { ptr::write(stage, Stage::Finished(Err(error))) };
-    });
-}
-
-unsafe fn take_output<F: Future + 'static>(ptr: NonNull<Header>, dst: *mut ()) {
-    // SAFETY: the vtable pairs `ptr` with `F`.
-    let stage = unsafe { TaskCell::<F>::stage(ptr) };
-    // SAFETY: R2 — `COMPLETE` was observed with acquire ordering by the single
-    // party entitled to the output.
-    let taken = stage.with_mut(|stage| std::mem::replace(unsafe { &mut *stage }, Stage::Consumed));
-    match taken {
-        Stage::Finished(output) => {
-            // SAFETY: the caller passes a `*mut Poll<Result<F::Output, JoinError>>`
-            // (the join handle is typed by the same `F::Output`).
-            unsafe { *dst.cast::<Poll<Result<F::Output, JoinError>>>() = Poll::Ready(output) };
-        }
-        _ => panic!("JoinHandle polled after it already returned the task's output"),
-    }
-}
-
-unsafe fn drop_output<F: Future + 'static>(ptr: NonNull<Header>) {
-    // SAFETY: the vtable pairs `ptr` with `F`.
-    let stage = unsafe { TaskCell::<F>::stage(ptr) };
-    // SAFETY: exclusive per R2: the caller is the one party entitled to the
-    // output. A panicking output destructor is contained: it runs where
-    // nobody awaits the result.
-    if let Some(payload) = stage.with_mut(|stage| unsafe { drop_stage(stage) }) {
-        contain::drop_payload(payload);
-    }
-}
-
-unsafe fn with_output<F: Future + 'static>(ptr: NonNull<Header>, f: &mut dyn FnMut(*const ())) {
-    // SAFETY: the vtable pairs `ptr` with `F`.
-    let stage = unsafe { TaskCell::<F>::stage(ptr) };
-    stage.with(|stage| {
-        // SAFETY: the caller holds the output back from the join handle
-        // (`DONE_CALLBACKS`), so nobody writes the stage during this read.
-        let output = match unsafe { &*stage } {
-            Stage::Finished(output) => (output as *const Result<F::Output, JoinError>).cast(),
-            _ => std::ptr::null(),
-        };
-        f(output)
-    });
-}
-
-unsafe fn dealloc<F: Future + 'static>(ptr: NonNull<Header>) {
-    // SAFETY: called once, when the last reference is gone (R5); the cell was
-    // allocated by `Box` in `allocate` with this very type.
-    let cell = unsafe { Box::from_raw(ptr.cast::<TaskCell<F>>().as_ptr()) };
-    debug_assert!(
-        // SAFETY: the last reference: nobody else can reach the stage.
-        !cell.stage.with(|stage| matches!(unsafe { &*stage }, Stage::Running(_))),
-        "the last reference to a task never drops a running future (R5)"
-    );
-    // What is left may be user values (a foreign join waker, an untaken
-    // output); whoever drops the last reference, anywhere, must not unwind.
-    contain::drop_value(cell);
 }
 
 /// An owning, reference-counted pointer to a task cell.
@@ -548,10 +359,12 @@ impl Header {
         }
     }
 
+    #[inline]
     pub(crate) fn owner(&self) -> &Arc<Shared> {
         self.flags.owner()
     }
 
+    #[inline]
     pub(crate) fn is_owned_by(&self, core: &Core) -> bool {
         self.flags.is_owned_by(core)
     }
@@ -586,30 +399,37 @@ impl Header {
 
     // ----- for the runtime: the loop-only flags and the remote wake (`state.rs`) -----
 
+    #[inline]
     pub(crate) fn key(&self) -> usize {
         self.flags.key()
     }
 
+    #[inline]
     pub(crate) fn adopt(&self, core: &Core, key: usize) {
         self.flags.adopt(core, key)
     }
 
+    #[inline]
     pub(crate) fn mark_queued(&self, core: &Core) -> bool {
         self.flags.mark_queued(core)
     }
 
+    #[inline]
     pub(crate) fn mark_dequeued(&self, core: &Core) {
         self.flags.mark_dequeued(core)
     }
 
+    #[inline]
     pub(crate) fn has_done_callbacks(&self, core: &Core) -> bool {
         self.flags.has_done_callbacks(core)
     }
 
+    #[inline]
     pub(crate) fn is_releasable(&self, core: &Core) -> bool {
         self.flags.is_releasable(core)
     }
 
+    #[inline]
     pub(crate) fn release_remote_wake(&self) {
         self.state.release_remote_wake()
     }

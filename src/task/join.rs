@@ -2,11 +2,12 @@
 //!
 //! A join handle is the task cell's second owner, beside the loop's slab. The
 //! output passes from the loop to the handle through the cell, guarded by the
-//! `COMPLETE` state bit (rule R2 in `cell.rs`): the loop writes the output,
-//! then sets the bit; the handle reads the bit, then takes the output. Until
+//! state word (rule R2 in `cell.rs`): the loop writes the output, then makes
+//! it readable; the handle sees it readable, then takes the output. Until
 //! then the handle parks its waker in the cell's join-waker slot (rule R3),
-//! which the loop wakes on completion. Because every step is a state-bit
-//! transition, the handle may live on another thread than the loop.
+//! which the loop wakes when the output becomes readable. Because every step
+//! is a transition of the state word (`state.rs`), the handle may live on
+//! another thread than the loop.
 //!
 //! Dropping the handle clears `JOIN_INTEREST`; a task that completes after
 //! that drops its own output on the loop. Either way the output is dropped

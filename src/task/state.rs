@@ -222,6 +222,7 @@ impl State {
     // ----- any thread ----------------------------------------------------------
 
     /// Requests cancellation.
+    #[inline]
     pub(crate) fn request_cancel(&self) -> CancelRequested {
         let prev = Snapshot(self.0.fetch_or(CANCELLED, AcqRel));
         if prev.is_complete() || prev.is_cancel_requested() {
@@ -280,32 +281,39 @@ impl State {
 }
 
 impl Snapshot {
+    #[inline]
     pub(crate) fn is_complete(self) -> bool {
         self.0 & COMPLETE != 0
     }
 
     /// Whether the join handle may take the output.
+    #[inline]
     pub(crate) fn is_readable(self) -> bool {
         self.is_complete() && !self.is_held()
     }
 
+    #[inline]
     pub(crate) fn is_cancel_requested(self) -> bool {
         self.0 & CANCELLED != 0
     }
 
+    #[inline]
     pub(crate) fn has_join_interest(self) -> bool {
         self.0 & JOIN_INTEREST != 0
     }
 
+    #[inline]
     pub(crate) fn has_join_waker(self) -> bool {
         self.0 & JOIN_WAKER != 0
     }
 
+    #[inline]
     pub(crate) fn is_remote_queued(self) -> bool {
         self.0 & REMOTE_QUEUED != 0
     }
 
     /// Whether done callbacks hold the (complete) output back.
+    #[inline]
     pub(crate) fn is_held(self) -> bool {
         self.0 & DONE_CALLBACKS != 0
     }
@@ -346,7 +354,9 @@ impl fmt::Debug for Snapshot {
 /// `owner` is fixed at spawn and read from any thread (a remote wake finds
 /// the injector through it). Everything else is read and written only by
 /// the task's own runtime, on its loop thread (R4): each method takes that
-/// runtime's `&Core`, and debug builds check that it is the owner.
+/// runtime's `&Core`, and debug builds check that it is the owner. (The
+/// owner sits here, beside the flags it guards, because the check then needs
+/// nothing more: a separate runtime id would cost the header a word.)
 pub(crate) struct LoopFlags {
     /// The runtime the task belongs to.
     owner: Arc<Shared>,
@@ -384,6 +394,7 @@ impl LoopFlags {
         }
     }
 
+    #[inline]
     pub(crate) fn owner(&self) -> &Arc<Shared> {
         &self.owner
     }

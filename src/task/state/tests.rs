@@ -270,3 +270,12 @@ fn another_runtimes_core_may_not_touch_a_tasks_loop_flags() {
         let _ = flags.mark_queued(&other);
     });
 }
+
+#[test]
+#[cfg(all(target_pointer_width = "64", not(loom)))] // loom's atomics are larger
+fn the_owner_and_the_loop_flags_fit_in_24_bytes() {
+    // An `Arc`, the key, the callback count and two flags: with them the
+    // task header stays 64 bytes.
+    assert_eq!(size_of::<LoopFlags>(), 24);
+    assert_eq!(size_of::<crate::task::Header>(), 64);
+}
