@@ -32,8 +32,8 @@
 //!   task that never reached its loop (the runtime was already gone), by the
 //!   thread that created it, which is then the only holder that can reach it.
 //! - R2. The output is written before `COMPLETE` is set (release) and read only
-//!   after `COMPLETE` is observed (acquire), by exactly one party: the join
-//!   handle if it still exists when the task completes, else the loop.
+//!   after it is observed readable (acquire), by exactly one party: the join
+//!   handle if it still exists when the output becomes readable, else the loop.
 //! - R3. The join-waker slot is written only by the join handle, and only while
 //!   `JOIN_WAKER` is clear; once `JOIN_WAKER` is set the loop may read it, and
 //!   after `COMPLETE` nobody writes it again (it is dropped with the cell).
