@@ -1,24 +1,30 @@
 //! The task cell: one heap block per task, and the only place that touches it.
 //!
-//! A spawned future lives in a [`TaskCell<F>`]: a [`Header`] followed by the
-//! future's [`Stage`] (the future while it runs, then its output, then nothing).
-//! One allocation holds all three, so spawning allocates exactly once.
+//! A spawned future lives in a `TaskCell<F>` (`cell/stage.rs`): a [`Header`]
+//! followed by the future's stage (the future while it runs, then its output,
+//! then nothing). One allocation holds both, so spawning allocates exactly
+//! once.
 //!
 //! Everything else in kettle holds a task through a type-erased pointer to the
 //! header: [`TaskRef`] (owning, reference-counted) or a `Waker` (which is a
 //! `TaskRef` in disguise, see `waker.rs`). The header's `vtable` knows the
 //! concrete `F` and performs the typed operations (poll, cancel, read output,
-//! free).
+//! free); this file holds the type-erased side, which calls them.
 //!
 //! # Who may touch what
 //!
 //! The cell is shared by three kinds of holder, on possibly different threads:
 //!
 //! 1. **the loop** (the runtime's own thread): polls and drops the future, writes
-//!    the output, and owns the loop-only fields `queued`, `done` and `key`;
-//! 2. **the join handle** (any thread, if `T: Send`): reads the output once
-//!    `COMPLETE` is set, and manages the join-waker slot by the protocol below;
-//! 3. **wakers** (any thread): touch only `refs`, `state` and `owner`.
+//!    the output, and owns the loop-only flags (`key`, `queued`, `done`, the
+//!    count of pending done callbacks);
+//! 2. **the join handle** (any thread, if `T: Send`): reads the output once it
+//!    is readable, and manages the join-waker slot by the protocol below;
+//! 3. **wakers** (any thread): touch only `refs`, `state` and the owner.
+//!
+//! The state word and the loop-only flags have their own file, `state.rs`:
+//! there each change of state says what must happen next (drop the output,
+//! wake the join handle, ...). This file does it.
 //!
 //! The rules that make this sound:
 //!
@@ -26,13 +32,13 @@
 //!   task that never reached its loop (the runtime was already gone), by the
 //!   thread that created it, which is then the only holder that can reach it.
 //! - R2. The output is written before `COMPLETE` is set (release) and read only
-//!   after `COMPLETE` is observed (acquire), by exactly one party: the join
-//!   handle if it still exists when the task completes, else the loop.
+//!   after it is observed readable (acquire), by exactly one party: the join
+//!   handle if it still exists when the output becomes readable, else the loop.
 //! - R3. The join-waker slot is written only by the join handle, and only while
 //!   `JOIN_WAKER` is clear; once `JOIN_WAKER` is set the loop may read it, and
 //!   after `COMPLETE` nobody writes it again (it is dropped with the cell).
-//! - R4. `queued`, `done` and `key` are plain `Cell`s read and written only on the
-//!   owner thread (R1's exception applies to `done` too).
+//! - R4. The loop-only flags are plain `Cell`s, read and written only by the
+//!   owner's loop thread.
 //! - R5. The cell is freed when `refs` drops to zero. The runtime's task slab
 //!   holds a reference for as long as the future exists, so the last reference
 //!   never drops a future (R1) — only an already-consumed stage.
@@ -41,242 +47,36 @@
 //!
 //! Every `unsafe` block below relies on one of R1–R5, named in its comment.
 
+mod stage;
+
 use crate::loom::cell::UnsafeCell;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::*, fence};
-use std::cell::Cell;
 use std::future::Future;
-use std::pin::Pin;
-use std::ptr::{self, NonNull};
+use std::ptr::NonNull;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use super::JoinError;
 use super::remote::Lazy;
-use super::state::{COMPLETE, DONE_CALLBACKS, JOIN_INTEREST, JOIN_WAKER};
+use super::state::{CancelRequested, Completed, JoinDropped, JoinWakerSet, JoinWakerUnset, LoopFlags, State};
 use super::waker::{schedule, waker_ref};
-use crate::contain::{self, Payload};
+use crate::contain;
 use crate::runtime::core::Core;
 use crate::runtime::shared::{Remote, Shared};
+use stage::{TaskCell, Vtable};
 
 /// The type-erased part of every task, at the start of its cell.
 #[repr(C)]
 pub(crate) struct Header {
-    /// The state word; its bits and protocols are in `state.rs`.
-    pub(super) state: AtomicUsize,
+    /// The state word: completion, cancellation, the join protocol (`state.rs`).
+    pub(super) state: State,
     /// Number of `TaskRef`s and `Waker`s pointing at this cell.
     refs: AtomicUsize,
     vtable: &'static Vtable,
-    /// The runtime this task belongs to; remote wakes go to its injector.
-    owner: Arc<Shared>,
-    /// Loop-only (R4): the task's key in the slab (meaningful once adopted).
-    pub(super) key: Cell<usize>,
-    /// Loop-only (R4): the task is in the run queue.
-    pub(super) queued: Cell<bool>,
-    /// Loop-only (R4): the task completed; it is never polled again.
-    pub(super) done: Cell<bool>,
-    /// Loop-only (R4): done callbacks registered and not yet run or dropped.
-    pub(super) done_callbacks: Cell<u32>,
+    /// The runtime this task belongs to, and its loop-only flags (R4).
+    pub(super) flags: LoopFlags,
     /// The join handle's waker, guarded by `JOIN_WAKER` (R3).
-    pub(super) join_waker: UnsafeCell<Option<Waker>>,
-}
-
-/// Typed operations on a cell, chosen at spawn time.
-struct Vtable {
-    /// Polls the future; on completion stores the output. Returns `true` when done.
-    poll: unsafe fn(NonNull<Header>, &mut Context<'_>) -> bool,
-    /// Drops the future in place and stores `JoinError::cancelled()`.
-    cancel: unsafe fn(NonNull<Header>),
-    /// Moves the output into `*mut Poll<Result<T, JoinError>>`.
-    take_output: unsafe fn(NonNull<Header>, *mut ()),
-    /// Drops the output if it is still there.
-    drop_output: unsafe fn(NonNull<Header>),
-    /// Calls the function with a pointer to the stored `Result<T, JoinError>`
-    /// (null if there is none), valid for the length of the call.
-    with_output: unsafe fn(NonNull<Header>, &mut dyn FnMut(*const ())),
-    /// Frees the cell.
-    dealloc: unsafe fn(NonNull<Header>),
-}
-
-/// What a cell holds after its header.
-enum Stage<F: Future> {
-    Running(F),
-    Finished(Result<F::Output, JoinError>),
-    Consumed,
-}
-
-#[repr(C)]
-struct TaskCell<F: Future> {
-    header: Header,
-    stage: UnsafeCell<Stage<F>>,
-}
-
-impl<F: Future + 'static> TaskCell<F> {
-    const VTABLE: Vtable = Vtable {
-        poll: poll::<F>,
-        cancel: cancel::<F>,
-        take_output: take_output::<F>,
-        drop_output: drop_output::<F>,
-        with_output: with_output::<F>,
-        dealloc: dealloc::<F>,
-    };
-
-    /// Allocates a cell with two references: one for the runtime, one for the
-    /// join handle. Not yet adopted by any loop.
-    ///
-    /// # Safety
-    /// Moving `future` to the owner's thread must be sound (R1): either we are
-    /// on that thread, or `F: Send`, or the value is in a state that is `Send`.
-    unsafe fn allocate(future: F, owner: Arc<Shared>) -> (TaskRef, TaskRef) {
-        let cell = Box::new(TaskCell {
-            header: Header {
-                state: AtomicUsize::new(JOIN_INTEREST),
-                refs: AtomicUsize::new(2),
-                vtable: &Self::VTABLE,
-                owner,
-                key: Cell::new(usize::MAX),
-                // Born queued: `adopt` pushes it onto the run queue. Until
-                // then a wake (say, a cancel before the loop has taken a
-                // remote spawn from the injector) must not push it again.
-                queued: Cell::new(true),
-                done: Cell::new(false),
-                done_callbacks: Cell::new(0),
-                join_waker: UnsafeCell::new(None),
-            },
-            stage: UnsafeCell::new(Stage::Running(future)),
-        });
-        let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
-        (TaskRef { ptr }, TaskRef { ptr })
-    }
-
-    /// # Safety
-    /// `ptr` points at a live `TaskCell<F>` (guaranteed by the vtable, which is
-    /// only ever paired with cells of its own `F`).
-    unsafe fn stage<'a>(ptr: NonNull<Header>) -> &'a UnsafeCell<Stage<F>> {
-        // SAFETY: `TaskCell` is `repr(C)` with the header first, so the header
-        // pointer is also the cell pointer; the caller guarantees it is live.
-        unsafe { &ptr.cast::<TaskCell<F>>().as_ref().stage }
-    }
-}
-
-/// Drops whatever `stage` holds, in place (a running future is pinned), and
-/// returns the payload of a panic from its destructor, if any.
-///
-/// # Safety
-/// The caller has exclusive access to the stage (R1 or R2).
-unsafe fn drop_stage<F: Future>(stage: *mut Stage<F>) -> Option<Payload> {
-    // SAFETY: exclusive access (caller); the value is dropped exactly once and
-    // immediately overwritten, so it is never observed half-dropped.
-    let panicked = contain::catch(|| unsafe { ptr::drop_in_place(stage) });
-    // SAFETY: the old value was dropped above (even if its destructor panicked,
-    // unwinding finished dropping its fields), so writing does not leak.
-    unsafe { ptr::write(stage, Stage::Consumed) };
-    panicked.err()
-}
-
-unsafe fn poll<F: Future + 'static>(ptr: NonNull<Header>, cx: &mut Context<'_>) -> bool {
-    // SAFETY: the vtable pairs `ptr` with `F`.
-    let stage = unsafe { TaskCell::<F>::stage(ptr) };
-    stage.with_mut(|stage| {
-        // SAFETY: R1 — we are on the owner thread, the only one that touches
-        // a running future, so the stage is ours while it is `Running`.
-        let Stage::Running(future) = (unsafe { &mut *stage }) else {
-            debug_assert!(false, "only a running task is polled");
-            return true;
-        };
-        // SAFETY: the future lives in a heap cell that is never moved; it is
-        // dropped in place by `drop_stage`, so the pinning guarantee holds.
-        let future = unsafe { Pin::new_unchecked(future) };
-        let output = match contain::catch(|| future.poll(cx)) {
-            Ok(Poll::Pending) => return false,
-            Ok(Poll::Ready(value)) => Ok(value),
-            Err(payload) => Err(JoinError::panic(payload)),
-        };
-        // SAFETY: still exclusive (R1); the future is done and is dropped in place.
-        let drop_panic = unsafe { drop_stage(stage) };
-        // A panic while dropping the finished future replaces a value (which
-        // is then dropped, contained) but not an earlier panic (whose payload
-        // wins).
-        let output = match (output, drop_panic) {
-            (Ok(value), Some(payload)) => {
-                contain::drop_value(value);
-                Err(JoinError::panic(payload))
-            }
-            (output, Some(payload)) => {
-                contain::drop_payload(payload);
-                output
-            }
-            (output, None) => output,
-        };
-        // SAFETY: exclusive (R1); `COMPLETE` is set only after this write (R2).
-        unsafe { ptr::write(stage, Stage::Finished(output)) };
-        true
-    })
-}
-
-unsafe fn cancel<F: Future + 'static>(ptr: NonNull<Header>) {
-    // SAFETY: the vtable pairs `ptr` with `F`.
-    let stage = unsafe { TaskCell::<F>::stage(ptr) };
-    stage.with_mut(|stage| {
-        // SAFETY: exclusive (R1).
-        let error = unsafe { drop_stage(stage) }.map_or_else(JoinError::cancelled, JoinError::panic);
-        // SAFETY: exclusive (R1); `COMPLETE` is set only after this write (R2).
-        unsafe { ptr::write(stage, Stage::Finished(Err(error))) };
-    });
-}
-
-unsafe fn take_output<F: Future + 'static>(ptr: NonNull<Header>, dst: *mut ()) {
-    // SAFETY: the vtable pairs `ptr` with `F`.
-    let stage = unsafe { TaskCell::<F>::stage(ptr) };
-    // SAFETY: R2 — `COMPLETE` was observed with acquire ordering by the single
-    // party entitled to the output.
-    let taken = stage.with_mut(|stage| std::mem::replace(unsafe { &mut *stage }, Stage::Consumed));
-    match taken {
-        Stage::Finished(output) => {
-            // SAFETY: the caller passes a `*mut Poll<Result<F::Output, JoinError>>`
-            // (the join handle is typed by the same `F::Output`).
-            unsafe { *dst.cast::<Poll<Result<F::Output, JoinError>>>() = Poll::Ready(output) };
-        }
-        _ => panic!("JoinHandle polled after it already returned the task's output"),
-    }
-}
-
-unsafe fn drop_output<F: Future + 'static>(ptr: NonNull<Header>) {
-    // SAFETY: the vtable pairs `ptr` with `F`.
-    let stage = unsafe { TaskCell::<F>::stage(ptr) };
-    // SAFETY: exclusive per R2: the caller is the one party entitled to the
-    // output. A panicking output destructor is contained: it runs where
-    // nobody awaits the result.
-    if let Some(payload) = stage.with_mut(|stage| unsafe { drop_stage(stage) }) {
-        contain::drop_payload(payload);
-    }
-}
-
-unsafe fn with_output<F: Future + 'static>(ptr: NonNull<Header>, f: &mut dyn FnMut(*const ())) {
-    // SAFETY: the vtable pairs `ptr` with `F`.
-    let stage = unsafe { TaskCell::<F>::stage(ptr) };
-    stage.with(|stage| {
-        // SAFETY: the caller holds the output back from the join handle
-        // (`DONE_CALLBACKS`), so nobody writes the stage during this read.
-        let output = match unsafe { &*stage } {
-            Stage::Finished(output) => (output as *const Result<F::Output, JoinError>).cast(),
-            _ => std::ptr::null(),
-        };
-        f(output)
-    });
-}
-
-unsafe fn dealloc<F: Future + 'static>(ptr: NonNull<Header>) {
-    // SAFETY: called once, when the last reference is gone (R5); the cell was
-    // allocated by `Box` in `allocate` with this very type.
-    let cell = unsafe { Box::from_raw(ptr.cast::<TaskCell<F>>().as_ptr()) };
-    debug_assert!(
-        // SAFETY: the last reference: nobody else can reach the stage.
-        !cell.stage.with(|stage| matches!(unsafe { &*stage }, Stage::Running(_))),
-        "the last reference to a task never drops a running future (R5)"
-    );
-    // What is left may be user values (a foreign join waker, an untaken
-    // output); whoever drops the last reference, anywhere, must not unwind.
-    contain::drop_value(cell);
+    join_waker: UnsafeCell<Option<Waker>>,
 }
 
 /// An owning, reference-counted pointer to a task cell.
@@ -337,7 +137,9 @@ impl TaskRef {
             // thread is its only holder and may drop the future (R1's exception).
             // SAFETY: exclusive access, as just argued.
             unsafe { (task.header().vtable.cancel)(task.ptr) };
-            task.complete();
+            // No loop will ever run the task or read its loop flags: completing
+            // it is the state word's part alone.
+            task.hand_over(task.header().state.complete(false));
         }
         join
     }
@@ -370,8 +172,9 @@ impl TaskRef {
     /// schedules the task so the loop drops its future on its next turn.
     pub(crate) fn cancel(&self) {
         let header = self.header();
-        if header.request_cancel() {
-            schedule(header);
+        match header.state.request_cancel() {
+            CancelRequested::Schedule => schedule(header),
+            CancelRequested::Nothing => {}
         }
     }
 
@@ -380,20 +183,20 @@ impl TaskRef {
     pub(crate) fn run(&self, core: &Core) -> RunOutcome {
         let header = self.header();
         assert!(header.is_owned_by(core), "a task is only run by its own runtime");
-        if header.done.get() {
+        if header.flags.is_done(core) {
             return RunOutcome::AlreadyDone;
         }
-        if header.is_cancel_requested() {
+        if header.state.load().is_cancel_requested() {
             // SAFETY: R1 — on the owner thread, as asserted above.
             unsafe { (header.vtable.cancel)(self.ptr) };
-            self.complete();
+            self.complete(core);
             return RunOutcome::Cancelled;
         }
         let waker = waker_ref(self);
         let mut cx = Context::from_waker(&waker);
         // SAFETY: R1 — on the owner thread, as asserted above.
         if unsafe { (header.vtable.poll)(self.ptr, &mut cx) } {
-            self.complete();
+            self.complete(core);
             RunOutcome::Finished
         } else {
             RunOutcome::Pending
@@ -404,44 +207,38 @@ impl TaskRef {
     pub(crate) fn shutdown(&self, core: &Core) {
         let header = self.header();
         assert!(header.is_owned_by(core), "a task is only shut down by its own runtime");
-        if !header.done.get() {
+        if !header.flags.is_done(core) {
             // SAFETY: R1 — on the owner thread, as asserted above.
             unsafe { (header.vtable.cancel)(self.ptr) };
-            self.complete();
+            self.complete(core);
         }
     }
 
     /// Marks the task complete (its output is stored). Unless done callbacks
     /// are pending — they hold the output back until they have run — the
-    /// output is published to the join handle at once.
-    fn complete(&self) {
+    /// output is handed over to the join handle at once.
+    fn complete(&self, core: &Core) {
         let header = self.header();
-        header.done.set(true);
-        let gate = if header.done_callbacks.get() > 0 { DONE_CALLBACKS } else { 0 };
-        let prev = header.state.fetch_or(COMPLETE | gate, AcqRel);
-        debug_assert!(prev & COMPLETE == 0, "a task completes exactly once");
-        if gate == 0 {
-            self.publish(prev);
-        }
+        header.flags.mark_done(core);
+        self.hand_over(header.state.complete(header.flags.has_done_callbacks(core)));
     }
 
-    /// Hands the readable output over (R2): wakes the join handle or, if there
-    /// is none, drops the output here. `prev` is the state just before the
-    /// output became readable.
-    fn publish(&self, prev: usize) {
+    /// Does what completing, or releasing the done callbacks' hold, asked
+    /// for (R2): drop the output here, or wake the join handle.
+    fn hand_over(&self, completed: Completed) {
         let header = self.header();
-        if prev & JOIN_INTEREST == 0 {
+        match completed {
+            Completed::HeldForDoneCallbacks | Completed::Nothing => {}
             // SAFETY: R2 — no join handle exists, so the loop owns the output.
-            unsafe { (header.vtable.drop_output)(self.ptr) };
-        } else if prev & JOIN_WAKER != 0 {
+            Completed::DropOutput => unsafe { (header.vtable.drop_output)(self.ptr) },
             // The waker may be a foreign executor's: its panic stays here.
-            header.join_waker.with(|slot| {
+            Completed::WakeJoiner => header.join_waker.with(|slot| {
                 // SAFETY: R3 — `JOIN_WAKER` was set before the output became
                 // readable, so the slot is initialised and no longer written.
                 if let Some(waker) = unsafe { &*slot } {
                     contain::call(|| waker.wake_by_ref());
                 }
-            });
+            }),
         }
     }
 
@@ -452,17 +249,18 @@ impl TaskRef {
     pub(crate) fn hold_for_done_callback(&self, core: &Core) -> bool {
         let header = self.header();
         assert!(header.is_owned_by(core), "done callbacks are added on the task's own runtime");
-        if header.done.get() {
+        let done = header.flags.is_done(core);
+        if done {
             let mut present = false;
             self.with_output(core, |output| present = !output.is_null());
             assert!(
                 present,
                 "JoinHandle::add_done_callback called after the handle already returned the task's output"
             );
-            header.state.fetch_or(DONE_CALLBACKS, AcqRel);
+            header.state.hold_for_done_callbacks();
         }
-        header.done_callbacks.set(header.done_callbacks.get() + 1);
-        header.done.get()
+        header.flags.add_done_callback(core);
+        done
     }
 
     /// Done callbacks side: runs `callbacks` with a borrow of the output
@@ -485,12 +283,8 @@ impl TaskRef {
     /// is pending any more, the output is released to the join handle.
     pub(crate) fn release_done_callbacks(&self, core: &Core, count: u32) {
         let header = self.header();
-        debug_assert!(header.is_owned_by(core), "done callbacks are released on the task's own runtime");
-        let left = header.done_callbacks.get() - count;
-        header.done_callbacks.set(left);
-        if left == 0 && header.done.get() {
-            let prev = header.state.fetch_and(!DONE_CALLBACKS, AcqRel);
-            self.publish(prev & !DONE_CALLBACKS);
+        if header.flags.release_done_callbacks(core, count) {
+            self.hand_over(header.state.release_done_callbacks());
         }
     }
 
@@ -516,12 +310,12 @@ impl TaskRef {
     /// The caller is the join handle, and calls this once.
     pub(crate) unsafe fn drop_join_interest(&self) {
         let header = self.header();
-        match header.update_unless_readable(|s| s & !(JOIN_INTEREST | JOIN_WAKER)) {
+        match header.state.drop_join_interest() {
             // SAFETY: R3 — we cleared `JOIN_WAKER` before the output became
             // readable, so the loop will not read the slot; we may empty it.
-            Ok(_) => drop(header.join_waker.with_mut(|slot| unsafe { (*slot).take() })),
+            JoinDropped::DropWaker => drop(header.join_waker.with_mut(|slot| unsafe { (*slot).take() })),
             // SAFETY: R2 — readable while we still had interest: ours to drop.
-            Err(_) => unsafe { (header.vtable.drop_output)(self.ptr) },
+            JoinDropped::DropOutput => unsafe { (header.vtable.drop_output)(self.ptr) },
         }
     }
 }
@@ -565,12 +359,79 @@ impl Header {
         }
     }
 
+    #[inline]
     pub(crate) fn owner(&self) -> &Arc<Shared> {
-        &self.owner
+        self.flags.owner()
     }
 
+    #[inline]
     pub(crate) fn is_owned_by(&self, core: &Core) -> bool {
-        Arc::ptr_eq(&self.owner, &core.shared)
+        self.flags.is_owned_by(core)
+    }
+
+    /// Stores `waker` to be woken when the output becomes readable (R3).
+    /// Answers `TakeOutput` if it became readable meanwhile.
+    pub(crate) fn register_join_waker(&self, waker: &Waker) -> JoinWakerSet {
+        let state = self.state.load();
+        if state.is_readable() {
+            return JoinWakerSet::TakeOutput;
+        }
+        if state.has_join_waker() {
+            // SAFETY: R3 — the slot is set and only the join handle (us)
+            // writes it; the loop may read it concurrently, which is fine.
+            let same =
+                self.join_waker.with(|slot| unsafe { &*slot }.as_ref().is_some_and(|w| w.will_wake(waker)));
+            if same {
+                return JoinWakerSet::Wait;
+            }
+            // Take the slot back before rewriting it, unless the loop has
+            // made the output readable (and may be reading the slot).
+            match self.state.unset_join_waker() {
+                JoinWakerUnset::WriteSlot => {}
+                JoinWakerUnset::TakeOutput => return JoinWakerSet::TakeOutput,
+            }
+        }
+        // SAFETY: R3 — `JOIN_WAKER` is clear, so the slot is ours to write.
+        let old = self.join_waker.with_mut(|slot| unsafe { (*slot).replace(waker.clone()) });
+        drop(old); // outside the access: a waker's drop may do anything
+        self.state.set_join_waker()
+    }
+
+    // ----- for the runtime: the loop-only flags and the remote wake (`state.rs`) -----
+
+    #[inline]
+    pub(crate) fn key(&self) -> usize {
+        self.flags.key()
+    }
+
+    #[inline]
+    pub(crate) fn adopt(&self, core: &Core, key: usize) {
+        self.flags.adopt(core, key)
+    }
+
+    #[inline]
+    pub(crate) fn mark_queued(&self, core: &Core) -> bool {
+        self.flags.mark_queued(core)
+    }
+
+    #[inline]
+    pub(crate) fn mark_dequeued(&self, core: &Core) {
+        self.flags.mark_dequeued(core)
+    }
+
+    #[inline]
+    pub(crate) fn has_done_callbacks(&self, core: &Core) -> bool {
+        self.flags.has_done_callbacks(core)
+    }
+
+    #[inline]
+    pub(crate) fn is_releasable(&self, core: &Core) -> bool {
+        self.flags.is_releasable(core)
+    }
+
+    #[inline]
+    pub(crate) fn release_remote_wake(&self) {
+        self.state.release_remote_wake()
     }
 }
 

@@ -2,11 +2,12 @@
 //!
 //! A join handle is the task cell's second owner, beside the loop's slab. The
 //! output passes from the loop to the handle through the cell, guarded by the
-//! `COMPLETE` state bit (rule R2 in `cell.rs`): the loop writes the output,
-//! then sets the bit; the handle reads the bit, then takes the output. Until
+//! state word (rule R2 in `cell.rs`): the loop writes the output, then makes
+//! it readable; the handle sees it readable, then takes the output. Until
 //! then the handle parks its waker in the cell's join-waker slot (rule R3),
-//! which the loop wakes on completion. Because every step is a state-bit
-//! transition, the handle may live on another thread than the loop.
+//! which the loop wakes when the output becomes readable. Because every step
+//! is a transition of the state word (`state.rs`), the handle may live on
+//! another thread than the loop.
 //!
 //! Dropping the handle clears `JOIN_INTEREST`; a task that completes after
 //! that drops its own output on the loop. Either way the output is dropped
@@ -20,6 +21,7 @@ use std::task::{Context, Poll};
 
 use super::JoinError;
 use super::cell::{DoneCallback, Header, TaskRef};
+use super::state::JoinWakerSet;
 use crate::runtime::context;
 
 /// An owned permission to await a spawned task's result (asyncio's `Task`).
@@ -54,7 +56,7 @@ impl<T> JoinHandle<T> {
     /// Whether the task has finished: returned, panicked, or was cancelled and
     /// its future dropped (asyncio's `Task.done()`).
     pub fn is_finished(&self) -> bool {
-        self.task.header().is_complete()
+        self.task.header().state.load().is_complete()
     }
 
     /// Requests cancellation (asyncio's `Task.cancel()`).
@@ -119,10 +121,11 @@ impl<T> Future for JoinHandle<T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let header = self.task.header();
-        if !header.is_readable() {
+        if !header.state.load().is_readable() {
             check_runnable(header);
-            if header.register_join_waker(cx.waker()) {
-                return Poll::Pending;
+            match header.register_join_waker(cx.waker()) {
+                JoinWakerSet::Wait => return Poll::Pending,
+                JoinWakerSet::TakeOutput => {}
             }
         }
         let mut out = Poll::Pending;

@@ -1,16 +1,23 @@
-//! A task's state: the atomic state word, the loop-only flags, and every
-//! protocol that runs on them.
+//! A task's state: the atomic state word that every holder of the task
+//! shares, and the flags that only its runtime's loop keeps.
 //!
-//! # The state word
+//! Each change of state is one method here, and each returns what the caller
+//! must do next — `complete` answers "drop the output" or "wake the join
+//! handle", `drop_join_interest` answers "drop your waker" or "drop the
+//! output" — as a `#[must_use]` enum. The decisions live here, where the tests
+//! below check them one by one; the effects (the output, the join waker's
+//! slot: everything `unsafe`) live in `cell.rs`, which performs them.
 //!
-//! | bit              | set by                          | cleared by                          |
-//! |------------------|---------------------------------|-------------------------------------|
-//! | `COMPLETE`       | the loop, after writing the output | never                            |
-//! | `CANCELLED`      | `JoinHandle::cancel`, any thread | never                              |
-//! | `JOIN_INTEREST`  | spawn                           | the join handle's drop, if early    |
-//! | `JOIN_WAKER`     | the join handle, slot written   | the join handle, to rewrite the slot |
-//! | `REMOTE_QUEUED`  | a remote wake, entry pushed     | the loop, entry drained             |
-//! | `DONE_CALLBACKS` | the loop, callbacks pending     | the loop, callbacks run or dropped  |
+//! # The state word ([`State`])
+//!
+//! | bit              | set by                             | cleared by                           |
+//! |------------------|------------------------------------|--------------------------------------|
+//! | `COMPLETE`       | the loop, after writing the output | never                                |
+//! | `CANCELLED`      | `JoinHandle::cancel`, any thread   | never                                |
+//! | `JOIN_INTEREST`  | spawn                              | the join handle's drop, if early     |
+//! | `JOIN_WAKER`     | the join handle, slot written      | the join handle, to rewrite the slot |
+//! | `REMOTE_QUEUED`  | a remote wake, entry pushed        | the loop, entry drained              |
+//! | `DONE_CALLBACKS` | the loop, callbacks pending        | the loop, callbacks run or dropped   |
 //!
 //! The join handle may take the output once the task is **readable**:
 //! `COMPLETE` is set and `DONE_CALLBACKS` is not. The gate exists because done
@@ -19,55 +26,412 @@
 //! Every rule in `cell.rs` that speaks of the join handle and the output
 //! (R2, R3) is about readability, not merely completion.
 //!
-//! # The loop-only flags
+//! ```text
+//!               complete(hold = false)
+//!   RUNNING ─────────────────────────────────▶ READABLE
+//!      │                                        │    ▲
+//!      │ complete(hold = true)                  │    │
+//!      │                hold_for_done_callbacks │    │ release_done_callbacks
+//!      ▼                                        │    │
+//!    HELD ◀─────────────────────────────────────┘    │
+//!      └─────────────────────────────────────────────┘
+//! ```
+//!
+//! Whoever makes the output readable hands it over at once: it drops the
+//! output if no join handle is left, or wakes the handle if it parked a
+//! waker ([`Completed`]). A join handle that parks its waker, or goes away,
+//! does so only while the output is *not* readable; once it is, the handle
+//! takes the output (or drops it) itself. So exactly one side holds the
+//! output at every moment, and nothing is woken twice or never.
+//!
+//! # The loop-only flags ([`LoopFlags`])
 //!
 //! `key`, `queued`, `done` and the count of pending done callbacks are plain
-//! `Cell`s (rule R4): only the owner thread touches them, which the `&Core`
-//! parameter of their methods proves (`Core` is `!Send`).
+//! `Cell`s (rule R4 in `cell.rs`): only the owner's loop thread touches them.
+//! Their methods take the owner's `&Core`, which proves the thread (`Core` is
+//! `!Send`); debug builds also check that it is the owner's `Core` and not
+//! another runtime's on the same thread.
 
+use std::cell::Cell;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::loom::sync::atomic::AtomicUsize;
 use crate::loom::sync::atomic::Ordering::{AcqRel, Acquire};
-use std::task::Waker;
-
-use super::cell::Header;
 use crate::runtime::core::Core;
+use crate::runtime::shared::Shared;
 
-/// The task has finished (output or error stored); the future is gone.
-pub(crate) const COMPLETE: usize = 1 << 0;
-/// Cancellation was requested; the loop acts on it when it next runs the task.
-pub(crate) const CANCELLED: usize = 1 << 1;
-/// A join handle still exists. Cleared when it is dropped before the output
-/// is readable; then the loop drops the output itself.
-pub(crate) const JOIN_INTEREST: usize = 1 << 2;
-/// The join-waker slot holds a waker that the loop may read (rule R3).
-pub(crate) const JOIN_WAKER: usize = 1 << 3;
-/// A remote wake of this task already sits in the injector, so further remote
-/// wakes need not queue another.
-pub(crate) const REMOTE_QUEUED: usize = 1 << 4;
+/// The task has finished: its output (a value or a `JoinError`) is stored and
+/// its future is gone. Set once, by the loop, after it wrote the output (R2);
+/// never cleared.
+const COMPLETE: usize = 1 << 0;
+/// Cancellation was requested; the loop drops the future unpolled when it
+/// next runs the task. Set by `JoinHandle::cancel` on any thread, at any time
+/// (on a finished task it changes nothing); never cleared.
+const CANCELLED: usize = 1 << 1;
+/// A join handle still exists. Set at spawn; cleared when the handle is
+/// dropped before the output is readable — then whoever makes it readable
+/// drops the output. Never cleared after that point: a handle dropped later
+/// drops the output itself.
+const JOIN_INTEREST: usize = 1 << 2;
+/// The join-waker slot holds the handle's waker, and the loop may read it
+/// (R3). Set by the join handle after writing the slot, cleared by it before
+/// rewriting the slot or when it goes away; neither happens once the output
+/// is readable, so from then on the slot is read-only.
+const JOIN_WAKER: usize = 1 << 3;
+/// A remote wake of this task sits in the injector, so further remote wakes
+/// need not queue another. Set by the remote wake that pushes the entry,
+/// cleared by the loop when it drains that entry.
+const REMOTE_QUEUED: usize = 1 << 4;
 /// Done callbacks are pending: the output is held back from the join handle.
-pub(crate) const DONE_CALLBACKS: usize = 1 << 5;
+/// Set by the loop only on a complete task (at completion, or when a
+/// callback is added later), cleared by the loop when the last pending
+/// callback has run or been dropped.
+const DONE_CALLBACKS: usize = 1 << 5;
 
-/// Whether the join handle may take the output.
-pub(crate) fn is_readable(state: usize) -> bool {
-    state & COMPLETE != 0 && state & DONE_CALLBACKS == 0
+/// The task's atomic state word: the bits above, changed only through the
+/// transitions below.
+pub(crate) struct State(AtomicUsize);
+
+/// One reading of the state word.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Snapshot(usize);
+
+/// What the loop must do after the output was written ([`State::complete`])
+/// or after done callbacks released it ([`State::release_done_callbacks`]).
+#[must_use]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Completed {
+    /// Done callbacks are pending: the output stays where it is, and is
+    /// handed over when they release it.
+    HeldForDoneCallbacks,
+    /// No join handle is left: the output is the loop's to drop (R2).
+    DropOutput,
+    /// The join handle parked a waker: wake it (R3: the slot is read-only now).
+    WakeJoiner,
+    /// The join handle exists but has parked no waker: its next poll, or the
+    /// registration it is in the middle of, finds the output readable.
+    Nothing,
 }
 
-impl Header {
-    // ----- loop-only scheduling flags (R4) -------------------------------------
+/// What the join handle's drop must do ([`State::drop_join_interest`]).
+#[must_use]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum JoinDropped {
+    /// The output is not readable yet: the loop will drop it, and will not
+    /// read the waker slot, so empty the slot.
+    DropWaker,
+    /// The output is readable and nobody else will touch it: drop it (R2).
+    DropOutput,
+}
 
+/// What the join handle does after taking its waker slot back
+/// ([`State::unset_join_waker`]).
+#[must_use]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum JoinWakerUnset {
+    /// The slot is the handle's again: write the new waker.
+    WriteSlot,
+    /// The output became readable meanwhile (the loop may be reading the
+    /// slot): leave the slot alone and take the output.
+    TakeOutput,
+}
+
+/// What the join handle does after publishing its waker
+/// ([`State::set_join_waker`]).
+#[must_use]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum JoinWakerSet {
+    /// The loop will wake the waker when the output becomes readable: wait.
+    Wait,
+    /// The output became readable before the waker was published: take it.
+    TakeOutput,
+}
+
+/// What the canceller must do after [`State::request_cancel`].
+#[must_use]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum CancelRequested {
+    /// Schedule the task, so that the loop sees the request.
+    Schedule,
+    /// The task has finished, or a cancel already scheduled it.
+    Nothing,
+}
+
+/// What a wake from off the loop must do after [`State::claim_remote_wake`].
+#[must_use]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum RemoteWake {
+    /// Push a wake of the task into its runtime's injector.
+    Push,
+    /// One is there already, not yet drained: the loop will run the task.
+    AlreadyQueued,
+}
+
+impl State {
+    /// A new task's state: a join handle exists, nothing else has happened.
+    pub(crate) fn new() -> State {
+        State(AtomicUsize::new(JOIN_INTEREST))
+    }
+
+    #[inline]
+    pub(crate) fn load(&self) -> Snapshot {
+        Snapshot(self.0.load(Acquire))
+    }
+
+    // ----- the loop's side -----------------------------------------------------
+
+    /// The loop wrote the output. With `hold` (done callbacks are pending)
+    /// the output stays held back; otherwise it becomes readable, and the
+    /// answer says how to hand it over.
+    #[inline]
+    pub(crate) fn complete(&self, hold: bool) -> Completed {
+        let gate = if hold { DONE_CALLBACKS } else { 0 };
+        let prev = Snapshot(self.0.fetch_or(COMPLETE | gate, AcqRel));
+        debug_assert!(!prev.is_complete(), "a task completes exactly once");
+        if hold { Completed::HeldForDoneCallbacks } else { prev.hand_over() }
+    }
+
+    /// A done callback was added to a complete task: hold the output back
+    /// until it has run. The caller makes sure the output is still there
+    /// (the join handle has not taken it).
+    pub(crate) fn hold_for_done_callbacks(&self) {
+        let prev = self.0.fetch_or(DONE_CALLBACKS, AcqRel);
+        debug_assert!(prev & COMPLETE != 0, "the output is held back only once it exists");
+    }
+
+    /// The last pending done callback has run or was dropped: the output
+    /// becomes readable, and the answer says how to hand it over.
+    pub(crate) fn release_done_callbacks(&self) -> Completed {
+        let prev = Snapshot(self.0.fetch_and(!DONE_CALLBACKS, AcqRel));
+        debug_assert!(prev.is_complete() && !prev.is_readable(), "only a held output is released");
+        Snapshot(prev.0 & !DONE_CALLBACKS).hand_over()
+    }
+
+    /// The loop drained the injector entry of a remote wake; later remote
+    /// wakes queue anew.
+    #[inline]
+    pub(crate) fn release_remote_wake(&self) {
+        let prev = Snapshot(self.0.fetch_and(!REMOTE_QUEUED, AcqRel));
+        debug_assert!(
+            prev.is_remote_queued(),
+            "each injector entry of a wake was claimed by one remote wake"
+        );
+    }
+
+    // ----- any thread ----------------------------------------------------------
+
+    /// Requests cancellation.
+    #[inline]
+    pub(crate) fn request_cancel(&self) -> CancelRequested {
+        let prev = Snapshot(self.0.fetch_or(CANCELLED, AcqRel));
+        if prev.is_complete() || prev.is_cancel_requested() {
+            CancelRequested::Nothing
+        } else {
+            CancelRequested::Schedule
+        }
+    }
+
+    /// A wake from off the loop: claims the right to push it into the
+    /// injector. Many remote wakes before the loop drains the first cost
+    /// one entry.
+    #[inline]
+    pub(crate) fn claim_remote_wake(&self) -> RemoteWake {
+        if self.0.fetch_or(REMOTE_QUEUED, AcqRel) & REMOTE_QUEUED == 0 {
+            RemoteWake::Push
+        } else {
+            RemoteWake::AlreadyQueued
+        }
+    }
+
+    // ----- the join handle's side (R2, R3) -------------------------------------
+
+    /// The join handle takes its waker slot back to rewrite it, unless the
+    /// output has become readable.
+    pub(crate) fn unset_join_waker(&self) -> JoinWakerUnset {
+        match self.update_unless_readable(|s| s & !JOIN_WAKER) {
+            Ok(_) => JoinWakerUnset::WriteSlot,
+            Err(_) => JoinWakerUnset::TakeOutput,
+        }
+    }
+
+    /// The join handle wrote its waker into the slot and publishes it to the
+    /// loop, unless the output has become readable.
+    pub(crate) fn set_join_waker(&self) -> JoinWakerSet {
+        match self.update_unless_readable(|s| s | JOIN_WAKER) {
+            Ok(_) => JoinWakerSet::Wait,
+            Err(_) => JoinWakerSet::TakeOutput,
+        }
+    }
+
+    /// The join handle is going away: if the output is not readable yet,
+    /// the loop is to drop it (and not to wake the handle's waker).
+    pub(crate) fn drop_join_interest(&self) -> JoinDropped {
+        match self.update_unless_readable(|s| s & !(JOIN_INTEREST | JOIN_WAKER)) {
+            Ok(_) => JoinDropped::DropWaker,
+            Err(_) => JoinDropped::DropOutput,
+        }
+    }
+
+    /// Applies `f` to the state word unless the output is readable; on
+    /// success returns the state before, else the readable state found.
+    fn update_unless_readable(&self, f: impl Fn(usize) -> usize) -> Result<usize, usize> {
+        self.0.fetch_update(AcqRel, Acquire, |s| (!Snapshot(s).is_readable()).then(|| f(s)))
+    }
+}
+
+impl Snapshot {
+    #[inline]
+    pub(crate) fn is_complete(self) -> bool {
+        self.0 & COMPLETE != 0
+    }
+
+    /// Whether the join handle may take the output.
+    #[inline]
+    pub(crate) fn is_readable(self) -> bool {
+        self.is_complete() && !self.is_held()
+    }
+
+    #[inline]
+    pub(crate) fn is_cancel_requested(self) -> bool {
+        self.0 & CANCELLED != 0
+    }
+
+    #[inline]
+    pub(crate) fn has_join_interest(self) -> bool {
+        self.0 & JOIN_INTEREST != 0
+    }
+
+    #[inline]
+    pub(crate) fn has_join_waker(self) -> bool {
+        self.0 & JOIN_WAKER != 0
+    }
+
+    #[inline]
+    pub(crate) fn is_remote_queued(self) -> bool {
+        self.0 & REMOTE_QUEUED != 0
+    }
+
+    /// Whether done callbacks hold the (complete) output back.
+    #[inline]
+    pub(crate) fn is_held(self) -> bool {
+        self.0 & DONE_CALLBACKS != 0
+    }
+
+    /// How to hand over an output that has just become readable; `self` is
+    /// the state just before, without `DONE_CALLBACKS`.
+    #[inline]
+    fn hand_over(self) -> Completed {
+        if !self.has_join_interest() {
+            Completed::DropOutput
+        } else if self.has_join_waker() {
+            Completed::WakeJoiner
+        } else {
+            Completed::Nothing
+        }
+    }
+}
+
+impl fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const NAMES: [(usize, &str); 6] = [
+            (COMPLETE, "COMPLETE"),
+            (CANCELLED, "CANCELLED"),
+            (JOIN_INTEREST, "JOIN_INTEREST"),
+            (JOIN_WAKER, "JOIN_WAKER"),
+            (REMOTE_QUEUED, "REMOTE_QUEUED"),
+            (DONE_CALLBACKS, "DONE_CALLBACKS"),
+        ];
+        let set: Vec<&str> =
+            NAMES.iter().filter(|(bit, _)| self.0 & bit != 0).map(|(_, name)| *name).collect();
+        if set.is_empty() { f.write_str("{}") } else { f.write_str(&set.join(" | ")) }
+    }
+}
+
+/// The task's place in its runtime: which runtime owns it, and the
+/// bookkeeping that runtime's loop keeps on it.
+///
+/// `owner` is fixed at spawn and read from any thread (a remote wake finds
+/// the injector through it). Everything else is read and written only by
+/// the task's own runtime, on its loop thread (R4): each method takes that
+/// runtime's `&Core`, and debug builds check that it is the owner. (The
+/// owner sits here, beside the flags it guards, because the check then needs
+/// nothing more: a separate runtime id would cost the header a word.)
+pub(crate) struct LoopFlags {
+    /// The runtime the task belongs to.
+    owner: Arc<Shared>,
+    /// The task's key in its runtime's slab. Set once, when the loop adopts
+    /// the task; meaningless before (`usize::MAX`).
+    key: Cell<usize>,
+    /// The task is in the run queue: exactly while this is set, and at most
+    /// once. Set from birth (adoption pushes the task) and by `mark_queued`,
+    /// which refuses a task already queued or done; cleared by
+    /// `mark_dequeued` when the loop pops the task.
+    queued: Cell<bool>,
+    /// The task completed (finished, cancelled or shut down) and is never
+    /// polled again. Set once, by `mark_done`; never cleared. A task may be
+    /// done and still queued: it woke itself during its last poll, and the
+    /// loop pops that stale entry without running it.
+    done: Cell<bool>,
+    /// Done callbacks registered and not yet run or dropped. Raised by
+    /// `add_done_callback` until the output has left; lowered by
+    /// `release_done_callbacks` as their batches run or are dropped.
+    done_callbacks: Cell<u32>,
+}
+
+impl LoopFlags {
+    /// The flags of a task not yet adopted by its loop: born queued, because
+    /// adoption pushes it onto the run queue. Until then a wake (a cancel,
+    /// say, before the loop has taken a remote spawn from the injector) must
+    /// not push it a second time.
+    pub(crate) fn new(owner: Arc<Shared>) -> LoopFlags {
+        LoopFlags {
+            owner,
+            key: Cell::new(usize::MAX),
+            queued: Cell::new(true),
+            done: Cell::new(false),
+            done_callbacks: Cell::new(0),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn owner(&self) -> &Arc<Shared> {
+        &self.owner
+    }
+
+    #[inline]
+    pub(crate) fn is_owned_by(&self, core: &Core) -> bool {
+        Arc::ptr_eq(&self.owner, &core.shared)
+    }
+
+    #[inline]
+    fn check_owner(&self, core: &Core) {
+        debug_assert!(
+            self.is_owned_by(core),
+            "the loop-only flags are read and written only by the task's own runtime (R4)"
+        );
+    }
+
+    /// The task's slab key. Takes no `&Core`: the loop reads it right after
+    /// `mark_queued`, which checked the owner.
+    #[inline]
     pub(crate) fn key(&self) -> usize {
         self.key.get()
     }
 
     /// Adopts the task into the slab at `key`; the caller pushes it onto the
     /// run queue (it is marked queued from birth).
-    pub(crate) fn adopt(&self, _core: &Core, key: usize) {
+    pub(crate) fn adopt(&self, core: &Core, key: usize) {
+        self.check_owner(core);
         debug_assert!(self.queued.get(), "a task is born queued and first runs after adoption");
         self.key.set(key);
     }
 
     /// Marks the task queued unless it already is or is done. Returns `true`
     /// if the caller must push it onto the run queue.
-    pub(crate) fn mark_queued(&self, _core: &Core) -> bool {
+    #[inline]
+    pub(crate) fn mark_queued(&self, core: &Core) -> bool {
+        self.check_owner(core);
         if self.queued.get() || self.done.get() {
             return false;
         }
@@ -76,83 +440,57 @@ impl Header {
     }
 
     /// The task was popped from the run queue.
-    pub(crate) fn mark_dequeued(&self, _core: &Core) {
+    #[inline]
+    pub(crate) fn mark_dequeued(&self, core: &Core) {
+        self.check_owner(core);
         debug_assert!(self.queued.get(), "a task is in the run queue exactly when its queued flag is set");
         self.queued.set(false);
     }
 
-    /// Whether done callbacks are registered and not yet run or dropped.
-    pub(crate) fn has_done_callbacks(&self, _core: &Core) -> bool {
-        self.done_callbacks.get() > 0
+    #[inline]
+    pub(crate) fn is_done(&self, core: &Core) -> bool {
+        self.check_owner(core);
+        self.done.get()
+    }
+
+    /// The task completed; it is never polled or queued again.
+    #[inline]
+    pub(crate) fn mark_done(&self, core: &Core) {
+        self.check_owner(core);
+        debug_assert!(!self.done.get(), "a task completes exactly once");
+        self.done.set(true);
     }
 
     /// A done task that is not queued can leave the slab.
-    pub(crate) fn is_releasable(&self, _core: &Core) -> bool {
+    #[inline]
+    pub(crate) fn is_releasable(&self, core: &Core) -> bool {
+        self.check_owner(core);
         self.done.get() && !self.queued.get()
     }
 
-    // ----- any thread ----------------------------------------------------------
-
-    pub(crate) fn is_complete(&self) -> bool {
-        self.state.load(Acquire) & COMPLETE != 0
+    /// Whether done callbacks are registered and not yet run or dropped.
+    #[inline]
+    pub(crate) fn has_done_callbacks(&self, core: &Core) -> bool {
+        self.check_owner(core);
+        self.done_callbacks.get() > 0
     }
 
-    pub(crate) fn is_readable(&self) -> bool {
-        is_readable(self.state.load(Acquire))
+    /// One more done callback is pending.
+    pub(crate) fn add_done_callback(&self, core: &Core) {
+        self.check_owner(core);
+        self.done_callbacks.set(self.done_callbacks.get() + 1);
     }
 
-    /// Requests cancellation. Returns `true` if the task must be scheduled so
-    /// the loop sees the request.
-    pub(crate) fn request_cancel(&self) -> bool {
-        self.state.fetch_or(CANCELLED, AcqRel) & (COMPLETE | CANCELLED) == 0
-    }
-
-    pub(crate) fn is_cancel_requested(&self) -> bool {
-        self.state.load(Acquire) & CANCELLED != 0
-    }
-
-    /// Sets `REMOTE_QUEUED`; returns `true` if it was clear (the caller then
-    /// pushes a wake into the injector).
-    pub(crate) fn claim_remote_wake(&self) -> bool {
-        self.state.fetch_or(REMOTE_QUEUED, AcqRel) & REMOTE_QUEUED == 0
-    }
-
-    /// The injector entry was drained; later remote wakes queue anew.
-    pub(crate) fn release_remote_wake(&self) {
-        self.state.fetch_and(!REMOTE_QUEUED, AcqRel);
-    }
-
-    // ----- the join handle's side (R2, R3) -------------------------------------
-
-    /// Stores `waker` to be woken when the output becomes readable. Returns
-    /// `false` if it became readable meanwhile (take the output now).
-    pub(crate) fn register_join_waker(&self, waker: &Waker) -> bool {
-        let state = self.state.load(Acquire);
-        if is_readable(state) {
-            return false;
-        }
-        if state & JOIN_WAKER != 0 {
-            // SAFETY: R3 — the slot is set and only the join handle (us)
-            // writes it; the loop may read it concurrently, which is fine.
-            let same =
-                self.join_waker.with(|slot| unsafe { &*slot }.as_ref().is_some_and(|w| w.will_wake(waker)));
-            if same {
-                return true;
-            }
-            // Take the slot back before rewriting it, unless the loop has
-            // made the output readable (and may be reading the slot).
-            if self.update_unless_readable(|s| s & !JOIN_WAKER).is_err() {
-                return false;
-            }
-        }
-        // SAFETY: R3 — `JOIN_WAKER` is clear, so the slot is ours to write.
-        let old = self.join_waker.with_mut(|slot| unsafe { (*slot).replace(waker.clone()) });
-        drop(old); // outside the access: a waker's drop may do anything
-        self.update_unless_readable(|s| s | JOIN_WAKER).is_ok()
-    }
-
-    /// Applies `f` to the state word unless the output is readable.
-    pub(crate) fn update_unless_readable(&self, f: impl Fn(usize) -> usize) -> Result<usize, usize> {
-        self.state.fetch_update(AcqRel, Acquire, |s| (!is_readable(s)).then(|| f(s)))
+    /// `count` done callbacks ran or were dropped. Returns `true` if that
+    /// was the last of a done task's: the caller then releases the output
+    /// ([`State::release_done_callbacks`]).
+    pub(crate) fn release_done_callbacks(&self, core: &Core, count: u32) -> bool {
+        self.check_owner(core);
+        let left = self.done_callbacks.get() - count;
+        self.done_callbacks.set(left);
+        left == 0 && self.done.get()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -29,6 +29,7 @@ use std::ptr::NonNull;
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
 use super::cell::{Header, TaskRef};
+use super::state::RemoteWake;
 use crate::runtime::context;
 use crate::runtime::shared::Remote;
 
@@ -100,7 +101,7 @@ pub(crate) fn schedule(header: &Header) {
         }
         _ => false,
     });
-    if !local && header.claim_remote_wake() {
+    if !local && let RemoteWake::Push = header.state.claim_remote_wake() {
         header.ref_inc();
         // SAFETY: `ref_inc` just created the reference this `TaskRef` owns.
         let task = unsafe { TaskRef::from_raw(NonNull::from(header)) };
