@@ -63,21 +63,20 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io;
 use std::marker::PhantomData;
-use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use slab::Slab;
 
-use super::blocking_pool::{Job, Pool};
+use super::blocking_pool::Pool;
 use super::metrics::{Metrics, Stats, Turn};
-use super::reactor::{Reactor, ScheduledIo};
+use super::reactor::Reactor;
 use super::registry;
 use super::shared::{Remote, Shared};
 use super::timerfd::TimerFd;
 use crate::contain;
-use crate::task::{DoneBatch, DoneCallback, Header, JoinHandle, RunOutcome, TaskRef};
-use crate::time::{Action, queue::TimerKey, queue::TimerQueue};
+use crate::task::{DoneCallback, RunOutcome, TaskRef, waker_ref};
+use crate::time::queue::TimerQueue;
 
 /// The token of the loop's own `mio::Waker`.
 const WAKER_TOKEN: mio::Token = mio::Token(usize::MAX);
@@ -105,12 +104,9 @@ enum PollPlan {
     Wait(Option<Duration>),
 }
 
-/// A callback queued to run on the loop (`call_soon`, a due `call_later`).
-pub(crate) type Callback = Box<dyn FnOnce()>;
-
 /// The loop-thread state of a runtime.
 pub(crate) struct Core {
-    pub(crate) shared: Arc<Shared>,
+    shared: Arc<Shared>,
     /// Slab keys of tasks ready to run, in wake order.
     run_queue: RefCell<VecDeque<usize>>,
     /// Every live task; `None` while the task is being polled.
@@ -192,176 +188,6 @@ impl Core {
     pub(crate) fn poll_fd(&self) -> std::os::fd::RawFd {
         use std::os::fd::AsRawFd;
         self.poll.borrow().as_raw_fd()
-    }
-
-    // ----- tasks ---------------------------------------------------------------
-
-    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
-    where
-        F: std::future::Future + 'static,
-    {
-        let (task, join) = TaskRef::new_local(future, self);
-        self.stats.on_spawn();
-        self.adopt(task);
-        JoinHandle::new(join)
-    }
-
-    /// Puts a task into the slab and queues it for its first run.
-    fn adopt(&self, task: TaskRef) {
-        let mut tasks = self.tasks.borrow_mut();
-        let entry = tasks.vacant_entry();
-        let key = entry.key();
-        task.header().adopt(self, key);
-        entry.insert(Some(task));
-        drop(tasks);
-        self.run_queue.borrow_mut().push_back(key);
-    }
-
-    /// Queues the task behind `header` (a wake on the loop thread).
-    pub(crate) fn schedule(&self, header: &Header) {
-        if header.mark_queued(self) {
-            self.run_queue.borrow_mut().push_back(header.key());
-        }
-    }
-
-    /// Runs the task at `key` once, then returns it to the slab or, if it is
-    /// done and not queued again, releases it.
-    fn run_task(&self, key: usize) {
-        let task = self.tasks.borrow_mut().get_mut(key).and_then(Option::take);
-        let task = task.expect("a queued task's key names its own slab entry");
-        task.header().mark_dequeued(self);
-        match task.run(self) {
-            RunOutcome::Pending => self.stats.on_poll(),
-            RunOutcome::Finished => {
-                self.stats.on_poll();
-                self.queue_done_callbacks(&task);
-            }
-            RunOutcome::Cancelled => self.queue_done_callbacks(&task),
-            RunOutcome::AlreadyDone => {}
-        }
-        if task.header().is_releasable(self) {
-            self.tasks.borrow_mut().remove(key);
-            drop(task); // outside the borrow: freeing may run destructors
-        } else {
-            self.tasks.borrow_mut()[key] = Some(task);
-        }
-    }
-
-    /// Registers a done callback (see `task/done.rs`): kept until the task
-    /// completes, or queued at once if it already has.
-    pub(crate) fn add_done_callback(&self, task: &TaskRef, callback: DoneCallback) {
-        if task.hold_for_done_callback(self) {
-            let batch = DoneBatch::new(task.clone(), vec![callback]);
-            self.call_soon(Box::new(move || batch.run()));
-        } else {
-            self.done_callbacks.borrow_mut().entry(task.id()).or_default().push(callback);
-        }
-    }
-
-    /// The task just completed: queue its done callbacks, if it has any.
-    fn queue_done_callbacks(&self, task: &TaskRef) {
-        // Most tasks have none: ask the header before hashing into the table.
-        if !task.header().has_done_callbacks(self) {
-            return;
-        }
-        let callbacks = self.done_callbacks.borrow_mut().remove(&task.id());
-        if let Some(callbacks) = callbacks {
-            let batch = DoneBatch::new(task.clone(), callbacks);
-            self.call_soon(Box::new(move || batch.run()));
-        }
-    }
-
-    // ----- I/O sources ---------------------------------------------------------
-
-    /// Registers `source` with epoll under a new token, whose events will
-    /// set `io`'s readiness and wake its waiters (step 2). Returns the token.
-    pub(crate) fn register_source(
-        &self,
-        source: &mut impl mio::event::Source,
-        interest: mio::Interest,
-        io: Rc<ScheduledIo>,
-    ) -> io::Result<mio::Token> {
-        let token = self.reactor.insert(io);
-        let registered = self.poll.borrow().registry().register(source, token, interest);
-        if let Err(e) = registered {
-            self.reactor.remove(token);
-            return Err(e);
-        }
-        Ok(token)
-    }
-
-    /// Removes `source` from epoll (before its descriptor closes). Its
-    /// token stays taken until [`release_source`](Core::release_source).
-    pub(crate) fn deregister_source(&self, source: &mut impl mio::event::Source) -> io::Result<()> {
-        self.poll.borrow().registry().deregister(source)
-    }
-
-    /// Frees a registration's token. Returns whether it was taken.
-    pub(crate) fn release_source(&self, token: mio::Token) -> bool {
-        self.reactor.remove(token)
-    }
-
-    // ----- blocking jobs -------------------------------------------------------
-
-    /// Hands `job` to this runtime's blocking pool (see `blocking_pool.rs`).
-    pub(crate) fn submit_blocking(&self, job: Job) -> io::Result<()> {
-        self.blocking.submit(job)
-    }
-
-    // ----- callbacks -----------------------------------------------------------
-
-    pub(crate) fn call_soon(&self, callback: Callback) {
-        self.callbacks.borrow_mut().push_back(callback);
-    }
-
-    // ----- timers --------------------------------------------------------------
-    //
-    // The queue is private: other modules reach it only through these
-    // methods, and each lets go of the borrow before user code runs (a waker
-    // woken or dropped, a callback run or dropped).
-
-    /// Adds a timer that does `action` at `deadline`.
-    pub(crate) fn insert_timer(&self, deadline: Instant, action: Action) -> TimerKey {
-        self.timers.borrow_mut().insert(deadline, action)
-    }
-
-    /// Removes `timer` if it is still pending here; returns whether it was.
-    /// Its action is dropped once the queue is no longer borrowed, and
-    /// contained: a waker's or a callback's destructor is user code.
-    pub(crate) fn remove_timer(&self, timer: TimerKey) -> bool {
-        let action = self.timers.borrow_mut().remove(timer);
-        let was_pending = action.is_some();
-        contain::drop_value(action);
-        was_pending
-    }
-
-    /// Whether `timer` is still pending here.
-    pub(crate) fn timer_is_pending(&self, timer: TimerKey) -> bool {
-        self.timers.borrow().contains(timer)
-    }
-
-    /// Makes the pending wake-up `timer` wake `waker`, unless it would wake
-    /// the same task anyway. Returns `false` if `timer` is not pending here
-    /// (it fired, was removed, or is another runtime's).
-    pub(crate) fn update_timer_waker(&self, timer: TimerKey, waker: &std::task::Waker) -> bool {
-        let mut timers = self.timers.borrow_mut();
-        let Some(Action::Wake(current)) = timers.get_mut(timer) else { return false };
-        if current.will_wake(waker) {
-            return true; // the common case: the same task polls again
-        }
-        drop(timers);
-        // A waker's clone and drop are user code (another executor's waker):
-        // the new one is made, and whichever is left over dropped, with the
-        // queue not borrowed. Not contained: this is a sleep's poll, and a
-        // panic here is the polling task's, like any other in its poll.
-        let new = waker.clone();
-        let swapped = match self.timers.borrow_mut().get_mut(timer) {
-            Some(Action::Wake(current)) => Ok(std::mem::replace(current, new)),
-            _ => Err(new), // gone meanwhile, if the clone touched it
-        };
-        let still_pending = swapped.is_ok();
-        drop(swapped); // the old waker, or the unused new one
-        still_pending
     }
 
     // ----- the turn ------------------------------------------------------------
@@ -604,6 +430,31 @@ impl Core {
         n
     }
 
+    /// Runs the task at `key` once, then returns it to the slab or, if it is
+    /// done and not queued again, releases it.
+    fn run_task(&self, key: usize) {
+        let task = self.tasks.borrow_mut().get_mut(key).and_then(Option::take);
+        let task = task.expect("a queued task's key names its own slab entry");
+        task.header().mark_dequeued(self);
+        // The waker lends the slab's reference: no count changes (`waker.rs`).
+        let waker = waker_ref(&task);
+        match task.run(self, &waker) {
+            RunOutcome::Pending => self.stats.on_poll(),
+            RunOutcome::Finished => {
+                self.stats.on_poll();
+                self.queue_done_callbacks(&task);
+            }
+            RunOutcome::Cancelled => self.queue_done_callbacks(&task),
+            RunOutcome::AlreadyDone => {}
+        }
+        if task.header().is_releasable(self) {
+            self.tasks.borrow_mut().remove(key);
+            drop(task); // outside the borrow: freeing may run destructors
+        } else {
+            self.tasks.borrow_mut()[key] = Some(task);
+        }
+    }
+
     /// Step 5's second half.
     fn run_tasks(&self) -> usize {
         let n = self.run_queue.borrow().len();
@@ -629,53 +480,12 @@ impl Core {
         self.stats.fill(&mut metrics);
         metrics
     }
-
-    /// Drops every task, callback and timer exactly once. Destructors may
-    /// spawn, wake or schedule more; those are dropped in the next round, until
-    /// a round finds nothing.
-    pub(crate) fn shutdown(&self) {
-        registry::unregister(self.id());
-        self.blocking.shutdown();
-        let mut remote = self.shared.close();
-        // Finished tasks are kept until the run queue is cleared, so that no
-        // destructor running meanwhile can free a cell the queue still names.
-        let mut finished = Vec::new();
-        loop {
-            let mut found = !remote.is_empty();
-            for item in remote.drain(..) {
-                match item {
-                    Remote::Spawn(task) => {
-                        task.shutdown(self);
-                        finished.push(task);
-                    }
-                    other => contain::drop_value(other),
-                }
-            }
-            let tasks: Vec<TaskRef> = self.tasks.borrow_mut().drain().flatten().collect();
-            found |= !tasks.is_empty();
-            for task in tasks {
-                task.shutdown(self);
-                // Queued, then dropped unrun next round: that releases the
-                // output to the join handle (a cancelled error).
-                self.queue_done_callbacks(&task);
-                finished.push(task);
-            }
-            let callbacks = std::mem::take(&mut *self.callbacks.borrow_mut());
-            let timers = self.timers.borrow_mut().take_all();
-            found |= !callbacks.is_empty() || !timers.is_empty();
-            // Callbacks' captures and timers' wakers are user values: each is
-            // dropped on its own, contained, so one that panics neither skips
-            // the rest nor unwinds out of `drop(runtime)`.
-            callbacks.into_iter().for_each(contain::drop_value);
-            timers.into_iter().for_each(contain::drop_value);
-            if !found {
-                break;
-            }
-        }
-        self.run_queue.borrow_mut().clear();
-        drop(finished);
-    }
 }
+
+mod requests;
+mod shutdown;
+
+pub(crate) use requests::{Action, Callback};
 
 #[cfg(all(test, loom))]
 mod loom_model;

@@ -1,15 +1,15 @@
 //! The task cell: one heap block per task, and the only place that touches it.
 //!
 //! A spawned future lives in a `TaskCell<F>` (`cell/stage.rs`): a [`Header`]
-//! followed by the future's stage (the future while it runs, then its output,
-//! then nothing). One allocation holds both, so spawning allocates exactly
-//! once.
+//! (`header.rs`) followed by the future's stage (the future while it runs,
+//! then its output, then nothing). One allocation holds both, so spawning
+//! allocates exactly once.
 //!
 //! Everything else in kettle holds a task through a type-erased pointer to the
 //! header: [`TaskRef`] (owning, reference-counted) or a `Waker` (which is a
 //! `TaskRef` in disguise, see `waker.rs`). The header's `vtable` knows the
 //! concrete `F` and performs the typed operations (poll, cancel, read output,
-//! free); this file holds the type-erased side, which calls them.
+//! free); this file holds `TaskRef`, the type-erased side, which calls them.
 //!
 //! # Who may touch what
 //!
@@ -49,35 +49,19 @@
 
 mod stage;
 
-use crate::loom::cell::UnsafeCell;
-use crate::loom::sync::atomic::{AtomicUsize, Ordering::*, fence};
+use crate::loom::sync::atomic::{Ordering::*, fence};
 use std::future::Future;
 use std::ptr::NonNull;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use super::JoinError;
-use super::remote::Lazy;
-use super::state::{CancelRequested, Completed, JoinDropped, JoinWakerSet, JoinWakerUnset, LoopFlags, State};
-use super::waker::{schedule, waker_ref};
+use super::error::JoinError;
+use super::header::Header;
+use super::state::{Completed, JoinDropped};
 use crate::contain;
 use crate::runtime::core::Core;
 use crate::runtime::shared::{Remote, Shared};
-use stage::{TaskCell, Vtable};
-
-/// The type-erased part of every task, at the start of its cell.
-#[repr(C)]
-pub(crate) struct Header {
-    /// The state word: completion, cancellation, the join protocol (`state.rs`).
-    pub(super) state: State,
-    /// Number of `TaskRef`s and `Waker`s pointing at this cell.
-    refs: AtomicUsize,
-    vtable: &'static Vtable,
-    /// The runtime this task belongs to, and its loop-only flags (R4).
-    pub(super) flags: LoopFlags,
-    /// The join handle's waker, guarded by `JOIN_WAKER` (R3).
-    join_waker: UnsafeCell<Option<Waker>>,
-}
+use stage::TaskCell;
 
 /// An owning, reference-counted pointer to a task cell.
 pub(crate) struct TaskRef {
@@ -99,7 +83,8 @@ impl TaskRef {
     {
         // SAFETY: `&Core` proves we are on the owner thread (`Core` is `!Send`
         // and `!Sync`), so the future never changes threads (R1).
-        unsafe { TaskCell::allocate(future, core.shared.clone()) }
+        let ptr = unsafe { TaskCell::allocate(future, core.shared().clone()) };
+        (TaskRef { ptr }, TaskRef { ptr })
     }
 
     /// Creates a task on any thread for the runtime behind `owner` and hands it
@@ -113,25 +98,15 @@ impl TaskRef {
         unsafe { Self::inject(future, owner) }
     }
 
-    /// Like [`TaskRef::spawn_remote`], but the future is built on the loop
-    /// thread by `make`, so the future itself need not be `Send`.
-    pub(crate) fn spawn_remote_with<M, Fut>(make: M, owner: &Arc<Shared>) -> TaskRef
-    where
-        M: FnOnce() -> Fut + Send + 'static,
-        Fut: Future + 'static,
-        Fut::Output: Send,
-    {
-        // SAFETY: the `Lazy` value crosses threads only in its `Make` state,
-        // which holds just an `M: Send`; it becomes `Running(Fut)` inside `poll`,
-        // on the loop thread, and stays there (R1).
-        unsafe { Self::inject(Lazy::Make { make: Some(make) }, owner) }
-    }
-
+    /// Creates a task for the runtime behind `owner` and pushes it into its
+    /// injector (see also `spawn_remote_with`, in `remote.rs`).
+    ///
     /// # Safety
     /// As for [`TaskCell::allocate`].
-    unsafe fn inject<F: Future + 'static>(future: F, owner: &Arc<Shared>) -> TaskRef {
+    pub(super) unsafe fn inject<F: Future + 'static>(future: F, owner: &Arc<Shared>) -> TaskRef {
         // SAFETY: forwarded from the caller.
-        let (task, join) = unsafe { TaskCell::allocate(future, owner.clone()) };
+        let ptr = unsafe { TaskCell::allocate(future, owner.clone()) };
+        let (task, join) = (TaskRef { ptr }, TaskRef { ptr });
         if let Err(Remote::Spawn(task)) = owner.push(Remote::Spawn(task)) {
             // The runtime is gone. Nobody else can reach this cell yet, so this
             // thread is its only holder and may drop the future (R1's exception).
@@ -168,19 +143,10 @@ impl TaskRef {
         TaskRef { ptr }
     }
 
-    /// Requests cancellation (see `JoinHandle::cancel`): sets `CANCELLED` and
-    /// schedules the task so the loop drops its future on its next turn.
-    pub(crate) fn cancel(&self) {
-        let header = self.header();
-        match header.state.request_cancel() {
-            CancelRequested::Schedule => schedule(header),
-            CancelRequested::Nothing => {}
-        }
-    }
-
     /// Runs the task once on its loop: drops it if cancellation was requested,
-    /// otherwise polls it. Completes the task when it finishes.
-    pub(crate) fn run(&self, core: &Core) -> RunOutcome {
+    /// otherwise polls it with `waker` (the loop lends one that points back
+    /// at this task, `waker.rs`). Completes the task when it finishes.
+    pub(crate) fn run(&self, core: &Core, waker: &Waker) -> RunOutcome {
         let header = self.header();
         assert!(header.is_owned_by(core), "a task is only run by its own runtime");
         if header.flags.is_done(core) {
@@ -192,8 +158,7 @@ impl TaskRef {
             self.complete(core);
             return RunOutcome::Cancelled;
         }
-        let waker = waker_ref(self);
-        let mut cx = Context::from_waker(&waker);
+        let mut cx = Context::from_waker(waker);
         // SAFETY: R1 — on the owner thread, as asserted above.
         if unsafe { (header.vtable.poll)(self.ptr, &mut cx) } {
             self.complete(core);
@@ -348,91 +313,6 @@ pub(crate) enum RunOutcome {
     Cancelled,
     /// Completed earlier; a stale queue entry.
     AlreadyDone,
-}
-
-impl Header {
-    pub(crate) fn ref_inc(&self) {
-        // Relaxed suffices for an increment: whoever increments already holds
-        // a reference, so the cell cannot be freed concurrently.
-        if self.refs.fetch_add(1, Relaxed) > isize::MAX as usize {
-            std::process::abort();
-        }
-    }
-
-    #[inline]
-    pub(crate) fn owner(&self) -> &Arc<Shared> {
-        self.flags.owner()
-    }
-
-    #[inline]
-    pub(crate) fn is_owned_by(&self, core: &Core) -> bool {
-        self.flags.is_owned_by(core)
-    }
-
-    /// Stores `waker` to be woken when the output becomes readable (R3).
-    /// Answers `TakeOutput` if it became readable meanwhile.
-    pub(crate) fn register_join_waker(&self, waker: &Waker) -> JoinWakerSet {
-        let state = self.state.load();
-        if state.is_readable() {
-            return JoinWakerSet::TakeOutput;
-        }
-        if state.has_join_waker() {
-            // SAFETY: R3 — the slot is set and only the join handle (us)
-            // writes it; the loop may read it concurrently, which is fine.
-            let same =
-                self.join_waker.with(|slot| unsafe { &*slot }.as_ref().is_some_and(|w| w.will_wake(waker)));
-            if same {
-                return JoinWakerSet::Wait;
-            }
-            // Take the slot back before rewriting it, unless the loop has
-            // made the output readable (and may be reading the slot).
-            match self.state.unset_join_waker() {
-                JoinWakerUnset::WriteSlot => {}
-                JoinWakerUnset::TakeOutput => return JoinWakerSet::TakeOutput,
-            }
-        }
-        // SAFETY: R3 — `JOIN_WAKER` is clear, so the slot is ours to write.
-        let old = self.join_waker.with_mut(|slot| unsafe { (*slot).replace(waker.clone()) });
-        drop(old); // outside the access: a waker's drop may do anything
-        self.state.set_join_waker()
-    }
-
-    // ----- for the runtime: the loop-only flags and the remote wake (`state.rs`) -----
-
-    #[inline]
-    pub(crate) fn key(&self) -> usize {
-        self.flags.key()
-    }
-
-    #[inline]
-    pub(crate) fn adopt(&self, core: &Core, key: usize) {
-        self.flags.adopt(core, key)
-    }
-
-    #[inline]
-    pub(crate) fn mark_queued(&self, core: &Core) -> bool {
-        self.flags.mark_queued(core)
-    }
-
-    #[inline]
-    pub(crate) fn mark_dequeued(&self, core: &Core) {
-        self.flags.mark_dequeued(core)
-    }
-
-    #[inline]
-    pub(crate) fn has_done_callbacks(&self, core: &Core) -> bool {
-        self.flags.has_done_callbacks(core)
-    }
-
-    #[inline]
-    pub(crate) fn is_releasable(&self, core: &Core) -> bool {
-        self.flags.is_releasable(core)
-    }
-
-    #[inline]
-    pub(crate) fn release_remote_wake(&self) {
-        self.state.release_remote_wake()
-    }
 }
 
 /// A done callback with its output type erased, so that callbacks of every

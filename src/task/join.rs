@@ -19,8 +19,9 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::JoinError;
-use super::cell::{DoneCallback, Header, TaskRef};
+use super::cell::{DoneCallback, TaskRef};
+use super::error::JoinError;
+use super::header::Header;
 use super::state::JoinWakerSet;
 use crate::runtime::context;
 

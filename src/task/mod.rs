@@ -8,17 +8,32 @@
 //!
 //! # Where a task lives
 //!
-//! Each task is a single heap block, the *task cell* (`cell.rs`): a header
-//! followed by the future, whose slot later holds the output. One allocation
-//! per spawn.
+//! Each task is a single heap block, the *task cell*: a header followed by
+//! the future, whose slot later holds the output. One allocation per spawn.
 //!
 //! ```text
-//! ┌──────────────────────── Header ────────────────────────┬──── Stage<F> ─────┐
-//! │ state (atomic word)  refs (atomic)  vtable  owner: Arc │ Running(F)        │
-//! │ loop-only Cells: key, queued, done, done callbacks     │ Finished(Result)  │
-//! │ join_waker (guarded by a state bit)                    │ Consumed          │
-//! └────────────────────────────────────────────────────────┴───────────────────┘
+//! ┌─────────────────────── Header ───────────────────────┬──── Stage<F> ─────┐
+//! │ state: State (atomic word)   refs (atomic)   vtable  │ Running(F)        │
+//! │ flags: LoopFlags — owner: Arc, and the loop-only     │ Finished(Result)  │
+//! │   Cells key, queued, done, done callbacks            │ Consumed          │
+//! │ join_waker (guarded by a state bit)                  │                   │
+//! └──────────────────────────────────────────────────────┴───────────────────┘
 //! ```
+//!
+//! The files, each importing only those listed before it (and the runtime):
+//!
+//! | file            | holds                                                        |
+//! |-----------------|--------------------------------------------------------------|
+//! | `state.rs`      | the state word and the loop-only flags; every transition    |
+//! | `header.rs`     | the header and its vtable: what any holder may do            |
+//! | `cell/stage.rs` | `TaskCell<F>`: the typed half, the vtable's six functions    |
+//! | `cell.rs`       | `TaskRef`, the owning pointer: run, complete, join, free; R1–R5 |
+//! | `waker.rs`      | a `Waker` is a `TaskRef` in disguise; `schedule`, `cancel`   |
+//! | `join.rs`, `done.rs`, `remote.rs` | the handles and done callbacks, on `TaskRef` |
+//!
+//! `task/` and `runtime/` depend on each other, on purpose: a task needs
+//! `&Core` to prove it is on its loop's thread, and the loop polls tasks
+//! (DESIGN.md, "Choices").
 //!
 //! The header's `vtable` is instantiated per future type and does the typed
 //! work (poll, cancel, read the output, free); the rest of kettle only ever
@@ -40,7 +55,8 @@
 //!
 //! 1. `Core::spawn` → `TaskRef::new_local` allocates the cell, born queued;
 //!    `Core::adopt` puts it in the slab and pushes its key on the run queue.
-//! 2. `Core::run_task` pops the key and calls `TaskRef::run`, which polls.
+//! 2. `Core::run_task` pops the key and calls `TaskRef::run` with a waker
+//!    that points back at the task, which polls.
 //!    (2') If `CANCELLED` is set, `run` drops the future instead of polling.
 //! 3. The poll returned `Pending`; the task waits for a waker.
 //! 4. `schedule` (from a waker or `cancel`) queues it again — at most once:
@@ -76,17 +92,20 @@
 mod cell;
 mod done;
 mod error;
+mod header;
 mod join;
 mod remote;
 mod state;
 mod waker;
 mod yield_now;
 
-pub(crate) use cell::{DoneCallback, Header, RunOutcome, TaskRef};
+pub(crate) use cell::{DoneCallback, RunOutcome, TaskRef};
 pub(crate) use done::DoneBatch;
 pub use error::JoinError;
+pub(crate) use header::Header;
 pub use join::JoinHandle;
 pub use remote::RemoteJoinHandle;
+pub(crate) use waker::waker_ref;
 pub use yield_now::{YieldNow, yield_now};
 
 use std::future::Future;

@@ -22,7 +22,10 @@ use std::time::{Duration, Instant};
 
 use pin_project_lite::pin_project;
 
-use super::{JoinError, JoinHandle};
+use super::cell::TaskRef;
+use super::error::JoinError;
+use super::join::JoinHandle;
+use crate::runtime::shared::Shared;
 
 /// The result of a task submitted with [`Handle::spawn`](crate::Handle::spawn)
 /// or [`Handle::spawn_with`](crate::Handle::spawn_with) — asyncio's
@@ -136,10 +139,26 @@ impl<T> fmt::Debug for RemoteJoinHandle<T> {
     }
 }
 
+impl TaskRef {
+    /// Like [`TaskRef::spawn_remote`], but the future is built on the loop
+    /// thread by `make`, so the future itself need not be `Send`.
+    pub(crate) fn spawn_remote_with<M, Fut>(make: M, owner: &Arc<Shared>) -> TaskRef
+    where
+        M: FnOnce() -> Fut + Send + 'static,
+        Fut: Future + 'static,
+        Fut::Output: Send,
+    {
+        // SAFETY: the `Lazy` value crosses threads only in its `Make` state,
+        // which holds just an `M: Send`; it becomes `Running(Fut)` inside `poll`,
+        // on the loop thread, and stays there (R1 in `cell.rs`).
+        unsafe { TaskRef::inject(Lazy::Make { make: Some(make) }, owner) }
+    }
+}
+
 pin_project! {
     /// A future built on the loop thread from a `Send` recipe (`spawn_with`).
     #[project = LazyProj]
-    pub(crate) enum Lazy<M, Fut> {
+    enum Lazy<M, Fut> {
         Make { make: Option<M> },
         Running { #[pin] future: Fut },
     }

@@ -401,7 +401,7 @@ impl LoopFlags {
 
     #[inline]
     pub(crate) fn is_owned_by(&self, core: &Core) -> bool {
-        Arc::ptr_eq(&self.owner, &core.shared)
+        Arc::ptr_eq(&self.owner, core.shared())
     }
 
     #[inline]

@@ -28,8 +28,9 @@ use std::ops::Deref;
 use std::ptr::NonNull;
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
-use super::cell::{Header, TaskRef};
-use super::state::RemoteWake;
+use super::cell::TaskRef;
+use super::header::Header;
+use super::state::{CancelRequested, RemoteWake};
 use crate::runtime::context;
 use crate::runtime::shared::Remote;
 
@@ -108,5 +109,18 @@ pub(crate) fn schedule(header: &Header) {
         // If the runtime is gone the wake is moot: `push` hands the entry back
         // and it is dropped here, releasing the reference.
         let _ = header.owner().push(Remote::Wake(task));
+    }
+}
+
+impl TaskRef {
+    /// Requests cancellation (see `JoinHandle::cancel`): sets `CANCELLED` and
+    /// schedules the task, so the loop drops its future on its next turn. A
+    /// wake with a reason, hence here beside [`schedule`].
+    pub(crate) fn cancel(&self) {
+        let header = self.header();
+        match header.state.request_cancel() {
+            CancelRequested::Schedule => schedule(header),
+            CancelRequested::Nothing => {}
+        }
     }
 }

@@ -10,9 +10,10 @@ use std::fmt;
 use std::rc::Weak;
 use std::time::{Duration, Instant};
 
+use super::deadline_after;
 use super::queue::TimerKey;
-use super::{Action, deadline_after};
 use crate::runtime::context;
+use crate::runtime::core::Action;
 use crate::runtime::core::Core;
 
 /// Runs `callback` on the loop's next turn (asyncio's `loop.call_soon`).

@@ -51,18 +51,7 @@ pub use interval::{Interval, Tick, interval, interval_at};
 pub use sleep::{Sleep, sleep, sleep_until};
 pub use timeout::{Elapsed, Timeout, timeout, timeout_at};
 
-use std::task::Waker;
 use std::time::{Duration, Instant};
-
-/// What a timer does when it fires: the value the runtime's timer queue
-/// keeps for each timer. The loop carries it out (`Core::fire_timers`).
-pub(crate) enum Action {
-    /// Wake a task (a sleep, timeout or interval).
-    Wake(Waker),
-    /// Queue a callback (`call_later`, `call_at`): the loop's own callback
-    /// type, spelled out so that `time/` imports nothing from the loop.
-    Call(Box<dyn FnOnce()>),
-}
 
 /// How far away "forever" is: far enough never to come, near enough that
 /// `Instant` arithmetic on it cannot overflow.
@@ -91,7 +80,7 @@ mod tests {
     fn actions_and_sleeps_keep_their_footprint() {
         // With the queue's 16 bytes of bookkeeping, a 40-byte entry per timer
         // (`queue.rs`, "Size").
-        assert_eq!(size_of::<Action>(), 24, "a waker or a callback, and which");
+        assert_eq!(size_of::<crate::runtime::core::Action>(), 24, "a waker or a callback, and which");
         assert_eq!(size_of::<Sleep>(), 32, "a deadline and an optional key");
     }
 }

@@ -22,9 +22,10 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use super::deadline_after;
 use super::queue::TimerKey;
-use super::{Action, deadline_after};
 use crate::runtime::context;
+use crate::runtime::core::Action;
 use crate::runtime::registry;
 use crate::runtime::shared::Remote;
 

@@ -79,7 +79,7 @@ fn drain(core: &Core) {
 /// shuts the core down.
 fn finish(core: &Core) {
     drain(core);
-    assert_eq!(Arc::strong_count(&core.shared), 1, "a task cell was not freed");
+    assert_eq!(Arc::strong_count(core.shared()), 1, "a task cell was not freed");
     core.shutdown();
 }
 

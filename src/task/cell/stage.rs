@@ -17,30 +17,13 @@ use std::ptr::{self, NonNull};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use super::{Header, TaskRef};
 use crate::contain::{self, Payload};
 use crate::loom::cell::UnsafeCell;
 use crate::loom::sync::atomic::AtomicUsize;
 use crate::runtime::shared::Shared;
-use crate::task::JoinError;
+use crate::task::error::JoinError;
+use crate::task::header::{Header, Vtable};
 use crate::task::state::{LoopFlags, State};
-
-/// Typed operations on a cell, chosen at spawn time.
-pub(super) struct Vtable {
-    /// Polls the future; on completion stores the output. Returns `true` when done.
-    pub(super) poll: unsafe fn(NonNull<Header>, &mut Context<'_>) -> bool,
-    /// Drops the future in place and stores `JoinError::cancelled()`.
-    pub(super) cancel: unsafe fn(NonNull<Header>),
-    /// Moves the output into `*mut Poll<Result<T, JoinError>>`.
-    pub(super) take_output: unsafe fn(NonNull<Header>, *mut ()),
-    /// Drops the output if it is still there.
-    pub(super) drop_output: unsafe fn(NonNull<Header>),
-    /// Calls the function with a pointer to the stored `Result<T, JoinError>`
-    /// (null if there is none), valid for the length of the call.
-    pub(super) with_output: unsafe fn(NonNull<Header>, &mut dyn FnMut(*const ())),
-    /// Frees the cell.
-    pub(super) dealloc: unsafe fn(NonNull<Header>),
-}
 
 /// What a cell holds after its header.
 enum Stage<F: Future> {
@@ -65,13 +48,13 @@ impl<F: Future + 'static> TaskCell<F> {
         dealloc: dealloc::<F>,
     };
 
-    /// Allocates a cell with two references: one for the runtime, one for the
-    /// join handle. Not yet adopted by any loop.
+    /// Allocates a cell holding two references (the caller makes them the
+    /// runtime's and the join handle's). Not yet adopted by any loop.
     ///
     /// # Safety
     /// Moving `future` to the owner's thread must be sound (R1): either we are
     /// on that thread, or `F: Send`, or the value is in a state that is `Send`.
-    pub(super) unsafe fn allocate(future: F, owner: Arc<Shared>) -> (TaskRef, TaskRef) {
+    pub(super) unsafe fn allocate(future: F, owner: Arc<Shared>) -> NonNull<Header> {
         let cell = Box::new(TaskCell {
             header: Header {
                 state: State::new(),
@@ -82,8 +65,7 @@ impl<F: Future + 'static> TaskCell<F> {
             },
             stage: UnsafeCell::new(Stage::Running(future)),
         });
-        let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
-        (TaskRef { ptr }, TaskRef { ptr })
+        NonNull::from(Box::leak(cell)).cast::<Header>()
     }
 
     /// # Safety

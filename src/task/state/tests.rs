@@ -202,7 +202,7 @@ fn a_snapshot_names_its_bits() {
 /// Runs `test` with a runtime's core and a task's flags owned by it.
 fn on_a_loop(test: impl FnOnce(&Core, &LoopFlags)) {
     let core = Core::new(&Builder::new()).expect("epoll, eventfd and timerfd");
-    let flags = LoopFlags::new(core.shared.clone());
+    let flags = LoopFlags::new(core.shared().clone());
     test(&core, &flags);
     drop(flags);
     core.shutdown();

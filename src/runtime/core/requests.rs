@@ -1,0 +1,181 @@
+//! What the rest of kettle asks of the loop: spawn and schedule a task,
+//! queue a callback, insert or remove a timer, register an I/O source,
+//! submit a blocking job.
+//!
+//! `Core`'s fields are private to `core.rs` and its two children, this file
+//! and `shutdown.rs`; other modules go through these methods. Each borrows a
+//! field only for the length of the call and lets go before user code runs
+//! — a waker woken or dropped, a callback run or dropped, a task freed.
+
+use std::io;
+use std::rc::Rc;
+use std::task::Waker;
+use std::time::Instant;
+
+use super::Core;
+use crate::contain;
+use crate::runtime::blocking_pool::Job;
+use crate::runtime::reactor::ScheduledIo;
+use crate::task::{DoneBatch, DoneCallback, Header, JoinHandle, TaskRef};
+use crate::time::queue::TimerKey;
+
+/// A callback queued to run on the loop (`call_soon`, a due `call_later`).
+pub(crate) type Callback = Box<dyn FnOnce()>;
+
+/// What a timer does when it fires: the value the loop's timer queue keeps
+/// for each timer, carried out by step 4 (`Core::fire_timers`).
+pub(crate) enum Action {
+    /// Wake a task (a sleep, timeout or interval).
+    Wake(Waker),
+    /// Queue a callback (`call_later`, `call_at`).
+    Call(Callback),
+}
+
+impl Core {
+    // ----- tasks ---------------------------------------------------------------
+
+    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: std::future::Future + 'static,
+    {
+        let (task, join) = TaskRef::new_local(future, self);
+        self.stats.on_spawn();
+        self.adopt(task);
+        JoinHandle::new(join)
+    }
+
+    /// Puts a task into the slab and queues it for its first run.
+    pub(super) fn adopt(&self, task: TaskRef) {
+        let mut tasks = self.tasks.borrow_mut();
+        let entry = tasks.vacant_entry();
+        let key = entry.key();
+        task.header().adopt(self, key);
+        entry.insert(Some(task));
+        drop(tasks);
+        self.run_queue.borrow_mut().push_back(key);
+    }
+
+    /// Queues the task behind `header` (a wake on the loop thread).
+    pub(crate) fn schedule(&self, header: &Header) {
+        if header.mark_queued(self) {
+            self.run_queue.borrow_mut().push_back(header.key());
+        }
+    }
+
+    /// Registers a done callback (see `task/done.rs`): kept until the task
+    /// completes, or queued at once if it already has.
+    pub(crate) fn add_done_callback(&self, task: &TaskRef, callback: DoneCallback) {
+        if task.hold_for_done_callback(self) {
+            let batch = DoneBatch::new(task.clone(), vec![callback]);
+            self.call_soon(Box::new(move || batch.run()));
+        } else {
+            self.done_callbacks.borrow_mut().entry(task.id()).or_default().push(callback);
+        }
+    }
+
+    /// The task just completed: queue its done callbacks, if it has any.
+    pub(super) fn queue_done_callbacks(&self, task: &TaskRef) {
+        // Most tasks have none: ask the header before hashing into the table.
+        if !task.header().has_done_callbacks(self) {
+            return;
+        }
+        let callbacks = self.done_callbacks.borrow_mut().remove(&task.id());
+        if let Some(callbacks) = callbacks {
+            let batch = DoneBatch::new(task.clone(), callbacks);
+            self.call_soon(Box::new(move || batch.run()));
+        }
+    }
+
+    // ----- I/O sources ---------------------------------------------------------
+
+    /// Registers `source` with epoll under a new token, whose events will
+    /// set `io`'s readiness and wake its waiters (step 2). Returns the token.
+    pub(crate) fn register_source(
+        &self,
+        source: &mut impl mio::event::Source,
+        interest: mio::Interest,
+        io: Rc<ScheduledIo>,
+    ) -> io::Result<mio::Token> {
+        let token = self.reactor.insert(io);
+        let registered = self.poll.borrow().registry().register(source, token, interest);
+        if let Err(e) = registered {
+            self.reactor.remove(token);
+            return Err(e);
+        }
+        Ok(token)
+    }
+
+    /// Removes `source` from epoll (before its descriptor closes). Its
+    /// token stays taken until [`release_source`](Core::release_source).
+    pub(crate) fn deregister_source(&self, source: &mut impl mio::event::Source) -> io::Result<()> {
+        self.poll.borrow().registry().deregister(source)
+    }
+
+    /// Frees a registration's token. Returns whether it was taken.
+    pub(crate) fn release_source(&self, token: mio::Token) -> bool {
+        self.reactor.remove(token)
+    }
+
+    // ----- blocking jobs -------------------------------------------------------
+
+    /// Hands `job` to this runtime's blocking pool (see `blocking_pool.rs`).
+    pub(crate) fn submit_blocking(&self, job: Job) -> io::Result<()> {
+        self.blocking.submit(job)
+    }
+
+    // ----- callbacks -----------------------------------------------------------
+
+    pub(crate) fn call_soon(&self, callback: Callback) {
+        self.callbacks.borrow_mut().push_back(callback);
+    }
+
+    // ----- timers --------------------------------------------------------------
+    //
+    // The queue is private: other modules reach it only through these
+    // methods, and each lets go of the borrow before user code runs (a waker
+    // woken or dropped, a callback run or dropped).
+
+    /// Adds a timer that does `action` at `deadline`.
+    pub(crate) fn insert_timer(&self, deadline: Instant, action: Action) -> TimerKey {
+        self.timers.borrow_mut().insert(deadline, action)
+    }
+
+    /// Removes `timer` if it is still pending here; returns whether it was.
+    /// Its action is dropped once the queue is no longer borrowed, and
+    /// contained: a waker's or a callback's destructor is user code.
+    pub(crate) fn remove_timer(&self, timer: TimerKey) -> bool {
+        let action = self.timers.borrow_mut().remove(timer);
+        let was_pending = action.is_some();
+        contain::drop_value(action);
+        was_pending
+    }
+
+    /// Whether `timer` is still pending here.
+    pub(crate) fn timer_is_pending(&self, timer: TimerKey) -> bool {
+        self.timers.borrow().contains(timer)
+    }
+
+    /// Makes the pending wake-up `timer` wake `waker`, unless it would wake
+    /// the same task anyway. Returns `false` if `timer` is not pending here
+    /// (it fired, was removed, or is another runtime's).
+    pub(crate) fn update_timer_waker(&self, timer: TimerKey, waker: &Waker) -> bool {
+        let mut timers = self.timers.borrow_mut();
+        let Some(Action::Wake(current)) = timers.get_mut(timer) else { return false };
+        if current.will_wake(waker) {
+            return true; // the common case: the same task polls again
+        }
+        drop(timers);
+        // A waker's clone and drop are user code (another executor's waker):
+        // the new one is made, and whichever is left over dropped, with the
+        // queue not borrowed. Not contained: this is a sleep's poll, and a
+        // panic here is the polling task's, like any other in its poll.
+        let new = waker.clone();
+        let swapped = match self.timers.borrow_mut().get_mut(timer) {
+            Some(Action::Wake(current)) => Ok(std::mem::replace(current, new)),
+            _ => Err(new), // gone meanwhile, if the clone touched it
+        };
+        let still_pending = swapped.is_ok();
+        drop(swapped); // the old waker, or the unused new one
+        still_pending
+    }
+}

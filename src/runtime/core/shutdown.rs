@@ -1,0 +1,56 @@
+//! Dropping a runtime: every task, callback and timer is dropped exactly
+//! once, on the loop's thread, with each destructor contained.
+
+use super::Core;
+use crate::contain;
+use crate::runtime::registry;
+use crate::runtime::shared::Remote;
+use crate::task::TaskRef;
+
+impl Core {
+    /// Drops every task, callback and timer exactly once. Destructors may
+    /// spawn, wake or schedule more; those are dropped in the next round, until
+    /// a round finds nothing.
+    pub(crate) fn shutdown(&self) {
+        registry::unregister(self.id());
+        self.blocking.shutdown();
+        let mut remote = self.shared.close();
+        // Finished tasks are kept until the run queue is cleared, so that no
+        // destructor running meanwhile can free a cell the queue still names.
+        let mut finished = Vec::new();
+        loop {
+            let mut found = !remote.is_empty();
+            for item in remote.drain(..) {
+                match item {
+                    Remote::Spawn(task) => {
+                        task.shutdown(self);
+                        finished.push(task);
+                    }
+                    other => contain::drop_value(other),
+                }
+            }
+            let tasks: Vec<TaskRef> = self.tasks.borrow_mut().drain().flatten().collect();
+            found |= !tasks.is_empty();
+            for task in tasks {
+                task.shutdown(self);
+                // Queued, then dropped unrun next round: that releases the
+                // output to the join handle (a cancelled error).
+                self.queue_done_callbacks(&task);
+                finished.push(task);
+            }
+            let callbacks = std::mem::take(&mut *self.callbacks.borrow_mut());
+            let timers = self.timers.borrow_mut().take_all();
+            found |= !callbacks.is_empty() || !timers.is_empty();
+            // Callbacks' captures and timers' wakers are user values: each is
+            // dropped on its own, contained, so one that panics neither skips
+            // the rest nor unwinds out of `drop(runtime)`.
+            callbacks.into_iter().for_each(contain::drop_value);
+            timers.into_iter().for_each(contain::drop_value);
+            if !found {
+                break;
+            }
+        }
+        self.run_queue.borrow_mut().clear();
+        drop(finished);
+    }
+}
