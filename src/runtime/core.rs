@@ -43,11 +43,14 @@
 //! # Borrows
 //!
 //! Every field sits in its own `RefCell` (or `Cell`) and is private to this
-//! file; other modules go through the methods below (spawn, schedule,
-//! register an I/O source, insert or remove a timer, submit a blocking job).
-//! So the rule "the loop never holds a borrow while user code runs" is
-//! checked here alone: each borrow ends before a task is polled, a callback
-//! runs, a waker is woken or a user value is dropped.
+//! module: this file (the turn), `core/requests.rs` (what other modules ask
+//! of the loop: spawn, schedule, register an I/O source, insert or remove a
+//! timer, submit a blocking job) and `core/shutdown.rs`. So the rule "the
+//! loop never holds a borrow while user code runs" is checked in those three
+//! files alone: each borrow ends before a task is polled, a callback runs, a
+//! waker is woken or a user value is dropped. (The reactor's table of
+//! sources is borrowed only inside `reactor.rs`, which runs no user code
+//! under it.)
 //!
 //! # Invariants
 //!
