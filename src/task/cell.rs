@@ -57,6 +57,7 @@ use std::task::{Context, Poll, Waker};
 
 use super::error::JoinError;
 use super::header::Header;
+use super::lazy::Lazy;
 use super::state::{Completed, JoinDropped};
 use crate::contain;
 use crate::runtime::core::Core;
@@ -98,12 +99,26 @@ impl TaskRef {
         unsafe { Self::inject(future, owner) }
     }
 
+    /// Like [`TaskRef::spawn_remote`], but the future is built on the loop
+    /// thread by `make`, so the future itself need not be `Send`.
+    pub(crate) fn spawn_remote_with<M, Fut>(make: M, owner: &Arc<Shared>) -> TaskRef
+    where
+        M: FnOnce() -> Fut + Send + 'static,
+        Fut: Future + 'static,
+        Fut::Output: Send,
+    {
+        // SAFETY: the `Lazy` value crosses threads only in its `Make` state,
+        // which holds just an `M: Send`; it becomes `Running(Fut)` inside `poll`,
+        // on the loop thread, and stays there (R1).
+        unsafe { TaskRef::inject(Lazy::Make { make: Some(make) }, owner) }
+    }
+
     /// Creates a task for the runtime behind `owner` and pushes it into its
-    /// injector (see also `spawn_remote_with`, in `remote.rs`).
+    /// injector.
     ///
     /// # Safety
     /// As for [`TaskCell::allocate`].
-    pub(super) unsafe fn inject<F: Future + 'static>(future: F, owner: &Arc<Shared>) -> TaskRef {
+    unsafe fn inject<F: Future + 'static>(future: F, owner: &Arc<Shared>) -> TaskRef {
         // SAFETY: forwarded from the caller.
         let ptr = unsafe { TaskCell::allocate(future, owner.clone()) };
         let (task, join) = (TaskRef { ptr }, TaskRef { ptr });

@@ -27,6 +27,7 @@
 //! | `state.rs`      | the state word and the loop-only flags; every transition    |
 //! | `header.rs`     | the header and its vtable: what any holder may do            |
 //! | `cell/stage.rs` | `TaskCell<F>`: the typed half, the vtable's six functions    |
+//! | `lazy.rs`       | `spawn_with`'s future, built on the loop from a `Send` recipe |
 //! | `cell.rs`       | `TaskRef`, the owning pointer: run, complete, join, free; R1–R5 |
 //! | `waker.rs`      | a `Waker` is a `TaskRef` in disguise; `schedule`, `cancel`   |
 //! | `join.rs`, `done.rs`, `remote.rs` | the handles and done callbacks, on `TaskRef` |
@@ -94,6 +95,7 @@ mod done;
 mod error;
 mod header;
 mod join;
+mod lazy;
 mod remote;
 mod state;
 mod waker;

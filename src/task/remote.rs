@@ -7,10 +7,7 @@
 //!
 //! Waiting on the loop's own thread can never end — the loop cannot run while
 //! its thread is parked — so that is refused with a panic, not a deadlock.
-//!
-//! The other way a task comes from another thread, `Handle::spawn_with`,
-//! sends only a recipe: [`Lazy`], below, builds the future on the loop's
-//! thread at its first poll.
+
 
 use std::fmt;
 use std::future::Future;
@@ -20,12 +17,8 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
-use pin_project_lite::pin_project;
-
-use super::cell::TaskRef;
 use super::error::JoinError;
 use super::join::JoinHandle;
-use crate::runtime::shared::Shared;
 
 /// The result of a task submitted with [`Handle::spawn`](crate::Handle::spawn)
 /// or [`Handle::spawn_with`](crate::Handle::spawn_with) — asyncio's
@@ -136,45 +129,5 @@ impl<T> Future for RemoteJoinHandle<T> {
 impl<T> fmt::Debug for RemoteJoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RemoteJoinHandle").field("finished", &self.is_finished()).finish()
-    }
-}
-
-impl TaskRef {
-    /// Like [`TaskRef::spawn_remote`], but the future is built on the loop
-    /// thread by `make`, so the future itself need not be `Send`.
-    pub(crate) fn spawn_remote_with<M, Fut>(make: M, owner: &Arc<Shared>) -> TaskRef
-    where
-        M: FnOnce() -> Fut + Send + 'static,
-        Fut: Future + 'static,
-        Fut::Output: Send,
-    {
-        // SAFETY: the `Lazy` value crosses threads only in its `Make` state,
-        // which holds just an `M: Send`; it becomes `Running(Fut)` inside `poll`,
-        // on the loop thread, and stays there (R1 in `cell.rs`).
-        unsafe { TaskRef::inject(Lazy::Make { make: Some(make) }, owner) }
-    }
-}
-
-pin_project! {
-    /// A future built on the loop thread from a `Send` recipe (`spawn_with`).
-    #[project = LazyProj]
-    enum Lazy<M, Fut> {
-        Make { make: Option<M> },
-        Running { #[pin] future: Fut },
-    }
-}
-
-impl<M: FnOnce() -> Fut, Fut: Future> Future for Lazy<M, Fut> {
-    type Output = Fut::Output;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Fut::Output> {
-        if let LazyProj::Make { make } = self.as_mut().project() {
-            let make = make.take().expect("a Lazy leaves its Make state once");
-            self.set(Lazy::Running { future: make() });
-        }
-        match self.project() {
-            LazyProj::Running { future } => future.poll(cx),
-            LazyProj::Make { .. } => unreachable!("just replaced"),
-        }
     }
 }
