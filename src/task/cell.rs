@@ -19,7 +19,8 @@
 //!    the output, and owns the loop-only flags (`key`, `queued`, `done`, the
 //!    count of pending done callbacks);
 //! 2. **the join handle** (any thread, if `T: Send`): reads the output once it
-//!    is readable, and manages the join-waker slot by the protocol below;
+//!    is readable, and manages the join-waker slot (rule R3 below; the
+//!    steps are `Header::register_join_waker`'s);
 //! 3. **wakers** (any thread): touch only `refs`, `state` and the owner.
 //!
 //! The state word and the loop-only flags have their own file, `state.rs`:

@@ -8,7 +8,6 @@
 //! Waiting on the loop's own thread can never end — the loop cannot run while
 //! its thread is parked — so that is refused with a panic, not a deadlock.
 
-
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;

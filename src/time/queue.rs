@@ -26,8 +26,9 @@
 //! # Size
 //!
 //! The simple version would be a `BTreeMap<(deadline, seq), Action>`.
-//! Memory per pending timer is one of kettle's benchmark figures, so the
-//! layout is tighter than that: the heap holds only what ordering needs, and
+//! A server can hold a timer per connection and more (a timeout on each
+//! read), so memory per pending timer matters, and the layout is tighter
+//! than that: the heap holds only what ordering needs, and
 //! the values stay put in the slab. A slot is 16 bytes: the deadline as
 //! nanoseconds since the queue was made (`when`, exact: `Instant` counts
 //! nanoseconds too), the order, and a 32-bit slab key. An entry is 16 bytes
