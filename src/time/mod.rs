@@ -6,8 +6,9 @@
 //! callback from [`call_later`]/[`call_at`] — is one entry in the runtime's
 //! timer queue (`queue.rs`), an indexed binary heap ordered by deadline, then
 //! by insertion order. The queue is a plain data structure, generic over what
-//! it holds; the runtime's holds an `Action` per timer, and the loop
-//! (`runtime/core.rs`) carries it out. Each turn the loop blocks in
+//! it holds; the runtime's holds an `Action` per timer — a waker to wake or
+//! a callback to queue, defined beside the loop in `runtime/core/requests.rs`
+//! — and the loop (`runtime/core.rs`) carries it out. Each turn the loop blocks in
 //! `epoll_wait` no longer than until the earliest deadline, then fires every
 //! timer that is due: sleeps wake their task, callbacks join the callback
 //! queue.
