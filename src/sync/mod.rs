@@ -78,5 +78,5 @@ mod waiters;
 
 pub use event::{Event, Wait};
 pub use mutex::{Lock, Mutex, MutexGuard};
-pub use queue::{Closed, Get, Join, Put, Queue, TryGetError, TryPutError};
+pub use queue::{Closed, Get, Join, Next, Put, Queue, QueueStream, TryGetError, TryPutError};
 pub use semaphore::{Acquire, Semaphore, SemaphorePermit};

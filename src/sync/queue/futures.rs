@@ -1,4 +1,5 @@
-//! The futures of a queue: [`Get`], [`Put`], [`Join`].
+//! The futures of a queue: [`Get`], [`Put`], [`Join`], and the [`Getter`]
+//! that a `Get` and a [`QueueStream`](super::QueueStream) share.
 //!
 //! Each one registers in its wait list on its first pending poll, remembers
 //! its key, and gives the entry back exactly once: when it completes, or in
@@ -16,20 +17,28 @@ use std::task::{Context, Poll};
 use super::{Closed, Queue, State};
 use crate::sync::waiters::Wakeups;
 
-/// The future returned by [`Queue::get`].
-#[must_use = "futures do nothing unless awaited"]
-pub struct Get<'a, T> {
-    queue: &'a Queue<T>,
-    /// Our entry in `getters`, while we wait.
+/// A getter's place in line: its entry in `getters`, while it waits. The
+/// logic of [`Get`], kept apart from the queue reference so that
+/// [`QueueStream`](super::QueueStream), which owns its queue handle and gets
+/// one item after another, waits and cancels exactly as a `Get` does.
+///
+/// Whoever holds one must call [`cancel`](Getter::cancel) when it is dropped
+/// (both owners do it in their `Drop`).
+#[derive(Debug, Default)]
+pub(super) struct Getter {
+    /// Our entry in `getters`, while we wait; `None` between items.
     key: Option<usize>,
 }
 
-impl<'a, T> Get<'a, T> {
-    pub(super) fn new(queue: &'a Queue<T>) -> Get<'a, T> {
-        Get { queue, key: None }
+impl Getter {
+    /// One poll of a get on `queue`: an item, `None` once the queue is
+    /// closed and drained, or a place in line. Once it has returned
+    /// `Ready`, the next call starts a new get.
+    pub(super) fn poll<T>(&mut self, queue: &Queue<T>, cx: &Context<'_>) -> Poll<Option<T>> {
+        queue.with_state(|state, wakeups| self.poll_state(state, cx, wakeups))
     }
 
-    fn poll_state(
+    fn poll_state<T>(
         &mut self,
         state: &mut State<T>,
         cx: &Context<'_>,
@@ -56,6 +65,31 @@ impl<'a, T> Get<'a, T> {
             }
         }
     }
+
+    /// Leaves the line, if we are in it. Woken but cancelled before we ran:
+    /// the item we were promised is still buffered, and the promise goes to
+    /// the next getter in line — a cancelled getter never swallows an item.
+    pub(super) fn cancel<T>(&mut self, queue: &Queue<T>) {
+        let Some(key) = self.key.take() else { return };
+        queue.with_state(|state, wakeups| {
+            if state.getters.remove(key) {
+                wakeups.extend(state.getters.notify_one());
+            }
+        });
+    }
+}
+
+/// The future returned by [`Queue::get`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct Get<'a, T> {
+    queue: &'a Queue<T>,
+    getter: Getter,
+}
+
+impl<'a, T> Get<'a, T> {
+    pub(super) fn new(queue: &'a Queue<T>) -> Get<'a, T> {
+        Get { queue, getter: Getter::default() }
+    }
 }
 
 impl<T> Future for Get<'_, T> {
@@ -63,21 +97,13 @@ impl<T> Future for Get<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let this = self.get_mut();
-        let queue = this.queue;
-        queue.with_state(|state, wakeups| this.poll_state(state, cx, wakeups))
+        this.getter.poll(this.queue, cx)
     }
 }
 
 impl<T> Drop for Get<'_, T> {
     fn drop(&mut self) {
-        let Some(key) = self.key else { return };
-        self.queue.with_state(|state, wakeups| {
-            // Woken but dropped before it ran: the item it was promised is
-            // still buffered; the promise goes to the next getter in line.
-            if state.getters.remove(key) {
-                wakeups.extend(state.getters.notify_one());
-            }
-        });
+        self.getter.cancel(self.queue);
     }
 }
 

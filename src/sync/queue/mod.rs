@@ -46,12 +46,22 @@
 //! drain what is buffered, then get `None`. A getter waiting at close time
 //! keeps its place: it is served from the buffer if a reservation is passed
 //! to it, and gets `None` when the last item is gone.
+//!
+//! # As a stream
+//!
+//! [`Queue::stream`] gives a [`QueueStream`]: a `get` that starts again
+//! after each item, ending — `None` — exactly where the `while let` loop
+//! above ends, once the queue is closed and drained. It waits through the
+//! same getter code as `get` (`futures.rs`), so all of the above holds for
+//! it too (`stream.rs` says where its place in line lives between polls).
 
 mod error;
 mod futures;
+mod stream;
 
 pub use error::{Closed, TryGetError, TryPutError};
 pub use futures::{Get, Join, Put};
+pub use stream::{Next, QueueStream};
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -228,6 +238,44 @@ impl<T> Queue<T> {
     /// was reserved for it goes to the next getter.
     pub fn get(&self) -> Get<'_, T> {
         Get::new(self)
+    }
+
+    /// The items of the queue, one after another, until it is
+    /// [closed](Queue::close) and drained: asyncio's `async for item in
+    /// queue` once the queue is shut down. The stream holds its own handle
+    /// to the queue, so it may be moved into a task or returned.
+    ///
+    /// ```
+    /// use kettle::sync::Queue;
+    ///
+    /// let total = kettle::run(async {
+    ///     let queue = Queue::bounded(2);
+    ///     let mut items = queue.stream();
+    ///     let summer = kettle::spawn(async move {
+    ///         let mut total = 0;
+    ///         while let Some(i) = items.next().await {
+    ///             total += i;
+    ///         }
+    ///         total
+    ///     });
+    ///     for i in 1..=10 {
+    ///         queue.put(i).await.unwrap();
+    ///     }
+    ///     queue.close(); // the stream ends once the last item is taken
+    ///     summer.await.unwrap()
+    /// });
+    /// assert_eq!(total, 55);
+    /// ```
+    ///
+    /// With the `futures-core` cargo feature, [`QueueStream`] is a
+    /// `futures_core::Stream`.
+    ///
+    /// # Cancel safety
+    /// As [`get`](Queue::get)'s: dropping the stream, or a
+    /// [`next`](QueueStream::next) future, takes nothing.
+    #[doc(alias = "async for")]
+    pub fn stream(&self) -> QueueStream<T> {
+        QueueStream::new(self.clone())
     }
 
     /// Runs `f` on the queue's state, checks the invariants, releases the

@@ -1,0 +1,168 @@
+//! A queue's items one after another: [`QueueStream`] (asyncio's
+//! `async for item in queue`, with `shutdown` ending the loop).
+//!
+//! A stream is a [`Get`](super::Get) that starts again after each item: it
+//! owns a handle to the queue and one [`Getter`], the place in line that a
+//! `Get` uses, so it waits, is served first-in first-out, and gives up a
+//! reservation it cannot use exactly as a `Get` does. Nothing about waiting
+//! is written twice.
+//!
+//! # Where the place in line lives
+//!
+//! Between two polls the place in line belongs to the stream, because
+//! `poll_next` — the `Stream` trait's method — has no future to keep it in.
+//! So there are two ways to stop waiting, and both give up the place:
+//!
+//! - dropping the future of [`QueueStream::next`], which leaves the line at
+//!   once, as a dropped `get` does;
+//! - dropping the stream itself, which leaves the line whoever polled it.
+//!
+//! A stream that was polled through `poll_next` (by a combinator, say) and
+//! then neither polled nor dropped keeps its place: if an item was reserved
+//! for it meanwhile, the item stays buffered and reserved — not lost, not
+//! given to anyone else — until the stream is polled again or dropped.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use super::Queue;
+use super::futures::Getter;
+
+/// The items of a [`Queue`], in order, until it is closed and drained; from
+/// [`Queue::stream`].
+///
+/// It owns a handle to the queue (a clone, which changes nothing about the
+/// queue: closing stays explicit), so it may outlive the `Queue` it came
+/// from and be moved into a task. Several streams, and `get`s, may share a
+/// queue: each item goes to one of them, first come first served.
+///
+/// ```
+/// use kettle::sync::Queue;
+///
+/// kettle::run(async {
+///     let queue = Queue::new();
+///     let mut items = queue.stream();
+///     let consumer = kettle::spawn(async move {
+///         let mut seen = Vec::new();
+///         while let Some(item) = items.next().await {
+///             seen.push(item);
+///         }
+///         seen // ends once the queue is closed and empty
+///     });
+///     for i in 1..=3 {
+///         queue.put(i).await.unwrap();
+///     }
+///     queue.close();
+///     assert_eq!(consumer.await.unwrap(), [1, 2, 3]);
+/// });
+/// ```
+///
+/// With the `futures-core` cargo feature it is a `futures_core::Stream`,
+/// so the ecosystem's stream combinators apply.
+///
+/// # Cancel safety
+/// Dropping a [`next`](QueueStream::next) future, or the stream, takes
+/// nothing: an item that was reserved for it goes to the next getter in
+/// line. See the module docs for a stream polled through `poll_next` and
+/// then left alone.
+#[must_use = "streams do nothing unless polled"]
+pub struct QueueStream<T> {
+    queue: Queue<T>,
+    getter: Getter,
+}
+
+impl<T> QueueStream<T> {
+    pub(super) fn new(queue: Queue<T>) -> QueueStream<T> {
+        QueueStream { queue, getter: Getter::default() }
+    }
+
+    /// Waits for the next item; `None` once the queue is closed and drained
+    /// (and again on every later call).
+    ///
+    /// ```
+    /// use kettle::sync::Queue;
+    ///
+    /// kettle::run(async {
+    ///     let queue = Queue::new();
+    ///     queue.try_put("tea").unwrap();
+    ///     queue.close();
+    ///     let mut items = queue.stream();
+    ///     assert_eq!(items.next().await, Some("tea"));
+    ///     assert_eq!(items.next().await, None);
+    /// });
+    /// ```
+    ///
+    /// # Cancel safety
+    /// Dropping the future before it completes takes nothing, and gives up
+    /// the stream's place in line.
+    pub fn next(&mut self) -> Next<'_, T> {
+        Next { stream: self }
+    }
+
+    /// Polls for the next item, for hand-written futures and streams: an
+    /// item, `Ready(None)` once the queue is closed and drained, or
+    /// `Pending` with `cx`'s waker registered. The place in line is kept
+    /// between calls, until an item comes or the stream is dropped.
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use kettle::sync::Queue;
+    ///
+    /// kettle::run(async {
+    ///     let queue = Queue::new();
+    ///     queue.try_put(1).unwrap();
+    ///     let mut items = queue.stream();
+    ///     assert_eq!(poll_fn(|cx| items.poll_next(cx)).await, Some(1));
+    /// });
+    /// ```
+    pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        self.getter.poll(&self.queue, cx)
+    }
+
+    /// The queue this stream takes its items from.
+    pub fn queue(&self) -> &Queue<T> {
+        &self.queue
+    }
+}
+
+impl<T> Drop for QueueStream<T> {
+    fn drop(&mut self) {
+        self.getter.cancel(&self.queue);
+    }
+}
+
+impl<T> std::fmt::Debug for QueueStream<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QueueStream").field("queue", &self.queue).field("getter", &self.getter).finish()
+    }
+}
+
+/// The future returned by [`QueueStream::next`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct Next<'a, T> {
+    stream: &'a mut QueueStream<T>,
+}
+
+impl<T> Future for Next<'_, T> {
+    type Output = Option<T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        self.get_mut().stream.poll_next(cx)
+    }
+}
+
+impl<T> Drop for Next<'_, T> {
+    /// A `next` cancelled mid-wait leaves the line like a dropped `get`
+    /// (after it completed, there is no place to give up).
+    fn drop(&mut self) {
+        let stream = &mut *self.stream;
+        stream.getter.cancel(&stream.queue);
+    }
+}
+
+impl<T> std::fmt::Debug for Next<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Next").field("stream", &self.stream).finish()
+    }
+}
