@@ -30,7 +30,8 @@ use crate::runtime::context;
 /// Awaiting it gives `Ok(output)`, or `Err(e)` with [`JoinError::is_cancelled`]
 /// if the task was [cancelled](JoinHandle::cancel) and [`JoinError::is_panic`]
 /// if it panicked. Dropping the handle *detaches* the task: it keeps running
-/// and its output is dropped when it finishes.
+/// and its output is dropped when it finishes; [`detach`](JoinHandle::detach)
+/// says so in the code.
 ///
 /// `JoinHandle<T>` is `Send` when `T` is, so it can travel inside futures
 /// submitted with [`Handle::spawn`](crate::Handle::spawn); every method is
@@ -70,6 +71,37 @@ impl<T> JoinHandle<T> {
     /// current poll finishes normally, and it is not polled again.
     pub fn cancel(&self) {
         self.task.cancel();
+    }
+
+    /// Lets the task run on its own: it keeps running, and its output (or
+    /// its panic's payload) is dropped on the loop when it finishes —
+    /// fire and forget. This is what dropping the handle does; `detach`
+    /// says it on purpose, where a bare `drop(kettle::spawn(…))` or `let _ =`
+    /// reads like an oversight (and `#[must_use]` warns about the latter).
+    ///
+    /// Nobody can await or cancel the task afterwards; done callbacks
+    /// added before still run.
+    ///
+    /// ```
+    /// use std::cell::Cell;
+    /// use std::rc::Rc;
+    /// use std::time::Duration;
+    ///
+    /// kettle::run(async {
+    ///     let beeped = Rc::new(Cell::new(false));
+    ///     let beeper = beeped.clone();
+    ///     kettle::spawn(async move {
+    ///         kettle::sleep(Duration::from_millis(5)).await;
+    ///         beeper.set(true);
+    ///     })
+    ///     .detach();
+    ///     kettle::sleep(Duration::from_millis(20)).await;
+    ///     assert!(beeped.get()); // it ran to the end without its handle
+    /// });
+    /// ```
+    pub fn detach(self) {
+        // Clears JOIN_INTEREST: the loop drops the output (module docs).
+        drop(self);
     }
 }
 

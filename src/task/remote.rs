@@ -59,6 +59,23 @@ impl<T> RemoteJoinHandle<T> {
         self.join.cancel();
     }
 
+    /// Lets the task run on its own, as [`JoinHandle::detach`]: it keeps
+    /// running, and its output is dropped on the loop when it finishes.
+    /// The same as dropping the handle, said on purpose.
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    ///
+    /// let rt = kettle::Runtime::new().unwrap();
+    /// let (tx, rx) = mpsc::channel();
+    /// rt.handle().spawn(async move { tx.send("done").unwrap() }).detach();
+    /// rt.block_on(kettle::sleep(std::time::Duration::from_millis(5)));
+    /// assert_eq!(rx.try_recv(), Ok("done"));
+    /// ```
+    pub fn detach(self) {
+        self.join.detach();
+    }
+
     /// Blocks this thread until the task finishes (asyncio's
     /// `Future.result()`).
     ///
