@@ -8,12 +8,38 @@
 //! flag and nudges the loop. Once the runtime is gone the injector refuses
 //! every push, and each method turns that into its documented answer
 //! (a cancelled task, an error, a no-op) on the caller's side.
+//!
+//! # Asking the loop a question: `metrics`
+//!
+//! [`Handle::metrics`] is the one method that needs an answer back, and the
+//! answer lives in `Core`, which only the loop's thread may touch. So it
+//! looks at where it is called:
+//!
+//! ```text
+//!  called on the runtime's own thread ──▶ read the Core directly
+//!    (in a task, a callback, block_on's     (context::with_runtime finds it,
+//!     future, or between runs)               running or not); gone: RuntimeClosed
+//!  called on any other thread ─────────▶ push a Remote::Call that sends the
+//!                                          snapshot down a channel; block on it
+//! ```
+//!
+//! The first branch is not an optimisation: on the loop's thread a blocking
+//! wait could never end, since the loop that must answer is the thread
+//! waiting. The second costs the hot path nothing (no counter is mirrored
+//! in atomics for other threads to read); it costs the asker a round trip
+//! through the injector, answered within the loop's next turn. If the
+//! runtime is dropped meanwhile, shutdown drops the request unrun, which
+//! drops the channel's sender, and the wait ends with [`RuntimeClosed`] —
+//! so the only wait that does not end is on a runtime kept alive but never
+//! run again, which [`Handle::metrics_timeout`] bounds.
 
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
+use std::time::Duration;
 
 use super::context;
+use super::metrics::Metrics;
 use super::shared::{Remote, Shared};
 use crate::task::{JoinHandle, RemoteJoinHandle, TaskRef};
 
@@ -48,7 +74,8 @@ pub struct Handle {
     shared: Arc<Shared>,
 }
 
-/// The error from [`Handle::call_soon`] once the runtime has been dropped.
+/// The error from [`Handle::call_soon`] and [`Handle::metrics`] once the
+/// runtime has been dropped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RuntimeClosed;
 
@@ -146,6 +173,101 @@ impl Handle {
     /// Whether the runtime has been dropped.
     pub fn is_closed(&self) -> bool {
         self.shared.is_closed()
+    }
+
+    /// A snapshot of the runtime's counters, from anywhere — a task serving
+    /// an admin endpoint, a monitoring thread — without the [`Runtime`].
+    ///
+    /// - On the runtime's own thread (inside it, or between its runs) the
+    ///   snapshot is taken at once.
+    /// - From another thread, the request goes through the injector and this
+    ///   call **blocks** until the loop answers, within its next turn: at
+    ///   once if the loop is running (an idle loop is woken for it), but not
+    ///   before the next `block_on`, `run_forever` or `turn` if nobody is
+    ///   driving the loop right now. Use
+    ///   [`metrics_timeout`](Handle::metrics_timeout) to bound that wait.
+    ///   Inside a task of another runtime, that runtime's loop waits too.
+    ///
+    /// Inside the runtime, [`kettle::metrics`](crate::metrics()) says the
+    /// same without a handle.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = kettle::Runtime::new().unwrap();
+    /// let handle = rt.handle();
+    /// let monitor = std::thread::spawn({
+    ///     let handle = handle.clone();
+    ///     move || {
+    ///         let metrics = handle.metrics().unwrap(); // waits for the loop's next turn
+    ///         handle.stop();
+    ///         metrics
+    ///     }
+    /// });
+    /// let _sleeper = rt.spawn(kettle::sleep(Duration::from_secs(60)));
+    /// rt.run_forever();
+    /// assert_eq!(monitor.join().unwrap().tasks_alive, 1);
+    ///
+    /// assert_eq!(handle.metrics().unwrap().tasks_alive, 1); // the loop's thread: at once
+    /// drop(rt);
+    /// assert_eq!(handle.metrics(), Err(kettle::RuntimeClosed));
+    /// ```
+    ///
+    /// # Errors
+    /// [`RuntimeClosed`] if the runtime has been dropped, before the call or
+    /// while it waits: never a hang on a runtime that is gone.
+    ///
+    /// [`Runtime`]: crate::Runtime
+    pub fn metrics(&self) -> Result<Metrics, RuntimeClosed> {
+        self.metrics_within(None).expect("no deadline, so no timeout")
+    }
+
+    /// Like [`metrics`](Handle::metrics), waiting at most `timeout` for the
+    /// loop to answer from another thread: `None` if it did not (the
+    /// request stays queued and is answered, to nobody, on the loop's next
+    /// turn). On the runtime's own thread it never waits.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = kettle::Runtime::new().unwrap();
+    /// let handle = rt.handle();
+    /// // Nobody drives the loop while this thread asks: no answer in time.
+    /// let asked = std::thread::spawn(move || handle.metrics_timeout(Duration::from_millis(10)));
+    /// assert_eq!(asked.join().unwrap(), None);
+    /// ```
+    ///
+    /// # Errors
+    /// `Some(Err(RuntimeClosed))` if the runtime has been dropped.
+    pub fn metrics_timeout(&self, timeout: Duration) -> Option<Result<Metrics, RuntimeClosed>> {
+        self.metrics_within(Some(timeout))
+    }
+
+    /// Both of the above; see "Asking the loop a question" in the module docs.
+    fn metrics_within(&self, timeout: Option<Duration>) -> Option<Result<Metrics, RuntimeClosed>> {
+        if self.shared.is_owner_thread() {
+            // Running or not, a runtime living on this thread is found by id;
+            // one that is not found has been dropped.
+            let metrics = context::with_runtime(self.shared.id(), |core| core.map(|core| core.metrics()));
+            return Some(metrics.ok_or(RuntimeClosed));
+        }
+        let (answer, reply) = mpsc::sync_channel(1);
+        // Runs as a callback on the loop's thread, where the runtime is
+        // current. Dropped unrun at shutdown: `reply` then sees the sender gone.
+        let ask = move || {
+            let _ = answer.send(super::metrics::metrics());
+        };
+        if self.shared.push(Remote::Call(Box::new(ask))).is_err() {
+            return Some(Err(RuntimeClosed));
+        }
+        match timeout {
+            None => Some(reply.recv().map_err(|_| RuntimeClosed)),
+            Some(timeout) => match reply.recv_timeout(timeout) {
+                Ok(metrics) => Some(Ok(metrics)),
+                Err(mpsc::RecvTimeoutError::Disconnected) => Some(Err(RuntimeClosed)),
+                Err(mpsc::RecvTimeoutError::Timeout) => None,
+            },
+        }
     }
 }
 

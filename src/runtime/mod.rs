@@ -37,7 +37,7 @@ pub(crate) mod shared;
 mod timerfd;
 
 pub use handle::{Handle, RuntimeClosed};
-pub use metrics::{Metrics, Turn};
+pub use metrics::{Metrics, Turn, metrics};
 
 use std::fmt;
 use std::future::Future;
@@ -285,7 +285,16 @@ impl Runtime {
         Handle::new(self.core.shared().clone())
     }
 
-    /// A snapshot of the runtime's counters.
+    /// A snapshot of the runtime's counters. Code running inside the
+    /// runtime can ask [`kettle::metrics`](crate::metrics()), and other
+    /// threads [`Handle::metrics`].
+    ///
+    /// ```
+    /// let rt = kettle::Runtime::new().unwrap();
+    /// rt.block_on(async { kettle::spawn(async {}).await.unwrap() });
+    /// let metrics = rt.metrics();
+    /// assert_eq!((metrics.tasks_spawned, metrics.tasks_alive), (1, 0));
+    /// ```
     pub fn metrics(&self) -> Metrics {
         self.core.metrics()
     }
