@@ -64,6 +64,19 @@
 //! | `asyncio.Queue`, `Event`, `Lock`, `Semaphore` | [`sync::Queue`], [`sync::Event`], [`sync::Mutex`], [`sync::Semaphore`] |
 //! | `loop.run_in_executor(None, f)`      | [`spawn_blocking`]                       |
 //! | `loop.add_signal_handler(SIGINT, …)` | [`signal::ctrl_c`]                       |
+//!
+//! # Cargo features
+//!
+//! Both are off by default; each is a bridge to one crate of the `futures`
+//! family and adds trait impls, never behaviour — every impl calls an
+//! inherent method that exists without the feature.
+//!
+//! - `futures-io`: `AsyncRead` and `AsyncWrite` for [`net::TcpStream`] and
+//!   its halves (see [`net`]).
+//! - `futures-core`: `Stream` (and `FusedStream`) for [`Interval`] (its
+//!   ticks, over [`Interval::poll_tick`]) and [`sync::QueueStream`] (a
+//!   queue's items until it is closed and drained, from
+//!   [`sync::Queue::stream`], over [`sync::QueueStream::poll_next`]).
 
 #![deny(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
@@ -75,6 +88,8 @@ mod loom;
 pub mod net;
 pub mod runtime;
 pub mod signal;
+#[cfg(feature = "futures-core")]
+mod stream;
 pub mod sync;
 pub mod task;
 pub mod time;

@@ -35,6 +35,10 @@ use super::sleep::{Sleep, sleep_until};
 /// Like [`sleep`](crate::sleep), it may be built anywhere and binds to the
 /// runtime that first polls it.
 ///
+/// With the `futures-core` cargo feature, [`Interval`] is also a
+/// `futures_core::Stream` of the same ticks (item: their scheduled
+/// `Instant`), which never ends.
+///
 /// # Panics
 /// If `period` is zero; when a tick is awaited outside a runtime.
 #[track_caller]
@@ -66,7 +70,22 @@ impl Interval {
         Tick { interval: self }
     }
 
-    /// Polls for the next tick, for hand-written futures.
+    /// Polls for the next tick, for hand-written futures and streams: the
+    /// tick's scheduled time once it is due, else `Pending` with `cx`'s
+    /// waker registered. [`tick`](Interval::tick) is this in a future, and
+    /// so is the `Stream` impl of the `futures-core` feature.
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use std::time::Duration;
+    ///
+    /// kettle::run(async {
+    ///     let mut ticks = kettle::interval(Duration::from_millis(2));
+    ///     let first = poll_fn(|cx| ticks.poll_tick(cx)).await;
+    ///     let second = poll_fn(|cx| ticks.poll_tick(cx)).await;
+    ///     assert!(second - first >= Duration::from_millis(2)); // a period apart, or more if late
+    /// });
+    /// ```
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
         if Pin::new(&mut self.sleep).poll(cx).is_pending() {
             return Poll::Pending;
