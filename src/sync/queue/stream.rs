@@ -21,6 +21,11 @@
 //! then neither polled nor dropped keeps its place: if an item was reserved
 //! for it meanwhile, the item stays buffered and reserved — not lost, not
 //! given to anyone else — until the stream is polled again or dropped.
+//! futures-util's `StreamExt::next` is such a combinator: its future holds
+//! no place of its own, so dropping it leaves the stream in line. With
+//! `StreamExt` in scope, `stream.next()` still names the inherent
+//! [`QueueStream::next`] (inherent methods win), which leaves the line when
+//! dropped; `StreamExt::next(&mut stream)` spells out the other.
 
 use std::future::Future;
 use std::pin::Pin;
