@@ -101,6 +101,10 @@ impl<T> QueueStream<T> {
     /// # Cancel safety
     /// Dropping the future before it completes takes nothing, and gives up
     /// the stream's place in line.
+    #[expect(
+        clippy::should_implement_trait,
+        reason = "an async next, as StreamExt's is; Iterator's would have to block the loop"
+    )]
     pub fn next(&mut self) -> Next<'_, T> {
         Next { stream: self }
     }
