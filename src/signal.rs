@@ -165,6 +165,15 @@ pub fn signal(kind: SignalKind) -> io::Result<Signal> {
 ///
 /// Dropping it stops listening; when it was the signal's last listener, the
 /// signal's previous disposition comes back.
+///
+/// `!Send`, like the sockets of [`net`](crate::net): it holds its
+/// registration with a runtime of this thread. Create it on the thread that
+/// awaits it.
+///
+/// ```compile_fail
+/// fn assert_send<T: Send>() {}
+/// assert_send::<kettle::signal::Signal>();
+/// ```
 pub struct Signal {
     listener: Listener,
     kind: SignalKind,
