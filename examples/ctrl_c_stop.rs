@@ -7,6 +7,11 @@
 //! worker (its cleanup runs) and says goodbye. Without a waiter, Ctrl+C would
 //! kill the process on the spot; while `kettle::signal::ctrl_c()` waits, it
 //! becomes an ordinary event the loop handles.
+//!
+//! `ctrl_c()` resolves once. For another signal, or for every Ctrl+C, use
+//! `kettle::signal::signal(SignalKind::terminate())` (or `interrupt()`,
+//! `hangup()`, ...): its `recv()` resolves for each delivery.
+//! `examples/http_hello.rs` stops on Ctrl+C or SIGTERM, whichever comes first.
 
 use std::io::Write;
 use std::time::Duration;

@@ -15,8 +15,9 @@
 //!   bodies (`Transfer-Encoding`) are not supported: `501`, then close.
 //! - **Idle timeout**: a connection with nothing to read for the idle time is
 //!   closed (the same bound applies to every read within a request).
-//! - **Ctrl+C**: stop accepting, close idle connections, let busy ones finish
-//!   the request they are in, then exit.
+//! - **Ctrl+C or SIGTERM** (what `kill`, systemd and container runtimes
+//!   send): stop accepting, close idle connections, let busy ones finish the
+//!   request they are in, then exit; the log says which signal it was.
 //!
 //! Every method gets the same answer (`HEAD` without the body). When the
 //! server closes a connection after an answer, it half-closes and drains
@@ -35,6 +36,7 @@ use std::time::Duration;
 
 use kettle::TaskGroup;
 use kettle::net::{TcpListener, TcpStream};
+use kettle::signal::{SignalKind, signal};
 use kettle::sync::Event;
 
 mod common;
@@ -206,8 +208,8 @@ fn response(status: Status, body: &str, send_body: bool, keep_alive: bool) -> Ve
 /// What every connection task shares.
 struct Server {
     idle: Duration,
-    /// Set on Ctrl+C: idle connections close, busy ones close after their
-    /// current request.
+    /// Set on Ctrl+C or SIGTERM: idle connections close, busy ones close
+    /// after their current request.
     shutdown: Event,
     requests: Cell<u64>,
     rejected: Cell<u64>,
@@ -246,7 +248,7 @@ async fn serve_requests(
                 }
                 Parsed::Partial => {}
             }
-            // Between requests (nothing buffered), Ctrl+C closes at once.
+            // Between requests (nothing buffered), shutdown closes at once.
             let between = buf.is_empty();
             match read_more(stream, &mut buf, server, between).await? {
                 Read::Data => {}
@@ -267,7 +269,7 @@ async fn serve_requests(
             return Ok("closed or idle inside a body");
         }
 
-        // 3. The answer. After Ctrl+C, this request is the connection's last.
+        // 3. The answer. After a stop signal, this request is the connection's last.
         let keep_alive = head.keep_alive && !server.shutdown.is_set();
         stream.write_all(&response(OK, BODY, !head.is_head, keep_alive)).await?;
         server.requests.set(server.requests.get() + 1);
@@ -291,7 +293,7 @@ enum Read {
 }
 
 /// Appends what the next read brings to `buf`, within the idle timeout;
-/// `between` requests, Ctrl+C (the shutdown event) also ends the wait.
+/// `between` requests, shutdown (the event a stop signal sets) also ends the wait.
 async fn read_more(
     stream: &mut TcpStream,
     buf: &mut Vec<u8>,
@@ -394,11 +396,33 @@ fn main() {
     }
 }
 
+/// Listens for the two requests to stop — Ctrl+C (SIGINT) and SIGTERM —
+/// from the moment it is called, and returns a future that resolves with the
+/// name of the first to arrive. While the future exists, neither signal ends
+/// the process; once it is dropped, both have their default effect again.
+///
+/// A plain function, not an `async fn`: the listeners must exist before the
+/// server says it is listening, or a signal sent right after would find the
+/// default disposition and end the process on the spot. Each thread running
+/// a runtime can call it for listeners of its own: every listener, on every
+/// runtime, wakes on each delivery.
+fn stop_signal() -> io::Result<impl Future<Output = io::Result<&'static str>>> {
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        let got = match first(interrupt.recv(), terminate.recv()).await {
+            Either::Left(got) => got.map(|()| "Ctrl+C"),
+            Either::Right(got) => got.map(|()| "SIGTERM"),
+        };
+        got.ok_or_else(|| io::Error::other("could not wait for Ctrl+C or SIGTERM"))
+    })
+}
+
 async fn serve(port: u16, idle: Duration) -> io::Result<()> {
     let listener = TcpListener::bind(("127.0.0.1", port))?;
-    let ctrl_c = kettle::signal::ctrl_c(); // catches Ctrl+C from now on
+    let stop = stop_signal()?; // catches Ctrl+C and SIGTERM from now on
     println!("listening on {}", listener.local_addr()?);
-    say!("idle timeout {} ms; press Ctrl+C to stop", idle.as_millis());
+    say!("idle timeout {} ms; press Ctrl+C (or send SIGTERM) to stop", idle.as_millis());
     io::stdout().flush()?;
 
     let server =
@@ -406,7 +430,7 @@ async fn serve(port: u16, idle: Duration) -> io::Result<()> {
     let connections = TaskGroup::<Infallible>::new();
     let accepted = Cell::new(0_u64);
 
-    // The accept loop races Ctrl+C.
+    // The accept loop races the stop signals.
     let accept_loop = async {
         loop {
             match listener.accept().await {
@@ -422,12 +446,13 @@ async fn serve(port: u16, idle: Duration) -> io::Result<()> {
             }
         }
     };
-    // The accept loop never ends by itself, so Ctrl+C is the only way out.
-    let Either::Right(result) = first(accept_loop, ctrl_c).await;
-    result?;
+    // The accept loop never ends by itself, so a signal is the only way out.
+    // `first` drops the listeners with the loop: a second signal quits at once.
+    let Either::Right(stopped_by) = first(accept_loop, stop).await;
+    let stopped_by = stopped_by?;
     drop(listener);
     say!(
-        "got Ctrl+C: stopped accepting; {} connection(s) open (Ctrl+C again quits at once)",
+        "got {stopped_by}: stopped accepting; {} connection(s) open (Ctrl+C again quits at once)",
         connections.len()
     );
     server.shutdown.set();

@@ -1,284 +1,257 @@
-//! Waiting for Ctrl+C: [`ctrl_c`].
+//! Listening for signals: [`signal`] returns a [`Signal`] whose
+//! [`recv`](Signal::recv) resolves for each delivery of any signal a
+//! program may handle, and [`ctrl_c`] waits for one Ctrl+C — asyncio's
+//! `loop.add_signal_handler(sig, callback)`, with a loop of your own in
+//! place of the callback.
 //!
-//! A signal handler may do almost nothing: no locks, no allocation, no waking
-//! of wakers. The classic way out is the *self-pipe*: the handler writes one
+//! ```no_run
+//! use kettle::signal::{SignalKind, signal};
+//!
+//! kettle::run(async {
+//!     let mut hangups = signal(SignalKind::hangup())?;
+//!     let mut terminate = signal(SignalKind::terminate())?;
+//!     loop {
+//!         // Whichever comes first (a two-way select, written out).
+//!         let stop = std::future::poll_fn(|cx| {
+//!             if hangups.poll_recv(cx).is_ready() {
+//!                 return std::task::Poll::Ready(false);
+//!             }
+//!             terminate.poll_recv(cx).map(|_| true)
+//!         });
+//!         if stop.await {
+//!             break;
+//!         }
+//!         println!("SIGHUP: reloading the configuration");
+//!     }
+//!     println!("SIGTERM: goodbye");
+//!     Ok::<(), std::io::Error>(())
+//! })
+//! .expect("could not listen for signals");
+//! ```
+//!
+//! # How a signal becomes an event
+//!
+//! A signal handler may do almost nothing: no locks, no allocation, no
+//! waking of wakers — the thread it interrupts may be in the middle of any
+//! of those. The classic way out is the *self-pipe*: the handler writes one
 //! byte into a pipe, and the pipe's read end is an ordinary file descriptor
-//! the event loop can watch. kettle's version has three parts:
+//! the event loop can watch. kettle's version has four parts:
 //!
-//! - **One pipe per process**, created by the first `ctrl_c()` and never
-//!   closed. The handler writes to a descriptor number that therefore can
-//!   never be recycled into some unrelated file between the handler loading
-//!   it and writing to it.
-//! - **A counter of SIGINTs**, bumped by the handler before it writes. A
-//!   waiter notes the count when it is created and is done once the count has
-//!   moved on — so stale bytes in the pipe, or a byte another waiter drained
-//!   first, can never resolve or stall the wrong waiter.
-//! - **One `dup` of the read end per waiter**, registered with the waiter's
-//!   own runtime. Every epoll watching the pipe sees each write's edge, so any
-//!   number of waiters on any number of runtimes all wake.
+//! - **One pipe per process**, for all signals, created by the first
+//!   listener and never closed. The handler writes to a descriptor number
+//!   that therefore can never be recycled into some unrelated file between
+//!   the handler loading it and writing to it.
+//! - **A delivery counter per signal number** (an array of `AtomicU64`
+//!   indexed by the number, up to SIGRTMAX), bumped by the handler before
+//!   it writes. The counter is the truth; a byte in the pipe only says "look
+//!   at the counters". A listener remembers the count it has seen, and is
+//!   ready once the count has moved on — it then takes the new count up. So
+//!   several deliveries between two `recv`s resolve one `recv` (they
+//!   *coalesce*, as a signal pending in the kernel does), and a delivery
+//!   after a `recv` has completed is never lost: the next one resolves at
+//!   once. Stale bytes, bytes of another signal, or a byte another listener
+//!   drained first never resolve or stall the wrong listener.
+//! - **One `dup` of the read end per listener**, registered with the
+//!   listener's own runtime. Every epoll watching the pipe sees each write's
+//!   edge, so any number of listeners on any number of runtimes all wake.
+//! - **A process-wide list of waiting listeners' wakers**, for the one case
+//!   the edges miss: a listener that drains the pipe before another
+//!   runtime's epoll has handed out its event makes that event vanish. The
+//!   drainer wakes everyone on the list, and each looks at its own counter
+//!   (`signal/waiting.rs` tells the race and why the fix is airtight).
 //!
-//! The handler is installed when the first waiter appears, and the previous
-//! disposition of SIGINT (usually: terminate the process) is restored when the
-//! last waiter is gone — completed or dropped.
+//! The files: [`SignalKind`] and the check of which signals may be listened
+//! for in `signal/kind.rs`; the pipe, the counters, the handler and the
+//! dispositions — every `unsafe` block — in `signal/handler.rs`; one
+//! listener's poll in `signal/listener.rs`; the waiting list in
+//! `signal/waiting.rs`; [`ctrl_c`] in `signal/ctrl_c.rs`.
+//!
+//! # Who installs what, and when
+//!
+//! A *listener* is a [`Signal`] or a [`CtrlC`] future. The handler is
+//! installed for a signal when its first listener is created (with
+//! `SA_RESTART`, so that blocking system calls the signal interrupts
+//! elsewhere in the program resume rather than fail with `EINTR`), and the
+//! signal's previous disposition — for most signals, "terminate the
+//! process" — comes back when its last listener is dropped. Creating a
+//! listener needs no runtime: deliveries from then on count for it, even if
+//! no runtime exists yet. Its descriptor registers with the runtime that
+//! first polls it, and moves to another runtime if a later poll comes from
+//! there; polling outside any runtime panics, as for every kettle future that
+//! has to wait. A `Signal` is `!Send`, like the sockets of
+//! [`net`](crate::net): create it on the thread that awaits it (each thread
+//! its own, for several runtimes).
 //!
 //! # Limits
 //!
-//! The pipe's two descriptors stay open for the life of the process once
-//! `ctrl_c` has been used. Only SIGINT is supported. A waiter installs its
-//! handler even if SIGINT was ignored when the process started (as for
-//! background jobs of a non-interactive shell, or under `nohup`), against the
-//! usual convention of leaving an ignored SIGINT alone; the ignore
-//! disposition comes back with the last waiter. Another library that
-//! installs its own SIGINT handler while a kettle waiter exists will be
-//! overridden when the last waiter restores the earlier disposition.
+//! - The pipe's two descriptors stay open for the life of the process once
+//!   a listener has been created.
+//! - A resolution says "delivered at least once since last time": not how
+//!   often, and not who sent it (the handler takes no `siginfo`).
+//! - One pipe serves every signal, so a delivery of one signal also wakes
+//!   the listeners of the others, which look at their counters and wait on.
+//!   Signals are rare; this costs a poll per listener.
+//! - The handler is installed even if the signal was ignored when the
+//!   process started (as SIGINT is for background jobs of a
+//!   non-interactive shell, and SIGHUP under `nohup`), against the usual
+//!   convention of leaving an ignored signal alone; the ignore disposition
+//!   comes back with the last listener.
+//! - Another library's handler for the same signal is replaced, not
+//!   chained, while kettle listens; one installed while a kettle listener
+//!   exists is overridden when the last listener restores the disposition it
+//!   found.
+//! - Between the last listener's drop and the next listener's creation the
+//!   signal has its default effect again — for SIGINT, SIGTERM, SIGHUP and
+//!   the user-defined signals, the end of the process. Keep a listener alive
+//!   for as long as the signal should be an event.
+//! - SIGKILL, SIGSTOP, the fault signals (SIGSEGV, SIGBUS, SIGFPE, SIGILL)
+//!   and the numbers the C library keeps for itself are refused with an
+//!   error ([`SignalKind`] says why).
 
-use std::future::Future;
+use std::future::poll_fn;
 use std::io;
-use std::os::fd::RawFd;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock};
 use std::task::{Context, Poll};
 
-use mio::unix::SourceFd;
+mod ctrl_c;
+mod handler;
+mod kind;
+mod listener;
+mod waiting;
 
-use crate::runtime::reactor::{Direction, Registration, WaitSlot};
+pub use ctrl_c::{CtrlC, ctrl_c};
+pub use kind::SignalKind;
+use listener::Listener;
 
-/// SIGINTs received since the process started (bumped by the handler).
-static SIGINT_COUNT: AtomicU64 = AtomicU64::new(0);
-/// The self-pipe's write end, for the handler; `-1` before the first use.
-static PIPE_WRITE: AtomicI32 = AtomicI32::new(-1);
-/// The self-pipe's read end, or the error that prevented creating it.
-static PIPE_READ: OnceLock<Result<RawFd, i32>> = OnceLock::new();
-/// Live waiters, and the disposition to restore when they are all gone.
-static INSTALLED: Mutex<Installed> = Mutex::new(Installed { waiters: 0, previous: None });
-
-struct Installed {
-    waiters: usize,
-    previous: Option<libc::sigaction>,
-}
-
-/// Completes when the process receives SIGINT (Ctrl+C in a terminal).
+/// Starts listening for `kind`: from now on, every delivery of that signal
+/// to the process is an event for the returned [`Signal`] rather than the
+/// signal's previous disposition (for most signals, the end of the process),
+/// until the last listener of that signal is dropped.
 ///
-/// While at least one such future exists, SIGINT no longer terminates the
-/// process; when the last one completes or is dropped, the previous
-/// disposition is restored. Every waiter — on any runtime — resolves on the
-/// same signal.
+/// Any number of listeners — for one signal, on one runtime or several —
+/// all wake on each delivery. No runtime is needed to create one; it binds
+/// to the runtime that first polls it (see the module docs).
 ///
-/// The handler is installed when the future is created, so a SIGINT from
-/// then on is caught; the future binds to a runtime only when first polled
-/// (so it may be built anywhere, like [`sleep`](crate::sleep)).
+/// # Errors
+/// `InvalidInput`, with a message naming the signal and the reason, for a
+/// number that is not a signal (0, negative, above SIGRTMAX), one the C
+/// library keeps for itself, SIGKILL and SIGSTOP (which cannot be caught),
+/// and the fault signals SIGSEGV, SIGBUS, SIGFPE and SIGILL. An I/O error if
+/// the pipe cannot be created or duplicated, or the handler installed.
 ///
-/// # Panics
-/// When polled outside a runtime.
+/// ```
+/// use kettle::signal::{SignalKind, signal};
 ///
-/// ```no_run
 /// kettle::run(async {
-///     println!("press Ctrl+C");
-///     kettle::signal::ctrl_c().await.expect("could not wait for Ctrl+C");
-///     println!("bye");
-/// });
+///     let mut usr1 = signal(SignalKind::user_defined1())?;
+///     // SAFETY: SIGUSR1 is handled now: `usr1` listens for it.
+///     unsafe { libc::raise(libc::SIGUSR1) };
+///     usr1.recv().await;
+///     println!("got SIGUSR1");
+///
+///     let refused = signal(SignalKind::from_raw(libc::SIGKILL)).unwrap_err();
+///     assert_eq!(refused.kind(), std::io::ErrorKind::InvalidInput);
+///     assert!(refused.to_string().contains("SIGKILL"), "{refused}");
+///     Ok::<(), std::io::Error>(())
+/// })
+/// .unwrap();
 /// ```
 #[doc(alias = "add_signal_handler")]
-pub fn ctrl_c() -> CtrlC {
-    match Waiter::new() {
-        Ok(waiter) => CtrlC { state: State::Waiting(waiter) },
-        Err(error) => CtrlC { state: State::Failed(error) },
-    }
+pub fn signal(kind: SignalKind) -> io::Result<Signal> {
+    Ok(Signal { listener: Listener::new(kind)?, kind })
 }
 
-/// The future returned by [`ctrl_c`].
-#[must_use = "futures do nothing unless awaited"]
-pub struct CtrlC {
-    state: State,
+/// A listener for one signal, from [`signal`]: [`recv`](Self::recv)
+/// resolves once for each batch of deliveries since the last one.
+///
+/// Dropping it stops listening; when it was the signal's last listener, the
+/// signal's previous disposition comes back.
+///
+/// `!Send`, like the sockets of [`net`](crate::net): it holds its
+/// registration with a runtime of this thread. Create it on the thread that
+/// awaits it.
+///
+/// ```compile_fail
+/// fn assert_send<T: Send>() {}
+/// assert_send::<kettle::signal::Signal>();
+/// ```
+pub struct Signal {
+    listener: Listener,
+    kind: SignalKind,
 }
 
-enum State {
-    Waiting(Waiter),
-    /// Setting up failed; the error is returned by the first poll.
-    Failed(io::Error),
-    /// Returned its result; the waiter is gone (and the handler, if it was
-    /// the last).
-    Done,
-}
-
-impl std::fmt::Debug for CtrlC {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let state = match self.state {
-            State::Waiting(_) => "waiting",
-            State::Failed(_) => "failed",
-            State::Done => "done",
-        };
-        f.debug_struct("CtrlC").field("state", &state).finish()
-    }
-}
-
-impl Future for CtrlC {
-    type Output = io::Result<()>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let result = match &mut self.state {
-            State::Waiting(waiter) => match waiter.poll(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(result) => result,
-            },
-            State::Failed(_) => Ok(()), // replaced by the error below
-            State::Done => panic!("CtrlC polled after it completed"),
-        };
-        // Done (or failed): drop the waiter now, so that the previous SIGINT
-        // disposition comes back as soon as no one waits any more.
-        match std::mem::replace(&mut self.state, State::Done) {
-            State::Failed(error) => Poll::Ready(Err(error)),
-            _ => Poll::Ready(result),
-        }
-    }
-}
-
-/// One waiter: its own duplicate of the pipe's read end, registered with
-/// the runtime that first polls it.
-struct Waiter {
-    fd: RawFd,
-    registration: Option<Registration>,
-    /// `SIGINT_COUNT` when the waiter was created.
-    seen: u64,
-}
-
-impl Waiter {
-    fn new() -> io::Result<Waiter> {
-        let read = pipe_read_end()?;
-        install()?;
-        // From here on `Drop` uninstalls, whatever fails next.
-        let mut waiter = Waiter { fd: -1, registration: None, seen: SIGINT_COUNT.load(Ordering::SeqCst) };
-        // SAFETY: `dup` on a descriptor this module keeps open for the life
-        // of the process; the result is checked below.
-        waiter.fd = unsafe { libc::fcntl(read, libc::F_DUPFD_CLOEXEC, 0) };
-        if waiter.fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(waiter)
-    }
-
-    /// Ready once a SIGINT has arrived since this waiter was created.
+impl Signal {
+    /// Waits for the next delivery: resolves with `Some(())` once the signal
+    /// has been delivered since this `Signal` was created or since the last
+    /// `recv` that resolved. Several deliveries before a `recv` resolve it
+    /// once; a delivery while no `recv` runs is kept for the next one.
+    ///
+    /// `None` only if this listener cannot wait at all: registering its
+    /// descriptor with the runtime failed (the kernel refused, out of
+    /// memory or over the epoll watch limit); a later `recv` tries again.
+    /// The `Option` is tokio's shape, ready for a `Stream` on top of
+    /// [`poll_recv`](Self::poll_recv).
+    ///
+    /// Cancel-safe: dropping the future before it resolves loses nothing —
+    /// the delivery is there for the next `recv`.
     ///
     /// # Panics
-    /// Outside a runtime (the first poll registers the descriptor with the
-    /// runtime polling it).
-    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if self.registration.is_none() {
-            let registration = Registration::new(
-                "polling kettle::signal::ctrl_c",
-                &mut SourceFd(&self.fd),
-                mio::Interest::READABLE,
-            );
-            match registration {
-                Ok(registration) => self.registration = Some(registration),
-                Err(error) => return Poll::Ready(Err(error)),
-            }
-        }
-        let registration = self.registration.as_ref().expect("registered above");
-        // At most two rounds: a drain clears the readiness it saw.
-        loop {
-            if SIGINT_COUNT.load(Ordering::SeqCst) > self.seen {
-                return Poll::Ready(Ok(()));
-            }
-            let Poll::Ready(observed) = registration.poll_ready(cx, Direction::Read, WaitSlot::Poll) else {
-                return Poll::Pending;
-            };
-            // Drain what is there (any waiter may; the count decides), then
-            // look at the count again before waiting for the next edge.
-            drain(self.fd);
-            registration.clear_readiness(observed);
-        }
+    /// When polled outside a runtime.
+    ///
+    /// ```
+    /// use kettle::signal::{SignalKind, signal};
+    ///
+    /// kettle::run(async {
+    ///     let mut hangups = signal(SignalKind::hangup()).unwrap();
+    ///     for _ in 0..3 {
+    ///         // SAFETY: SIGHUP is handled: `hangups` listens for it.
+    ///         unsafe { libc::raise(libc::SIGHUP) };
+    ///     }
+    ///     assert_eq!(hangups.recv().await, Some(())); // all three at once
+    /// });
+    /// ```
+    pub async fn recv(&mut self) -> Option<()> {
+        poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// [`recv`](Self::recv) as a poll function: `Ready(Some(()))` when the
+    /// signal has been delivered since the last `Ready`, else `Pending` with
+    /// `cx`'s waker kept for the next delivery.
+    ///
+    /// # Panics
+    /// Outside a runtime.
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use kettle::signal::{SignalKind, signal};
+    ///
+    /// kettle::run(async {
+    ///     let mut usr2 = signal(SignalKind::user_defined2()).unwrap();
+    ///     // SAFETY: SIGUSR2 is handled: `usr2` listens for it.
+    ///     unsafe { libc::raise(libc::SIGUSR2) };
+    ///     let got = poll_fn(|cx| usr2.poll_recv(cx)).await;
+    ///     assert_eq!(got, Some(()));
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<()>> {
+        self.listener.poll(cx, "polling kettle::signal::Signal::recv").map(Result::ok)
+    }
+
+    /// The signal this listens for.
+    ///
+    /// ```
+    /// use kettle::signal::{SignalKind, signal};
+    ///
+    /// let term = signal(SignalKind::terminate()).unwrap();
+    /// assert_eq!(term.kind(), SignalKind::terminate());
+    /// ```
+    pub fn kind(&self) -> SignalKind {
+        self.kind
     }
 }
 
-impl Drop for Waiter {
-    fn drop(&mut self) {
-        if let Some(registration) = self.registration.take() {
-            registration.deregister(&mut SourceFd(&self.fd));
-        }
-        if self.fd >= 0 {
-            // SAFETY: `fd` is our own duplicate, closed exactly once, here.
-            unsafe { libc::close(self.fd) };
-        }
-        uninstall();
-    }
-}
-
-/// Reads and discards everything in the pipe (non-blocking).
-fn drain(fd: RawFd) {
-    let mut buf = [0u8; 64];
-    loop {
-        // SAFETY: reads into a local buffer of the length given.
-        let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
-        if n <= 0 {
-            return; // empty (EAGAIN), or an error that a later read repeats
-        }
-    }
-}
-
-/// The process-wide pipe's read end, created on first use.
-fn pipe_read_end() -> io::Result<RawFd> {
-    let created = PIPE_READ.get_or_init(|| {
-        let mut fds = [0 as RawFd; 2];
-        // SAFETY: `pipe2` writes two descriptors into the array on success.
-        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) } < 0 {
-            return Err(io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO));
-        }
-        PIPE_WRITE.store(fds[1], Ordering::SeqCst);
-        Ok(fds[0])
-    });
-    created.map_err(io::Error::from_raw_os_error)
-}
-
-/// The SIGINT handler: async-signal-safe operations only.
-extern "C" fn on_sigint(_: libc::c_int) {
-    SIGINT_COUNT.fetch_add(1, Ordering::SeqCst);
-    let fd = PIPE_WRITE.load(Ordering::SeqCst);
-    if fd >= 0 {
-        // SAFETY: `write` is async-signal-safe; errno is saved and restored so
-        // the interrupted code does not see ours. A full pipe (EAGAIN) is fine:
-        // the count already records the signal, and the pipe is readable.
-        unsafe {
-            let errno = *libc::__errno_location();
-            libc::write(fd, [1u8].as_ptr().cast(), 1);
-            *libc::__errno_location() = errno;
-        }
-    }
-}
-
-/// One more waiter; installs the handler for the first.
-fn install() -> io::Result<()> {
-    let mut installed = INSTALLED.lock().unwrap_or_else(|e| e.into_inner());
-    if installed.waiters == 0 {
-        // SAFETY: a zeroed `sigaction` is a valid "no handler, empty mask"
-        // value that we then fill in; `sigaction` reads `action` and writes
-        // the previous disposition into `previous`.
-        let previous = unsafe {
-            let mut action: libc::sigaction = std::mem::zeroed();
-            action.sa_sigaction = on_sigint as *const () as usize;
-            action.sa_flags = libc::SA_RESTART;
-            libc::sigemptyset(&mut action.sa_mask);
-            let mut previous: libc::sigaction = std::mem::zeroed();
-            if libc::sigaction(libc::SIGINT, &action, &mut previous) < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            previous
-        };
-        installed.previous = Some(previous);
-    }
-    installed.waiters += 1;
-    Ok(())
-}
-
-/// One waiter fewer; the last restores the previous disposition.
-fn uninstall() {
-    let mut installed = INSTALLED.lock().unwrap_or_else(|e| e.into_inner());
-    installed.waiters -= 1;
-    if installed.waiters == 0
-        && let Some(previous) = installed.previous.take()
-    {
-        // SAFETY: restores a disposition `sigaction` itself returned.
-        unsafe { libc::sigaction(libc::SIGINT, &previous, std::ptr::null_mut()) };
+impl std::fmt::Debug for Signal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signal").field("kind", &self.kind).finish_non_exhaustive()
     }
 }

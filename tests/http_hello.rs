@@ -2,7 +2,7 @@
 //! example as a real server (`cargo run --example http_hello -- 0`, so it
 //! picks a free port and prints it), talks HTTP to it over plain
 //! `std::net::TcpStream`s (and real `curl`, when installed), and stops it
-//! with SIGINT, checking that it exits cleanly.
+//! with SIGINT (or SIGTERM), checking that it exits cleanly.
 //!
 //! Every wait is bounded: sockets have read timeouts, the server's output is
 //! read on a thread with deadlines, and a [`Server`] kills its process when
@@ -48,6 +48,10 @@ impl Server {
 
     fn interrupt(&self) {
         self.example.interrupt();
+    }
+
+    fn terminate(&self) {
+        self.example.terminate();
     }
 
     /// Waits (at most 10 s) for the server to exit; returns its status and
@@ -385,6 +389,31 @@ fn ctrl_c_finishes_in_flight_requests_and_closes_idle_connections() {
     assert!(out.contains("idle at shutdown: closed"), "{out}");
     assert!(out.contains("finished its request at shutdown: closed"), "{out}");
     assert!(out.contains("served 3 request(s) on 2 connection(s), rejected 0; goodbye"), "{out}");
+}
+
+#[test]
+fn sigterm_stops_it_as_gracefully_as_ctrl_c_and_the_log_names_it() {
+    let mut server = Server::start(5000);
+    let mut idle = server.connect();
+    idle.send(GET);
+    idle.response().assert_hello("keep-alive");
+    let mut busy = server.connect();
+    busy.send("GET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+    thread::sleep(Duration::from_millis(100)); // let the server read that much
+
+    server.terminate();
+    server.wait_for_line("got SIGTERM: stopped accepting; 2 connection(s) open", Duration::from_secs(5));
+    idle.assert_closed();
+    busy.send("\r\n");
+    busy.response().assert_hello("close");
+    busy.assert_closed();
+    drop((idle, busy));
+
+    let (status, out) = server.wait_exit();
+    assert!(status.success(), "http_hello exited with {status} after SIGTERM:\n{out}");
+    assert!(!out.contains("got Ctrl+C"), "{out}");
+    assert!(out.contains("finished its request at shutdown: closed"), "{out}");
+    assert!(out.contains("served 2 request(s) on 2 connection(s), rejected 0; goodbye"), "{out}");
 }
 
 /// Runs `curl ARGS` (bounded by `--max-time`), or `None` if curl is missing.

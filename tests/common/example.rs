@@ -76,13 +76,22 @@ impl RunningExample {
 
     /// Sends SIGINT.
     pub fn interrupt(&self) {
+        self.send_signal(libc::SIGINT, "SIGINT");
+    }
+
+    /// Sends SIGTERM.
+    pub fn terminate(&self) {
+        self.send_signal(libc::SIGTERM, "SIGTERM");
+    }
+
+    fn send_signal(&self, signal: libc::c_int, name: &str) {
         let child = self.child.as_ref().expect("still running");
         // `cargo run` execs the example in place on Unix: the child is the example.
         let pid = i32::try_from(child.id()).expect("a pid fits in i32");
         // SAFETY: `kill` takes plain integers; `pid` is our own child, not
         // yet waited for, so it cannot name another process.
-        let sent = unsafe { libc::kill(pid, libc::SIGINT) };
-        assert_eq!(sent, 0, "could not send SIGINT: {}", std::io::Error::last_os_error());
+        let sent = unsafe { libc::kill(pid, signal) };
+        assert_eq!(sent, 0, "could not send {name}: {}", std::io::Error::last_os_error());
     }
 
     /// Waits (at most `within`) for the process to exit; returns its status
