@@ -25,13 +25,15 @@
 //! implement `futures_io::AsyncRead` and `AsyncWrite`, so the wider ecosystem
 //! (codecs, TLS wrappers) works on kettle.
 
+mod byte_stream;
 mod evented;
 #[cfg(feature = "futures-io")]
 mod futures_io;
+mod sys;
 mod tcp;
 mod udp;
 
-pub use tcp::{OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};
+pub use tcp::{Incoming, OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpSocket, TcpStream};
 pub use udp::UdpSocket;
 
 use std::io;
