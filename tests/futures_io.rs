@@ -8,7 +8,7 @@
 
 use std::cell::Cell;
 use std::future::poll_fn;
-use std::io::{self, Write};
+use std::io::{self, IoSlice, Write};
 use std::pin::{Pin, pin};
 use std::rc::Rc;
 use std::task::Poll;
@@ -239,4 +239,28 @@ fn poll_close_on_a_connection_the_peer_reset_is_ok() {
         let closed = poll_fn(|cx| Pin::new(&mut stream).poll_close(cx)).await;
         assert!(closed.is_ok(), "the write side is as shut as it will ever be: {closed:?}");
     });
+}
+
+#[test]
+fn poll_write_vectored_through_the_trait_sends_every_buffer_in_one_call() {
+    // The trait's default writes only the first non-empty buffer; kettle's
+    // streams override it with one `sendmsg` of them all.
+    let rt = Runtime::new().unwrap();
+    let (_listener, mut peer, stream) = std_peer_pair(&rt);
+    let (head, body) = (&b"HTTP/1.1 200 OK\r\n\r\n"[..], &b"body"[..]);
+    let (_read_half, mut write_half) = stream.into_split();
+    let bufs = [IoSlice::new(head), IoSlice::new(body)];
+    let n =
+        rt.block_on(bounded(poll_fn(|cx| Pin::new(&mut write_half).poll_write_vectored(cx, &bufs)))).unwrap();
+    assert_eq!(n, head.len() + body.len(), "both buffers in one call, from the write half");
+    let mut got = vec![0; n];
+    std::io::Read::read_exact(&mut peer, &mut got).unwrap();
+    assert_eq!(got, [head, body].concat());
+
+    let (_listener, mut peer, mut stream) = std_peer_pair(&rt);
+    let n = rt.block_on(bounded(poll_fn(|cx| Pin::new(&mut stream).poll_write_vectored(cx, &bufs)))).unwrap();
+    assert_eq!(n, head.len() + body.len(), "both buffers in one call, from the whole stream");
+    let mut got = vec![0; n];
+    std::io::Read::read_exact(&mut peer, &mut got).unwrap();
+    assert_eq!(got, [head, body].concat());
 }
