@@ -12,6 +12,10 @@
 //! cancelled by a timeout, say — so that no stale waker stays behind, the
 //! socket stays usable by the next operation, and other operations waiting
 //! on the same socket, even in the same task, keep their own entries.
+//!
+//! The poll-level forms (`poll_io`, `poll_ready`) are the same step without
+//! a future: they wait in the direction's poll slot, which keeps only the
+//! latest poll's waker. The try forms (`try_io`) never wait.
 
 use std::future::Future;
 use std::io;

@@ -112,7 +112,7 @@ impl TcpListener {
     /// Waits for the next incoming connection.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         let (stream, peer) = self.io.io(Direction::Read, |listener| listener.accept()).await?;
-        Ok((TcpStream::from_mio(stream)?, peer))
+        Ok((TcpStream::from_mio("kettle::net::TcpListener::accept", stream)?, peer))
     }
 
     /// One step of [`accept`](Self::accept), for hand-written futures and
@@ -136,7 +136,7 @@ impl TcpListener {
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         let (stream, peer) =
             std::task::ready!(self.io.poll_io(cx, Direction::Read, |listener| listener.accept()))?;
-        Poll::Ready(TcpStream::from_mio(stream).map(|stream| (stream, peer)))
+        Poll::Ready(TcpStream::from_mio("kettle::net::TcpListener::poll_accept", stream).map(|s| (s, peer)))
     }
 
     /// The incoming connections, one by one, without their addresses

@@ -217,7 +217,7 @@ impl TcpSocket {
     pub async fn connect(self, addr: SocketAddr) -> io::Result<TcpStream> {
         sys::connect(self.fd.as_fd(), &addr)?;
         let stream = mio::net::TcpStream::from_std(std::net::TcpStream::from(self.fd));
-        TcpStream::connecting(stream).await
+        TcpStream::connecting("kettle::net::TcpSocket::connect", stream).await
     }
 }
 

@@ -39,9 +39,12 @@ pub struct TcpStream {
 }
 
 impl TcpStream {
-    pub(super) fn from_mio(stream: mio::net::TcpStream) -> io::Result<TcpStream> {
+    /// Registers a mio stream with the current runtime; `what` names the
+    /// caller in the panic outside a runtime.
+    #[track_caller]
+    pub(super) fn from_mio(what: &str, stream: mio::net::TcpStream) -> io::Result<TcpStream> {
         let interest = mio::Interest::READABLE | mio::Interest::WRITABLE;
-        Ok(TcpStream { io: Rc::new(Evented::new("kettle::net::TcpStream", stream, interest)?) })
+        Ok(TcpStream { io: Rc::new(Evented::new(what, stream, interest)?) })
     }
 
     /// Connects to `addr` (asyncio's `open_connection`), trying each
@@ -57,7 +60,8 @@ impl TcpStream {
     pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
         let mut last = None;
         for addr in addr.to_socket_addrs()? {
-            match TcpStream::connecting(mio::net::TcpStream::connect(addr)?).await {
+            let socket = mio::net::TcpStream::connect(addr)?;
+            match TcpStream::connecting("kettle::net::TcpStream::connect", socket).await {
                 Ok(stream) => return Ok(stream),
                 Err(e) => last = Some(e),
             }
@@ -67,8 +71,8 @@ impl TcpStream {
 
     /// Registers a socket whose non-blocking connect has started, and waits
     /// for the handshake's outcome.
-    pub(super) async fn connecting(socket: mio::net::TcpStream) -> io::Result<TcpStream> {
-        let stream = TcpStream::from_mio(socket)?;
+    pub(super) async fn connecting(what: &str, socket: mio::net::TcpStream) -> io::Result<TcpStream> {
+        let stream = TcpStream::from_mio(what, socket)?;
         stream.io.connected().await?;
         Ok(stream)
     }
@@ -98,13 +102,7 @@ impl TcpStream {
     #[track_caller]
     pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
         stream.set_nonblocking(true)?;
-        let interest = mio::Interest::READABLE | mio::Interest::WRITABLE;
-        let io = Evented::new(
-            "kettle::net::TcpStream::from_std",
-            mio::net::TcpStream::from_std(stream),
-            interest,
-        )?;
-        Ok(TcpStream { io: Rc::new(io) })
+        TcpStream::from_mio("kettle::net::TcpStream::from_std", mio::net::TcpStream::from_std(stream))
     }
 
     /// Leaves the runtime and returns the `std` stream, still in
