@@ -1,7 +1,8 @@
 //! Specifies the `futures-io` bridge: `AsyncRead` and `AsyncWrite` on
-//! `TcpStream` and on its owned halves, driven through hand-written
-//! `poll_fn` helpers (no futures-util): `poll_write` until everything is
-//! sent, `poll_flush` that has nothing to do, `poll_close` that makes the
+//! `TcpStream`, `UnixStream` and their owned halves, driven through
+//! hand-written `poll_fn` helpers (no futures-util): `poll_write` until
+//! everything is sent, `poll_write_vectored` that sends every buffer in one
+//! call, `poll_flush` that has nothing to do, `poll_close` that makes the
 //! peer read end of file, and `poll_read` that waits for data and is woken
 //! by it. Compiled only with `--features futures-io`.
 #![cfg(feature = "futures-io")]
@@ -15,7 +16,7 @@ use std::task::Poll;
 
 use futures_io::{AsyncRead, AsyncWrite};
 use kettle::Runtime;
-use kettle::net::{TcpListener, TcpStream};
+use kettle::net::{TcpListener, TcpStream, UnixStream};
 
 mod common;
 use common::net::{
@@ -263,4 +264,27 @@ fn poll_write_vectored_through_the_trait_sends_every_buffer_in_one_call() {
     let mut got = vec![0; n];
     std::io::Read::read_exact(&mut peer, &mut got).unwrap();
     assert_eq!(got, [head, body].concat());
+}
+
+#[test]
+fn a_unix_stream_and_its_halves_read_write_and_close_through_the_traits() {
+    let rt = Runtime::new().unwrap();
+    rt.block_on(bounded(async {
+        let (mut a, b) = UnixStream::pair().unwrap();
+        write_all(&mut a, b"whole stream|").await.unwrap();
+        let (mut read_half, mut write_half) = b.into_split();
+        let bufs = [IoSlice::new(b"write "), IoSlice::new(b"half")];
+        let n = poll_fn(|cx| Pin::new(&mut write_half).poll_write_vectored(cx, &bufs)).await.unwrap();
+        assert_eq!(n, 10, "both buffers in one call");
+        flush(&mut write_half).await.unwrap();
+        close(&mut write_half).await.unwrap();
+        assert_eq!(read_to_end(&mut a).await.unwrap(), b"write half", "closed: end of file after the data");
+
+        let n =
+            poll_fn(|cx| Pin::new(&mut a).poll_write_vectored(cx, &[IoSlice::new(b"bye")])).await.unwrap();
+        assert_eq!(n, 3);
+        close(&mut a).await.unwrap();
+        assert_eq!(read_to_end(&mut read_half).await.unwrap(), b"whole stream|bye");
+    }));
+    assert_eq!(rt.metrics().io_sources, 0);
 }
