@@ -1,21 +1,22 @@
 //! Specifies the `futures-io` bridge: `AsyncRead` and `AsyncWrite` on
-//! `TcpStream` and on its owned halves, driven through hand-written
-//! `poll_fn` helpers (no futures-util): `poll_write` until everything is
-//! sent, `poll_flush` that has nothing to do, `poll_close` that makes the
+//! `TcpStream`, `UnixStream` and their owned halves, driven through
+//! hand-written `poll_fn` helpers (no futures-util): `poll_write` until
+//! everything is sent, `poll_write_vectored` that sends every buffer in one
+//! call, `poll_flush` that has nothing to do, `poll_close` that makes the
 //! peer read end of file, and `poll_read` that waits for data and is woken
 //! by it. Compiled only with `--features futures-io`.
 #![cfg(feature = "futures-io")]
 
 use std::cell::Cell;
 use std::future::poll_fn;
-use std::io::{self, Write};
+use std::io::{self, IoSlice, Write};
 use std::pin::{Pin, pin};
 use std::rc::Rc;
 use std::task::Poll;
 
 use futures_io::{AsyncRead, AsyncWrite};
 use kettle::Runtime;
-use kettle::net::{TcpListener, TcpStream};
+use kettle::net::{TcpListener, TcpStream, UnixStream};
 
 mod common;
 use common::net::{
@@ -239,4 +240,51 @@ fn poll_close_on_a_connection_the_peer_reset_is_ok() {
         let closed = poll_fn(|cx| Pin::new(&mut stream).poll_close(cx)).await;
         assert!(closed.is_ok(), "the write side is as shut as it will ever be: {closed:?}");
     });
+}
+
+#[test]
+fn poll_write_vectored_through_the_trait_sends_every_buffer_in_one_call() {
+    // The trait's default writes only the first non-empty buffer; kettle's
+    // streams override it with one `sendmsg` of them all.
+    let rt = Runtime::new().unwrap();
+    let (_listener, mut peer, stream) = std_peer_pair(&rt);
+    let (head, body) = (&b"HTTP/1.1 200 OK\r\n\r\n"[..], &b"body"[..]);
+    let (_read_half, mut write_half) = stream.into_split();
+    let bufs = [IoSlice::new(head), IoSlice::new(body)];
+    let n =
+        rt.block_on(bounded(poll_fn(|cx| Pin::new(&mut write_half).poll_write_vectored(cx, &bufs)))).unwrap();
+    assert_eq!(n, head.len() + body.len(), "both buffers in one call, from the write half");
+    let mut got = vec![0; n];
+    std::io::Read::read_exact(&mut peer, &mut got).unwrap();
+    assert_eq!(got, [head, body].concat());
+
+    let (_listener, mut peer, mut stream) = std_peer_pair(&rt);
+    let n = rt.block_on(bounded(poll_fn(|cx| Pin::new(&mut stream).poll_write_vectored(cx, &bufs)))).unwrap();
+    assert_eq!(n, head.len() + body.len(), "both buffers in one call, from the whole stream");
+    let mut got = vec![0; n];
+    std::io::Read::read_exact(&mut peer, &mut got).unwrap();
+    assert_eq!(got, [head, body].concat());
+}
+
+#[test]
+fn a_unix_stream_and_its_halves_read_write_and_close_through_the_traits() {
+    let rt = Runtime::new().unwrap();
+    rt.block_on(bounded(async {
+        let (mut a, b) = UnixStream::pair().unwrap();
+        write_all(&mut a, b"whole stream|").await.unwrap();
+        let (mut read_half, mut write_half) = b.into_split();
+        let bufs = [IoSlice::new(b"write "), IoSlice::new(b"half")];
+        let n = poll_fn(|cx| Pin::new(&mut write_half).poll_write_vectored(cx, &bufs)).await.unwrap();
+        assert_eq!(n, 10, "both buffers in one call");
+        flush(&mut write_half).await.unwrap();
+        close(&mut write_half).await.unwrap();
+        assert_eq!(read_to_end(&mut a).await.unwrap(), b"write half", "closed: end of file after the data");
+
+        let n =
+            poll_fn(|cx| Pin::new(&mut a).poll_write_vectored(cx, &[IoSlice::new(b"bye")])).await.unwrap();
+        assert_eq!(n, 3);
+        close(&mut a).await.unwrap();
+        assert_eq!(read_to_end(&mut read_half).await.unwrap(), b"whole stream|bye");
+    }));
+    assert_eq!(rt.metrics().io_sources, 0);
 }

@@ -12,6 +12,10 @@
 //! cancelled by a timeout, say — so that no stale waker stays behind, the
 //! socket stays usable by the next operation, and other operations waiting
 //! on the same socket, even in the same task, keep their own entries.
+//!
+//! The poll-level forms (`poll_io`, `poll_ready`) are the same step without
+//! a future: they wait in the direction's poll slot, which keeps only the
+//! latest poll's waker. The try forms (`try_io`) never wait.
 
 use std::future::Future;
 use std::io;
@@ -22,7 +26,9 @@ use crate::runtime::reactor::{Direction, Registration, WaitSlot};
 
 /// A mio source registered with the current runtime's reactor.
 pub(crate) struct Evented<S: mio::event::Source> {
-    source: S,
+    /// `None` only after [`into_source`](Evented::into_source) took it out,
+    /// on the way to being dropped (tokio's `PollEvented` does the same).
+    source: Option<S>,
     registration: Registration,
 }
 
@@ -34,11 +40,18 @@ impl<S: mio::event::Source> Evented<S> {
     #[track_caller]
     pub(crate) fn new(what: &str, mut source: S, interest: mio::Interest) -> io::Result<Evented<S>> {
         let registration = Registration::new(what, &mut source, interest)?;
-        Ok(Evented { source, registration })
+        Ok(Evented { source: Some(source), registration })
     }
 
     pub(crate) fn source(&self) -> &S {
-        &self.source
+        self.source.as_ref().expect("only into_source takes the source out, and it consumes the Evented")
+    }
+
+    /// Deregisters the source and hands it back (for `into_std`).
+    pub(crate) fn into_source(mut self) -> S {
+        let mut source = self.source.take().expect("the source is there until this takes it");
+        self.registration.deregister(&mut source);
+        source
     }
 
     /// `op` on the source, once it is ready in `direction`; see [`Io`].
@@ -66,25 +79,65 @@ impl<S: mio::event::Source> Evented<S> {
         Io { evented: self, direction, op, drained: move |n: &usize| *n > 0 && *n < len, entry: None }
     }
 
-    /// The poll form of [`io_bytes`](Self::io_bytes), for `AsyncRead`/`AsyncWrite`:
-    /// it waits in the direction's poll slot (only the latest poll's waker
-    /// is kept), having no future to own an entry.
-    #[cfg_attr(not(feature = "futures-io"), allow(dead_code))]
-    pub(crate) fn poll_io(
+    // The poll-level forms, for `poll_read`, `poll_accept` and the like, and
+    // for `AsyncRead`/`AsyncWrite`. Having no future to own an entry in the
+    // waiter list, they wait in the direction's poll slot, where only the
+    // latest poll's waker is kept.
+
+    /// The poll form of [`io`](Self::io).
+    pub(crate) fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        op: impl FnOnce(&S) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.registration.poll_io(cx, direction, WaitSlot::Poll, || op(self.source()), |_| false)
+    }
+
+    /// The poll form of [`io_bytes`](Self::io_bytes).
+    pub(crate) fn poll_io_bytes(
         &self,
         cx: &mut Context<'_>,
         direction: Direction,
         len: usize,
         op: impl FnOnce(&S) -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
-        self.registration.poll_io(cx, direction, WaitSlot::Poll, || op(&self.source), |n| *n > 0 && *n < len)
+        self.registration.poll_io(cx, direction, WaitSlot::Poll, || op(self.source()), |n| *n > 0 && *n < len)
+    }
+
+    /// Ready once the reactor has recorded readiness in `direction`, which
+    /// stays recorded: `poll_io` with an operation that does nothing.
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<io::Result<()>> {
+        self.registration.poll_io(cx, direction, WaitSlot::Poll, || Ok(()), |()| false)
+    }
+
+    /// `op` if the source is ready in `direction`, else `WouldBlock` at
+    /// once: the try form of [`io`](Self::io), which never waits.
+    pub(crate) fn try_io<R>(
+        &self,
+        direction: Direction,
+        op: impl FnOnce(&S) -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.registration.try_io(direction, || op(self.source()), |_| false)
+    }
+
+    /// The try form of [`io_bytes`](Self::io_bytes).
+    pub(crate) fn try_io_bytes(
+        &self,
+        direction: Direction,
+        len: usize,
+        op: impl FnOnce(&S) -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        self.registration.try_io(direction, || op(self.source()), |n| *n > 0 && *n < len)
     }
 }
 
 impl<S: mio::event::Source> Drop for Evented<S> {
     fn drop(&mut self) {
         // Before the source (and its descriptor) is dropped, just after this.
-        self.registration.deregister(&mut self.source);
+        if let Some(source) = &mut self.source {
+            self.registration.deregister(source);
+        }
     }
 }
 
@@ -117,7 +170,7 @@ where
             cx,
             this.direction,
             WaitSlot::Entry(&mut this.entry),
-            || (this.op)(&evented.source),
+            || (this.op)(evented.source()),
             &this.drained,
         )
     }

@@ -74,9 +74,10 @@
 //! and not by waker: two operations of one task carry equal wakers, and
 //! the first to be dropped would take the other's wake-up with it.
 //!
-//! The poll-level API (`futures-io`'s `poll_read`, say) has no operation
-//! object to own an entry: it uses the direction's single poll slot, where
-//! only the waker of the latest poll is kept.
+//! The poll-level API (`poll_read_ready`, `futures-io`'s `poll_read`, say)
+//! has no operation object to own an entry: it uses the direction's single
+//! poll slot, where only the waker of the latest poll is kept. Its `try_`
+//! form ([`Registration::try_io`]) never waits, so it needs no slot at all.
 
 use std::cell::{Cell, RefCell};
 use std::io;
@@ -339,22 +340,14 @@ impl Registration {
         op: impl FnOnce() -> io::Result<R>,
         drained: impl FnOnce(&R) -> bool,
     ) -> Poll<io::Result<R>> {
-        if self.core.strong_count() == 0 {
-            // Its epoll is closed: nothing would ever report readiness again.
-            return Poll::Ready(Err(io::Error::other(
-                "the kettle runtime this socket was created in has been dropped",
-            )));
+        if let Err(e) = self.check_alive() {
+            return Poll::Ready(Err(e));
         }
         let observed = self.io.readiness.get() & direction.mask();
         if observed != 0 {
-            match op() {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(observed),
+            match self.attempt(observed, op, drained) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 result => {
-                    if let Ok(value) = &result
-                        && drained(value)
-                    {
-                        self.clear_readiness(observed & (READABLE | WRITABLE));
-                    }
                     if let WaitSlot::Entry(key) = &mut slot {
                         self.forget(direction, key);
                     }
@@ -367,6 +360,58 @@ impl Registration {
         }
         self.park(cx.waker(), direction, slot);
         Poll::Pending
+    }
+
+    /// The form of [`poll_io`](Self::poll_io) that never waits, for the
+    /// poll-level API's `try_read` and kin: performs `op` if the descriptor
+    /// is ready in `direction`, and otherwise fails at once with
+    /// `WouldBlock`, leaving no waker anywhere. Readiness is cleared by the
+    /// same rules, so a `WouldBlock` from `op` means "wait for the next
+    /// edge" here too.
+    ///
+    /// # Errors
+    /// `WouldBlock` if not ready or if `op` says so; what `op` returns; an
+    /// error without calling `op` if the runtime is gone.
+    pub(crate) fn try_io<R>(
+        &self,
+        direction: Direction,
+        op: impl FnOnce() -> io::Result<R>,
+        drained: impl FnOnce(&R) -> bool,
+    ) -> io::Result<R> {
+        self.check_alive()?;
+        let observed = self.io.readiness.get() & direction.mask();
+        if observed == 0 {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        self.attempt(observed, op, drained)
+    }
+
+    /// One attempt at `op`, given the readiness bits it `observed`, clearing
+    /// what its outcome proves stale: every observed bit on `WouldBlock`,
+    /// "readable"/"writable" alone when `drained` says the transfer came
+    /// back short.
+    fn attempt<R>(
+        &self,
+        observed: u8,
+        op: impl FnOnce() -> io::Result<R>,
+        drained: impl FnOnce(&R) -> bool,
+    ) -> io::Result<R> {
+        let result = op();
+        match &result {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(observed),
+            Ok(value) if drained(value) => self.clear_readiness(observed & (READABLE | WRITABLE)),
+            _ => {}
+        }
+        result
+    }
+
+    /// Whether the runtime is still there: once it is dropped its epoll is
+    /// closed, and nothing would ever report readiness again.
+    fn check_alive(&self) -> io::Result<()> {
+        if self.core.strong_count() == 0 {
+            return Err(io::Error::other("the kettle runtime this socket was created in has been dropped"));
+        }
+        Ok(())
     }
 
     /// Whether an operation may wait: no other runtime is running on this

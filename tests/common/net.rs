@@ -75,3 +75,28 @@ pub fn assert_peer_receives_what_was_sent(
     assert_eq!(got.len(), sent);
     assert!(got == pattern(sent), "the peer received different bytes");
 }
+
+/// A fresh directory under the system's temp dir for socket files, unique to
+/// this process and call (pid + counter), removed with its contents on drop.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new() -> TempDir {
+        static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("kettle-test-{}-{n}", std::process::id()));
+        std::fs::create_dir(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    /// A path in this directory.
+    pub fn path(&self, name: &str) -> std::path::PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

@@ -196,6 +196,58 @@ fn every_bit_every_operation_every_outcome_follows_the_contract() {
 }
 
 #[test]
+fn the_try_form_clears_by_the_same_rules_and_never_leaves_a_waiter() {
+    // `try_io` is `poll_io` without the wait: the same attempt and the same
+    // clearing, `WouldBlock` where `poll_io` would park.
+    let fx = fixture();
+    for (name, direction, bytes) in OPS {
+        for (bit_name, bit) in BITS {
+            for outcome in outcomes(bytes) {
+                let case = format!("try_{name} with «{bit_name}» set, attempt gives {outcome:?}");
+                fx.set_readiness(bit);
+                let tries = Cell::new(0);
+                let result = fx.registration.try_io(
+                    direction,
+                    || {
+                        tries.set(tries.get() + 1);
+                        attempt(outcome)
+                    },
+                    |n| bytes && *n > 0 && *n < LEN,
+                );
+                assert_eq!(fx.waiters(direction), 0, "{case}: a try never waits");
+                assert!(fx.registration.io.waiters(direction).borrow().poll.is_none(), "{case}");
+                if bit & direction.mask() == 0 {
+                    assert_eq!(tries.get(), 0, "{case}: another direction's bit made it try");
+                    assert_eq!(result.unwrap_err().kind(), io::ErrorKind::WouldBlock, "{case}");
+                    assert_eq!(fx.readiness(), bit, "{case}: the other direction's bit is left alone");
+                    continue;
+                }
+                assert_eq!(tries.get(), 1, "{case}: exactly one attempt");
+                match outcome {
+                    Outcome::WouldBlock => {
+                        assert_eq!(result.unwrap_err().kind(), io::ErrorKind::WouldBlock, "{case}");
+                        assert_eq!(fx.readiness() & bit, 0, "{case}: the stale bit is cleared");
+                    }
+                    Outcome::Full => {
+                        assert_eq!(result.unwrap(), LEN, "{case}");
+                        assert_eq!(fx.readiness(), bit, "{case}: a full transfer proves nothing drained");
+                    }
+                    Outcome::Short => {
+                        assert!(result.is_ok(), "{case}");
+                        let kept = bit & !(READABLE | WRITABLE);
+                        assert_eq!(fx.readiness(), kept, "{case}: only readable/writable are cleared");
+                    }
+                    Outcome::Error => {
+                        assert_eq!(result.unwrap_err().kind(), io::ErrorKind::ConnectionRefused, "{case}");
+                        assert_eq!(fx.readiness(), bit, "{case}: an error proves nothing stale");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn every_bit_of_an_operations_direction_lets_it_try_and_no_other_does() {
     for (name, direction, _) in OPS {
         let letting: Vec<_> =

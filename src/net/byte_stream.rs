@@ -1,0 +1,224 @@
+//! What TCP and Unix streams have in common: every byte-stream operation,
+//! written once over [`ByteStream`], a private trait the two mio stream
+//! types implement.
+//!
+//! The public types (`TcpStream` and its halves, `UnixStream` and its
+//! halves) stay distinct, each with its own documented methods; each method
+//! is one line that calls the generic one here on its `Evented`. There are
+//! three families, one per way of waiting:
+//!
+//! - **async** (`read`, `write_all`, `write_vectored`, ...): an `Io` future
+//!   that owns its entry in the waiter list (`evented.rs`);
+//! - **poll** (`poll_read`, `poll_read_uninit`, `poll_write_vectored`, ...),
+//!   for hand-written futures and adapters: one step, waiting in the
+//!   direction's poll slot, where only the latest poll's waker is kept;
+//! - **try** (`try_read`, `try_write`): one step that never waits —
+//!   `WouldBlock` instead.
+//!
+//! All three clear readiness by the reactor's rules: on `WouldBlock`, and
+//! on a transfer shorter than its buffer.
+//!
+//! Writes never raise `SIGPIPE`: plain writes go through std's, which uses
+//! `send` with `MSG_NOSIGNAL` on Linux; vectored ones through
+//! [`sys::send_vectored`], because std's `write_vectored` is a `writev` that
+//! would raise it.
+
+use std::io::{self, IoSlice, Read, Write};
+use std::mem::MaybeUninit;
+use std::net::Shutdown;
+use std::os::fd::AsFd;
+use std::task::{Context, Poll};
+
+use super::evented::Evented;
+use super::sys;
+use crate::runtime::reactor::Direction;
+
+/// A connected, non-blocking byte-stream socket: mio's `TcpStream` or
+/// `UnixStream`.
+pub(crate) trait ByteStream: mio::event::Source + AsFd {
+    /// One non-blocking read.
+    fn read_now(&self, buf: &mut [u8]) -> io::Result<usize>;
+    /// One non-blocking write.
+    fn write_now(&self, buf: &[u8]) -> io::Result<usize>;
+    fn shutdown(&self, how: Shutdown) -> io::Result<()>;
+    /// The pending socket error (`SO_ERROR`), which clears it.
+    fn take_error(&self) -> io::Result<Option<io::Error>>;
+    /// `Ok` once connected; `NotConnected` while a connect is under way.
+    fn check_connected(&self) -> io::Result<()>;
+}
+
+impl ByteStream for mio::net::TcpStream {
+    fn read_now(&self, buf: &mut [u8]) -> io::Result<usize> {
+        Read::read(&mut &*self, buf)
+    }
+
+    fn write_now(&self, buf: &[u8]) -> io::Result<usize> {
+        Write::write(&mut &*self, buf)
+    }
+
+    fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        mio::net::TcpStream::shutdown(self, how)
+    }
+
+    fn take_error(&self) -> io::Result<Option<io::Error>> {
+        mio::net::TcpStream::take_error(self)
+    }
+
+    fn check_connected(&self) -> io::Result<()> {
+        self.peer_addr().map(drop)
+    }
+}
+
+impl ByteStream for mio::net::UnixStream {
+    fn read_now(&self, buf: &mut [u8]) -> io::Result<usize> {
+        Read::read(&mut &*self, buf)
+    }
+
+    fn write_now(&self, buf: &[u8]) -> io::Result<usize> {
+        Write::write(&mut &*self, buf)
+    }
+
+    fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        mio::net::UnixStream::shutdown(self, how)
+    }
+
+    fn take_error(&self) -> io::Result<Option<io::Error>> {
+        mio::net::UnixStream::take_error(self)
+    }
+
+    fn check_connected(&self) -> io::Result<()> {
+        self.peer_addr().map(drop)
+    }
+}
+
+/// How many bytes one vectored write offers: the slices it will pass, at
+/// most [`sys::MAX_IOVECS`] of them. A write shorter than this filled the
+/// kernel buffer.
+fn vectored_len(bufs: &[IoSlice<'_>]) -> usize {
+    bufs.iter().take(sys::MAX_IOVECS).map(|buf| buf.len()).sum()
+}
+
+impl<S: ByteStream> Evented<S> {
+    /// Waits for a non-blocking connect to finish. It has finished when the
+    /// socket turns writable; its outcome is then in `SO_ERROR`. Until the
+    /// handshake is done the socket says `NotConnected`: keep waiting.
+    pub(crate) async fn connected(&self) -> io::Result<()> {
+        self.io(Direction::Write, |socket| {
+            if let Some(error) = socket.take_error()? {
+                return Err(error);
+            }
+            match socket.check_connected() {
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => Err(io::ErrorKind::WouldBlock.into()),
+                result => result,
+            }
+        })
+        .await
+    }
+
+    pub(crate) async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let len = buf.len();
+        self.io_bytes(Direction::Read, len, |socket| socket.read_now(buf)).await
+    }
+
+    pub(crate) async fn read_exact(&self, mut buf: &mut [u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            match self.read(buf).await? {
+                0 => return Err(io::ErrorKind::UnexpectedEof.into()),
+                n => buf = &mut buf[n..],
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn write(&self, buf: &[u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        self.io_bytes(Direction::Write, buf.len(), |socket| socket.write_now(buf)).await
+    }
+
+    pub(crate) async fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            match self.write(buf).await? {
+                0 => return Err(io::ErrorKind::WriteZero.into()),
+                n => buf = &buf[n..],
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        let len = vectored_len(bufs);
+        if len == 0 {
+            return Ok(0);
+        }
+        self.io_bytes(Direction::Write, len, |socket| sys::send_vectored(socket.as_fd(), bufs)).await
+    }
+
+    pub(crate) fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        let len = buf.len();
+        self.poll_io_bytes(cx, Direction::Read, len, |socket| socket.read_now(buf))
+    }
+
+    pub(crate) fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        let len = buf.len();
+        self.poll_io_bytes(cx, Direction::Read, len, |socket| sys::recv_uninit(socket.as_fd(), buf))
+    }
+
+    pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        self.poll_io_bytes(cx, Direction::Write, buf.len(), |socket| socket.write_now(buf))
+    }
+
+    pub(crate) fn poll_write_vectored(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let len = vectored_len(bufs);
+        if len == 0 {
+            return Poll::Ready(Ok(0));
+        }
+        self.poll_io_bytes(cx, Direction::Write, len, |socket| sys::send_vectored(socket.as_fd(), bufs))
+    }
+
+    pub(crate) fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let len = buf.len();
+        self.try_io_bytes(Direction::Read, len, |socket| socket.read_now(buf))
+    }
+
+    pub(crate) fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        self.try_io_bytes(Direction::Write, buf.len(), |socket| socket.write_now(buf))
+    }
+
+    /// `shutdown(2)`, with "not connected" — the peer reset or closed the
+    /// connection first — meaning done, not failed: the direction is as
+    /// shut as it will ever be.
+    pub(crate) fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        match self.source().shutdown(how) {
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
+            result => result,
+        }
+    }
+}
