@@ -71,12 +71,14 @@
 //! family and adds trait impls, never behaviour — every impl calls an
 //! inherent method that exists without the feature.
 //!
-//! - `futures-io`: `AsyncRead` and `AsyncWrite` for [`net::TcpStream`] and
-//!   its halves (see [`net`]).
+//! - `futures-io`: `AsyncRead` and `AsyncWrite` for [`net::TcpStream`],
+//!   [`net::UnixStream`] and their halves (see [`net`]).
 //! - `futures-core`: `Stream` (and `FusedStream`) for [`Interval`] (its
 //!   ticks, over [`Interval::poll_tick`]) and [`sync::QueueStream`] (a
 //!   queue's items until it is closed and drained, from
-//!   [`sync::Queue::stream`], over [`sync::QueueStream::poll_next`]).
+//!   [`sync::Queue::stream`], over [`sync::QueueStream::poll_next`]), a
+//!   listener's connections ([`net::TcpListener::incoming`],
+//!   [`net::UnixListener::incoming`]) and a [`signal::Signal`]'s deliveries.
 
 #![deny(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]

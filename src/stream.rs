@@ -6,7 +6,8 @@
 //! # One poll method, two doors
 //!
 //! Every type here already has an inherent poll method, usable without the
-//! feature: [`Interval::poll_tick`], [`QueueStream::poll_next`]. Each
+//! feature: [`Interval::poll_tick`], [`QueueStream::poll_next`],
+//! [`Incoming::poll_next`], [`Signal::poll_recv`]. Each
 //! `Stream` impl is one line that calls it, so the feature adds a trait and
 //! no behaviour: what the inherent method documents (when a tick is due,
 //! when the queue's stream ends, what a cancelled wait gives back) is what
@@ -16,26 +17,20 @@
 //! |------------------|-----------|------------------------------------|
 //! | [`Interval`]     | `Instant`, the tick's scheduled time | never     |
 //! | [`QueueStream`]  | `T`       | when the queue is closed and drained |
+//! | [`Incoming`] (`TcpListener::incoming()`), [`UnixIncoming`] | `io::Result` of a connection | never |
+//! | [`Signal`]       | `()`, once per batch of deliveries | never |
 //!
-//! Every impl is also a `FusedStream`: an interval is never terminated, a
-//! queue's stream is once its queue is closed and drained (polling it again
-//! returns `None` again, it does not panic).
+//! Every impl is also a `FusedStream`: an interval, a listener's
+//! connections and a signal's deliveries are never terminated, a queue's
+//! stream is once its queue is closed and drained (polling it again returns
+//! `None` again, it does not panic).
 //!
-//! # To come
+//! The listeners' and the signal's poll methods keep only the waker of the
+//! latest poll, as every poll-level method of kettle does: one task should
+//! drive each such stream. (Their inherent `next`/`recv`, which wait with an
+//! entry of their own, may be raced freely.)
 //!
-//! Two more streams belong here, each added with the work on its type
-//! (the issue "Streams and conveniences" lists all four):
-//!
-//! - the connections of a listener, `TcpListener::incoming()` and
-//!   `UnixListener::incoming()` — added with `TcpListener::poll_accept` and
-//!   Unix sockets in `net/`; one item per accepted connection (or accept
-//!   error), never ending;
-//! - `Signal` — added with `Signal::poll_recv` in `signal.rs`; one item per
-//!   delivery `poll_recv` reports, never ending.
-//!
-//! Each will be, like the two above, a one-line impl over its type's poll
-//! method, a row in the table, and a test in `tests/streams.rs` and in
-//! `benches/tests/streams.rs`.
+//! [`UnixIncoming`]: crate::net::unix::Incoming
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -44,6 +39,11 @@ use std::time::Instant;
 use futures_core::Stream;
 use futures_core::stream::FusedStream;
 
+use std::io;
+
+use crate::net::unix::Incoming as UnixIncoming;
+use crate::net::{Incoming, TcpStream, UnixStream};
+use crate::signal::Signal;
 use crate::sync::QueueStream;
 use crate::time::Interval;
 
@@ -77,5 +77,57 @@ impl<T> FusedStream for QueueStream<T> {
     /// Whether the queue is closed and drained: no item will ever come.
     fn is_terminated(&self) -> bool {
         self.queue().is_closed() && self.queue().is_empty()
+    }
+}
+
+impl Stream for Incoming<'_> {
+    type Item = io::Result<TcpStream>;
+
+    /// [`Incoming::poll_next`]: each accepted connection, or an accept
+    /// error; never `None`.
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<io::Result<TcpStream>>> {
+        Incoming::poll_next(self, cx)
+    }
+}
+
+impl FusedStream for Incoming<'_> {
+    /// A listener accepts for as long as it lives.
+    fn is_terminated(&self) -> bool {
+        false
+    }
+}
+
+impl Stream for UnixIncoming<'_> {
+    type Item = io::Result<UnixStream>;
+
+    /// [`UnixIncoming::poll_next`]: each accepted connection, or an accept
+    /// error; never `None`.
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<io::Result<UnixStream>>> {
+        UnixIncoming::poll_next(self, cx)
+    }
+}
+
+impl FusedStream for UnixIncoming<'_> {
+    /// A listener accepts for as long as it lives.
+    fn is_terminated(&self) -> bool {
+        false
+    }
+}
+
+impl Stream for Signal {
+    type Item = ();
+
+    /// [`Signal::poll_recv`]: one `()` per batch of deliveries since the
+    /// last item. `None` only if the runtime refused to register the
+    /// signal's pipe; the next poll tries again.
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<()>> {
+        self.get_mut().poll_recv(cx)
+    }
+}
+
+impl FusedStream for Signal {
+    /// A signal can always come again.
+    fn is_terminated(&self) -> bool {
+        false
     }
 }

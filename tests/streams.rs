@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 
 use futures_core::Stream;
 use futures_core::stream::FusedStream;
+use kettle::net::{TcpListener, TcpStream, UnixListener, UnixStream};
+use kettle::signal::{SignalKind, signal};
 use kettle::sync::{Queue, TryGetError};
 use kettle::{Runtime, interval, interval_at};
 
@@ -200,4 +202,58 @@ fn a_task_holding_a_queue_stream_cancelled_after_it_was_woken_loses_no_item() {
     consumer.cancel(); // dropped before it runs, stream and all
     settle(&rt);
     assert_eq!(queue.try_get(), Ok(1));
+}
+
+#[test]
+fn a_tcp_listeners_incoming_streams_each_accepted_connection_and_never_ends() {
+    kettle::run(async {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let clients = [TcpStream::connect(addr).await.unwrap(), TcpStream::connect(addr).await.unwrap()];
+        let mut incoming = listener.incoming();
+        let mut peers = Vec::new();
+        for _ in 0..2 {
+            let conn = next(&mut incoming).await.expect("a listener's stream never ends").unwrap();
+            peers.push(conn.peer_addr().unwrap());
+        }
+        let mut locals: Vec<_> = clients.iter().map(|c| c.local_addr().unwrap()).collect();
+        locals.sort();
+        peers.sort();
+        assert_eq!(peers, locals, "one item per connection, each client's");
+        assert!(!incoming.is_terminated());
+    });
+}
+
+#[test]
+fn a_unix_listeners_incoming_streams_each_accepted_connection() {
+    let dir = std::env::temp_dir().join(format!("kettle-streams-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("incoming.sock");
+    let _ = std::fs::remove_file(&path);
+    kettle::run(async {
+        let listener = UnixListener::bind(&path).unwrap();
+        let _client = UnixStream::connect(&path).await.unwrap();
+        let mut incoming = listener.incoming();
+        let conn = next(&mut incoming).await.expect("a listener's stream never ends");
+        assert!(conn.is_ok(), "the connection was accepted: {:?}", conn.err());
+        assert!(!incoming.is_terminated());
+    });
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_signals_stream_yields_once_per_batch_of_deliveries() {
+    kettle::run(async {
+        // The listener exists before the signal is raised: SIGUSR2's default
+        // action would end the test process.
+        let mut usr2 = signal(SignalKind::user_defined2()).unwrap();
+        assert!(poll_next_once(&mut usr2).is_pending(), "nothing delivered yet");
+        for _ in 0..3 {
+            // SAFETY: SIGUSR2 is handled: `usr2` listens for it.
+            unsafe { libc::raise(libc::SIGUSR2) };
+        }
+        assert_eq!(next(&mut usr2).await, Some(()), "three deliveries, one item");
+        assert!(poll_next_once(&mut usr2).is_pending(), "and nothing more until the next one");
+        assert!(!usr2.is_terminated());
+    });
 }

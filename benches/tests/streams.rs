@@ -1,6 +1,6 @@
 //! kettle's `futures-core` streams under the ecosystem's `StreamExt`
-//! (futures-util): `next`, `map`, `take`, `zip`, `collect` on an interval and
-//! on a queue's stream. Kept here, with kettle's feature turned on, because
+//! (futures-util): `next`, `map`, `take`, `zip`, `collect` on an interval,
+//! on a queue's stream, on a listener's connections and on a signal. Kept here, with kettle's feature turned on, because
 //! kettle itself has no dev-dependencies; `tests/streams.rs` at the root
 //! specifies the same impls through `poll_fn`.
 
@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use futures_util::stream::FusedStream;
+use kettle::net::{TcpListener, TcpStream};
+use kettle::signal::{SignalKind, signal};
 use kettle::sync::Queue;
 use kettle::{Runtime, interval, interval_at};
 
@@ -103,5 +105,29 @@ fn with_stream_ext_in_scope_next_is_still_the_inherent_one_that_leaves_the_line_
         assert!(waited.is_err());
         queue.try_put(7).unwrap();
         assert_eq!(queue.try_get(), Ok(7), "the cancelled next gave up the stream's place");
+    });
+}
+
+#[test]
+fn a_listeners_incoming_taken_twice_collects_two_connections() {
+    kettle::run(async {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let _clients = [TcpStream::connect(addr).await.unwrap(), TcpStream::connect(addr).await.unwrap()];
+        let accepted: Vec<_> = listener.incoming().take(2).collect().await;
+        assert_eq!(accepted.len(), 2);
+        assert!(accepted.iter().all(Result::is_ok));
+    });
+}
+
+#[test]
+fn a_signal_stream_answers_next_after_a_delivery() {
+    kettle::run(async {
+        // Listening first: SIGHUP's default action would end the process.
+        let mut hangups = signal(SignalKind::hangup()).unwrap();
+        // SAFETY: SIGHUP is handled: `hangups` listens for it.
+        unsafe { libc::raise(libc::SIGHUP) };
+        assert_eq!(StreamExt::next(&mut hangups).await, Some(()));
+        assert!(!hangups.is_terminated());
     });
 }
