@@ -433,3 +433,29 @@ fn udp_poll_send_to_poll_recv_from_and_poll_read_uninit_each_move_one_datagram()
         assert!(is_would_block(b.try_read(&mut buf)), "the rest of the datagram is gone with it");
     }));
 }
+
+#[test]
+fn every_socket_debugs_as_its_descriptor_and_the_addresses_it_has() {
+    kettle::run(async {
+        let listener = kettle::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let listener_debug = format!("{listener:?}");
+        assert!(listener_debug.starts_with("TcpListener { fd: "), "{listener_debug}");
+        assert!(listener_debug.contains(&format!("local: {addr:?}")), "{listener_debug}");
+        assert!(!listener_debug.contains("peer"), "a listener has no peer: {listener_debug}");
+
+        let client = kettle::net::TcpStream::connect(addr).await.unwrap();
+        let client_debug = format!("{client:?}");
+        assert!(client_debug.contains(&format!("peer: {addr:?}")), "{client_debug}");
+        let (read, write) = client.into_split();
+        assert!(format!("{read:?}").starts_with("OwnedReadHalf { fd: "));
+        assert!(format!("{write:?}").contains(&format!("peer: {addr:?}")));
+
+        let udp = kettle::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let udp_debug = format!("{udp:?}");
+        assert!(udp_debug.contains("local: ") && !udp_debug.contains("peer"), "unconnected: {udp_debug}");
+
+        let (a, _b) = kettle::net::UnixStream::pair().unwrap();
+        assert!(format!("{a:?}").starts_with("UnixStream { fd: "));
+    });
+}

@@ -58,6 +58,7 @@
 //! the wider ecosystem (codecs, TLS wrappers) works on kettle.
 
 mod byte_stream;
+mod debug;
 mod evented;
 #[cfg(feature = "futures-io")]
 mod futures_io;
