@@ -78,7 +78,7 @@ fn connecting_to_a_closed_port_is_refused_rather_than_hanging() {
             let listener = TcpListener::bind(ANY_LOCAL_PORT).unwrap();
             listener.local_addr().unwrap()
         };
-        let err = bounded(TcpStream::connect(closed)).await.err().expect("nobody listens there");
+        let err = bounded(TcpStream::connect(closed)).await.expect_err("nobody listens there");
         assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused, "{err}");
     });
     let metrics = rt.metrics();

@@ -166,7 +166,7 @@ fn connecting_to_a_closed_port_is_refused_and_leaves_nothing_registered() {
     let rt = Runtime::new().unwrap();
     rt.block_on(async {
         let closed = TcpListener::bind(ANY_LOCAL_PORT).unwrap().local_addr().unwrap();
-        let err = bounded(TcpSocket::new_v4().unwrap().connect(closed)).await.err().expect("refused");
+        let err = bounded(TcpSocket::new_v4().unwrap().connect(closed)).await.expect_err("refused");
         assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused, "{err}");
     });
     settle(&rt);

@@ -324,11 +324,11 @@ fn binding_a_path_that_exists_is_addr_in_use_and_dropping_a_listener_leaves_its_
     kettle::run(async {
         let path = dir.path("taken.sock");
         let listener = UnixListener::bind(&path).unwrap();
-        let err = UnixListener::bind(&path).err().expect("the path is taken");
+        let err = UnixListener::bind(&path).expect_err("the path is taken");
         assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
         drop(listener);
         assert!(path.exists(), "nothing removes the socket file");
-        let err = UnixListener::bind(&path).err().expect("a stale file still takes the path");
+        let err = UnixListener::bind(&path).expect_err("a stale file still takes the path");
         assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
         std::fs::remove_file(&path).unwrap();
         UnixListener::bind(&path).unwrap();
@@ -362,9 +362,9 @@ fn a_path_too_long_or_with_a_nul_byte_is_invalid_input() {
     kettle::run(async {
         let too_long = dir.path(&"x".repeat(120));
         for path in [too_long.as_path(), std::path::Path::new("\0abstract")] {
-            let err = UnixListener::bind(path).err().expect("refused");
+            let err = UnixListener::bind(path).expect_err("refused");
             assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{path:?}: {err}");
-            let err = bounded(UnixStream::connect(path)).await.err().expect("refused");
+            let err = bounded(UnixStream::connect(path)).await.expect_err("refused");
             assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{path:?}: {err}");
         }
     });
