@@ -40,7 +40,10 @@
 //! - [`combinators`]: `gather`, `try_gather`, `race`, `join!`, `TaskGroup`;
 //! - [`sync`]: `Queue`, `Event`, `Mutex`, `Semaphore`, `oneshot`, on one
 //!   FIFO waiter list;
-//! - [`spawn_blocking`] (a thread pool) and [`signal::ctrl_c`] (a self-pipe).
+//! - [`net`]: TCP, UDP and Unix sockets — each operation an async method, a
+//!   poll-level method for adapters, or a `try_` method;
+//! - [`spawn_blocking`] (a thread pool) and [`signal`] (any signal, on a
+//!   self-pipe).
 //!
 //! # asyncio → kettle
 //!
@@ -64,6 +67,9 @@
 //! | `asyncio.Queue`, `Event`, `Lock`, `Semaphore` | [`sync::Queue`], [`sync::Event`], [`sync::Mutex`], [`sync::Semaphore`] |
 //! | `loop.run_in_executor(None, f)`      | [`spawn_blocking`]                       |
 //! | `loop.add_signal_handler(SIGINT, …)` | [`signal::ctrl_c`]                       |
+//! | `loop.add_signal_handler(sig, …)`    | [`signal::signal`], then `recv().await`  |
+//! | `asyncio.open_connection` / `start_server` | [`net::TcpStream::connect`] / [`net::TcpListener::bind`] |
+//! | `asyncio.open_unix_connection` / `start_unix_server` | [`net::UnixStream::connect`] / [`net::UnixListener::bind`] |
 //!
 //! # Cargo features
 //!
