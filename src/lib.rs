@@ -40,6 +40,8 @@
 //! - [`combinators`]: `gather`, `try_gather`, `race`, `join!`, `TaskGroup`;
 //! - [`sync`]: `Queue`, `Event`, `Mutex`, `Semaphore`, `oneshot`, on one
 //!   FIFO waiter list;
+//! - [`io`]: [`io::Async`], any pollable file descriptor (a pipe, an eventfd,
+//!   another library's socket) on the reactor;
 //! - [`spawn_blocking`] (a thread pool) and [`signal::ctrl_c`] (a self-pipe).
 //!
 //! # asyncio → kettle
@@ -71,6 +73,7 @@
 mod blocking;
 pub mod combinators;
 mod contain;
+pub mod io;
 mod loom;
 pub mod net;
 pub mod runtime;
