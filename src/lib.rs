@@ -42,6 +42,8 @@
 //!   FIFO waiter list;
 //! - [`net`]: TCP, UDP and Unix sockets — each operation an async method, a
 //!   poll-level method for adapters, or a `try_` method;
+//! - [`io`]: [`io::Async`], any pollable file descriptor (a pipe, an eventfd,
+//!   another library's socket) on the reactor;
 //! - [`spawn_blocking`] (a thread pool) and [`signal`] (any signal, on a
 //!   self-pipe).
 //!
@@ -92,6 +94,7 @@
 mod blocking;
 pub mod combinators;
 mod contain;
+pub mod io;
 mod loom;
 pub mod net;
 pub mod runtime;

@@ -409,7 +409,7 @@ impl Registration {
     /// closed, and nothing would ever report readiness again.
     fn check_alive(&self) -> io::Result<()> {
         if self.core.strong_count() == 0 {
-            return Err(io::Error::other("the kettle runtime this socket was created in has been dropped"));
+            return Err(io::Error::other("the kettle runtime this socket or descriptor was registered with has been dropped"));
         }
         Ok(())
     }
@@ -421,9 +421,9 @@ impl Registration {
     fn check_can_wait(&self) -> io::Result<()> {
         match context::current_id() {
             Some(current) if current != self.runtime => Err(io::Error::other(format!(
-                "a socket of kettle runtime #{} was used inside runtime #{current}, on the same \
-                 thread: its own runtime cannot run until this one returns, so it would never be \
-                 woken. Use each socket inside the runtime that created it.",
+                "a socket or descriptor of kettle runtime #{} was used inside runtime #{current}, on \
+                 the same thread: its own runtime cannot run until this one returns, so it would \
+                 never be woken. Use each one inside the runtime that registered it.",
                 self.runtime
             ))),
             _ => Ok(()),
@@ -449,10 +449,17 @@ impl Registration {
     /// descriptor closes). A registration whose runtime is gone has nothing
     /// to undo.
     pub(crate) fn deregister(&self, source: &mut impl mio::event::Source) {
-        if let Some(core) = self.core.upgrade() {
-            // Fails only if the descriptor was already closed, which removed
-            // it from epoll anyway.
-            let _ = core.deregister_source(source);
+        // Fails only if the descriptor was already closed, which removed it
+        // from epoll anyway.
+        let _ = self.try_deregister(source);
+    }
+
+    /// [`deregister`](Self::deregister), reporting epoll's refusal (for
+    /// `kettle::io::Async::into_inner`, which returns it).
+    pub(crate) fn try_deregister(&self, source: &mut impl mio::event::Source) -> io::Result<()> {
+        match self.core.upgrade() {
+            Some(core) => core.deregister_source(source),
+            None => Ok(()),
         }
     }
 }
