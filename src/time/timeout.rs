@@ -142,6 +142,9 @@ pin_project! {
 
 /// A timeout's time limit: a duration whose clock has not started, or a
 /// deadline, as a sleep (registered as a timer once it is polled).
+///
+/// The simple version would be a `Sleep` made at construction, reading the
+/// clock there (see "The clock starts at the first `Pending`" above).
 #[derive(Debug)]
 enum Clock {
     /// `timeout(duration, …)` whose future has not been pending yet.
