@@ -1,11 +1,11 @@
 //! Bounding how long a future may take: [`timeout`].
 //!
-//! A `Timeout` is the inner future plus a [`Sleep`]. Each poll tries the inner
-//! future first (so a future that is ready in time always wins, even when the
-//! deadline has also passed), then the sleep. Whichever finishes first ends
-//! the other at once: a finished future removes the timer, an expired timer
-//! drops the future in place — its destructors are asyncio's `CancelledError`
-//! cleanup.
+//! A `Timeout` is the inner future plus a [`Sleep`] (made at the first
+//! `Pending`, below). Each poll tries the inner future first (so a future
+//! that is ready in time always wins, even when the deadline has also
+//! passed), then the sleep. Whichever finishes first ends the other at once:
+//! a finished future removes the timer, an expired timer drops the future in
+//! place — its destructors are asyncio's `CancelledError` cleanup.
 //!
 //! # The clock starts at the first `Pending`
 //!
@@ -76,7 +76,7 @@ use super::sleep::{Sleep, sleep, sleep_until};
 ///     };
 ///     let limited = kettle::timeout(Duration::from_millis(50), work);
 ///     kettle::sleep(Duration::from_millis(40)).await; // not yet counting
-///     // The 50 ms start now: the work's 20 ms fit.
+///     // The 50 ms count from here: the work's 20 ms fit.
 ///     assert_eq!(limited.await, Ok("done"));
 /// });
 /// ```
