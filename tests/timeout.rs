@@ -1,4 +1,5 @@
-//! Specifies `kettle::timeout` / `timeout_at`: the inner future is dropped on expiry, timers are
+//! Specifies `kettle::timeout` / `timeout_at`: the time allowed counts from the first `Pending`
+//! poll, a future ready at once costs no timer, the inner future is dropped on expiry, timers are
 //! freed at once however the timeout ends, and `Elapsed` is a proper error.
 
 use std::cell::Cell;
@@ -203,6 +204,99 @@ fn a_duration_max_timeout_never_elapses() {
         })
         .await;
         assert_eq!(out, Ok("done"));
+        assert_eq!(rt.metrics().timers_pending, 0);
+
+        // Its deadline, taken at the first `Pending`, is "forever" without overflowing.
+        let mut t = pin!(timeout(Duration::MAX, pending::<()>()));
+        assert!(t.deadline() > Instant::now() + Duration::from_secs(60 * 60 * 24 * 365));
+        assert!(poll_once(t.as_mut()).await.is_pending());
+        assert_eq!(rt.metrics().timers_pending, 1);
+        assert!(t.deadline() > Instant::now() + Duration::from_secs(60 * 60 * 24 * 365));
+        assert!(rt.next_timeout().is_none_or(|wait| wait > Duration::from_secs(60 * 60 * 24 * 365)));
+    });
+    assert_eq!(rt.metrics().timers_pending, 0);
+}
+
+#[test]
+fn the_time_allowed_counts_from_the_first_await_not_from_the_call() {
+    kettle::run(async {
+        let work = async {
+            sleep(Duration::from_millis(20)).await;
+            "done"
+        };
+        let limited = timeout(Duration::from_millis(50), work);
+        sleep(Duration::from_millis(40)).await;
+        // Counted from the call, the 50 ms would end 10 ms into the work's 20.
+        let start = Instant::now();
+        assert_eq!(limited.await, Ok("done"), "the whole 50 ms are allowed from the await");
+        assert!(start.elapsed() >= Duration::from_millis(20));
+    });
+}
+
+#[test]
+fn a_timeout_built_early_still_elapses_its_whole_duration_after_the_await() {
+    kettle::run(async {
+        let limited = timeout(Duration::from_millis(20), pending::<()>());
+        sleep(Duration::from_millis(30)).await;
+        let start = Instant::now();
+        assert!(limited.await.is_err());
+        assert!(start.elapsed() >= Duration::from_millis(20), "never early, counted from the await");
+    });
+}
+
+#[test]
+fn a_future_ready_at_its_first_poll_costs_no_timer() {
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let out = timeout(Duration::from_secs(10), async { rt.metrics().timers_pending }).await;
+        assert_eq!(out, Ok(0), "no timer while the future ran");
+        assert_eq!(rt.metrics().timers_pending, 0, "nor after");
+        for i in 0..1_000 {
+            assert_eq!(timeout(Duration::from_secs(10), std::future::ready(i)).await, Ok(i));
+        }
+        assert_eq!(rt.metrics().timers_pending, 0);
+    });
+}
+
+#[test]
+fn the_deadline_is_fixed_at_the_first_pending_poll() {
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let mut t = pin!(timeout(Duration::from_millis(100), pending::<()>()));
+        // Not started: the deadline it would have now, moving on with the clock.
+        let before = t.deadline();
+        sleep(Duration::from_millis(5)).await;
+        let after = t.deadline();
+        assert!(after >= before + Duration::from_millis(5), "{before:?} then {after:?}");
+
+        let start = Instant::now();
+        assert!(poll_once(t.as_mut()).await.is_pending());
+        let fixed = t.deadline();
+        assert!(fixed >= start + Duration::from_millis(100));
+        sleep(Duration::from_millis(5)).await;
+        assert_eq!(t.deadline(), fixed, "started: it no longer moves");
+    });
+}
+
+#[test]
+fn a_zero_timeout_on_a_pending_future_elapses_without_a_timer() {
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let mut t = pin!(timeout(Duration::ZERO, pending::<()>()));
+        assert!(matches!(poll_once(t.as_mut()).await, Poll::Ready(Err(_))), "elapsed at the first poll");
+        assert_eq!(rt.metrics().timers_pending, 0);
+        assert_eq!(timeout(Duration::ZERO, async { 1 }).await, Ok(1), "a ready future still wins");
+    });
+}
+
+#[test]
+fn timeout_at_a_past_deadline_on_a_pending_future_elapses_at_once() {
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let past = Instant::now() - Duration::from_millis(10);
+        let mut t = pin!(timeout_at(past, pending::<()>()));
+        assert_eq!(t.deadline(), past);
+        assert!(matches!(poll_once(t.as_mut()).await, Poll::Ready(Err(_))), "elapsed at the first poll");
         assert_eq!(rt.metrics().timers_pending, 0);
     });
 }

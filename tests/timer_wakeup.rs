@@ -1,12 +1,14 @@
 //! Specifies that a loop blocked in its poll is woken by other threads, and that timers added
 //! while it is blocked shorten its wait: new work is served promptly, not at the old deadline.
+//! And that the timerfd, re-armed only for an earlier deadline, never makes a timer late: a stale
+//! earlier arming costs one spurious turn.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use kettle::{Handle, Runtime, call_later};
+use kettle::{Handle, Runtime, call_at, call_later};
 
 mod common;
 use common::drive;
@@ -152,4 +154,64 @@ fn a_stop_requested_during_an_earlier_run_makes_the_next_run_forever_return_at_o
     rt.run_forever();
     let took = start.elapsed();
     assert!(took < Duration::from_millis(500), "run_forever blocked for {took:?} despite a pending stop");
+}
+
+#[test]
+fn a_timer_earlier_than_the_armed_one_ends_the_wait_at_its_own_deadline() {
+    let rt = Runtime::new().unwrap();
+    with_distant_timer(&rt);
+    // A wait shorter than the timer: the timerfd is armed for the 10 s deadline.
+    let turn = rt.turn(Some(Duration::from_millis(2)));
+    assert_eq!(turn.timers_fired, 0);
+    let deadline = Instant::now() + Duration::from_millis(20);
+    let _timer = rt.block_on(async move { call_at(deadline, || {}) });
+    let turn = rt.turn(None);
+    assert_eq!(turn.timers_fired, 1, "the earlier timer fired in the first wait");
+    assert!(Instant::now() >= deadline, "never early");
+    assert!(Instant::now() < deadline + Duration::from_millis(500), "the wait was not cut short");
+}
+
+#[test]
+fn a_stale_earlier_arming_costs_one_spurious_turn_and_no_lateness() {
+    let rt = Runtime::new().unwrap();
+    let early = rt.block_on(async { call_later(Duration::from_millis(10), || {}) });
+    // A wait shorter than the timer: the timerfd is armed for the 10 ms deadline...
+    let turn = rt.turn(Some(Duration::from_millis(2)));
+    assert_eq!(turn.timers_fired, 0);
+    // ...and stays armed for it once that timer is gone and a later one is the earliest.
+    assert!(early.cancel());
+    let deadline = Instant::now() + Duration::from_millis(300);
+    let _timer = rt.block_on(async move { call_at(deadline, || {}) });
+
+    let spurious = rt.turn(None);
+    assert_eq!(spurious.timers_fired + spurious.io_events + spurious.tasks_run, 0, "{spurious:?}");
+    assert!(Instant::now() < deadline, "woken early by the stale arming, at about 10 ms");
+
+    let on_time = rt.turn(None);
+    assert_eq!(on_time.timers_fired, 1, "re-armed for the real deadline: {on_time:?}");
+    assert!(Instant::now() >= deadline, "never early");
+    assert!(Instant::now() < deadline + Duration::from_millis(500));
+    assert_eq!(rt.metrics().timers_pending, 0);
+}
+
+#[test]
+fn a_long_timer_replaced_each_round_still_lets_every_short_sleep_end_on_time() {
+    // hyper's header-read timeout: each request replaces a 30 s timer, so the earliest deadline
+    // moves later before almost every wait (here the loop waits for a pool thread under it).
+    // Short sleeps in between are earlier than the armed deadline: each must re-arm.
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let turns_before = rt.metrics().turns;
+        for _ in 0..20 {
+            let work = kettle::spawn_blocking(|| thread::sleep(Duration::from_millis(1)));
+            assert!(matches!(kettle::timeout(Duration::from_secs(30), work).await, Ok(Ok(()))));
+            let start = Instant::now();
+            kettle::sleep(Duration::from_millis(2)).await;
+            let took = start.elapsed();
+            assert!(took >= Duration::from_millis(2) && took < Duration::from_millis(500), "{took:?}");
+        }
+        let turns = rt.metrics().turns - turns_before;
+        assert!(turns < 200, "the loop slept instead of spinning: {turns} turns for 20 rounds");
+    });
+    assert_eq!(rt.metrics().timers_pending, 0);
 }

@@ -306,9 +306,10 @@ impl Core {
             PollPlan::Wait(timeout) => {
                 // About to block with a timer pending: let the timerfd end the
                 // wait on time (epoll's own timeout is whole milliseconds,
-                // rounded up).
+                // rounded up). Armed for an earlier deadline already, it
+                // stays: an early firing is only a spurious turn.
                 if let Some(deadline) = self.timers.borrow().next_deadline() {
-                    self.timer_fd.arm(deadline);
+                    self.timer_fd.arm_if_earlier(deadline);
                 }
                 timeout
             }

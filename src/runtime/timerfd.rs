@@ -10,12 +10,61 @@
 //! millisecond timeout stays as a safety net.
 //!
 //! The timer is armed relative to now (`deadline - Instant::now()`), which
-//! avoids converting `Instant` to a raw clock value, and re-armed only when
-//! the next deadline changes. A deadline that was cancelled meanwhile makes
-//! the fd fire for nothing: the loop wakes, finds no due timer, and goes on.
+//! avoids converting `Instant` to a raw clock value; the kernel counts from
+//! a moment no earlier than that `now`, so the fd never fires before the
+//! deadline.
+//!
+//! # Re-arming only for an earlier deadline
+//!
+//! The contract the loop relies on: after [`arm_if_earlier(d)`], the fd is
+//! readable **no later than** `d`. Not *at* `d`: earlier is allowed.
+//!
+//! The invariant behind it, on `armed`: while it is `Some(t)`, the fd is
+//! either armed to become readable at `t`, or already readable (it fired and
+//! nobody has read it yet). Only [`arm`] sets it, and only after a successful
+//! `timerfd_settime`; only [`fired`], which reads the fd, clears it. (A
+//! failed `timerfd_settime` leaves it `None`.)
+//!
+//! So asked to arm for `d`, with `t` armed:
+//!
+//! - **Nothing armed**: arm for `d`.
+//! - **`d` earlier than `t`**: arm for `d`. Not re-arming here would be the
+//!   one real mistake: the loop would sleep past `d`, until `t` or until
+//!   epoll's rounded-up timeout, up to a millisecond late.
+//! - **`d` equal to or later than `t`**: nothing to do; the fd is readable by
+//!   `t`, which is no later than `d`. If `t` was the deadline of a timer
+//!   that has since gone (a finished timeout, a request whose 30 s timer was
+//!   replaced by a new one), the fd fires early: the wait ends at `t`, step 4
+//!   finds nothing due, [`fired`] has cleared `armed`, and the next blocking
+//!   wait arms for the deadline that is then the earliest. One spurious turn,
+//!   never a late one. If `t` has already passed and the fd is readable but
+//!   not yet read (turns that skipped the I/O poll), the wait returns at once
+//!   with that stale event — the same spurious turn, just sooner.
+//!
+//! The loop also passes epoll the timeout until its earliest timer (see
+//! `Core::poll_io`), so an early or late timerfd can only cost an extra turn
+//! or a millisecond of precision, never a missed timer: step 4 decides what
+//! is due by the clock, and a sleep by its own clock read (`time/mod.rs`,
+//! "Never early").
+//!
+//! What this saves: a server that wraps every read in a timeout — hyper's
+//! header-read timeout, say — replaces a 30 s timer per request, so the
+//! earliest deadline moves *later* before nearly every blocking wait. Re-arming
+//! on every change cost one `timerfd_settime` per `epoll_wait`; re-arming only
+//! for an earlier deadline costs one per stale firing, about one per 30 s
+//! (figures in PERFORMANCE.md, "Timers under request churn").
+//!
+//! The fd is never disarmed. When the last timer goes, a stale arming fires
+//! once, later, for nothing: the same spurious turn as above (and, between
+//! runs, a poll fd that an embedder sees readable once; its turn finds
+//! nothing to do). Disarming would cost the syscall this file exists to save.
 //!
 //! This file and `signal.rs` are kettle's only direct system calls; every
 //! `unsafe` block is a libc call on a descriptor this type owns.
+//!
+//! [`arm_if_earlier(d)`]: TimerFd::arm_if_earlier
+//! [`arm`]: TimerFd::arm
+//! [`fired`]: TimerFd::fired
 
 use std::cell::Cell;
 use std::io;
@@ -45,11 +94,21 @@ impl TimerFd {
         Ok(TimerFd { fd, armed: Cell::new(None) })
     }
 
-    /// Makes the fd readable at `deadline` (at once if it has passed).
-    pub(crate) fn arm(&self, deadline: Instant) {
-        if self.armed.get() == Some(deadline) {
-            return;
+    /// Makes the fd readable no later than `deadline`, re-arming only if it
+    /// is not armed already for `deadline` or earlier (see "Re-arming only
+    /// for an earlier deadline" above).
+    ///
+    /// The simple version would re-arm before every blocking wait (or every
+    /// time the earliest deadline changes).
+    pub(crate) fn arm_if_earlier(&self, deadline: Instant) {
+        if needs_rearm(self.armed.get(), deadline) {
+            self.arm(deadline);
         }
+    }
+
+    /// Makes the fd readable at `deadline` (at once if it has passed): one
+    /// `timerfd_settime`, which also discards an expiry not yet read.
+    fn arm(&self, deadline: Instant) {
         let left = deadline.saturating_duration_since(Instant::now());
         // An all-zero value would disarm the timer: one nanosecond instead.
         let (secs, nanos) = if left.is_zero() { (0, 1) } else { (left.as_secs(), left.subsec_nanos()) };
@@ -77,5 +136,124 @@ impl TimerFd {
         // an error (EAGAIN after a re-arm) just means nothing to consume.
         unsafe { libc::read(self.fd.as_raw_fd(), (&mut expirations as *mut u64).cast(), 8) };
         self.armed.set(None);
+    }
+}
+
+/// Whether the fd, armed for `armed`, must be re-armed to be readable by
+/// `deadline`: only if nothing is armed or `deadline` is earlier.
+fn needs_rearm(armed: Option<Instant>, deadline: Instant) -> bool {
+    armed.is_none_or(|armed| deadline < armed)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    const TOKEN: mio::Token = mio::Token(7);
+
+    fn timer_fd() -> (mio::Poll, TimerFd) {
+        let poll = mio::Poll::new().unwrap();
+        let fd = TimerFd::new(poll.registry(), TOKEN).unwrap();
+        (poll, fd)
+    }
+
+    /// How long until the fd fires, as the kernel has it (zero: disarmed).
+    fn kernel_time_left(fd: &TimerFd) -> Duration {
+        let mut spec = libc::itimerspec {
+            it_interval: libc::timespec { tv_sec: 0, tv_nsec: 0 },
+            it_value: libc::timespec { tv_sec: 0, tv_nsec: 0 },
+        };
+        // SAFETY: `fd` is a timerfd; `spec` is a valid, writable itimerspec.
+        let result = unsafe { libc::timerfd_gettime(fd.fd.as_raw_fd(), &mut spec) };
+        assert_eq!(result, 0, "timerfd_gettime: {}", io::Error::last_os_error());
+        Duration::new(spec.it_value.tv_sec as u64, spec.it_value.tv_nsec as u32)
+    }
+
+    /// Blocks until the fd fires (or `limit` passes); whether it did.
+    fn wait_for_firing(poll: &mut mio::Poll, limit: Duration) -> bool {
+        let mut events = mio::Events::with_capacity(4);
+        poll.poll(&mut events, Some(limit)).unwrap();
+        events.iter().any(|event| event.token() == TOKEN)
+    }
+
+    #[test]
+    fn the_decision_re_arms_only_when_nothing_is_armed_or_the_deadline_is_earlier() {
+        let t = Instant::now() + Duration::from_secs(30);
+        let second = Duration::from_secs(1);
+        assert!(needs_rearm(None, t), "nothing armed");
+        assert!(needs_rearm(Some(t), t - second), "an earlier deadline");
+        assert!(!needs_rearm(Some(t), t), "the same deadline");
+        assert!(!needs_rearm(Some(t), t + second), "a later deadline: the fd fires early, harmlessly");
+    }
+
+    #[test]
+    fn a_later_deadline_leaves_the_kernel_timer_alone() {
+        let (_poll, fd) = timer_fd();
+        let now = Instant::now();
+        fd.arm_if_earlier(now + Duration::from_secs(10));
+        fd.arm_if_earlier(now + Duration::from_secs(20));
+        fd.arm_if_earlier(now + Duration::from_secs(30));
+        let left = kernel_time_left(&fd);
+        assert!(left > Duration::ZERO && left <= Duration::from_secs(10), "re-armed for later: {left:?}");
+        assert_eq!(fd.armed.get(), Some(now + Duration::from_secs(10)));
+    }
+
+    #[test]
+    fn an_earlier_deadline_re_arms_the_kernel_timer() {
+        let (_poll, fd) = timer_fd();
+        let now = Instant::now();
+        fd.arm_if_earlier(now + Duration::from_secs(30));
+        fd.arm_if_earlier(now + Duration::from_secs(2));
+        let left = kernel_time_left(&fd);
+        assert!(left > Duration::ZERO && left <= Duration::from_secs(2), "not re-armed: {left:?}");
+        assert_eq!(fd.armed.get(), Some(now + Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn the_fd_fires_no_earlier_than_its_deadline() {
+        let (mut poll, fd) = timer_fd();
+        let deadline = Instant::now() + Duration::from_millis(5);
+        fd.arm_if_earlier(deadline);
+        assert!(wait_for_firing(&mut poll, Duration::from_secs(2)), "the timerfd fired");
+        assert!(Instant::now() >= deadline, "never early");
+        fd.fired();
+        assert_eq!(fd.armed.get(), None, "a firing forgets the armed deadline");
+    }
+
+    #[test]
+    fn a_stale_early_firing_is_consumed_and_the_next_arming_is_exact() {
+        // Armed for a timer that went away; the next earliest is later.
+        let (mut poll, fd) = timer_fd();
+        let stale = Instant::now() + Duration::from_millis(2);
+        fd.arm_if_earlier(stale);
+        let real = Instant::now() + Duration::from_secs(20);
+        fd.arm_if_earlier(real);
+        assert_eq!(fd.armed.get(), Some(stale), "the later deadline made no syscall");
+        // The early firing: one spurious wake, after which the fd is quiet.
+        assert!(wait_for_firing(&mut poll, Duration::from_secs(2)));
+        fd.fired();
+        assert!(!wait_for_firing(&mut poll, Duration::ZERO), "the expiry was read: no second wake");
+        // The next wait arms for the real deadline.
+        fd.arm_if_earlier(real);
+        let left = kernel_time_left(&fd);
+        assert!(left > Duration::from_secs(19) && left <= Duration::from_secs(20), "{left:?}");
+    }
+
+    #[test]
+    fn a_fired_but_unread_expiry_ends_the_next_wait_at_once() {
+        // Turns that skip the I/O poll leave an expiry unread; `armed` still
+        // names it, so a later deadline does not re-arm, and the wait that
+        // follows returns at once with the stale event.
+        let (mut poll, fd) = timer_fd();
+        fd.arm_if_earlier(Instant::now() + Duration::from_millis(1));
+        std::thread::sleep(Duration::from_millis(5));
+        fd.arm_if_earlier(Instant::now() + Duration::from_secs(20));
+        let start = Instant::now();
+        assert!(wait_for_firing(&mut poll, Duration::from_secs(2)));
+        assert!(start.elapsed() < Duration::from_secs(1), "a spurious turn, not a wait");
+        fd.fired();
+        assert_eq!(fd.armed.get(), None);
     }
 }
