@@ -14,6 +14,7 @@
 //! | `ping_pong`     | 1,000 pings, each a pair of tasks exchanging through two oneshots |
 //! | `chained_spawn` | each task spawns the next, 1,000 deep                             |
 //! | `timeout_ready` | `timeout(1 s, f)`, `f` pending once: a timer set and cancelled    |
+//! | `timeout_immediate` | 100 × `timeout(1 s, f)`, `f` ready at once: no timer needed   |
 //! | `sleep_spread`  | 10,000 sleeping tasks, deadlines spread over 1–10 ms              |
 //! | `queue`         | 4 producers × 100,000 items through a bounded(128) queue          |
 //! | `gather`        | `kettle::gather` over 10,000 futures that yield once              |
@@ -288,6 +289,37 @@ fn timeout_ready(c: &mut Criterion) {
     group.finish();
 }
 
+/// 100 `timeout(1 s, f)` per `block_on`, `f` ready at its first poll — the
+/// commonest case (a read that has data, a lock that is free): no timer
+/// should be set, and no clock read.
+fn timeout_immediate(c: &mut Criterion) {
+    const N: u32 = 100;
+    let mut group = c.benchmark_group("timeout_immediate");
+    let rt = kettle::Runtime::new().unwrap();
+    group.bench_function("kettle", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                for i in 0..N {
+                    let v = kettle::timeout(Duration::from_secs(1), std::future::ready(i)).await.unwrap();
+                    std::hint::black_box(v);
+                }
+            })
+        })
+    });
+    let rt = tokio_rt();
+    group.bench_function("tokio", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                for i in 0..N {
+                    let v = tokio::time::timeout(Duration::from_secs(1), std::future::ready(i)).await.unwrap();
+                    std::hint::black_box(v);
+                }
+            })
+        })
+    });
+    group.finish();
+}
+
 /// The delay of sleeper `i` in `sleep_spread`: 1 ms + (i mod 9,000) µs, so the
 /// deadlines cover 1–10 ms and many share a millisecond.
 fn spread(i: usize) -> Duration {
@@ -546,6 +578,7 @@ criterion_group!(
     yield_many,
     ping_pong,
     chained_spawn,
+    timeout_immediate,
     timeout_ready,
     sleep_spread,
     queue,

@@ -59,8 +59,9 @@
 //! runs, a poll fd that an embedder sees readable once; its turn finds
 //! nothing to do). Disarming would cost the syscall this file exists to save.
 //!
-//! This file and `signal.rs` are kettle's only direct system calls; every
-//! `unsafe` block is a libc call on a descriptor this type owns.
+//! Direct system calls are kept to this file, `signal/handler.rs`,
+//! `net/sys.rs` and one `fcntl` in `io/async_fd.rs`; here every `unsafe`
+//! block is a libc call on a descriptor this type owns.
 //!
 //! [`arm_if_earlier(d)`]: TimerFd::arm_if_earlier
 //! [`arm`]: TimerFd::arm
