@@ -311,7 +311,8 @@ fn timeout_immediate(c: &mut Criterion) {
         b.iter(|| {
             rt.block_on(async {
                 for i in 0..N {
-                    let v = tokio::time::timeout(Duration::from_secs(1), std::future::ready(i)).await.unwrap();
+                    let v =
+                        tokio::time::timeout(Duration::from_secs(1), std::future::ready(i)).await.unwrap();
                     std::hint::black_box(v);
                 }
             })

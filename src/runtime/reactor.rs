@@ -409,7 +409,9 @@ impl Registration {
     /// closed, and nothing would ever report readiness again.
     fn check_alive(&self) -> io::Result<()> {
         if self.core.strong_count() == 0 {
-            return Err(io::Error::other("the kettle runtime this socket or descriptor was registered with has been dropped"));
+            return Err(io::Error::other(
+                "the kettle runtime this socket or descriptor was registered with has been dropped",
+            ));
         }
         Ok(())
     }
