@@ -84,6 +84,8 @@
 mod blocking;
 pub mod combinators;
 mod contain;
+#[cfg(feature = "hyper")]
+pub mod hyper;
 mod loom;
 pub mod net;
 pub mod runtime;
