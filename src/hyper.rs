@@ -222,6 +222,10 @@ impl<T> KettleIo<T> {
     }
 }
 
+/// `Unpin` whatever `T` is (hyper requires its I/O to be `Unpin`): the
+/// stream is never pinned, as every method reaches it through `&self`.
+impl<T> Unpin for KettleIo<T> {}
+
 impl<T: PollRead> rt::Read for KettleIo<T> {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -458,9 +462,12 @@ impl<F: Future + 'static> rt::Executor<F> for KettleExecutor {
 /// hyper's `rt::Timer`, on kettle's timers: its sleeps are kettle
 /// [`Sleep`](crate::Sleep)s, and `reset` moves one's deadline in place.
 ///
-/// Give it to a server builder for `header_read_timeout` (on by default in
-/// hyper's HTTP/1.1 server, which then *requires* a timer: without one,
-/// serving a connection fails) and HTTP/2 keep-alive.
+/// Give it to a server builder (`.timer(KettleTimer::new())`) for the
+/// header-read timeout and HTTP/2 keep-alive. hyper's HTTP/1.1 server has a
+/// 30-second header-read timeout by default but applies it only if it has
+/// a timer — without one, a client that never sends a request head holds
+/// its connection open for good — and panics if a timeout is set without
+/// one.
 ///
 /// ```
 /// use std::time::{Duration, Instant};
