@@ -8,7 +8,6 @@
 //! The edges: a client that resets the connection in the middle of a
 //! response, a shutdown after a reset, end of file, an empty read buffer,
 //! a write after shutdown; the misuse: executing outside a runtime.
-#![cfg(feature = "hyper")]
 
 use std::cell::{Cell, RefCell};
 use std::convert::Infallible;
