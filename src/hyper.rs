@@ -14,7 +14,7 @@
 //!   ([`PollRead`]) and `rt::Write` if it can write ([`PollWrite`]);
 //! - [`KettleExecutor`] spawns hyper's futures as tasks on the current
 //!   runtime; they need not be `Send`, as no kettle task does;
-//! - [`KettleTimer`] makes kettle [`Sleep`](crate::Sleep)s and resets them
+//! - [`KettleTimer`] makes kettle [`Sleep`]s and resets them
 //!   in place.
 //!
 //! Each is a thin layer over a method kettle has anyway: the streams'
@@ -460,7 +460,7 @@ impl<F: Future + 'static> rt::Executor<F> for KettleExecutor {
 }
 
 /// hyper's `rt::Timer`, on kettle's timers: its sleeps are kettle
-/// [`Sleep`](crate::Sleep)s, and `reset` moves one's deadline in place.
+/// [`Sleep`]s, and `reset` moves one's deadline in place.
 ///
 /// Give it to a server builder (`.timer(KettleTimer::new())`) for the
 /// header-read timeout and HTTP/2 keep-alive. hyper's HTTP/1.1 server has a

@@ -67,9 +67,10 @@
 //!
 //! # Cargo features
 //!
-//! Both are off by default; each is a bridge to one crate of the `futures`
-//! family and adds trait impls, never behaviour — every impl calls an
-//! inherent method that exists without the feature.
+//! All are off by default; each is a bridge to another crate and adds
+//! trait impls (and, for hyper, the three small types that carry them),
+//! never behaviour — every impl calls an inherent method that exists
+//! without the feature.
 //!
 //! - `futures-io`: `AsyncRead` and `AsyncWrite` for [`net::TcpStream`] and
 //!   its halves (see [`net`]).
@@ -77,6 +78,10 @@
 //!   ticks, over [`Interval::poll_tick`]) and [`sync::QueueStream`] (a
 //!   queue's items until it is closed and drained, from
 //!   [`sync::Queue::stream`], over [`sync::QueueStream::poll_next`]).
+//! - `hyper`: `kettle::hyper` — hyper's I/O traits over kettle's streams
+//!   (`KettleIo`), its executor (`KettleExecutor`, for `!Send` futures) and
+//!   its timer (`KettleTimer`), with hyper's HTTP/1.1 server and client;
+//!   `hyper-http2` adds hyper's HTTP/2 (and the `h2` crate's build time).
 
 #![deny(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
