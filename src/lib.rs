@@ -75,9 +75,10 @@
 //!
 //! # Cargo features
 //!
-//! Both are off by default; each is a bridge to one crate of the `futures`
-//! family and adds trait impls, never behaviour — every impl calls an
-//! inherent method that exists without the feature.
+//! All are off by default; each is a bridge to another crate and adds
+//! trait impls (and, for hyper, the three small types that carry them),
+//! never behaviour — every impl calls an inherent method that exists
+//! without the feature.
 //!
 //! - `futures-io`: `AsyncRead` and `AsyncWrite` for [`net::TcpStream`],
 //!   [`net::UnixStream`] and their halves (see [`net`]).
@@ -87,6 +88,10 @@
 //!   [`sync::Queue::stream`], over [`sync::QueueStream::poll_next`]), a
 //!   listener's connections ([`net::TcpListener::incoming`],
 //!   [`net::UnixListener::incoming`]) and a [`signal::Signal`]'s deliveries.
+//! - `hyper`: `kettle::hyper` — hyper's I/O traits over kettle's streams
+//!   (`KettleIo`), its executor (`KettleExecutor`, for `!Send` futures) and
+//!   its timer (`KettleTimer`), with hyper's HTTP/1.1 server and client;
+//!   `hyper-http2` adds hyper's HTTP/2 (and the `h2` crate's build time).
 
 #![deny(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
@@ -95,6 +100,8 @@ mod blocking;
 pub mod combinators;
 mod contain;
 pub mod io;
+#[cfg(feature = "hyper")]
+pub mod hyper;
 mod loom;
 pub mod net;
 pub mod runtime;

@@ -22,8 +22,21 @@ pub struct RunningExample {
 impl RunningExample {
     /// Starts `name` with `args` and extra environment variables `envs`.
     pub fn start(name: &'static str, args: &[&str], envs: &[(&str, &str)]) -> RunningExample {
+        RunningExample::start_with_features(name, &[], args, envs)
+    }
+
+    /// [`start`](Self::start) for an example that needs cargo `features`.
+    pub fn start_with_features(
+        name: &'static str,
+        features: &[&str],
+        args: &[&str],
+        envs: &[(&str, &str)],
+    ) -> RunningExample {
+        let features = features.iter().flat_map(|feature| ["--features", feature]);
         let mut child = Command::new(env!("CARGO"))
-            .args(["run", "--quiet", "--example", name, "--"])
+            .args(["run", "--quiet"])
+            .args(features)
+            .args(["--example", name, "--"])
             .args(args)
             .envs(envs.iter().copied())
             .current_dir(env!("CARGO_MANIFEST_DIR"))
