@@ -1,10 +1,11 @@
 //! A minimal HTTP/1.1 server that answers every request with `Hello, world!`,
 //! written with kettle alone: no HTTP crate.
 //!
-//! Run it with `cargo run --release --example http_hello [PORT] [IDLE_MS]`
-//! (port 8080 by default, 0 picks a free one; idle timeout 5000 ms, or
-//! `HTTP_HELLO_IDLE_MS`), then `curl http://127.0.0.1:8080/`. It speaks enough
-//! HTTP/1.1 to be a fair load-test target:
+//! Run it with `cargo run --release --example http_hello [PORT] [IDLE_MS]
+//! [--threads N]` (port 8080 by default, 0 picks a free one; idle timeout
+//! 5000 ms, or `HTTP_HELLO_IDLE_MS`; one thread), then `curl
+//! http://127.0.0.1:8080/`. It speaks enough HTTP/1.1 to be a fair load-test
+//! target:
 //!
 //! - **Persistent connections**: HTTP/1.1 keeps the connection open unless the
 //!   request says `Connection: close`; HTTP/1.0 closes unless it says
@@ -18,6 +19,10 @@
 //! - **Ctrl+C or SIGTERM** (what `kill`, systemd and container runtimes
 //!   send): stop accepting, close idle connections, let busy ones finish the
 //!   request they are in, then exit; the log says which signal it was.
+//! - **More than one core** (`--threads N`): N threads, each running its own
+//!   kettle runtime with its own listener on the same port (`SO_REUSEPORT`);
+//!   the kernel spreads the connections over them, and each stops on the
+//!   signal as a single one does. See [`serve_on_threads`].
 //!
 //! Every method gets the same answer (`HEAD` without the body). When the
 //! server closes a connection after an answer, it half-closes and drains
@@ -31,11 +36,13 @@ use std::io::{self, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::pin::pin;
 use std::rc::Rc;
+use std::sync::mpsc;
 use std::task::Poll;
+use std::thread;
 use std::time::Duration;
 
 use kettle::TaskGroup;
-use kettle::net::{TcpListener, TcpStream};
+use kettle::net::{TcpListener, TcpSocket, TcpStream};
 use kettle::signal::{SignalKind, signal};
 use kettle::sync::Event;
 
@@ -205,8 +212,11 @@ fn response(status: Status, body: &str, send_body: bool, keep_alive: bool) -> Ve
 
 // ------------------------------------------------------------- connection --
 
-/// What every connection task shares.
+/// What every connection task of one runtime shares.
 struct Server {
+    /// Starts each line this runtime logs: `""` with one thread, `"thread
+    /// 1: "` with several.
+    tag: String,
     idle: Duration,
     /// Set on Ctrl+C or SIGTERM: idle connections close, busy ones close
     /// after their current request.
@@ -220,7 +230,7 @@ async fn connection(mut stream: TcpStream, peer: SocketAddr, server: Rc<Server>)
     let _ = stream.set_nodelay(true); // pipelined answers go out at once
     let ending = serve_requests(&mut stream, peer, &server).await.unwrap_or("I/O error");
     if server.shutdown.is_set() {
-        say!("{peer}: {ending}");
+        say!("{}{peer}: {ending}", server.tag);
     }
     Ok(())
 }
@@ -239,7 +249,7 @@ async fn serve_requests(
             match parse_head(&buf) {
                 Parsed::Request(head, len) => break (head, len),
                 Parsed::Reject(Status(code, phrase), reason) => {
-                    say!("{peer}: {code} {phrase} ({reason}); closing");
+                    say!("{}{peer}: {code} {phrase} ({reason}); closing", server.tag);
                     server.rejected.set(server.rejected.get() + 1);
                     let answer = response(Status(code, phrase), &format!("{reason}\n"), true, false);
                     stream.write_all(&answer).await?;
@@ -380,20 +390,184 @@ async fn first<A: Future, B: Future>(a: A, b: B) -> Either<A::Output, B::Output>
 
 // ------------------------------------------------------------------- main --
 
+const USAGE: &str = "usage: http_hello [PORT] [IDLE_MS] [--threads N]   (or HTTP_HELLO_IDLE_MS=...)";
+
+/// Room for connections waiting to be accepted, per listener
+/// (`TcpListener::bind` gives 128): enough for a load generator's burst.
+const BACKLOG: u32 = 1024;
+
 fn main() {
     common::start_clock();
-    let mut args = std::env::args().skip(1);
-    let port = args.next().map_or(Ok(8080), |arg| arg.parse::<u16>());
-    let idle =
-        args.next().or_else(|| std::env::var("HTTP_HELLO_IDLE_MS").ok()).map_or(Ok(5000), |v| v.parse());
-    let (Ok(port), Ok(idle_ms)) = (port, idle) else {
-        eprintln!("usage: http_hello [PORT] [IDLE_MS]   (or HTTP_HELLO_IDLE_MS=...)");
-        std::process::exit(2);
+    let options = match Options::parse(std::env::args().skip(1)) {
+        Ok(options) => options,
+        Err(problem) => {
+            eprintln!("http_hello: {problem}\n{USAGE}");
+            std::process::exit(2);
+        }
     };
-    if let Err(e) = kettle::run(serve(port, Duration::from_millis(idle_ms))) {
+    if let Err(e) = serve_on_threads(options) {
         eprintln!("http_hello: {e}");
         std::process::exit(1);
     }
+}
+
+/// The command line: `[PORT] [IDLE_MS] [--threads N]`.
+struct Options {
+    /// 8080 by default; 0 picks a free port.
+    port: u16,
+    idle: Duration,
+    /// How many threads serve the port, each running a runtime of its own.
+    threads: usize,
+}
+
+impl Options {
+    /// Reads the arguments (the flag may come anywhere); `Err` says what is
+    /// wrong with them.
+    fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
+        let mut threads = 1;
+        let mut positional = Vec::new();
+        while let Some(arg) = args.next() {
+            if arg != "--threads" {
+                positional.push(arg);
+                continue;
+            }
+            threads = match args.next().map(|n| n.parse::<usize>()) {
+                Some(Ok(n @ 1..)) => n,
+                _ => return Err("--threads wants a number of threads, 1 or more".into()),
+            };
+        }
+        let mut positional = positional.into_iter();
+        let port = positional.next().map_or(Ok(8080), |arg| arg.parse::<u16>());
+        let idle = positional
+            .next()
+            .or_else(|| std::env::var("HTTP_HELLO_IDLE_MS").ok())
+            .map_or(Ok(5000), |v| v.parse());
+        match (port, idle, positional.next()) {
+            (Ok(port), Ok(idle_ms), None) => {
+                Ok(Options { port, idle: Duration::from_millis(idle_ms), threads })
+            }
+            (Err(_), _, _) => Err("PORT must be a number from 0 to 65535".into()),
+            (_, Err(_), _) => Err("IDLE_MS must be a number of milliseconds".into()),
+            (_, _, Some(extra)) => Err(format!("unexpected argument {extra:?}")),
+        }
+    }
+}
+
+/// Serves the port from `threads` threads, each running a runtime of its
+/// own with a listener of its own, and waits for all of them to stop.
+///
+/// This is how a kettle program uses more than one core: shared nothing.
+/// Every listener sets `SO_REUSEPORT`, so all may bind the same port, and
+/// the kernel hands each new connection to one of them (by a hash of its
+/// addresses and ports). A connection then lives on that thread, with its
+/// tasks, timers and counters, until it closes; the threads never talk to
+/// each other. Each listens for the stop signals itself — one Ctrl+C wakes
+/// every listener, on every runtime — and stops as it would alone.
+/// One thread is the same code with `threads` = 1.
+fn serve_on_threads(Options { port, idle, threads }: Options) -> io::Result<()> {
+    let share_port = threads > 1;
+    let mut addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let mut workers = Vec::with_capacity(threads);
+    for i in 0..threads {
+        let tag = if share_port { format!("thread {i}: ") } else { String::new() };
+        let (ready, listening) = mpsc::channel();
+        let worker = thread::Builder::new().name(format!("http_hello-{i}")).spawn(move || {
+            // Built here: a runtime is `!Send`, and so are the server's tasks.
+            let runtime = kettle::Runtime::new()?;
+            runtime.block_on(serve(addr, share_port, idle, tag, ready))
+        })?;
+        // One thread at a time: the first listener picks the port (0: a free
+        // one), and the others bind the port it got.
+        let Ok(bound) = listening.recv() else {
+            // It ended before listening; its result says why. The threads
+            // already listening end with the process: no one has been told
+            // the address yet, so no connection is cut short.
+            return Err(match worker.join() {
+                Ok(Err(e)) => io::Error::new(e.kind(), format!("thread {i}: {e}")),
+                Ok(Ok(_)) => unreachable!("a server stops only after it listens"),
+                Err(_panic) => io::Error::other(format!("thread {i} panicked while starting")),
+            });
+        };
+        addr = bound;
+        workers.push(worker);
+    }
+    // Every thread listens for connections and for the stop signals now.
+    println!("listening on {addr}");
+    if share_port {
+        say!("{threads} threads, each running its own runtime and listener on this port");
+    }
+    say!("idle timeout {} ms; press Ctrl+C (or send SIGTERM) to stop", idle.as_millis());
+    io::stdout().flush()?;
+
+    // Each thread stops on the signal; a thread that fails or panics does
+    // not stop the others (its panic has been printed as it happened).
+    let mut total = Served::default();
+    let mut failed = 0;
+    for (i, worker) in workers.into_iter().enumerate() {
+        match worker.join() {
+            Ok(Ok(served)) => {
+                if share_port {
+                    say!("thread {i}: {served}");
+                }
+                total = total + served;
+            }
+            Ok(Err(e)) => {
+                eprintln!("http_hello: thread {i}: {e}");
+                failed += 1;
+            }
+            Err(_panic) => {
+                eprintln!("http_hello: thread {i} panicked");
+                failed += 1;
+            }
+        }
+    }
+    if share_port {
+        say!("all {threads} threads: {total}; goodbye");
+    } else {
+        say!("{total}; goodbye");
+    }
+    if failed > 0 {
+        return Err(io::Error::other(format!("{failed} of {threads} thread(s) failed")));
+    }
+    Ok(())
+}
+
+/// What one runtime's server did, counted when it stops.
+#[derive(Clone, Copy, Debug, Default)]
+struct Served {
+    requests: u64,
+    connections: u64,
+    rejected: u64,
+}
+
+impl std::ops::Add for Served {
+    type Output = Served;
+
+    fn add(self, other: Served) -> Served {
+        Served {
+            requests: self.requests + other.requests,
+            connections: self.connections + other.connections,
+            rejected: self.rejected + other.rejected,
+        }
+    }
+}
+
+impl std::fmt::Display for Served {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Served { requests, connections, rejected } = self;
+        write!(f, "served {requests} request(s) on {connections} connection(s), rejected {rejected}")
+    }
+}
+
+/// A listener on `addr` with room for [`BACKLOG`] waiting connections. With
+/// `share_port`, it sets `SO_REUSEPORT`, so that every thread's listener may
+/// bind the same port (only sockets that all set it may share a port).
+fn listen(addr: SocketAddr, share_port: bool) -> io::Result<TcpListener> {
+    let socket = TcpSocket::new_v4()?;
+    socket.set_reuseaddr(true)?; // a restarted server may bind while old connections linger
+    socket.set_reuseport(share_port)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
 }
 
 /// Listens for the two requests to stop — Ctrl+C (SIGINT) and SIGTERM —
@@ -418,15 +592,24 @@ fn stop_signal() -> io::Result<impl Future<Output = io::Result<&'static str>>> {
     })
 }
 
-async fn serve(port: u16, idle: Duration) -> io::Result<()> {
-    let listener = TcpListener::bind(("127.0.0.1", port))?;
+/// One runtime's server: listens on `addr`, sends the address it got down
+/// `ready` once it also listens for the stop signals, then accepts
+/// connections until a signal comes, and lets them finish.
+async fn serve(
+    addr: SocketAddr,
+    share_port: bool,
+    idle: Duration,
+    tag: String,
+    ready: mpsc::Sender<SocketAddr>,
+) -> io::Result<Served> {
+    let listener = listen(addr, share_port)?;
     let stop = stop_signal()?; // catches Ctrl+C and SIGTERM from now on
-    println!("listening on {}", listener.local_addr()?);
-    say!("idle timeout {} ms; press Ctrl+C (or send SIGTERM) to stop", idle.as_millis());
-    io::stdout().flush()?;
+    let _ = ready.send(listener.local_addr()?);
+    drop(ready);
 
     let server =
-        Rc::new(Server { idle, shutdown: Event::new(), requests: Cell::new(0), rejected: Cell::new(0) });
+        Rc::new(Server { tag, idle, shutdown: Event::new(), requests: Cell::new(0), rejected: Cell::new(0) });
+    let tag = &server.tag;
     let connections = TaskGroup::<Infallible>::new();
     let accepted = Cell::new(0_u64);
 
@@ -440,31 +623,30 @@ async fn serve(port: u16, idle: Duration) -> io::Result<()> {
                     drop(member); // detached: the group keeps track of it
                 }
                 Err(e) => {
-                    say!("accept failed: {e}");
+                    say!("{tag}accept failed: {e}");
                     kettle::sleep(ms(100)).await; // out of descriptors, say
                 }
             }
         }
     };
     // The accept loop never ends by itself, so a signal is the only way out.
-    // `first` drops the listeners with the loop: a second signal quits at once.
+    // `first` drops the listeners with the loop: a second signal quits at
+    // once (once every thread's listeners are gone).
     let Either::Right(stopped_by) = first(accept_loop, stop).await;
     let stopped_by = stopped_by?;
     drop(listener);
     say!(
-        "got {stopped_by}: stopped accepting; {} connection(s) open (Ctrl+C again quits at once)",
+        "{tag}got {stopped_by}: stopped accepting; {} connection(s) open (Ctrl+C again quits at once)",
         connections.len()
     );
     server.shutdown.set();
-    say!("closing idle connections, letting busy ones finish their current request");
+    say!("{tag}closing idle connections, letting busy ones finish their current request");
     let started = std::time::Instant::now();
     let Ok(()) = connections.join().await; // connection tasks never fail
-    say!("all connections closed in {:.2}s", started.elapsed().as_secs_f64());
-    say!(
-        "served {} request(s) on {} connection(s), rejected {}; goodbye",
-        server.requests.get(),
-        accepted.get(),
-        server.rejected.get()
-    );
-    Ok(())
+    say!("{tag}all connections closed in {:.2}s", started.elapsed().as_secs_f64());
+    Ok(Served {
+        requests: server.requests.get(),
+        connections: accepted.get(),
+        rejected: server.rejected.get(),
+    })
 }

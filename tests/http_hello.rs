@@ -2,7 +2,8 @@
 //! example as a real server (`cargo run --example http_hello -- 0`, so it
 //! picks a free port and prints it), talks HTTP to it over plain
 //! `std::net::TcpStream`s (and real `curl`, when installed), and stops it
-//! with SIGINT (or SIGTERM), checking that it exits cleanly.
+//! with SIGINT (or SIGTERM), checking that it exits cleanly. The last tests
+//! run it with `--threads 2`: two runtimes on two threads sharing the port.
 //!
 //! Every wait is bounded: sockets have read timeouts, the server's output is
 //! read on a thread with deadlines, and a [`Server`] kills its process when
@@ -30,8 +31,15 @@ impl Server {
     /// Starts the example with the given idle timeout and waits (building it
     /// may take a while) for the address it prints.
     fn start(idle_ms: u64) -> Server {
+        Server::start_with(idle_ms, &[])
+    }
+
+    /// [`start`](Server::start) with more arguments (`--threads N`). The
+    /// address is printed once every thread listens.
+    fn start_with(idle_ms: u64, args: &[&str]) -> Server {
         let idle = idle_ms.to_string();
-        let mut example = RunningExample::start("http_hello", &["0"], &[("HTTP_HELLO_IDLE_MS", &idle)]);
+        let args: Vec<&str> = ["0"].iter().chain(args).copied().collect();
+        let mut example = RunningExample::start("http_hello", &args, &[("HTTP_HELLO_IDLE_MS", &idle)]);
         let first = example.wait_for_line("listening on ", Duration::from_secs(120));
         let addr = first.split_once("listening on ").unwrap().1.split_whitespace().next().unwrap();
         let addr = addr.parse().unwrap_or_else(|e| panic!("bad address in {first:?}: {e}"));
@@ -457,4 +465,112 @@ fn real_curl_gets_hello_world_and_reuses_the_connection() {
 
     let out = server.stop();
     assert!(out.contains("served 5 request(s) on 4 connection(s), rejected 0"), "{out}");
+}
+
+// ------------------------------------------------------ --threads (thread per core) --
+
+/// The number in `out`'s line that contains `prefix`, right after it (as in
+/// `thread 1: served 7 request(s)` with prefix `thread 1: served `).
+fn number_after(out: &str, prefix: &str) -> u64 {
+    let line =
+        out.lines().find(|line| line.contains(prefix)).unwrap_or_else(|| panic!("no {prefix:?} in:\n{out}"));
+    let rest = line.split_once(prefix).unwrap().1;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().unwrap_or_else(|_| panic!("no number after {prefix:?} in {line:?}"))
+}
+
+#[test]
+fn two_threads_serve_one_port_and_the_kernel_spreads_the_connections_over_both() {
+    let server = Server::start_with(5000, &["--threads", "2"]);
+
+    // All open at once, each with one request answered. The kernel picks a
+    // listener for each new connection by a hash of its addresses and ports,
+    // so with 40 connections the chance that one thread gets them all is
+    // 2 × 2^-40, about 2 in a trillion: asserting that both got some is safe.
+    let connections = 40;
+    let mut clients: Vec<Client> = (0..connections).map(|_| server.connect()).collect();
+    for client in &mut clients {
+        client.send(GET);
+    }
+    for client in &mut clients {
+        client.response().assert_hello("keep-alive");
+    }
+
+    // Ctrl+C: each thread closes its own idle connections, then main adds up.
+    let out = server.stop();
+    drop(clients);
+    let on = |thread| number_after(&out, &format!("thread {thread}: got Ctrl+C: stopped accepting; "));
+    let (open_0, open_1) = (on(0), on(1));
+    assert!(open_0 > 0 && open_1 > 0, "one thread got every connection ({open_0} and {open_1}):\n{out}");
+    assert_eq!(open_0 + open_1, connections, "{out}");
+    for thread in 0..2 {
+        let served = number_after(&out, &format!("thread {thread}: served "));
+        let accepted = number_after(&out, &format!("thread {thread}: served {served} request(s) on "));
+        assert_eq!(served, accepted, "one request per connection on thread {thread}:\n{out}");
+    }
+    assert_eq!(out.matches("idle at shutdown: closed").count(), 40, "{out}");
+    assert!(
+        out.contains("all 2 threads: served 40 request(s) on 40 connection(s), rejected 0; goodbye"),
+        "{out}"
+    );
+}
+
+#[test]
+fn sigterm_stops_every_thread_gracefully() {
+    let mut server = Server::start_with(5000, &["--threads", "2"]);
+    // A few idle keep-alive connections (on either thread, or both), and one
+    // in the middle of a request.
+    let mut idle: Vec<Client> = (0..8).map(|_| server.connect()).collect();
+    for client in &mut idle {
+        client.send(GET);
+        client.response().assert_hello("keep-alive");
+    }
+    let mut busy = server.connect();
+    busy.send("GET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+    thread::sleep(Duration::from_millis(100)); // let the server read that much
+
+    server.terminate();
+    server.example.wait_for_all(
+        &["thread 0: got SIGTERM: stopped accepting", "thread 1: got SIGTERM: stopped accepting"],
+        Duration::from_secs(5),
+    );
+    // Neither thread accepts now; idle connections close at once; the busy
+    // one gets its answer, marked as the last.
+    let refused = TcpStream::connect_timeout(&server.addr, Duration::from_secs(2));
+    assert!(refused.is_err(), "a thread still accepts connections after SIGTERM");
+    for client in &mut idle {
+        client.assert_closed();
+    }
+    busy.send("\r\n");
+    busy.response().assert_hello("close");
+    busy.assert_closed();
+    drop((idle, busy));
+
+    let (status, out) = server.wait_exit();
+    assert!(status.success(), "http_hello --threads 2 exited with {status} after SIGTERM:\n{out}");
+    assert!(out.contains("finished its request at shutdown: closed"), "{out}");
+    for thread in 0..2 {
+        assert!(out.contains(&format!("thread {thread}: all connections closed in ")), "{out}");
+    }
+    assert!(
+        out.contains("all 2 threads: served 9 request(s) on 9 connection(s), rejected 0; goodbye"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_thread_count_that_is_not_a_positive_number_is_a_usage_error() {
+    for args in [&["--threads", "0"][..], &["--threads", "two"], &["--threads"], &["--threads", "-1"]] {
+        let output = Command::new(env!("CARGO"))
+            .args(["run", "--quiet", "--example", "http_hello", "--", "0"])
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("could not run cargo");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "http_hello 0 {args:?}: {}\n{stderr}", output.status);
+        assert!(stderr.contains("--threads wants a number of threads, 1 or more"), "{args:?}: {stderr}");
+        assert!(stderr.contains("usage: http_hello [PORT] [IDLE_MS] [--threads N]"), "{args:?}: {stderr}");
+        assert!(output.stdout.is_empty(), "{args:?} printed {:?}", String::from_utf8_lossy(&output.stdout));
+    }
 }
