@@ -99,9 +99,9 @@
 mod blocking;
 pub mod combinators;
 mod contain;
-pub mod io;
 #[cfg(feature = "hyper")]
 pub mod hyper;
+pub mod io;
 mod loom;
 pub mod net;
 pub mod runtime;
