@@ -340,14 +340,14 @@ impl Registration {
         op: impl FnOnce() -> io::Result<R>,
         drained: impl FnOnce(&R) -> bool,
     ) -> Poll<io::Result<R>> {
-        if let Err(e) = self.check_alive() {
-            return Poll::Ready(Err(e));
+        if !self.is_alive() {
+            return Poll::Ready(Err(runtime_gone()));
         }
         let observed = self.io.readiness.get() & direction.mask();
         if observed != 0 {
             match self.attempt(observed, op, drained) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                result => {
+                Attempt::WouldBlock(_) => {}
+                Attempt::Done(result) => {
                     if let WaitSlot::Entry(key) = &mut slot {
                         self.forget(direction, key);
                     }
@@ -378,42 +378,53 @@ impl Registration {
         op: impl FnOnce() -> io::Result<R>,
         drained: impl FnOnce(&R) -> bool,
     ) -> io::Result<R> {
-        self.check_alive()?;
+        if !self.is_alive() {
+            return Err(runtime_gone());
+        }
         let observed = self.io.readiness.get() & direction.mask();
         if observed == 0 {
             return Err(io::ErrorKind::WouldBlock.into());
         }
-        self.attempt(observed, op, drained)
+        match self.attempt(observed, op, drained) {
+            Attempt::Done(result) => result,
+            Attempt::WouldBlock(e) => Err(e),
+        }
     }
 
     /// One attempt at `op`, given the readiness bits it `observed`, clearing
     /// what its outcome proves stale: every observed bit on `WouldBlock`,
     /// "readable"/"writable" alone when `drained` says the transfer came
     /// back short.
+    ///
+    /// It answers which of the two it was, so that no caller asks the error
+    /// for its kind again (a call, not a field read, on a path taken once
+    /// per read).
     fn attempt<R>(
         &self,
         observed: u8,
         op: impl FnOnce() -> io::Result<R>,
         drained: impl FnOnce(&R) -> bool,
-    ) -> io::Result<R> {
-        let result = op();
-        match &result {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(observed),
-            Ok(value) if drained(value) => self.clear_readiness(observed & (READABLE | WRITABLE)),
-            _ => {}
+    ) -> Attempt<R> {
+        match op() {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                self.clear_readiness(observed);
+                Attempt::WouldBlock(e)
+            }
+            Ok(value) => {
+                if drained(&value) {
+                    self.clear_readiness(observed & (READABLE | WRITABLE));
+                }
+                Attempt::Done(Ok(value))
+            }
+            result => Attempt::Done(result),
         }
-        result
     }
 
     /// Whether the runtime is still there: once it is dropped its epoll is
     /// closed, and nothing would ever report readiness again.
-    fn check_alive(&self) -> io::Result<()> {
-        if self.core.strong_count() == 0 {
-            return Err(io::Error::other(
-                "the kettle runtime this socket or descriptor was registered with has been dropped",
-            ));
-        }
-        Ok(())
+    #[inline]
+    fn is_alive(&self) -> bool {
+        self.core.strong_count() != 0
     }
 
     /// Whether an operation may wait: no other runtime is running on this
@@ -464,6 +475,20 @@ impl Registration {
             None => Ok(()),
         }
     }
+}
+
+/// What one [`attempt`](Registration::attempt) came to.
+enum Attempt<R> {
+    /// A result to hand back: success, or an error other than `WouldBlock`.
+    Done(io::Result<R>),
+    /// `WouldBlock`: the readiness it acted on was stale, and is cleared.
+    WouldBlock(io::Error),
+}
+
+/// The error of an operation whose runtime has been dropped.
+#[cold]
+fn runtime_gone() -> io::Error {
+    io::Error::other("the kettle runtime this socket or descriptor was registered with has been dropped")
 }
 
 impl Drop for Registration {
