@@ -232,10 +232,8 @@ impl<T: PollRead> rt::Read for KettleIo<T> {
         cx: &mut Context<'_>,
         mut buf: ReadBufCursor<'_>,
     ) -> Poll<io::Result<()>> {
-        // SAFETY: `as_mut` requires that no initialised byte be made
-        // uninitialised again. The slice is only written by `recv` (in
-        // `poll_read_uninit`), which stores bytes and never de-initialises
-        // anything.
+        // SAFETY: no initialised byte is made uninitialised again (`as_mut`'s
+        // contract): only `recv` writes the slice, and it stores bytes.
         let spare = unsafe { buf.as_mut() };
         let n = match self.inner.poll_read_uninit(cx, spare) {
             Poll::Ready(Ok(n)) => n,
@@ -243,10 +241,8 @@ impl<T: PollRead> rt::Read for KettleIo<T> {
             Poll::Pending => return Poll::Pending,
         };
         debug_assert!(n <= buf.remaining(), "poll_read_uninit reports no more bytes than it was given");
-        // SAFETY: `advance(n)` requires the next `n` bytes to be initialised.
-        // `poll_read_uninit` returned `Ok(n)`, which by its contract means
-        // the first `n` bytes of `spare` — the cursor's unfilled part — now
-        // hold the data read.
+        // SAFETY: the next `n` bytes are initialised (`advance`'s contract):
+        // `poll_read_uninit`'s `Ok(n)` means `spare`'s first `n` hold data.
         unsafe { buf.advance(n) };
         Poll::Ready(Ok(()))
     }

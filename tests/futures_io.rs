@@ -20,7 +20,7 @@ use kettle::net::{TcpListener, TcpStream, UnixStream};
 
 mod common;
 use common::net::{
-    ANY_LOCAL_PORT, LIMIT, assert_peer_receives_what_was_sent, bounded, pattern, poll_once, settle,
+    ANY_LOCAL_PORT, LIMIT, assert_peer_receives_what_was_sent, bounded, pattern, poll_once, reset, settle,
     std_peer_pair,
 };
 
@@ -220,20 +220,7 @@ fn a_poll_write_blocked_on_a_full_socket_resumes_when_the_peer_drains_it() {
 fn poll_close_on_a_connection_the_peer_reset_is_ok() {
     let rt = Runtime::new().unwrap();
     let (_listener, peer, mut stream) = std_peer_pair(&rt);
-    let linger = libc::linger { l_onoff: 1, l_linger: 0 };
-    // SAFETY: a valid SO_LINGER value for a socket this test owns; the close
-    // that follows sends an RST.
-    let set = unsafe {
-        libc::setsockopt(
-            std::os::fd::AsRawFd::as_raw_fd(&peer),
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            (&linger as *const libc::linger).cast(),
-            size_of::<libc::linger>() as libc::socklen_t,
-        )
-    };
-    assert_eq!(set, 0);
-    drop(peer);
+    reset(peer);
     rt.block_on(async {
         let read = bounded(poll_fn(|cx| Pin::new(&mut stream).poll_read(cx, &mut [0; 8]))).await;
         assert_eq!(read.unwrap_err().kind(), io::ErrorKind::ConnectionReset);

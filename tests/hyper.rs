@@ -14,7 +14,6 @@ use std::convert::Infallible;
 use std::future::{Future, poll_fn};
 use std::io::{self, IoSlice};
 use std::mem::MaybeUninit;
-use std::os::fd::AsRawFd;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
@@ -30,7 +29,7 @@ use kettle::hyper::{KettleExecutor, KettleIo, KettleTimer, PollRead, PollWrite};
 use kettle::net::{TcpListener, TcpStream, UnixStream};
 
 mod common;
-use common::net::{ANY_LOCAL_PORT, bounded, poll_once};
+use common::net::{ANY_LOCAL_PORT, bounded, poll_once, reset};
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -185,24 +184,6 @@ fn io_kind(error: &hyper::Error) -> Option<io::ErrorKind> {
         source = error.source();
     }
     None
-}
-
-/// Closes `peer` with `SO_LINGER` 0, which sends an RST instead of a FIN.
-fn reset(peer: std::net::TcpStream) {
-    let linger = libc::linger { l_onoff: 1, l_linger: 0 };
-    // SAFETY: a valid option value of the right size for SO_LINGER, on a
-    // socket this function owns.
-    let set = unsafe {
-        libc::setsockopt(
-            peer.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            (&linger as *const libc::linger).cast(),
-            size_of::<libc::linger>() as libc::socklen_t,
-        )
-    };
-    assert_eq!(set, 0, "{}", io::Error::last_os_error());
-    drop(peer);
 }
 
 // ------------------------------------------------------------------ HTTP/1 --

@@ -9,31 +9,12 @@
 
 use std::io;
 use std::net::Shutdown;
-use std::os::fd::AsRawFd;
 
 use kettle::Runtime;
 use kettle::net::TcpStream;
 
 mod common;
-use common::net::{bounded, std_peer_pair};
-
-/// Closes `peer` with `SO_LINGER` 0, which sends an RST instead of a FIN.
-fn reset(peer: std::net::TcpStream) {
-    let linger = libc::linger { l_onoff: 1, l_linger: 0 };
-    // SAFETY: a valid option value of the right size for SO_LINGER, on a
-    // socket this function owns.
-    let set = unsafe {
-        libc::setsockopt(
-            peer.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            (&linger as *const libc::linger).cast(),
-            size_of::<libc::linger>() as libc::socklen_t,
-        )
-    };
-    assert_eq!(set, 0, "{}", io::Error::last_os_error());
-    drop(peer);
-}
+use common::net::{bounded, reset, std_peer_pair};
 
 /// A kettle stream whose peer has reset the connection, with the reset
 /// already seen by a read (so the kernel has processed it).

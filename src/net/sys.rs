@@ -56,10 +56,9 @@ pub(crate) fn recv_uninit(fd: BorrowedFd<'_>, buf: &mut [MaybeUninit<u8>]) -> io
 /// `MSG_NOSIGNAL`: a closed peer is `BrokenPipe`, never `SIGPIPE`.
 pub(crate) fn send_vectored(fd: BorrowedFd<'_>, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
     let bufs = &bufs[..bufs.len().min(MAX_IOVECS)];
-    // SAFETY: msghdr is plain data — pointers and integers — for which all
-    // zeroes is a valid value (no name, no control data, no flags); it also
-    // has private padding fields on some targets, so it cannot be written
-    // as a literal.
+    // A literal cannot be written: msghdr has private padding on some targets.
+    // SAFETY: msghdr is plain data (pointers, integers) for which all zeroes
+    // is valid: no name, no control data, no flags.
     let mut message: libc::msghdr = unsafe { std::mem::zeroed() };
     // `IoSlice` is documented to be ABI-compatible with `iovec` on Unix;
     // sendmsg only reads through this pointer, despite its `*mut` type.
@@ -112,11 +111,10 @@ pub(crate) fn set_flag(
 pub(crate) fn flag(fd: BorrowedFd<'_>, level: libc::c_int, name: libc::c_int) -> io::Result<bool> {
     let mut value: libc::c_int = 0;
     let mut len = size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: the option value points at a live c_int and `len` holds its
-    // size; getsockopt writes at most `len` bytes there and the new length
-    // into `len`. `fd` is open for the call.
-    let result =
-        unsafe { libc::getsockopt(fd.as_raw_fd(), level, name, (&raw mut value).cast(), &raw mut len) };
+    let (value_ptr, len_ptr) = ((&raw mut value).cast(), &raw mut len);
+    // SAFETY: `value` is a live c_int and `len` its size; getsockopt writes
+    // at most `len` bytes there, and the new length into `len`. `fd` is open.
+    let result = unsafe { libc::getsockopt(fd.as_raw_fd(), level, name, value_ptr, len_ptr) };
     check(result as isize).map(|_| value != 0)
 }
 
