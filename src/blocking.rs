@@ -55,6 +55,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
+    let location = std::panic::Location::caller();
     context::expect_current("kettle::spawn_blocking", |core| {
         let (tx, rx) = oneshot::channel::<thread::Result<T>>();
         let submitted = core.submit_blocking(Box::new(move || {
@@ -70,7 +71,7 @@ where
                 }
             }
         }));
-        core.spawn(async move {
+        let waiting = async move {
             if let Err(e) = submitted {
                 panic!("kettle::spawn_blocking could not start a worker thread: {e}");
             }
@@ -81,6 +82,7 @@ where
                     panic!("kettle::spawn_blocking: the job was dropped before it ran (pool shut down)")
                 }
             }
-        })
+        };
+        core.spawn(waiting, location)
     })
 }

@@ -451,7 +451,9 @@ impl KettleExecutor {
 impl<F: Future + 'static> rt::Executor<F> for KettleExecutor {
     #[track_caller]
     fn execute(&self, future: F) {
-        context::expect_current("hyper's KettleExecutor::execute", |core| core.spawn(future)).detach();
+        let location = std::panic::Location::caller();
+        context::expect_current("hyper's KettleExecutor::execute", |core| core.spawn(future, location))
+            .detach();
     }
 }
 

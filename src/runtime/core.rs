@@ -78,7 +78,7 @@ use super::registry;
 use super::shared::{Remote, Shared};
 use super::timerfd::TimerFd;
 use crate::contain;
-use crate::task::{DoneCallback, RunOutcome, TaskRef, waker_ref};
+use crate::task::{DoneCallback, RunOutcome, Running, TaskRef, waker_ref};
 use crate::time::queue::TimerQueue;
 
 /// The token of the loop's own `mio::Waker`.
@@ -145,6 +145,13 @@ pub(crate) struct Core {
     /// wait may start without the handshake, and leaving needs no lock.
     idle_announced: std::cell::Cell<bool>,
     stats: Stats,
+    /// The task being polled, for `task::current` (`task/cell.rs`).
+    running: Running,
+    /// Debug mode and task timing (`core/watch.rs`).
+    watch: Watch,
+    /// Task ids reserved for local spawns, `next..end` (see
+    /// [`next_task_id`](Core::next_task_id)).
+    task_ids: std::cell::Cell<(u64, u64)>,
     /// `Core` must stay on its thread, even if every field were `Send`.
     _not_send: PhantomData<*const ()>,
 }
@@ -174,6 +181,9 @@ impl Core {
             polls_at_last_io: std::cell::Cell::new(0),
             idle_announced: std::cell::Cell::new(true), // `Shared` starts idle
             stats: Stats::default(),
+            running: Running::none(),
+            watch: Watch::new(config.debug_mode()),
+            task_ids: std::cell::Cell::new((0, 0)),
             _not_send: PhantomData,
         })
     }
@@ -382,7 +392,7 @@ impl Core {
                     task.header().release_remote_wake();
                     self.schedule(task.header());
                 }
-                Remote::Call(callback) => self.call_soon(callback),
+                Remote::Call(run, location) => self.call_soon(Callback { run, location }),
                 Remote::CancelTimer(timer) => {
                     self.remove_timer(timer);
                 }
@@ -429,7 +439,11 @@ impl Core {
             let Some(callback) = self.callbacks.borrow_mut().pop_front() else { break };
             // A panicking callback must not stop the loop (asyncio logs the
             // exception and goes on); the panic hook has already reported it.
-            contain::call(callback);
+            if self.watch.is_timing() {
+                self.run_callback_timed(callback);
+            } else {
+                contain::call(callback.run);
+            }
         }
         n
     }
@@ -442,7 +456,14 @@ impl Core {
         task.header().mark_dequeued(self);
         // The waker lends the slab's reference: no count changes (`waker.rs`).
         let waker = waker_ref(&task);
-        match task.run(self, &waker) {
+        // Timing (debug mode) reads the clock around the poll; the one
+        // branch the untimed loop pays (`core/watch.rs`).
+        let outcome = if self.watch.is_timing() {
+            self.run_task_timed(&task, &waker)
+        } else {
+            self.running.enter(&task, || task.run(self, &waker))
+        };
+        match outcome {
             RunOutcome::Pending => self.stats.on_poll(),
             RunOutcome::Finished => {
                 self.stats.on_poll();
@@ -486,8 +507,12 @@ impl Core {
     }
 }
 
+mod inspect;
 mod requests;
 mod shutdown;
+mod watch;
+
+use watch::Watch;
 
 pub(crate) use requests::{Action, Callback};
 

@@ -9,9 +9,9 @@
 //! every push, and each method turns that into its documented answer
 //! (a cancelled task, an error, a no-op) on the caller's side.
 //!
-//! # Asking the loop a question: `metrics`
+//! # Asking the loop a question: `metrics` and `tasks`
 //!
-//! [`Handle::metrics`] is the one method that needs an answer back, and the
+//! [`Handle::metrics`] and [`Handle::tasks`] need an answer back, and the
 //! answer lives in `Core`, which only the loop's thread may touch. So it
 //! looks at where it is called:
 //!
@@ -35,13 +35,15 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use super::context;
+use super::core::Core;
 use super::metrics::Metrics;
 use super::shared::{Remote, Shared};
-use crate::task::{JoinHandle, RemoteJoinHandle, TaskRef};
+use crate::task::{JoinHandle, RemoteJoinHandle, TaskInfo, TaskRef};
 
 /// A thread-safe reference to a runtime: the way other threads submit work to
 /// the loop (asyncio's `run_coroutine_threadsafe` and `call_soon_threadsafe`).
@@ -115,12 +117,17 @@ impl Handle {
     /// resolves at once to a [`JoinError`](crate::JoinError) with
     /// `is_cancelled()`.
     #[doc(alias = "run_coroutine_threadsafe")]
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> RemoteJoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        RemoteJoinHandle::new(JoinHandle::new(TaskRef::spawn_remote(future, &self.shared)))
+        RemoteJoinHandle::new(JoinHandle::new(TaskRef::spawn_remote(
+            future,
+            &self.shared,
+            Location::caller(),
+        )))
     }
 
     /// Like [`spawn`](Handle::spawn), but the future is built on the loop's
@@ -138,13 +145,18 @@ impl Handle {
     /// assert_eq!(rt.block_on(task).unwrap(), 42);
     /// ```
     #[doc(alias = "run_coroutine_threadsafe")]
+    #[track_caller]
     pub fn spawn_with<M, Fut>(&self, make: M) -> RemoteJoinHandle<Fut::Output>
     where
         M: FnOnce() -> Fut + Send + 'static,
         Fut: Future + 'static,
         Fut::Output: Send + 'static,
     {
-        RemoteJoinHandle::new(JoinHandle::new(TaskRef::spawn_remote_with(make, &self.shared)))
+        RemoteJoinHandle::new(JoinHandle::new(TaskRef::spawn_remote_with(
+            make,
+            &self.shared,
+            Location::caller(),
+        )))
     }
 
     /// Schedules `callback` to run on the loop's thread on its next turn
@@ -154,11 +166,12 @@ impl Handle {
     /// [`RuntimeClosed`] if the runtime has been dropped; `callback` is then
     /// dropped without running.
     #[doc(alias = "call_soon_threadsafe")]
+    #[track_caller]
     pub fn call_soon<F>(&self, callback: F) -> Result<(), RuntimeClosed>
     where
         F: FnOnce() + Send + 'static,
     {
-        self.shared.push(Remote::Call(Box::new(callback))).map_err(|_| RuntimeClosed)
+        self.shared.push(Remote::Call(Box::new(callback), Location::caller())).map_err(|_| RuntimeClosed)
     }
 
     /// Asks [`Runtime::run_forever`](crate::Runtime::run_forever) to return
@@ -219,7 +232,7 @@ impl Handle {
     ///
     /// [`Runtime`]: crate::Runtime
     pub fn metrics(&self) -> Result<Metrics, RuntimeClosed> {
-        self.metrics_within(None).expect("no deadline, so no timeout")
+        self.ask(Core::metrics, None).expect("no deadline, so no timeout")
     }
 
     /// Like [`metrics`](Handle::metrics), waiting at most `timeout` for the
@@ -240,30 +253,83 @@ impl Handle {
     /// # Errors
     /// `Some(Err(RuntimeClosed))` if the runtime has been dropped.
     pub fn metrics_timeout(&self, timeout: Duration) -> Option<Result<Metrics, RuntimeClosed>> {
-        self.metrics_within(Some(timeout))
+        self.ask(Core::metrics, Some(timeout))
     }
 
-    /// Both of the above; see "Asking the loop a question" in the module docs.
-    fn metrics_within(&self, timeout: Option<Duration>) -> Option<Result<Metrics, RuntimeClosed>> {
+    /// A task dump from anywhere (asyncio's `all_tasks(loop)`), taken on the
+    /// loop's thread: see [`Runtime::tasks`](crate::Runtime::tasks) for
+    /// what it lists. Like [`metrics`](Handle::metrics), on the runtime's own
+    /// thread it reads at once, and from another thread it **blocks** until
+    /// the loop's next turn answers ([`tasks_timeout`](Handle::tasks_timeout)
+    /// bounds the wait).
+    ///
+    /// ```
+    /// let rt = kettle::Runtime::new().unwrap();
+    /// let handle = rt.handle();
+    /// let watcher = std::thread::spawn({
+    ///     let handle = handle.clone();
+    ///     move || {
+    ///         let dump = handle.tasks().unwrap(); // taken on the loop, next turn
+    ///         handle.stop();
+    ///         dump
+    ///     }
+    /// });
+    /// let sleeper = kettle::task::Builder::new().name("sleeper");
+    /// let task = rt.block_on(async { sleeper.spawn(kettle::sleep(std::time::Duration::from_secs(60))) });
+    /// rt.run_forever();
+    /// let dump = watcher.join().unwrap();
+    /// assert_eq!(dump.len(), 1);
+    /// assert_eq!((dump[0].id, dump[0].name.as_deref()), (task.id(), Some("sleeper")));
+    /// drop(rt);
+    /// assert_eq!(handle.tasks(), Err(kettle::RuntimeClosed));
+    /// ```
+    ///
+    /// # Errors
+    /// [`RuntimeClosed`] if the runtime has been dropped, before the call or
+    /// while it waits.
+    #[doc(alias = "all_tasks")]
+    pub fn tasks(&self) -> Result<Vec<TaskInfo>, RuntimeClosed> {
+        self.ask(Core::tasks, None).expect("no deadline, so no timeout")
+    }
+
+    /// Like [`tasks`](Handle::tasks), waiting at most `timeout` for the loop
+    /// to answer from another thread: `None` if it did not.
+    ///
+    /// # Errors
+    /// `Some(Err(RuntimeClosed))` if the runtime has been dropped.
+    pub fn tasks_timeout(&self, timeout: Duration) -> Option<Result<Vec<TaskInfo>, RuntimeClosed>> {
+        self.ask(Core::tasks, Some(timeout))
+    }
+
+    /// Asks the loop `question` and returns its answer: see "Asking the loop
+    /// a question" in the module docs. `None` if `timeout` passed first.
+    fn ask<R: Send + 'static>(
+        &self,
+        question: fn(&Core) -> R,
+        timeout: Option<Duration>,
+    ) -> Option<Result<R, RuntimeClosed>> {
         if self.shared.is_owner_thread() {
             // Running or not, a runtime living on this thread is found by id;
             // one that is not found has been dropped.
-            let metrics = context::with_runtime(self.shared.id(), |core| core.map(|core| core.metrics()));
-            return Some(metrics.ok_or(RuntimeClosed));
+            let answer = context::with_runtime(self.shared.id(), |core| core.map(question));
+            return Some(answer.ok_or(RuntimeClosed));
         }
         let (answer, reply) = mpsc::sync_channel(1);
         // Runs as a callback on the loop's thread, where the runtime is
         // current. Dropped unrun at shutdown: `reply` then sees the sender gone.
+        let id = self.shared.id();
         let ask = move || {
-            let _ = answer.send(super::metrics::metrics());
+            if let Some(value) = context::with_runtime(id, |core| core.map(question)) {
+                let _ = answer.send(value);
+            }
         };
-        if self.shared.push(Remote::Call(Box::new(ask))).is_err() {
+        if self.shared.push(Remote::Call(Box::new(ask), Location::caller())).is_err() {
             return Some(Err(RuntimeClosed));
         }
         match timeout {
             None => Some(reply.recv().map_err(|_| RuntimeClosed)),
             Some(timeout) => match reply.recv_timeout(timeout) {
-                Ok(metrics) => Some(Ok(metrics)),
+                Ok(value) => Some(Ok(value)),
                 Err(mpsc::RecvTimeoutError::Disconnected) => Some(Err(RuntimeClosed)),
                 Err(mpsc::RecvTimeoutError::Timeout) => None,
             },

@@ -29,6 +29,7 @@
 mod blocking_pool;
 pub(crate) mod context;
 pub(crate) mod core;
+mod debug;
 mod handle;
 mod metrics;
 pub(crate) mod reactor;
@@ -36,6 +37,7 @@ pub(crate) mod registry;
 pub(crate) mod shared;
 mod timerfd;
 
+pub use debug::{DEFAULT_SLOW_POLL_THRESHOLD, SlowPoll};
 pub use handle::{Handle, RuntimeClosed};
 pub use metrics::{Metrics, Turn, metrics};
 
@@ -82,16 +84,100 @@ pub struct Builder {
     pub(crate) event_capacity: usize,
     pub(crate) max_blocking_threads: usize,
     pub(crate) blocking_keep_alive: Duration,
+    /// Debug mode's threshold; `None`: debug mode off.
+    slow_poll_threshold: Option<Duration>,
+    on_slow_poll: SlowPollHookSlot,
+}
+
+/// The builder's slow-poll hook, with a `Debug` that says only whether
+/// there is one.
+#[derive(Clone, Default)]
+struct SlowPollHookSlot(Option<debug::SlowPollHook>);
+
+impl fmt::Debug for SlowPollHookSlot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() { "Some(<hook>)" } else { "None" })
+    }
 }
 
 impl Builder {
-    /// A builder with the defaults.
+    /// A builder with the defaults — and debug mode on, with the default
+    /// threshold, if the environment has `KETTLE_DEBUG=1` (any value but
+    /// empty or `0`), as asyncio honours `PYTHONASYNCIODEBUG`. So
+    /// [`Runtime::new`] and [`kettle::run`](crate::run) honour it too.
     pub fn new() -> Builder {
+        let from_env = debug::env_asks_for_debug(std::env::var_os("KETTLE_DEBUG").as_deref());
         Builder {
             event_capacity: 1024,
             max_blocking_threads: 64,
             blocking_keep_alive: Duration::from_secs(10),
+            slow_poll_threshold: from_env.then_some(DEFAULT_SLOW_POLL_THRESHOLD),
+            on_slow_poll: SlowPollHookSlot::default(),
         }
+    }
+
+    /// Turns debug mode on (asyncio's `loop.set_debug(True)`): every task
+    /// poll and every callback that runs longer than `threshold` is
+    /// reported — to the [`on_slow_poll`](Builder::on_slow_poll) hook, by
+    /// default one line on stderr. asyncio's default is 100 ms
+    /// ([`DEFAULT_SLOW_POLL_THRESHOLD`]). Debug mode also times tasks for
+    /// dumps and lists pending tasks when the runtime is dropped; see
+    /// [`SlowPoll`] and the `runtime::debug` essay for the cost.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = kettle::Builder::new().slow_poll_threshold(Duration::from_millis(20)).build().unwrap();
+    /// rt.block_on(async {
+    ///     // Prints: kettle: task 1 (src/main.rs:6:5) took 30.1 ms in one poll (threshold 20 ms)
+    ///     kettle::spawn(async { std::thread::sleep(Duration::from_millis(30)) }).await.unwrap();
+    /// });
+    /// ```
+    #[doc(alias = "set_debug")]
+    #[doc(alias = "slow_callback_duration")]
+    pub fn slow_poll_threshold(mut self, threshold: Duration) -> Builder {
+        self.slow_poll_threshold = Some(threshold);
+        self
+    }
+
+    /// Where debug mode reports slow polls and callbacks, instead of
+    /// stderr. Called on the loop's thread, right after the slow step; a
+    /// panic in it is contained. Turns debug mode on, with the default
+    /// threshold unless [`slow_poll_threshold`](Builder::slow_poll_threshold)
+    /// sets another.
+    ///
+    /// ```
+    /// use std::{cell::RefCell, rc::Rc, time::Duration};
+    /// let reports = Rc::new(RefCell::new(Vec::new()));
+    /// let sink = reports.clone();
+    /// let rt = kettle::Builder::new()
+    ///     .slow_poll_threshold(Duration::from_millis(10))
+    ///     .on_slow_poll(move |slow| sink.borrow_mut().push(slow.clone()))
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async {
+    ///     let task = kettle::task::Builder::new().name("crunch").spawn(async {
+    ///         std::thread::sleep(Duration::from_millis(20)); // blocks the loop
+    ///     });
+    ///     task.await.unwrap();
+    /// });
+    /// let reports = reports.borrow();
+    /// assert_eq!(reports.len(), 1);
+    /// assert_eq!(reports[0].name.as_deref(), Some("crunch"));
+    /// assert!(reports[0].duration >= Duration::from_millis(20));
+    /// ```
+    pub fn on_slow_poll<F>(mut self, hook: F) -> Builder
+    where
+        F: Fn(&SlowPoll) + 'static,
+    {
+        self.on_slow_poll = SlowPollHookSlot(Some(Rc::new(hook)));
+        self.slow_poll_threshold.get_or_insert(DEFAULT_SLOW_POLL_THRESHOLD);
+        self
+    }
+
+    /// Debug mode's settings, if it is on.
+    pub(crate) fn debug_mode(&self) -> Option<debug::DebugMode> {
+        let threshold = self.slow_poll_threshold?;
+        Some(debug::DebugMode::new(threshold, self.on_slow_poll.0.clone()))
     }
 
     /// How many readiness events one poll can return (default 1024). More
@@ -273,11 +359,35 @@ impl Runtime {
     /// Spawns `future` as a task, from outside the loop: it runs once the loop
     /// runs. Inside the loop use [`kettle::spawn`](crate::spawn).
     #[doc(alias = "create_task")]
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
     {
-        self.core.spawn(future)
+        self.core.spawn(future, std::panic::Location::caller())
+    }
+
+    /// A task dump: every task this runtime holds, by id (asyncio's
+    /// `asyncio.all_tasks()`) — queued, idle, and, when called from inside
+    /// a task, the running one; in debug mode also those finished whose
+    /// output nobody has read. Each prints as one line (`Display`). Other
+    /// threads use [`Handle::tasks`].
+    ///
+    /// ```
+    /// let rt = kettle::Runtime::new().unwrap();
+    /// let task = rt.spawn(async { kettle::sleep(std::time::Duration::from_secs(60)).await });
+    /// rt.turn(Some(std::time::Duration::ZERO)); // runs it once: now it waits
+    /// let dump = rt.tasks();
+    /// assert_eq!(dump.len(), 1);
+    /// assert_eq!(dump[0].id, task.id());
+    /// assert_eq!(dump[0].state, kettle::task::TaskState::Idle);
+    /// for info in &dump {
+    ///     println!("{info}");
+    /// }
+    /// ```
+    #[doc(alias = "all_tasks")]
+    pub fn tasks(&self) -> Vec<crate::task::TaskInfo> {
+        self.core.tasks()
     }
 
     /// A thread-safe [`Handle`] to this runtime.
@@ -313,6 +423,10 @@ impl Drop for Runtime {
     /// find it; then closes the poll and the eventfd. Handles see the runtime
     /// as closed from now on.
     fn drop(&mut self) {
+        // Debug mode: name the tasks about to be dropped unfinished.
+        for line in self.core.leftover_report() {
+            eprintln!("{line}");
+        }
         let _entered = context::enter_for_shutdown(&self.core);
         self.core.shutdown();
         context::unregister(&self.core);

@@ -81,7 +81,7 @@
 //! builds: a push, a notified flag, a stop and both at once, each racing the
 //! loop going idle, and a push racing the loop being left.
 
-use std::sync::atomic::AtomicU32;
+use std::sync::atomic::{AtomicU32, AtomicU64};
 use std::thread::{self, ThreadId};
 
 use crate::loom::sync::atomic::{AtomicBool, Ordering};
@@ -97,7 +97,7 @@ pub(crate) enum Remote {
     /// Schedule this task (a wake from another thread).
     Wake(TaskRef),
     /// Run this closure as a callback (`call_soon_threadsafe`).
-    Call(Box<dyn FnOnce() + Send>),
+    Call(Box<dyn FnOnce() + Send>, &'static std::panic::Location<'static>),
     /// Remove this timer, if it is still pending: its `Sleep` was dropped,
     /// or registered again elsewhere, on another thread (see `registry.rs`).
     CancelTimer(TimerKey),
@@ -114,6 +114,9 @@ pub(crate) struct Shared {
     /// lets the loop skip the lock on turns when nothing was pushed.
     pending: AtomicBool,
     stop: AtomicBool,
+    /// The next unused task id (`task/id.rs`): the loop takes them in
+    /// blocks, other threads one at a time.
+    next_task_id: AtomicU64,
 }
 
 struct Inject {
@@ -149,7 +152,14 @@ impl Shared {
             }),
             pending: AtomicBool::new(false),
             stop: AtomicBool::new(false),
+            next_task_id: AtomicU64::new(1),
         }
+    }
+
+    /// Reserves `count` task ids; returns the first. Unique: ids are never
+    /// handed out twice (2^64 of them do not run out).
+    pub(crate) fn take_task_ids(&self, count: u64) -> u64 {
+        self.next_task_id.fetch_add(count, Ordering::Relaxed)
     }
 
     pub(crate) fn id(&self) -> u32 {

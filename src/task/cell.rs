@@ -51,13 +51,16 @@
 mod stage;
 
 use crate::loom::sync::atomic::{Ordering::*, fence};
+use std::cell::Cell;
 use std::future::Future;
+use std::panic::Location;
 use std::ptr::NonNull;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use super::error::JoinError;
 use super::header::Header;
+use super::id::Id;
 use super::lazy::Lazy;
 use super::state::{Completed, JoinDropped};
 use crate::contain;
@@ -79,30 +82,43 @@ unsafe impl Send for TaskRef {}
 impl TaskRef {
     /// Creates a task for `future` on `core`'s own thread. Returns the slab's
     /// reference and the join handle's.
-    pub(crate) fn new_local<F>(future: F, core: &Core) -> (TaskRef, TaskRef)
+    pub(crate) fn new_local<F>(
+        future: F,
+        core: &Core,
+        id: Id,
+        location: &'static Location<'static>,
+    ) -> (TaskRef, TaskRef)
     where
         F: Future + 'static,
     {
         // SAFETY: `&Core` proves we are on the owner thread (`Core` is `!Send`
         // and `!Sync`), so the future never changes threads (R1).
-        let ptr = unsafe { TaskCell::allocate(future, core.shared().clone()) };
+        let ptr = unsafe { TaskCell::allocate(future, core.shared().clone(), id, location) };
         (TaskRef { ptr }, TaskRef { ptr })
     }
 
     /// Creates a task on any thread for the runtime behind `owner` and hands it
     /// to the loop through the injector. Returns the join handle's reference.
     /// If the runtime is gone, the task is cancelled at once, on this thread.
-    pub(crate) fn spawn_remote<F>(future: F, owner: &Arc<Shared>) -> TaskRef
+    pub(crate) fn spawn_remote<F>(
+        future: F,
+        owner: &Arc<Shared>,
+        location: &'static Location<'static>,
+    ) -> TaskRef
     where
         F: Future + Send + 'static,
     {
         // SAFETY: `F: Send`, so moving it to the loop thread is sound (R1).
-        unsafe { Self::inject(future, owner) }
+        unsafe { Self::inject(future, owner, location) }
     }
 
     /// Like [`TaskRef::spawn_remote`], but the future is built on the loop
     /// thread by `make`, so the future itself need not be `Send`.
-    pub(crate) fn spawn_remote_with<M, Fut>(make: M, owner: &Arc<Shared>) -> TaskRef
+    pub(crate) fn spawn_remote_with<M, Fut>(
+        make: M,
+        owner: &Arc<Shared>,
+        location: &'static Location<'static>,
+    ) -> TaskRef
     where
         M: FnOnce() -> Fut + Send + 'static,
         Fut: Future + 'static,
@@ -111,7 +127,7 @@ impl TaskRef {
         // SAFETY: the `Lazy` value crosses threads only in its `Make` state,
         // which holds just an `M: Send`; it becomes `Running(Fut)` inside `poll`,
         // on the loop thread, and stays there (R1).
-        unsafe { TaskRef::inject(Lazy::Make { make: Some(make) }, owner) }
+        unsafe { TaskRef::inject(Lazy::Make { make: Some(make) }, owner, location) }
     }
 
     /// Creates a task for the runtime behind `owner` and pushes it into its
@@ -119,9 +135,14 @@ impl TaskRef {
     ///
     /// # Safety
     /// As for [`TaskCell::allocate`].
-    unsafe fn inject<F: Future + 'static>(future: F, owner: &Arc<Shared>) -> TaskRef {
+    unsafe fn inject<F: Future + 'static>(
+        future: F,
+        owner: &Arc<Shared>,
+        location: &'static Location<'static>,
+    ) -> TaskRef {
+        let id = Id::from_u64(owner.take_task_ids(1));
         // SAFETY: forwarded from the caller.
-        let ptr = unsafe { TaskCell::allocate(future, owner.clone()) };
+        let ptr = unsafe { TaskCell::allocate(future, owner.clone(), id, location) };
         let (task, join) = (TaskRef { ptr }, TaskRef { ptr });
         if let Err(Remote::Spawn(task)) = owner.push(Remote::Spawn(task)) {
             // The runtime is gone. Nobody else can reach this cell yet, so this
@@ -175,6 +196,7 @@ impl TaskRef {
             return RunOutcome::Cancelled;
         }
         let mut cx = Context::from_waker(waker);
+        header.count_poll(core);
         // SAFETY: R1 — on the owner thread, as asserted above.
         if unsafe { (header.vtable.poll)(self.ptr, &mut cx) } {
             self.complete(core);
@@ -315,6 +337,40 @@ impl Drop for TaskRef {
             // SAFETY: that was the last reference (R5).
             unsafe { (self.header().vtable.dealloc)(self.ptr) };
         }
+    }
+}
+
+/// The task the loop is polling right now, if any: what
+/// [`task::current`](crate::task::current) reads.
+///
+/// A plain pointer, set by the loop around each poll, because during a poll
+/// the loop holds the task's `TaskRef` on its stack (the slab entry is
+/// empty, `core.rs`) and a clone would cost an atomic increment per poll.
+pub(crate) struct Running(Cell<Option<NonNull<Header>>>);
+
+impl Running {
+    pub(crate) const fn none() -> Running {
+        Running(Cell::new(None))
+    }
+
+    /// Runs `poll` with `task` as the running task, then clears it. (A
+    /// task's panic is caught inside its vtable's `poll`, so `poll` returns.)
+    #[inline]
+    pub(crate) fn enter<R>(&self, task: &TaskRef, poll: impl FnOnce() -> R) -> R {
+        debug_assert!(self.0.get().is_none(), "the loop polls one task at a time");
+        self.0.set(Some(task.ptr));
+        let result = poll();
+        self.0.set(None);
+        result
+    }
+
+    /// Calls `f` with the running task's header, or `None` between polls.
+    pub(crate) fn with<R>(&self, f: impl FnOnce(Option<&Header>) -> R) -> R {
+        // SAFETY: the pointer is set only inside `enter`, whose caller holds
+        // a `TaskRef` to that cell for the whole call (R5 keeps it alive),
+        // and it is restored before `enter` returns; `Running` lives in the
+        // loop's `Core`, which is `!Send`, so only that thread reads it.
+        f(self.0.get().map(|ptr| unsafe { ptr.as_ref() }))
     }
 }
 

@@ -11,13 +11,20 @@
 //! This file imports neither `cell.rs` nor `stage.rs`: the header and its
 //! vtable are the two types they both build on.
 
+use std::cell::Cell;
+use std::panic::Location;
 use std::ptr::NonNull;
 use std::sync::Arc;
 use std::task::{Context, Waker};
 
+use super::id::Id;
+use super::notes::Notes;
 use super::state::{JoinWakerSet, JoinWakerUnset, LoopFlags, State};
 use crate::loom::cell::UnsafeCell;
-use crate::loom::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use crate::loom::sync::atomic::{
+    AtomicUsize,
+    Ordering::{Acquire, Relaxed},
+};
 use crate::runtime::core::Core;
 use crate::runtime::shared::Shared;
 
@@ -33,6 +40,12 @@ pub(crate) struct Header {
     pub(in crate::task) flags: LoopFlags,
     /// The join handle's waker, guarded by `JOIN_WAKER` (R3).
     pub(in crate::task) join_waker: UnsafeCell<Option<Waker>>,
+    /// Unique in the runtime; fixed at creation, read from any thread.
+    pub(in crate::task) id: Id,
+    /// Where the task was spawned (`#[track_caller]`); fixed at creation.
+    pub(in crate::task) location: &'static Location<'static>,
+    /// Name and timings, loop-only like the flags (R4): `notes.rs`.
+    pub(in crate::task) notes: Cell<Option<Box<Notes>>>,
 }
 
 /// Typed operations on a cell, chosen at spawn time.
@@ -59,6 +72,17 @@ impl Header {
         if self.refs.fetch_add(1, Relaxed) > isize::MAX as usize {
             std::process::abort();
         }
+    }
+
+    /// The task's id.
+    #[inline]
+    pub(crate) fn id(&self) -> Id {
+        self.id
+    }
+
+    /// Where the task was spawned.
+    pub(crate) fn location(&self) -> &'static Location<'static> {
+        self.location
     }
 
     #[inline]
@@ -129,6 +153,53 @@ impl Header {
     #[inline]
     pub(crate) fn is_releasable(&self, core: &Core) -> bool {
         self.flags.is_releasable(core)
+    }
+
+    /// The loop polled the task once more.
+    #[inline]
+    pub(crate) fn count_poll(&self, core: &Core) {
+        self.flags.count_poll(core)
+    }
+
+    /// Whether the task is done (loop-only, R4).
+    pub(crate) fn is_done(&self, core: &Core) -> bool {
+        self.flags.is_done(core)
+    }
+
+    /// Whether the task is in the run queue (loop-only, R4).
+    pub(crate) fn is_queued(&self, core: &Core) -> bool {
+        self.flags.is_queued(core)
+    }
+
+    /// A finished task whose output its join handle may not have read yet:
+    /// the handle still has interest, and someone besides the caller's one
+    /// reference still holds the cell (the handle, or — rarely — a waker).
+    pub(crate) fn may_be_unread(&self) -> bool {
+        self.state.load().has_join_interest() && self.refs.load(Acquire) > 1
+    }
+
+    pub(crate) fn polls(&self, core: &Core) -> u64 {
+        self.flags.polls(core)
+    }
+
+    /// Calls `f` with the task's notes (`notes.rs`), creating them first if
+    /// `create` and there are none. Loop-only (R4). `f` runs no user code;
+    /// it must not reach this task's notes again (they read as `None`
+    /// meanwhile).
+    pub(crate) fn with_notes<R>(
+        &self,
+        core: &Core,
+        create: bool,
+        f: impl FnOnce(Option<&mut Notes>) -> R,
+    ) -> R {
+        debug_assert!(self.is_owned_by(core), "a task's notes are the loop's alone (R4)");
+        let mut notes = self.notes.take();
+        if create && notes.is_none() {
+            notes = Some(Box::default());
+        }
+        let result = f(notes.as_deref_mut());
+        self.notes.set(notes);
+        result
     }
 
     #[inline]

@@ -55,6 +55,19 @@ impl<T> JoinHandle<T> {
         &self.task
     }
 
+    /// The task's id, unique in its runtime (tokio's `JoinHandle::id`).
+    ///
+    /// ```
+    /// kettle::run(async {
+    ///     let task = kettle::spawn(async { kettle::task::current().unwrap().id });
+    ///     let id = task.id();
+    ///     assert_eq!(task.await.unwrap(), id);
+    /// });
+    /// ```
+    pub fn id(&self) -> super::Id {
+        self.task.header().id()
+    }
+
     /// Whether the task has finished: returned, panicked, or was cancelled and
     /// its future dropped (asyncio's `Task.done()`).
     pub fn is_finished(&self) -> bool {

@@ -90,23 +90,28 @@
 //! the cell, not at a slab slot (`waker.rs`), so slab keys are reused
 //! freely: a stale waker can only reach its own finished cell.
 
+mod builder;
 mod cell;
 mod done;
 mod error;
 mod header;
 mod id;
+mod info;
 mod join;
 mod lazy;
+mod notes;
 mod remote;
 mod state;
 mod waker;
 mod yield_now;
 
-pub(crate) use cell::{DoneCallback, RunOutcome, TaskRef};
+pub use builder::Builder;
+pub(crate) use cell::{DoneCallback, RunOutcome, Running, TaskRef};
 pub(crate) use done::DoneBatch;
 pub use error::JoinError;
-pub use id::Id;
 pub(crate) use header::Header;
+pub use id::Id;
+pub use info::{TaskInfo, TaskState};
 pub use join::JoinHandle;
 pub use remote::RemoteJoinHandle;
 pub(crate) use waker::waker_ref;
@@ -140,5 +145,26 @@ pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
 {
-    context::expect_current("kettle::spawn", |core| core.spawn(future))
+    let location = std::panic::Location::caller();
+    context::expect_current("kettle::spawn", |core| core.spawn(future, location))
+}
+
+/// A snapshot of the task being polled right now (asyncio's
+/// `current_task()`), or `None` outside a task: in `block_on`'s own future,
+/// in a callback, or outside a runtime.
+///
+/// ```
+/// kettle::run(async {
+///     assert!(kettle::task::current().is_none()); // block_on's future is not a task
+///     let task = kettle::spawn(async { kettle::task::current().unwrap() });
+///     let id = task.id();
+///     let me = task.await.unwrap();
+///     assert_eq!(me.id, id);
+///     assert_eq!(me.state, kettle::task::TaskState::Running);
+///     assert_eq!(me.polls, 1);
+/// });
+/// ```
+#[doc(alias = "current_task")]
+pub fn current() -> Option<TaskInfo> {
+    context::with_current(|core| core.and_then(|core| core.current_task()))
 }

@@ -49,6 +49,11 @@ impl<T> RemoteJoinHandle<T> {
         RemoteJoinHandle { join }
     }
 
+    /// The task's id, unique in its runtime; see [`JoinHandle::id`].
+    pub fn id(&self) -> crate::task::Id {
+        self.join.id()
+    }
+
     /// Whether the task has finished (asyncio's `Future.done()`).
     pub fn is_finished(&self) -> bool {
         self.join.is_finished()

@@ -377,6 +377,8 @@ pub(crate) struct LoopFlags {
     /// `add_done_callback` until the output has left; lowered by
     /// `release_done_callbacks` as their batches run or are dropped.
     done_callbacks: Cell<u32>,
+    /// How many times the loop has polled the task (`info.rs`).
+    polls: Cell<u64>,
 }
 
 impl LoopFlags {
@@ -391,6 +393,7 @@ impl LoopFlags {
             queued: Cell::new(true),
             done: Cell::new(false),
             done_callbacks: Cell::new(0),
+            polls: Cell::new(0),
         }
     }
 
@@ -447,6 +450,12 @@ impl LoopFlags {
         self.queued.set(false);
     }
 
+    /// Whether the task is in the run queue (for a task dump).
+    pub(crate) fn is_queued(&self, core: &Core) -> bool {
+        self.check_owner(core);
+        self.queued.get()
+    }
+
     #[inline]
     pub(crate) fn is_done(&self, core: &Core) -> bool {
         self.check_owner(core);
@@ -479,6 +488,18 @@ impl LoopFlags {
     pub(crate) fn add_done_callback(&self, core: &Core) {
         self.check_owner(core);
         self.done_callbacks.set(self.done_callbacks.get() + 1);
+    }
+
+    /// The loop polled the task once more.
+    #[inline]
+    pub(crate) fn count_poll(&self, core: &Core) {
+        self.check_owner(core);
+        self.polls.set(self.polls.get() + 1);
+    }
+
+    pub(crate) fn polls(&self, core: &Core) -> u64 {
+        self.check_owner(core);
+        self.polls.get()
     }
 
     /// `count` done callbacks ran or were dropped. Returns `true` if that

@@ -13,8 +13,9 @@ use std::time::{Duration, Instant};
 use super::deadline_after;
 use super::queue::TimerKey;
 use crate::runtime::context;
-use crate::runtime::core::Action;
 use crate::runtime::core::Core;
+use crate::runtime::core::{Action, Callback};
+use std::panic::Location;
 
 /// Runs `callback` on the loop's next turn (asyncio's `loop.call_soon`).
 ///
@@ -24,7 +25,8 @@ use crate::runtime::core::Core;
 #[doc(alias = "loop.call_soon")]
 #[track_caller]
 pub fn call_soon<F: FnOnce() + 'static>(callback: F) {
-    context::expect_current("kettle::call_soon", |core| core.call_soon(Box::new(callback)));
+    let location = Location::caller();
+    context::expect_current("kettle::call_soon", |core| core.call_soon(Callback::new(callback, location)));
 }
 
 /// Runs `callback` on the loop once `delay` has passed (asyncio's
@@ -58,8 +60,9 @@ pub fn call_later<F: FnOnce() + 'static>(delay: Duration, callback: F) -> TimerH
 #[doc(alias = "loop.call_at")]
 #[track_caller]
 pub fn call_at<F: FnOnce() + 'static>(when: Instant, callback: F) -> TimerHandle {
+    let location = Location::caller();
     context::expect_current("kettle::call_at", |core| {
-        let key = core.insert_timer(when, Action::Call(Box::new(callback)));
+        let key = core.insert_timer(when, Action::Call(Callback::new(callback, location)));
         TimerHandle { core: std::rc::Rc::downgrade(core), key, when }
     })
 }

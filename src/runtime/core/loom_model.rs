@@ -53,7 +53,7 @@ fn push_from_another_thread(core: &Core) -> (loom::thread::JoinHandle<()>, Arc<S
     let (shared, flag) = (core.shared().clone(), ran.clone());
     let pusher = loom::thread::spawn(move || {
         let callback = Box::new(move || flag.store(true, SeqCst));
-        assert!(shared.push(Remote::Call(callback)).is_ok());
+        assert!(shared.push(Remote::Call(callback, std::panic::Location::caller())).is_ok());
     });
     (pusher, ran)
 }
@@ -158,7 +158,7 @@ fn loom_model_a_push_and_a_notify_racing_the_loop_going_idle_are_never_lost() {
         let (shared, flag) = (core.shared().clone(), ran.clone());
         let pusher = loom::thread::spawn(move || {
             let callback = Box::new(move || flag.store(true, SeqCst));
-            assert!(shared.push(Remote::Call(callback)).is_ok());
+            assert!(shared.push(Remote::Call(callback, std::panic::Location::caller())).is_ok());
         });
         let (shared, flag) = (core.shared().clone(), woken.clone());
         let notifier = loom::thread::spawn(move || {

@@ -8,6 +8,7 @@
 //! — a waker woken or dropped, a callback run or dropped, a task freed.
 
 use std::io;
+use std::panic::Location;
 use std::rc::Rc;
 use std::task::Waker;
 use std::time::Instant;
@@ -16,11 +17,21 @@ use super::Core;
 use crate::contain;
 use crate::runtime::blocking_pool::Job;
 use crate::runtime::reactor::ScheduledIo;
-use crate::task::{DoneBatch, DoneCallback, Header, JoinHandle, TaskRef};
+use crate::task::{DoneBatch, DoneCallback, Header, Id, JoinHandle, TaskRef};
 use crate::time::queue::TimerKey;
 
-/// A callback queued to run on the loop (`call_soon`, a due `call_later`).
-pub(crate) type Callback = Box<dyn FnOnce()>;
+/// A callback queued to run on the loop (`call_soon`, a due `call_later`),
+/// with where it was registered — what debug mode and a trace report.
+pub(crate) struct Callback {
+    pub(crate) run: Box<dyn FnOnce()>,
+    pub(crate) location: &'static Location<'static>,
+}
+
+impl Callback {
+    pub(crate) fn new(run: impl FnOnce() + 'static, location: &'static Location<'static>) -> Callback {
+        Callback { run: Box::new(run), location }
+    }
+}
 
 /// What a timer does when it fires: the value the loop's timer queue keeps
 /// for each timer, carried out by step 4 (`Core::fire_timers`).
@@ -31,17 +42,38 @@ pub(crate) enum Action {
     Call(Callback),
 }
 
+/// How many task ids the loop reserves at once ([`Core::next_task_id`]).
+const TASK_ID_BLOCK: u64 = 256;
+
 impl Core {
     // ----- tasks ---------------------------------------------------------------
 
-    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    pub(crate) fn spawn<F>(&self, future: F, location: &'static Location<'static>) -> JoinHandle<F::Output>
     where
         F: std::future::Future + 'static,
     {
-        let (task, join) = TaskRef::new_local(future, self);
+        let (task, join) = TaskRef::new_local(future, self, self.next_task_id(), location);
         self.stats.on_spawn();
         self.adopt(task);
         JoinHandle::new(join)
+    }
+
+    /// A fresh task id for a local spawn.
+    ///
+    /// The simple version is one `fetch_add` on the shared counter per
+    /// spawn; the loop reserves [`TASK_ID_BLOCK`] ids at a time instead, so
+    /// a local spawn pays no atomic read-modify-write. Other threads take
+    /// theirs one by one (`TaskRef::spawn_remote`); both come from the same
+    /// counter, so ids stay unique.
+    #[inline]
+    pub(crate) fn next_task_id(&self) -> Id {
+        let (mut next, mut end) = self.task_ids.get();
+        if next == end {
+            next = self.shared.take_task_ids(TASK_ID_BLOCK);
+            end = next + TASK_ID_BLOCK;
+        }
+        self.task_ids.set((next + 1, end));
+        Id::from_u64(next)
     }
 
     /// Puts a task into the slab and queues it for its first run.
@@ -50,6 +82,7 @@ impl Core {
         let entry = tasks.vacant_entry();
         let key = entry.key();
         task.header().adopt(self, key);
+        self.note_spawn(&task);
         entry.insert(Some(task));
         drop(tasks);
         self.run_queue.borrow_mut().push_back(key);
@@ -67,7 +100,7 @@ impl Core {
     pub(crate) fn add_done_callback(&self, task: &TaskRef, callback: DoneCallback) {
         if task.hold_for_done_callback(self) {
             let batch = DoneBatch::new(task.clone(), vec![callback]);
-            self.call_soon(Box::new(move || batch.run()));
+            self.call_soon(Callback::new(move || batch.run(), task.header().location()));
         } else {
             self.done_callbacks.borrow_mut().entry(task.id()).or_default().push(callback);
         }
@@ -82,7 +115,7 @@ impl Core {
         let callbacks = self.done_callbacks.borrow_mut().remove(&task.id());
         if let Some(callbacks) = callbacks {
             let batch = DoneBatch::new(task.clone(), callbacks);
-            self.call_soon(Box::new(move || batch.run()));
+            self.call_soon(Callback::new(move || batch.run(), task.header().location()));
         }
     }
 

@@ -77,6 +77,12 @@ fn drain(core: &Core) {
 /// Drains the loop, checks that every task cell freed itself (once only
 /// the core holds the shared part, which each cell keeps an `Arc` of), and
 /// shuts the core down.
+/// Spawns on the modelled loop, as `kettle::spawn` would.
+#[track_caller]
+fn spawn<F: Future + 'static>(core: &Core, future: F) -> crate::JoinHandle<F::Output> {
+    core.spawn(future, std::panic::Location::caller())
+}
+
 fn finish(core: &Core) {
     drain(core);
     assert_eq!(Arc::strong_count(core.shared()), 1, "a task cell was not freed");
@@ -89,7 +95,7 @@ fn loom_model_completion_racing_the_join_handles_drop_drops_the_output_once() {
         let core = core();
         let drops = Arc::new(StdUsize::new(0));
         let output = Counted(drops.clone());
-        let handle = core.spawn(async move { output });
+        let handle = spawn(&core, async move { output });
         let dropper = loom::thread::spawn(move || drop(handle));
         core.turn(NOW, false); // polls the task to completion
         dropper.join().unwrap();
@@ -103,7 +109,7 @@ fn loom_model_completion_racing_the_join_handles_drop_drops_the_output_once() {
 fn loom_model_a_join_handle_polled_on_another_thread_is_woken_and_gets_the_output() {
     loom::model(|| {
         let core = core();
-        let handle = core.spawn(async { 7 });
+        let handle = spawn(&core, async { 7 });
         let joiner = loom::thread::spawn(move || {
             let mut handle = handle;
             let (flag, waker) = flag_waker();
@@ -131,7 +137,7 @@ fn loom_model_a_cancel_from_another_thread_racing_the_task_drops_its_future_once
         let core = core();
         let drops = Arc::new(StdUsize::new(0));
         let guard = Counted(drops.clone());
-        let handle = core.spawn(async move {
+        let handle = spawn(&core, async move {
             let _guard = guard;
             crate::yield_now().await; // wakes itself (through the injector: no runtime is current)
             5
@@ -162,14 +168,17 @@ fn loom_model_a_wake_from_another_thread_racing_the_task_is_never_lost() {
         let slot: Arc<Mutex<Option<Waker>>> = Arc::new(Mutex::new(None));
         let stored = slot.clone();
         let mut polls = 0;
-        let handle = core.spawn(std::future::poll_fn(move |cx| {
-            polls += 1;
-            if polls > 1 {
-                return Poll::Ready(()); // polled again: the wake arrived
-            }
-            *stored.lock().unwrap() = Some(cx.waker().clone());
-            Poll::Pending
-        }));
+        let handle = spawn(
+            &core,
+            std::future::poll_fn(move |cx| {
+                polls += 1;
+                if polls > 1 {
+                    return Poll::Ready(()); // polled again: the wake arrived
+                }
+                *stored.lock().unwrap() = Some(cx.waker().clone());
+                Poll::Pending
+            }),
+        );
         core.turn(NOW, false); // the task stores its waker and waits
         let waker = slot.lock().unwrap().clone().expect("stored on the first poll");
         let remote = loom::thread::spawn(move || waker.wake());
@@ -192,7 +201,7 @@ fn loom_model_the_output_is_held_back_until_the_done_callbacks_ran() {
         let entered = context::enter(&core, "the done-callback model");
         let ran = Arc::new(AtomicBool::new(false));
         let seen = ran.clone();
-        let handle = core.spawn(async { 9 });
+        let handle = spawn(&core, async { 9 });
         core.add_done_callback(
             handle.task(),
             DoneCallback::new(move |out: &Result<i32, JoinError>| {
@@ -235,14 +244,17 @@ fn loom_model_a_remote_wake_and_the_join_handles_drop_racing_completion_leak_not
         let slot: Arc<Mutex<Option<Waker>>> = Arc::new(Mutex::new(None));
         let stored = slot.clone();
         let mut output = Some(output);
-        let handle = core.spawn(std::future::poll_fn(move |cx| {
-            let mut slot = stored.lock().unwrap();
-            if slot.is_none() {
-                *slot = Some(cx.waker().clone());
-                return Poll::Pending;
-            }
-            Poll::Ready(output.take().expect("completes once"))
-        }));
+        let handle = spawn(
+            &core,
+            std::future::poll_fn(move |cx| {
+                let mut slot = stored.lock().unwrap();
+                if slot.is_none() {
+                    *slot = Some(cx.waker().clone());
+                    return Poll::Pending;
+                }
+                Poll::Ready(output.take().expect("completes once"))
+            }),
+        );
         core.turn(NOW, false); // stores its waker
         let waker = slot.lock().unwrap().clone().expect("stored");
         let remote = loom::thread::spawn(move || waker.wake());

@@ -11,7 +11,9 @@
 //! caller reaches it through the header's `vtable` (see `cell.rs`, whose
 //! rules R1–R5 the `unsafe` blocks here name).
 
+use std::cell::Cell;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::ptr::{self, NonNull};
 use std::sync::Arc;
@@ -23,6 +25,7 @@ use crate::loom::sync::atomic::AtomicUsize;
 use crate::runtime::shared::Shared;
 use crate::task::error::JoinError;
 use crate::task::header::{Header, Vtable};
+use crate::task::id::Id;
 use crate::task::state::{LoopFlags, State};
 
 /// What a cell holds after its header.
@@ -54,7 +57,12 @@ impl<F: Future + 'static> TaskCell<F> {
     /// # Safety
     /// Moving `future` to the owner's thread must be sound (R1): either we are
     /// on that thread, or `F: Send`, or the value is in a state that is `Send`.
-    pub(super) unsafe fn allocate(future: F, owner: Arc<Shared>) -> NonNull<Header> {
+    pub(super) unsafe fn allocate(
+        future: F,
+        owner: Arc<Shared>,
+        id: Id,
+        location: &'static Location<'static>,
+    ) -> NonNull<Header> {
         let cell = Box::new(TaskCell {
             header: Header {
                 state: State::new(),
@@ -62,6 +70,9 @@ impl<F: Future + 'static> TaskCell<F> {
                 vtable: &Self::VTABLE,
                 flags: LoopFlags::new(owner),
                 join_waker: UnsafeCell::new(None),
+                id,
+                location,
+                notes: Cell::new(None),
             },
             stage: UnsafeCell::new(Stage::Running(future)),
         });

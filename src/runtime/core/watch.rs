@@ -1,0 +1,184 @@
+//! Watching the loop: timing its tasks and callbacks, for debug mode
+//! (`runtime/debug.rs`) and task dumps.
+//!
+//! The loop *times* its tasks while debug mode is on. Then, and only then,
+//! it reads the clock around every poll and every callback, adds each
+//! poll's duration to the task's `busy` time, stamps each spawn, reports
+//! the steps slower than the threshold, and keeps the finished tasks whose
+//! output nobody has read, so that a dump and the drop-time listing can
+//! name them.
+//!
+//! Off, all of this costs the hot path one test of a `Cell<bool>` per poll
+//! and per callback (`Core::run_task`, `Core::run_callbacks`): the timed
+//! versions below are separate functions, marked cold, so the untimed path
+//! stays as it was.
+
+use std::cell::{Cell, RefCell};
+use std::task::Waker;
+use std::time::{Duration, Instant};
+
+use super::{Callback, Core};
+use crate::contain;
+use crate::runtime::debug::{DebugMode, SlowPoll};
+use crate::task::{RunOutcome, TaskInfo, TaskRef, TaskState};
+
+/// What the loop watches about itself; part of `Core`.
+pub(crate) struct Watch {
+    /// Time every poll and callback (debug mode is on).
+    timing: Cell<bool>,
+    debug: Option<DebugMode>,
+    /// Finished tasks whose join handle may not have read the output yet,
+    /// kept while timing (each entry holds one reference).
+    unread: RefCell<Vec<TaskRef>>,
+    /// Sweep `unread` once it reaches this length.
+    sweep_at: Cell<usize>,
+}
+
+/// The first length at which `unread` is swept.
+const FIRST_SWEEP: usize = 64;
+
+impl Watch {
+    pub(crate) fn new(debug: Option<DebugMode>) -> Watch {
+        Watch {
+            timing: Cell::new(debug.is_some()),
+            debug,
+            unread: RefCell::new(Vec::new()),
+            sweep_at: Cell::new(FIRST_SWEEP),
+        }
+    }
+
+    /// Whether the loop times its tasks: the one branch the hot path pays.
+    #[inline]
+    pub(crate) fn is_timing(&self) -> bool {
+        self.timing.get()
+    }
+
+    pub(crate) fn is_debug(&self) -> bool {
+        self.debug.is_some()
+    }
+
+    /// Reports `slow` to the hook if it exceeds the threshold. The hook is
+    /// user code: contained, and called with no borrow held.
+    fn check(&self, slow: impl FnOnce(Duration) -> SlowPoll, took: Duration) {
+        let Some(debug) = &self.debug else { return };
+        if took > debug.threshold {
+            let report = slow(debug.threshold);
+            let hook = debug.hook.clone();
+            contain::call(|| hook(&report));
+        }
+    }
+}
+
+impl Core {
+    /// A task was just adopted; stamp its spawn time if timing.
+    #[inline]
+    pub(super) fn note_spawn(&self, task: &TaskRef) {
+        if self.watch.is_timing() {
+            let now = Instant::now();
+            task.header().with_notes(self, true, |notes| notes.expect("created").spawned_at = Some(now));
+        }
+    }
+
+    /// [`Core::run_task`]'s poll while timing: the same, with the clock
+    /// read around it.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn run_task_timed(&self, task: &TaskRef, waker: &Waker) -> RunOutcome {
+        let start = Instant::now();
+        let outcome = self.running.enter(task, || task.run(self, waker));
+        let took = start.elapsed();
+        let header = task.header();
+        let name = header.with_notes(self, true, |notes| {
+            let notes = notes.expect("created");
+            notes.busy += took;
+            notes.name.clone()
+        });
+        if matches!(outcome, RunOutcome::Pending | RunOutcome::Finished) {
+            self.watch.check(
+                |threshold| SlowPoll {
+                    task: Some(header.id()),
+                    name,
+                    location: header.location(),
+                    duration: took,
+                    threshold,
+                },
+                took,
+            );
+        }
+        if matches!(outcome, RunOutcome::Finished | RunOutcome::Cancelled) {
+            self.keep_unread(task);
+        }
+        outcome
+    }
+
+    /// Runs a callback while timing.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn run_callback_timed(&self, callback: Callback) {
+        let location = callback.location;
+        let start = Instant::now();
+        contain::call(callback.run);
+        let took = start.elapsed();
+        self.watch.check(
+            |threshold| SlowPoll { task: None, name: None, location, duration: took, threshold },
+            took,
+        );
+    }
+
+    /// Keeps a just-finished task whose output its join handle may still
+    /// read, sweeping out those read since the last sweep once the list has
+    /// doubled (so each task costs O(1) amortised).
+    fn keep_unread(&self, task: &TaskRef) {
+        if !task.header().may_be_unread() {
+            return;
+        }
+        self.watch.unread.borrow_mut().push(task.clone());
+        if self.watch.unread.borrow().len() >= self.watch.sweep_at.get() {
+            let left = self.sweep_unread();
+            self.watch.sweep_at.set((left * 2).max(FIRST_SWEEP));
+        }
+    }
+
+    /// Drops the read ones from `unread`; returns how many are left.
+    fn sweep_unread(&self) -> usize {
+        let all = std::mem::take(&mut *self.watch.unread.borrow_mut());
+        let (keep, read): (Vec<TaskRef>, Vec<TaskRef>) =
+            all.into_iter().partition(|task| task.header().may_be_unread());
+        let left = keep.len();
+        *self.watch.unread.borrow_mut() = keep;
+        drop(read); // may free cells: outside the borrow
+        left
+    }
+
+    /// Adds the finished-unread tasks to a dump (nothing unless timing).
+    pub(super) fn finished_unread(&self, now: Instant, infos: &mut Vec<TaskInfo>) {
+        if !self.watch.is_timing() {
+            return;
+        }
+        self.sweep_unread();
+        let unread = self.watch.unread.borrow().clone();
+        infos.extend(
+            unread.iter().map(|task| TaskInfo::of(self, task.header(), TaskState::FinishedUnread, now)),
+        );
+        drop(unread);
+    }
+
+    /// Debug mode, at the runtime's drop: the lines naming the tasks still
+    /// pending and those finished but never read (asyncio's "Task was
+    /// destroyed but it is pending!"). Empty when not in debug mode.
+    pub(crate) fn leftover_report(&self) -> Vec<String> {
+        if !self.watch.is_debug() {
+            return Vec::new();
+        }
+        let mut lines = Vec::new();
+        for info in self.tasks() {
+            let what = match info.state {
+                TaskState::FinishedUnread => "finished but its output was never read",
+                _ => "was destroyed but it is pending",
+            };
+            let name = info.name.as_ref().map(|n| format!(" {n:?}")).unwrap_or_default();
+            lines.push(format!("kettle: task {}{name} (spawned at {}) {what}", info.id, info.location));
+        }
+        lines
+    }
+}
