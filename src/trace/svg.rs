@@ -67,8 +67,10 @@ const SPAWN_COLOUR: &str = "#CC79A7";
 
 /// Writes `trace` as an SVG document.
 pub(super) fn write(trace: &Trace, w: &mut impl Write) -> io::Result<()> {
+    // The trace's duration; or, should an event end after stop_trace, that.
     let end = trace.events().iter().map(|e| e.end()).max().unwrap_or_default();
-    let scale = Scale::new(trace.duration().max(end), PLOT_LEFT, PLOT_WIDTH);
+    let span = trace.duration().max(end);
+    let scale = Scale::new(span, PLOT_LEFT, PLOT_WIDTH);
     let rows = TaskRows::choose(trace);
     let more = usize::from(!rows.rest.is_empty());
     let dropped = trace.dropped() > 0;
@@ -78,7 +80,7 @@ pub(super) fn write(trace: &Trace, w: &mut impl Write) -> io::Result<()> {
     let legend_y = title_y + if dropped { 58.0 } else { 40.0 };
     let axis_y = legend_y + 30.0;
     let loop_y = axis_y + 10.0;
-    let tasks_y = loop_y + 58.0;
+    let tasks_y = loop_y + 64.0;
     let tasks_end = tasks_y + ROW * (rows.shown.len() + more) as f64;
     let bottom_axis = rows.shown.len() + more > 12;
     let footer_y = tasks_end + if bottom_axis { 40.0 } else { 22.0 };
@@ -91,7 +93,7 @@ pub(super) fn write(trace: &Trace, w: &mut impl Write) -> io::Result<()> {
          font-family=\"DejaVu Sans, Verdana, Arial, sans-serif\" font-size=\"11\" fill=\"#222222\">\n"
     )?;
     writeln!(w, "<rect width=\"100%\" height=\"100%\" fill=\"#FFFFFF\"/>")?;
-    header(trace, w, title_y)?;
+    header(trace, span, w, title_y)?;
     legend(w, legend_y)?;
 
     // Stripes behind the task rows, then the grid over everything below the axis.
@@ -135,7 +137,7 @@ pub(super) fn write(trace: &Trace, w: &mut impl Write) -> io::Result<()> {
 }
 
 /// The title and the counts (and the caption about dropped events).
-fn header(trace: &Trace, w: &mut impl Write, y: f64) -> io::Result<()> {
+fn header(trace: &Trace, span: Duration, w: &mut impl Write, y: f64) -> io::Result<()> {
     let (mut turns, mut last_turn, mut polls, mut callbacks, mut timers, mut io, mut spawns) =
         (0, None, 0, 0, 0, 0, 0);
     let mut waiting = Duration::ZERO;
@@ -158,19 +160,26 @@ fn header(trace: &Trace, w: &mut impl Write, y: f64) -> io::Result<()> {
         }
     }
     let tasks = trace.tasks().len();
-    let share = 100.0 * waiting.as_secs_f64() / trace.duration().as_secs_f64().max(1e-9);
+    let share = 100.0 * waiting.as_secs_f64() / span.as_secs_f64().max(1e-9);
     writeln!(
         w,
         "<text x=\"12\" y=\"{y}\" font-size=\"16\" font-weight=\"bold\">kettle trace · {}</text>",
-        human(trace.duration())
+        human(span)
     )?;
+    let counts = [
+        count(turns, "turn", "turns"),
+        format!("{} of {}", count(polls, "poll", "polls"), count(tasks, "task", "tasks")),
+        count(callbacks, "callback", "callbacks"),
+        count(timers, "timer fired", "timers fired"),
+        count(io, "I/O event", "I/O events"),
+        count(spawns, "remote spawn", "remote spawns"),
+        format!("waiting {} ({share:.0}%)", human(waiting)),
+    ];
     writeln!(
         w,
-        "<text x=\"12\" y=\"{}\" font-size=\"12\" fill=\"#444444\">{turns} turns · {polls} polls of {tasks} tasks · \
-         {callbacks} callbacks · {timers} timers fired · {io} I/O events · {spawns} remote spawns · waiting {} \
-         ({share:.0}%)</text>",
+        "<text x=\"12\" y=\"{}\" font-size=\"12\" fill=\"#444444\">{}</text>",
         y + 20.0,
-        human(waiting)
+        counts.join(" · ")
     )?;
     if trace.dropped() > 0 {
         writeln!(
@@ -184,24 +193,29 @@ fn header(trace: &Trace, w: &mut impl Write, y: f64) -> io::Result<()> {
     Ok(())
 }
 
-/// A swatch and a name for each step and each kind of mark.
+/// `n` and the noun for one or for many: "1 turn", "2 turns".
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// A swatch and a name for each step, for a task's poll, and for each kind
+/// of mark, in three groups.
 fn legend(w: &mut impl Write, y: f64) -> io::Result<()> {
     let steps = Phase::ALL.iter().map(|&p| (colour(p), if p == Phase::Poll { "I/O peek" } else { p.name() }));
-    let marks = [
-        (POLL_COLOUR, "task poll"),
+    let others = [
+        (POLL_COLOUR, "poll"),
         (CALLBACK_COLOUR, "callback"),
         (TIMER_COLOUR, "timer fired"),
         (IO_COLOUR, "I/O events"),
         (SPAWN_COLOUR, "remote spawn"),
     ];
+    let groups = [(0, "loop steps:"), (Phase::ALL.len(), "tasks:"), (Phase::ALL.len() + 1, "marks:")];
     let mut x = 12.0;
-    writeln!(w, "<text x=\"{x}\" y=\"{y}\" fill=\"#555555\">loop steps:</text>")?;
-    x += 70.0;
-    for (i, (fill, name)) in steps.chain(marks).enumerate() {
-        if i == Phase::ALL.len() {
-            x += 16.0;
-            writeln!(w, "<text x=\"{x}\" y=\"{y}\" fill=\"#555555\">marks:</text>")?;
-            x += 44.0;
+    for (i, (fill, name)) in steps.chain(others).enumerate() {
+        if let Some((_, group)) = groups.iter().find(|&&(at, _)| at == i) {
+            x += if i == 0 { 0.0 } else { 14.0 };
+            writeln!(w, "<text x=\"{x}\" y=\"{y}\" fill=\"#555555\">{group}</text>")?;
+            x += 6.5 * group.len() as f64 + 6.0;
         }
         let stroke = if fill == colour(Phase::Wait) { " stroke=\"#B8C2CC\"" } else { "" };
         writeln!(
@@ -242,11 +256,11 @@ fn loop_row(trace: &Trace, scale: &Scale, w: &mut impl Write, y: f64) -> io::Res
             _ => {}
         }
     }
-    let lane = |i: f64| y + 24.0 + 8.0 * i;
+    let lane = |i: f64| y + 25.0 + 11.0 * i;
     writeln!(w, "<text x=\"12\" y=\"{}\" font-size=\"12\" font-weight=\"bold\">loop</text>", y + 14.0)?;
     writeln!(w, "<g font-size=\"9\" fill=\"#666666\" text-anchor=\"end\">")?;
     for (i, name) in ["callbacks", "timers fired", "I/O events · remote spawns"].iter().enumerate() {
-        writeln!(w, "<text x=\"{}\" y=\"{}\">{name}</text>", PLOT_LEFT - 8.0, lane(i as f64) + 6.0)?;
+        writeln!(w, "<text x=\"{}\" y=\"{}\">{name}</text>", PLOT_LEFT - 8.0, lane(i as f64) + 7.0)?;
     }
     writeln!(w, "</g>")?;
     if trace.events().is_empty() {
@@ -263,15 +277,15 @@ fn loop_row(trace: &Trace, scale: &Scale, w: &mut impl Write, y: f64) -> io::Res
         let what = format!("{} step", phase.name());
         bars(w, &steps[phase as usize].bars, colour(phase), (y, 20.0), &what)?;
     }
-    bars(w, &callbacks.bars, CALLBACK_COLOUR, (lane(0.0), 6.0), "callback")?;
-    bars(w, &timers.bars, TIMER_COLOUR, (lane(1.0), 6.0), "timer fired")?;
-    bars(w, &io.bars, IO_COLOUR, (lane(2.0), 6.0), "I/O poll with events")?;
+    bars(w, &callbacks.bars, CALLBACK_COLOUR, (lane(0.0), 8.0), "callback")?;
+    bars(w, &timers.bars, TIMER_COLOUR, (lane(1.0), 8.0), "timer fired")?;
+    bars(w, &io.bars, IO_COLOUR, (lane(2.0), 8.0), "I/O poll with events")?;
     writeln!(w, "<g fill=\"{SPAWN_COLOUR}\">")?;
     for (task, at) in spawns {
         let x = scale.x(at);
         writeln!(
             w,
-            "<rect x=\"{:.1}\" y=\"{}\" width=\"2\" height=\"8\"><title>remote spawn: {} at {}</title></rect>",
+            "<rect x=\"{:.1}\" y=\"{}\" width=\"2\" height=\"10\"><title>remote spawn: {} at {}</title></rect>",
             x - 1.0,
             lane(2.0) - 1.0,
             Xml(&trace.task_title(task)),

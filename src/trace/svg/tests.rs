@@ -143,3 +143,16 @@ fn dropped_events_get_a_caption() {
     sample::keep("dropped.svg", text.as_bytes());
     assert!(text.contains("the 7 oldest events were dropped"));
 }
+
+#[test]
+fn a_short_stretch_shows_the_steps_of_each_turn() {
+    let tour = sample::tour();
+    let until = Duration::from_millis(12);
+    let events: Vec<_> = tour.events().iter().filter(|e| e.end() <= until).cloned().collect();
+    let trace = Trace { events, labels: tour.labels.clone(), dropped: 0, duration: until };
+    let text = svg(&trace);
+    check_well_formed(&text);
+    sample::keep("tour-12ms.svg", text.as_bytes());
+    assert!(text.contains(">0 ms</text>") && text.contains(">10 ms</text>"), "ticked in ms");
+    assert!(text.contains("inject step"));
+}
