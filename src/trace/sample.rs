@@ -2,8 +2,9 @@
 //! like to the recorder, made up by a small simulated loop so that a test
 //! needs no runtime (and the pictures are the same every time).
 //!
-//! `KETTLE_TRACE_OUT=/some/dir cargo test --lib trace::svg` also writes the
-//! pictures there, to look at (`rsvg-convert -o tour.png tour.svg`).
+//! `KETTLE_TRACE_OUT=/some/dir cargo test --lib trace` also writes the
+//! pictures (and the tour's JSON) there, to look at: `rsvg-convert -o
+//! tour.png tour.svg`, or open `tour.json` at <https://ui.perfetto.dev>.
 
 use std::panic::Location;
 use std::time::Duration;

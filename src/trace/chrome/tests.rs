@@ -214,7 +214,8 @@ fn an_empty_trace_is_a_valid_object_with_the_loop_track() {
 #[test]
 fn each_task_gets_one_named_track_with_its_spawn_location() {
     let trace = sample::tour();
-    let (_, value) = json(&trace);
+    let (text, value) = json(&trace);
+    sample::keep("tour.json", text.as_bytes());
     let tracks = events_named(&value, "thread_name");
     assert_eq!(tracks.len(), 2 + trace.tasks().len());
     for id in trace.tasks() {

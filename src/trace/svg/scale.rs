@@ -69,7 +69,7 @@ fn nice_step(at_least: u64) -> u64 {
 fn decimals(step: u64, unit: u64) -> usize {
     let mut decimals = 0;
     let mut scale = unit;
-    while step % scale != 0 {
+    while !step.is_multiple_of(scale) {
         scale /= 10;
         decimals += 1;
     }
@@ -80,7 +80,7 @@ fn decimals(step: u64, unit: u64) -> usize {
 /// number without them ("1", not "1.0").
 fn fixed(ns: u64, unit: u64, decimals: usize) -> String {
     let whole = ns / unit;
-    if decimals == 0 || ns % unit == 0 {
+    if decimals == 0 || ns.is_multiple_of(unit) {
         return whole.to_string();
     }
     let frac = (ns % unit) / (unit / 10u64.pow(decimals as u32));
