@@ -72,6 +72,7 @@ fn the_checker_refuses_what_is_not_well_formed() {
 fn an_empty_trace_draws_an_empty_timeline() {
     let text = svg(&Recorder::new(4).finish());
     check_well_formed(&text);
+    sample::keep("empty.svg", text.as_bytes());
     assert!(text.contains("no events recorded"));
     assert!(text.contains("0 turns · 0 polls of 0 tasks"));
 }
@@ -82,6 +83,7 @@ fn a_trace_of_one_event_draws() {
     recorder.push(TraceEvent::Io { at: Duration::from_micros(3), events: 2 });
     let text = svg(&recorder.finish());
     check_well_formed(&text);
+    sample::keep("one.svg", text.as_bytes());
     assert!(text.contains("I/O poll with events 0 ns at 0.003 ms"), "{text}");
 }
 
