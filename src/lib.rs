@@ -111,6 +111,7 @@ mod stream;
 pub mod sync;
 pub mod task;
 pub mod time;
+pub mod trace;
 
 pub use blocking::spawn_blocking;
 #[doc(hidden)]
@@ -123,3 +124,4 @@ pub use time::{
     Elapsed, Interval, Sleep, TimerHandle, call_at, call_later, call_soon, interval, interval_at, sleep,
     sleep_until, timeout, timeout_at,
 };
+pub use trace::{Phase, TaskLabel, Trace, TraceEvent};

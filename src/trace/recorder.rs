@@ -1,0 +1,215 @@
+//! The ring buffer the loop records into while a trace runs.
+//!
+//! `Recorder` is a plain data structure: the runtime creates one at
+//! `start_trace`, calls [`Recorder::push`] and [`Recorder::label`] at its
+//! hooks, and turns it into a [`Trace`] at `stop_trace`. It knows nothing
+//! of the loop.
+//!
+//! The ring is a `Vec` that grows to `capacity` and then stays that size.
+//! While it grows, events are appended; once it is full, `next` is the
+//! index of the oldest event, which the next push overwrites before `next`
+//! moves on one (wrapping). So the events in order, oldest first, are
+//! `ring[next..]` followed by `ring[..next]`, and [`Recorder::finish`]
+//! rotates them into place once, rather than every push keeping them so.
+//!
+//! Invariants: `ring.len() <= capacity`; `next == 0` until the ring is
+//! full; `dropped` counts the overwrites, so `ring.len() + dropped` is the
+//! number of events pushed.
+
+use std::collections::BTreeMap;
+use std::panic::Location;
+use std::time::{Duration, Instant};
+
+use super::{TaskLabel, Trace, TraceEvent};
+use crate::task::Id;
+
+/// The ring's capacity unless the runtime asks for another: 65 536 events,
+/// a few megabytes (an event is at most 48 bytes), which holds a few seconds
+/// of a busy loop and minutes of a mostly idle one.
+// Used by the runtime's trace hooks, which are wired in separately.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) const DEFAULT_CAPACITY: usize = 65_536;
+
+/// The events and task labels of a running trace.
+// Used by the runtime's trace hooks, which are wired in separately.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) struct Recorder {
+    /// When the trace started: every event's time is an offset from it.
+    origin: Instant,
+    /// The events; see the module's essay for the order.
+    ring: Vec<TraceEvent>,
+    /// The most events `ring` holds (at least 1).
+    capacity: usize,
+    /// Once the ring is full, the index of the oldest event.
+    next: usize,
+    /// Events overwritten because the ring was full.
+    dropped: u64,
+    /// A label per task seen, by id.
+    labels: BTreeMap<Id, TaskLabel>,
+}
+
+// Used by the runtime's trace hooks, which are wired in separately.
+#[cfg_attr(not(test), allow(dead_code))]
+impl Recorder {
+    /// An empty recorder holding at most `capacity` events (0 counts as 1),
+    /// whose clock starts now.
+    pub(crate) fn new(capacity: usize) -> Recorder {
+        Recorder {
+            origin: Instant::now(),
+            ring: Vec::new(),
+            capacity: capacity.max(1),
+            next: 0,
+            dropped: 0,
+            labels: BTreeMap::new(),
+        }
+    }
+
+    /// `at` as an offset from the start of the trace (zero for an earlier
+    /// instant).
+    pub(crate) fn offset(&self, at: Instant) -> Duration {
+        at.saturating_duration_since(self.origin)
+    }
+
+    /// Records `event`; when the ring is full, it takes the place of the
+    /// oldest event, which is counted in `dropped`. O(1), and no allocation
+    /// once the ring has reached its capacity.
+    pub(crate) fn push(&mut self, event: TraceEvent) {
+        if self.ring.len() < self.capacity {
+            self.grow_toward_capacity();
+            self.ring.push(event);
+        } else {
+            self.ring[self.next] = event;
+            self.next = if self.next + 1 == self.capacity { 0 } else { self.next + 1 };
+            self.dropped += 1;
+        }
+        debug_assert!(self.ring.len() <= self.capacity, "the ring never holds more than its capacity");
+    }
+
+    /// Makes room for one more event without growing past `capacity`. The
+    /// simple version is `Vec::with_capacity(capacity)` up front; but most
+    /// traces are short, and 65 536 events are megabytes, so the ring
+    /// doubles (from 64) like any `Vec`, capped so as never to allocate
+    /// more than `capacity` events.
+    fn grow_toward_capacity(&mut self) {
+        let len = self.ring.len();
+        if len == self.ring.capacity() {
+            self.ring.reserve_exact(len.max(64).min(self.capacity - len));
+        }
+    }
+
+    /// Records the label of task `id` the first time the task is seen; for
+    /// a task already known it is one map lookup, and `name` is not copied.
+    pub(crate) fn label(&mut self, id: Id, name: Option<&str>, location: &'static Location<'static>) {
+        self.labels.entry(id).or_insert_with(|| TaskLabel { id, name: name.map(str::to_owned), location });
+    }
+
+    /// Ends the trace: its duration runs until now, and its events are put
+    /// in order, oldest first.
+    pub(crate) fn finish(mut self) -> Trace {
+        let duration = self.offset(Instant::now());
+        self.ring.rotate_left(self.next);
+        Trace { events: self.ring, labels: self.labels, dropped: self.dropped, duration }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn timer(ms: u64) -> TraceEvent {
+        TraceEvent::TimerFired { at: Duration::from_millis(ms) }
+    }
+
+    #[test]
+    fn events_come_out_oldest_first() {
+        let mut recorder = Recorder::new(8);
+        for ms in 0..5 {
+            recorder.push(timer(ms));
+        }
+        let trace = recorder.finish();
+        assert_eq!(trace.events(), (0..5).map(timer).collect::<Vec<_>>());
+        assert_eq!(trace.dropped(), 0);
+    }
+
+    #[test]
+    fn ring_buffer_overflow_keeps_the_newest_events_and_counts_the_dropped() {
+        let mut recorder = Recorder::new(4);
+        for ms in 0..11 {
+            recorder.push(timer(ms));
+        }
+        let trace = recorder.finish();
+        assert_eq!(trace.events(), (7..11).map(timer).collect::<Vec<_>>());
+        assert_eq!(trace.dropped(), 7);
+    }
+
+    #[test]
+    fn a_ring_filled_exactly_drops_nothing_and_one_more_drops_the_oldest() {
+        let mut recorder = Recorder::new(3);
+        (0..3).for_each(|ms| recorder.push(timer(ms)));
+        assert_eq!(recorder.dropped, 0);
+        recorder.push(timer(3));
+        let trace = recorder.finish();
+        assert_eq!(trace.events(), [timer(1), timer(2), timer(3)]);
+        assert_eq!(trace.dropped(), 1);
+    }
+
+    #[test]
+    fn capacity_zero_is_clamped_to_one_event() {
+        let mut recorder = Recorder::new(0);
+        recorder.push(timer(1));
+        recorder.push(timer(2));
+        let trace = recorder.finish();
+        assert_eq!(trace.events(), [timer(2)]);
+        assert_eq!(trace.dropped(), 1);
+    }
+
+    #[test]
+    fn the_ring_never_allocates_beyond_its_capacity() {
+        let mut recorder = Recorder::new(100);
+        for ms in 0..250 {
+            recorder.push(timer(ms));
+            assert!(recorder.ring.capacity() <= 100, "capacity {}", recorder.ring.capacity());
+        }
+        assert_eq!(recorder.ring.len(), 100);
+    }
+
+    #[test]
+    fn an_event_is_at_most_48_bytes() {
+        // DEFAULT_CAPACITY's "a few megabytes" relies on it.
+        assert!(std::mem::size_of::<TraceEvent>() <= 48, "{}", std::mem::size_of::<TraceEvent>());
+    }
+
+    #[test]
+    fn a_task_label_is_recorded_once_with_the_first_name_seen() {
+        let mut recorder = Recorder::new(4);
+        let id = Id::from_u64(7);
+        let here = Location::caller();
+        recorder.label(id, Some("fetch a.txt"), here);
+        recorder.label(id, Some("another name"), here);
+        recorder.label(Id::from_u64(8), None, here);
+        let trace = recorder.finish();
+        let label = trace.task_label(id).unwrap();
+        assert_eq!(label, &TaskLabel { id, name: Some("fetch a.txt".into()), location: here });
+        assert_eq!(trace.task_label(Id::from_u64(8)).unwrap().name, None);
+        assert_eq!(trace.task_label(Id::from_u64(9)), None);
+        assert_eq!(trace.labels.len(), 2);
+    }
+
+    #[test]
+    fn offsets_are_measured_from_the_start_and_never_negative() {
+        let recorder = Recorder::new(1);
+        let later = recorder.origin + Duration::from_millis(5);
+        assert_eq!(recorder.offset(later), Duration::from_millis(5));
+        let earlier = recorder.origin.checked_sub(Duration::from_millis(5)).unwrap_or(recorder.origin);
+        assert_eq!(recorder.offset(earlier), Duration::ZERO);
+    }
+
+    #[test]
+    fn the_duration_runs_from_new_to_finish() {
+        let recorder = Recorder::new(1);
+        std::thread::sleep(Duration::from_millis(2));
+        let trace = recorder.finish();
+        assert!(trace.duration() >= Duration::from_millis(2));
+        assert!(format!("{trace:?}").starts_with("Trace { events: 0, tasks: 0, dropped: 0, duration: "));
+    }
+}
