@@ -10,7 +10,7 @@ use std::panic;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use kettle::{JoinHandle, Runtime};
+use kettle::{JoinHandle, Runtime, task};
 
 mod common;
 use common::{heading, ms, say};
@@ -43,6 +43,8 @@ fn main() {
     // loop = asyncio.new_event_loop()
     let rt = Runtime::new().expect("could not create the kettle runtime");
     say!("kettle tour: asyncio's vocabulary, in Rust, on one thread");
+    // Record a timeline of everything the loop does; section h) draws it.
+    rt.start_trace();
 
     // loop.run_until_complete(...): everything in here runs on the loop.
     // Free functions such as kettle::sleep and kettle::spawn only work inside.
@@ -57,7 +59,8 @@ fn main() {
         // Three tasks at once; each starts on the loop's next turn.
         let downloads: Vec<JoinHandle<u64>> = [("a.txt", 100), ("b.txt", 50), ("c.txt", 150)]
             .into_iter()
-            .map(|(name, millis)| kettle::spawn(download(name, millis)))
+            // kettle::spawn(...) would do; a name shows in dumps and traces.
+            .map(|(name, millis)| task::Builder::new().name(name).spawn(download(name, millis)))
             .collect();
         let mut bytes = 0;
         for task in downloads {
@@ -86,7 +89,7 @@ fn main() {
         say!("after 100 ms: 50 ms callback still pending? {}", kept.is_pending());
 
         heading("e) cancelling a task — Task.cancel() and CancelledError");
-        let mut worker = kettle::spawn(async {
+        let mut worker = task::Builder::new().name("worker").spawn(async {
             let _conn = Connection("db.example");
             say!("worker: connected, working for 10 s ...");
             kettle::sleep(Duration::from_secs(10)).await;
@@ -130,8 +133,9 @@ fn main() {
     let default_hook = panic::take_hook();
     panic::set_hook(Box::new(|_| {}));
     rt.block_on(async {
-        let broken: JoinHandle<u64> = kettle::spawn(async { panic!("corrupt download") });
-        let healthy = kettle::spawn(download("d.txt", 20));
+        let broken: JoinHandle<u64> =
+            task::Builder::new().name("broken").spawn(async { panic!("corrupt download") });
+        let healthy = task::Builder::new().name("d.txt").spawn(download("d.txt", 20));
         match broken.await {
             Ok(_) => say!("the broken task returned (unexpected!)"),
             Err(err) => say!("broken task: Err({err}); is_panic() = {}", err.is_panic()),
@@ -141,7 +145,50 @@ fn main() {
     });
     panic::set_hook(default_hook);
 
+    heading("h) seeing the loop — asyncio.all_tasks() and a timeline");
+    let sleepers: Vec<JoinHandle<()>> = rt.block_on(async {
+        let sleepers = ["poller", "heartbeat"]
+            .into_iter()
+            .map(|name| task::Builder::new().name(name).spawn(kettle::sleep(Duration::from_secs(3600))))
+            .collect();
+        kettle::sleep(ms(10)).await;
+        sleepers
+    });
+    say!("rt.tasks(), one line per task:");
+    for info in rt.tasks() {
+        say!("  {info}");
+    }
+    rt.block_on(async {
+        for sleeper in sleepers {
+            sleeper.cancel();
+            let _ = sleeper.await;
+        }
+    });
+    let trace = rt.stop_trace();
+    say!("the trace: {trace:?}");
+    write_trace(&trace);
+
     heading("metrics");
     // Nothing left behind: no live tasks, no pending timers.
     say!("{:?}", rt.metrics());
+}
+
+/// Writes the tour's timeline for a trace viewer and as a picture, into
+/// `target/` of this crate.
+fn write_trace(trace: &kettle::trace::Trace) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+    let written = std::fs::create_dir_all(&dir).and_then(|()| {
+        let json = dir.join("tour-trace.json");
+        trace.write_chrome_json(std::fs::File::create(&json)?)?;
+        let svg = dir.join("tour-timeline.svg");
+        trace.write_svg(std::fs::File::create(&svg)?)?;
+        Ok((json, svg))
+    });
+    match written {
+        Ok((json, svg)) => {
+            say!("wrote {} (open it in ui.perfetto.dev or chrome://tracing)", json.display());
+            say!("wrote {} (open it in a browser)", svg.display());
+        }
+        Err(e) => say!("could not write the trace files: {e}"),
+    }
 }

@@ -138,6 +138,12 @@ fn tour_example_runs_and_narrates_every_section() {
     line_with(&out, "Err(task panicked: corrupt download); is_panic() = true");
     line_with(&out, "the loop kept running");
 
+    // h) a task dump, one line per task, and the trace written as files.
+    let dump = line_with(&out, "\"heartbeat\"");
+    assert!(dump.contains("idle") && dump.contains("polls 1") && dump.contains("examples/tour.rs:"), "{dump}");
+    line_with(&out, "tour-trace.json");
+    line_with(&out, "tour-timeline.svg");
+
     // Nothing left behind.
     let metrics = line_with(&out, "Metrics {");
     assert!(metrics.contains("tasks_alive: 0"), "tasks leaked: {metrics}");

@@ -182,7 +182,7 @@ impl Core {
             idle_announced: std::cell::Cell::new(true), // `Shared` starts idle
             stats: Stats::default(),
             running: Running::none(),
-            watch: Watch::new(config.debug_mode()),
+            watch: Watch::new(config.debug_mode(), config.trace_capacity),
             task_ids: std::cell::Cell::new((0, 0)),
             _not_send: PhantomData,
         })
@@ -237,6 +237,9 @@ impl Core {
     /// polled right after this turn, so the loop is busy as if a task were
     /// queued.
     pub(crate) fn turn(&self, max_wait: Option<Duration>, main_ready: bool) -> Turn {
+        if self.watch.is_tracing() {
+            return self.turn_traced(max_wait, main_ready); // the same, timed: `core/record.rs`
+        }
         self.stats.on_turn();
         let plan = self.plan_poll(max_wait, main_ready);
         let plan = self.announce_idle(plan); // 1. idle
@@ -386,6 +389,9 @@ impl Core {
             match item {
                 Remote::Spawn(task) => {
                     self.stats.on_remote_spawn();
+                    if self.watch.is_tracing() {
+                        self.record_remote_spawn(&task);
+                    }
                     self.adopt(task);
                 }
                 Remote::Wake(task) => {
@@ -508,6 +514,7 @@ impl Core {
 }
 
 mod inspect;
+mod record;
 mod requests;
 mod shutdown;
 mod watch;

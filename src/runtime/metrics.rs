@@ -118,6 +118,11 @@ impl Stats {
         self.polls.get()
     }
 
+    /// Turns so far.
+    pub(crate) fn turns(&self) -> u64 {
+        self.turns.get()
+    }
+
     pub(crate) fn on_turn(&self) {
         bump(&self.turns);
     }

@@ -87,6 +87,7 @@ pub struct Builder {
     /// Debug mode's threshold; `None`: debug mode off.
     slow_poll_threshold: Option<Duration>,
     on_slow_poll: SlowPollHookSlot,
+    pub(crate) trace_capacity: usize,
 }
 
 /// The builder's slow-poll hook, with a `Debug` that says only whether
@@ -113,7 +114,17 @@ impl Builder {
             blocking_keep_alive: Duration::from_secs(10),
             slow_poll_threshold: from_env.then_some(DEFAULT_SLOW_POLL_THRESHOLD),
             on_slow_poll: SlowPollHookSlot::default(),
+            trace_capacity: crate::trace::DEFAULT_CAPACITY,
         }
+    }
+
+    /// How many events a trace keeps ([`Runtime::start_trace`]): default
+    /// 65,536 (a few megabytes); at least 1. When the ring buffer is full,
+    /// each new event overwrites the oldest, and [`Trace::dropped`]
+    /// (crate::trace::Trace::dropped) counts them.
+    pub fn trace_capacity(mut self, events: usize) -> Builder {
+        self.trace_capacity = events.max(1);
+        self
     }
 
     /// Turns debug mode on (asyncio's `loop.set_debug(True)`): every task
@@ -388,6 +399,45 @@ impl Runtime {
     #[doc(alias = "all_tasks")]
     pub fn tasks(&self) -> Vec<crate::task::TaskInfo> {
         self.core.tasks()
+    }
+
+    /// Starts recording a timeline of the loop: each turn's steps, each task
+    /// poll, each callback, the timers fired, the I/O events and the tasks
+    /// spawned from other threads, into a ring buffer of
+    /// [`Builder::trace_capacity`] events (see [`crate::trace`]). While it
+    /// records, the loop also times its tasks (task dumps show `age` and
+    /// `busy`). [`stop_trace`](Runtime::stop_trace) returns what was
+    /// recorded.
+    ///
+    /// ```
+    /// let rt = kettle::Runtime::new().unwrap();
+    /// rt.start_trace();
+    /// rt.block_on(async {
+    ///     let task = kettle::task::Builder::new().name("nap").spawn(kettle::sleep(std::time::Duration::from_millis(5)));
+    ///     task.await.unwrap();
+    /// });
+    /// let trace = rt.stop_trace();
+    /// assert!(trace.events().iter().any(|event| matches!(event, kettle::TraceEvent::Poll { .. })));
+    /// let mut svg = Vec::new();
+    /// trace.write_svg(&mut svg).unwrap();
+    /// assert!(String::from_utf8(svg).unwrap().contains("nap"));
+    /// ```
+    ///
+    /// # Panics
+    /// If a trace is already recording: call `stop_trace` first.
+    pub fn start_trace(&self) {
+        self.core.start_trace();
+    }
+
+    /// Stops recording and returns the timeline recorded since
+    /// [`start_trace`](Runtime::start_trace): write it as a picture
+    /// ([`Trace::write_svg`](crate::trace::Trace::write_svg)) or for a trace
+    /// viewer ([`Trace::write_chrome_json`](crate::trace::Trace::write_chrome_json)).
+    ///
+    /// # Panics
+    /// If no trace is recording: call `start_trace` first.
+    pub fn stop_trace(&self) -> crate::trace::Trace {
+        self.core.stop_trace()
     }
 
     /// A thread-safe [`Handle`] to this runtime.

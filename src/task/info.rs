@@ -78,7 +78,7 @@ impl fmt::Display for TaskState {
 /// `Display` prints it as one line of a dump:
 ///
 /// ```text
-/// task 3  idle     polls 2  age 101.2ms  busy 0.1ms  "fetch a.txt"  examples/tour.rs:52:23
+/// task 7    idle            polls 1      age 10.1ms    busy 12µs      "poller"  examples/tour.rs:152:57
 /// ```
 ///
 /// ```
@@ -145,7 +145,7 @@ impl fmt::Display for TaskInfo {
         if self.age.is_zero() && self.busy.is_zero() {
             f.write_str(" (untimed)              ")?;
         } else {
-            write!(f, " age {:<9} busy {:<9}", Millis(self.age), Millis(self.busy))?;
+            write!(f, " age {:<9} busy {:<9}", Short(self.age), Short(self.busy))?;
         }
         match &self.name {
             Some(name) => write!(f, " {name:?}")?,
@@ -155,11 +155,20 @@ impl fmt::Display for TaskInfo {
     }
 }
 
-/// A duration in milliseconds with one decimal, as the dump prints it.
-struct Millis(Duration);
+/// A duration in three significant-ish digits, as the dump prints it:
+/// `850µs`, `12.3ms`, `4.20s`.
+struct Short(Duration);
 
-impl fmt::Display for Millis {
+impl fmt::Display for Short {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(&format!("{:.1}ms", self.0.as_secs_f64() * 1e3))
+        let secs = self.0.as_secs_f64();
+        let text = if secs < 1e-3 {
+            format!("{:.0}µs", secs * 1e6)
+        } else if secs < 1.0 {
+            format!("{:.1}ms", secs * 1e3)
+        } else {
+            format!("{secs:.2}s")
+        };
+        f.pad(&text)
     }
 }

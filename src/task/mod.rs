@@ -95,7 +95,7 @@ mod cell;
 mod done;
 mod error;
 mod header;
-mod id;
+pub(crate) mod id;
 mod info;
 mod join;
 mod lazy;

@@ -36,8 +36,9 @@
 //!
 //! # What it costs
 //!
-//! The loop is meant to hold its recorder in an `Option`, so that with no
-//! trace running each hook costs one test of it. While a trace runs, an
+//! The loop holds its recorder in an `Option` (`runtime/core/record.rs`):
+//! with no trace running, a turn costs one test of a flag, and a poll none
+//! beyond debug mode's (the loop times its tasks while a trace records). While a trace runs, an
 //! event costs a clock read or two (a step or a poll needs its start and
 //! its end) and one store into the ring: no lock, no allocation once the
 //! ring has grown to its capacity, nothing written to disk. A task's label is copied once, the first time the task is polled;
@@ -58,8 +59,8 @@
 //! writes the same timeline for [Perfetto](https://ui.perfetto.dev) or
 //! `chrome://tracing`, where it can be zoomed down to a single poll.
 //!
-//! [`Runtime::start_trace`]: crate::Runtime
-//! [`Runtime::stop_trace`]: crate::Runtime
+//! [`Runtime::start_trace`]: crate::Runtime::start_trace
+//! [`Runtime::stop_trace`]: crate::Runtime::stop_trace
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -67,7 +68,7 @@ use std::io;
 use std::panic::Location;
 use std::time::Duration;
 
-use crate::task::Id;
+use crate::task::id::Id;
 
 mod chrome;
 mod recorder;
@@ -75,20 +76,18 @@ mod recorder;
 mod sample;
 mod svg;
 
-// The runtime's trace hooks (start_trace, stop_trace and the loop's
-// recording points, wired in separately) are these two's only users.
-#[cfg_attr(not(test), allow(unused_imports))]
+// The loop records through these (`runtime/core/record.rs`).
 pub(crate) use recorder::{DEFAULT_CAPACITY, Recorder};
 
 /// A recorded timeline of a runtime's loop, from
-/// [`Runtime::stop_trace`](crate::Runtime): the events oldest first, a label
+/// [`Runtime::stop_trace`](crate::Runtime::stop_trace): the events oldest first, a label
 /// per task, and how many events the ring buffer had to drop.
 ///
 /// Draw it with [`write_svg`](Trace::write_svg), open it in a trace viewer
 /// with [`write_chrome_json`](Trace::write_chrome_json), or read the
 /// [`events`](Trace::events) directly:
 ///
-/// ```ignore
+/// ```
 /// use std::time::Duration;
 /// use kettle::TraceEvent;
 ///
@@ -159,7 +158,7 @@ impl Trace {
     /// The output is written in many small pieces: pass a buffered writer,
     /// or a file, which this wraps in one.
     ///
-    /// ```ignore
+    /// ```
     /// let rt = kettle::Runtime::new()?;
     /// rt.start_trace();
     /// rt.block_on(kettle::sleep(std::time::Duration::from_millis(5)));
@@ -186,7 +185,7 @@ impl Trace {
     /// time, listed by id. The others share a last row, "… N more tasks". A
     /// caption says when the ring buffer dropped the trace's beginning.
     ///
-    /// ```ignore
+    /// ```
     /// let rt = kettle::Runtime::new()?;
     /// rt.start_trace();
     /// rt.block_on(kettle::sleep(std::time::Duration::from_millis(5)));
@@ -326,7 +325,7 @@ pub enum TraceEvent {
 
 impl TraceEvent {
     /// When the event began.
-    fn start(&self) -> Duration {
+    pub(crate) fn start(&self) -> Duration {
         match *self {
             TraceEvent::Phase { start, .. }
             | TraceEvent::Poll { start, .. }

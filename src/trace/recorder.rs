@@ -21,18 +21,14 @@ use std::panic::Location;
 use std::time::{Duration, Instant};
 
 use super::{TaskLabel, Trace, TraceEvent};
-use crate::task::Id;
+use crate::task::id::Id;
 
 /// The ring's capacity unless the runtime asks for another: 65 536 events,
 /// a few megabytes (an event is at most 48 bytes), which holds a few seconds
 /// of a busy loop and minutes of a mostly idle one.
-// Used by the runtime's trace hooks, which are wired in separately.
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) const DEFAULT_CAPACITY: usize = 65_536;
 
 /// The events and task labels of a running trace.
-// Used by the runtime's trace hooks, which are wired in separately.
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) struct Recorder {
     /// When the trace started: every event's time is an offset from it.
     origin: Instant,
@@ -48,8 +44,6 @@ pub(crate) struct Recorder {
     labels: BTreeMap<Id, TaskLabel>,
 }
 
-// Used by the runtime's trace hooks, which are wired in separately.
-#[cfg_attr(not(test), allow(dead_code))]
 impl Recorder {
     /// An empty recorder holding at most `capacity` events (0 counts as 1),
     /// whose clock starts now.
@@ -104,10 +98,12 @@ impl Recorder {
     }
 
     /// Ends the trace: its duration runs until now, and its events are put
-    /// in order, oldest first.
+    /// in order, oldest first — by start time, ties in recording order. (The
+    /// loop records a step when it ends, after the polls inside it.)
     pub(crate) fn finish(mut self) -> Trace {
         let duration = self.offset(Instant::now());
         self.ring.rotate_left(self.next);
+        self.ring.sort_by_key(TraceEvent::start);
         Trace { events: self.ring, labels: self.labels, dropped: self.dropped, duration }
     }
 }

@@ -10,7 +10,7 @@ use std::panic::Location;
 use std::time::Duration;
 
 use super::{Phase, Recorder, Trace, TraceEvent};
-use crate::task::Id;
+use crate::task::id::Id;
 
 /// A simulated task: when it next wants to run, how long its polls take,
 /// how long it sleeps between them, and when it is done.

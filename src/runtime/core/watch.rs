@@ -21,12 +21,20 @@ use super::{Callback, Core};
 use crate::contain;
 use crate::runtime::debug::{DebugMode, SlowPoll};
 use crate::task::{RunOutcome, TaskInfo, TaskRef, TaskState};
+use crate::trace::{Recorder, TraceEvent};
 
 /// What the loop watches about itself; part of `Core`.
 pub(crate) struct Watch {
-    /// Time every poll and callback (debug mode is on).
+    /// Time every poll and callback: debug mode is on, or a trace records.
     timing: Cell<bool>,
     debug: Option<DebugMode>,
+    /// A trace records: `trace` is `Some` (`record.rs`).
+    tracing: Cell<bool>,
+    pub(super) trace: RefCell<Option<Recorder>>,
+    /// The loop's turn count when the trace started: trace turns count from it.
+    pub(super) trace_first_turn: Cell<u64>,
+    /// The ring buffer's capacity for the next trace, in events.
+    pub(super) trace_capacity: usize,
     /// Finished tasks whose join handle may not have read the output yet,
     /// kept while timing (each entry holds one reference).
     unread: RefCell<Vec<TaskRef>>,
@@ -38,10 +46,14 @@ pub(crate) struct Watch {
 const FIRST_SWEEP: usize = 64;
 
 impl Watch {
-    pub(crate) fn new(debug: Option<DebugMode>) -> Watch {
+    pub(crate) fn new(debug: Option<DebugMode>, trace_capacity: usize) -> Watch {
         Watch {
             timing: Cell::new(debug.is_some()),
             debug,
+            tracing: Cell::new(false),
+            trace: RefCell::new(None),
+            trace_first_turn: Cell::new(0),
+            trace_capacity,
             unread: RefCell::new(Vec::new()),
             sweep_at: Cell::new(FIRST_SWEEP),
         }
@@ -55,6 +67,18 @@ impl Watch {
 
     pub(crate) fn is_debug(&self) -> bool {
         self.debug.is_some()
+    }
+
+    /// Whether a trace records: the one branch a turn pays.
+    #[inline]
+    pub(crate) fn is_tracing(&self) -> bool {
+        self.tracing.get()
+    }
+
+    /// A trace starts or stops; timing follows.
+    pub(super) fn set_tracing(&self, on: bool) {
+        self.tracing.set(on);
+        self.timing.set(on || self.debug.is_some());
     }
 
     /// Reports `slow` to the hook if it exceeds the threshold. The hook is
@@ -86,13 +110,17 @@ impl Core {
     pub(super) fn run_task_timed(&self, task: &TaskRef, waker: &Waker) -> RunOutcome {
         let start = Instant::now();
         let outcome = self.running.enter(task, || task.run(self, waker));
-        let took = start.elapsed();
+        let end = Instant::now();
+        let took = end - start;
         let header = task.header();
         let name = header.with_notes(self, true, |notes| {
             let notes = notes.expect("created");
             notes.busy += took;
             notes.name.clone()
         });
+        if self.watch.is_tracing() {
+            self.record_poll(task, start, end, name.as_deref());
+        }
         if matches!(outcome, RunOutcome::Pending | RunOutcome::Finished) {
             self.watch.check(
                 |threshold| SlowPoll {
@@ -118,7 +146,12 @@ impl Core {
         let location = callback.location;
         let start = Instant::now();
         contain::call(callback.run);
-        let took = start.elapsed();
+        let end = Instant::now();
+        let took = end - start;
+        self.record(|recorder| {
+            let (start, end) = (recorder.offset(start), recorder.offset(end));
+            recorder.push(TraceEvent::Callback { location, start, duration: end - start });
+        });
         self.watch.check(
             |threshold| SlowPoll { task: None, name: None, location, duration: took, threshold },
             took,
@@ -148,6 +181,12 @@ impl Core {
         *self.watch.unread.borrow_mut() = keep;
         drop(read); // may free cells: outside the borrow
         left
+    }
+
+    /// Lets go of the finished tasks kept for dumps (timing stopped).
+    pub(super) fn forget_unread(&self) {
+        let unread = std::mem::take(&mut *self.watch.unread.borrow_mut());
+        drop(unread); // may free cells: outside the borrow
     }
 
     /// Adds the finished-unread tasks to a dump (nothing unless timing).

@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use super::super::sample;
 use super::super::{Phase, Recorder, Trace, TraceEvent};
-use crate::task::Id;
+use crate::task::id::Id;
 
 /// A JSON value, as far as the tests need one.
 #[derive(Debug, PartialEq)]

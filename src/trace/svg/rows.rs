@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use super::super::{Trace, TraceEvent};
 use super::scale::Scale;
-use crate::task::Id;
+use crate::task::id::Id;
 
 /// The most tasks that get a row of their own.
 pub(super) const MAX_TASK_ROWS: usize = 40;

@@ -4,7 +4,7 @@ use std::time::Duration;
 use super::super::sample;
 use super::super::{Phase, Recorder, Trace, TraceEvent};
 use super::rows::MAX_TASK_ROWS;
-use crate::task::Id;
+use crate::task::id::Id;
 
 fn svg(trace: &Trace) -> String {
     let mut out = Vec::new();
