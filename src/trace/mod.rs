@@ -163,8 +163,9 @@ impl Trace {
     /// rt.start_trace();
     /// rt.block_on(kettle::sleep(std::time::Duration::from_millis(5)));
     /// let trace = rt.stop_trace();
-    /// // Open trace.json at https://ui.perfetto.dev.
-    /// trace.write_chrome_json(std::fs::File::create("trace.json")?)?;
+    /// // Open the file at https://ui.perfetto.dev.
+    /// let path = std::env::temp_dir().join("kettle-doc-trace.json");
+    /// trace.write_chrome_json(std::fs::File::create(&path)?)?;
     /// # Ok::<(), std::io::Error>(())
     /// ```
     ///
@@ -190,8 +191,9 @@ impl Trace {
     /// rt.start_trace();
     /// rt.block_on(kettle::sleep(std::time::Duration::from_millis(5)));
     /// let trace = rt.stop_trace();
-    /// // Open trace.svg in a browser.
-    /// trace.write_svg(std::fs::File::create("trace.svg")?)?;
+    /// // Open the file in a browser.
+    /// let path = std::env::temp_dir().join("kettle-doc-timeline.svg");
+    /// trace.write_svg(std::fs::File::create(&path)?)?;
     /// # Ok::<(), std::io::Error>(())
     /// ```
     ///
