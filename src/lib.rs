@@ -33,9 +33,11 @@
 //! - [`runtime`]: the loop — `Core` (the loop thread's state and the turn),
 //!   `Shared` (the injector other threads use), the thread-local context,
 //!   the reactor (readiness from mio, a waiter list per direction), the
-//!   blocking pool's threads;
+//!   blocking pool's threads; debug mode and task dumps;
 //! - [`task`]: the task cell (one allocation per task), its state word,
-//!   wakers, join handles, done callbacks;
+//!   wakers, join handles, done callbacks; ids, names, [`task::TaskInfo`];
+//! - [`trace`]: a timeline of the loop's turns, drawn as SVG or written for
+//!   Perfetto;
 //! - [`time`]: the timer heap, sleeps, timeouts, intervals, callbacks;
 //! - [`combinators`]: `gather`, `try_gather`, `race`, `join!`, `TaskGroup`;
 //! - [`sync`]: `Queue`, `Event`, `Mutex`, `Semaphore`, `oneshot`, on one
@@ -70,6 +72,9 @@
 //! | `loop.run_in_executor(None, f)`      | [`spawn_blocking`]                       |
 //! | `loop.add_signal_handler(SIGINT, …)` | [`signal::ctrl_c`]                       |
 //! | `loop.add_signal_handler(sig, …)`    | [`signal::signal`], then `recv().await`  |
+//! | `create_task(c, name=…)`             | [`task::Builder`]                        |
+//! | `asyncio.all_tasks()`, `current_task()` | [`Runtime::tasks`], [`Handle::tasks`], [`task::current`] |
+//! | `loop.set_debug(True)`               | [`Builder::slow_poll_threshold`], `KETTLE_DEBUG=1` |
 //! | `asyncio.open_connection` / `start_server` | [`net::TcpStream::connect`] / [`net::TcpListener::bind`] |
 //! | `asyncio.open_unix_connection` / `start_unix_server` | [`net::UnixStream::connect`] / [`net::UnixListener::bind`] |
 //!

@@ -140,7 +140,10 @@ fn tour_example_runs_and_narrates_every_section() {
 
     // h) a task dump, one line per task, and the trace written as files.
     let dump = line_with(&out, "\"heartbeat\"");
-    assert!(dump.contains("idle") && dump.contains("polls 1") && dump.contains("examples/tour.rs:"), "{dump}");
+    assert!(
+        dump.contains("idle") && dump.contains("polls 1") && dump.contains("examples/tour.rs:"),
+        "{dump}"
+    );
     line_with(&out, "tour-trace.json");
     line_with(&out, "tour-timeline.svg");
 

@@ -120,8 +120,8 @@ impl Builder {
 
     /// How many events a trace keeps ([`Runtime::start_trace`]): default
     /// 65,536 (a few megabytes); at least 1. When the ring buffer is full,
-    /// each new event overwrites the oldest, and [`Trace::dropped`]
-    /// (crate::trace::Trace::dropped) counts them.
+    /// each new event overwrites the oldest, and
+    /// [`Trace::dropped`](crate::trace::Trace::dropped) counts them.
     pub fn trace_capacity(mut self, events: usize) -> Builder {
         self.trace_capacity = events.max(1);
         self

@@ -15,8 +15,9 @@
 //! ┌─────────────────────── Header ───────────────────────┬──── Stage<F> ─────┐
 //! │ state: State (atomic word)   refs (atomic)   vtable  │ Running(F)        │
 //! │ flags: LoopFlags — owner: Arc, and the loop-only     │ Finished(Result)  │
-//! │   Cells key, queued, done, done callbacks            │ Consumed          │
+//! │   Cells key, queued, done, done callbacks, polls     │ Consumed          │
 //! │ join_waker (guarded by a state bit)                  │                   │
+//! │ id, spawn location (fixed)   notes: name, timings    │                   │
 //! └──────────────────────────────────────────────────────┴───────────────────┘
 //! ```
 //!
@@ -24,6 +25,7 @@
 //!
 //! | file            | holds                                                        |
 //! |-----------------|--------------------------------------------------------------|
+//! | `id.rs`, `notes.rs` | a task's id; its name and timings, kept out of line       |
 //! | `state.rs`      | the state word and the loop-only flags; every transition    |
 //! | `header.rs`     | the header and its vtable: what any holder may do            |
 //! | `cell/stage.rs` | `TaskCell<F>`: the typed half, the vtable's six functions    |
@@ -31,6 +33,7 @@
 //! | `cell.rs`       | `TaskRef`, the owning pointer: run, complete, join, free; R1–R5 |
 //! | `waker.rs`      | a `Waker` is a `TaskRef` in disguise; `schedule`, `cancel`   |
 //! | `join.rs`, `done.rs`, `remote.rs` | the handles and done callbacks, on `TaskRef` |
+//! | `builder.rs`, `info.rs` | spawning with a name; what a task dump says (`TaskInfo`) |
 //!
 //! `task/` and `runtime/` depend on each other, on purpose: a task needs
 //! `&Core` to prove it is on its loop's thread, and the loop polls tasks
