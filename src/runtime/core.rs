@@ -263,6 +263,7 @@ impl Core {
     /// starve I/O, but do not pay a syscall per turn. (Remote work still
     /// polls, as a peek: that consumes the eventfd's event, so an embedder
     /// watching the poll fd sees it quiet again.)
+    #[inline(always)] // into `turn` and the traced `turn_traced` alike
     fn plan_poll(&self, max_wait: Option<Duration>, main_ready: bool) -> PollPlan {
         let busy = main_ready || self.has_local_work();
         let polls_since_io = self.stats.polls() - self.polls_at_last_io.get();
@@ -289,6 +290,7 @@ impl Core {
     /// ([`leave`](Core::leave)) is the only other. The simple version would
     /// take the lock and mark the loop idle before every poll; the
     /// `idle_announced` flag skips it while the announcement still holds.
+    #[inline(always)] // into `turn` and the traced `turn_traced` alike
     fn announce_idle(&self, plan: PollPlan) -> PollPlan {
         let PollPlan::Wait(_) = plan else { return plan };
         if self.idle_announced.get() {
@@ -312,6 +314,7 @@ impl Core {
 
     /// Step 2: carries out the plan — `epoll_wait`, then records readiness
     /// and wakes the operations waiting for it. Returns the number of events.
+    #[inline(always)] // into `turn` and the traced `turn_traced` alike
     fn poll_io(&self, plan: PollPlan) -> usize {
         let timeout = match plan {
             PollPlan::Skip => return 0,
@@ -376,6 +379,7 @@ impl Core {
     /// Every other turn — a busy one, the first of a `block_on` — takes no
     /// lock; a push that finds the loop still marked idle then pays one
     /// eventfd write, which is never wrong.
+    #[inline(always)] // into `turn` and the traced `turn_traced` alike
     fn inject(&self, plan: PollPlan) -> usize {
         let just_woke = matches!(plan, PollPlan::Wait(_)) && self.idle_announced.get();
         if !just_woke && !self.shared.has_pending() {
@@ -410,6 +414,7 @@ impl Core {
 
     /// Step 4: fires every timer whose deadline has passed, in deadline
     /// order. Returns the number fired.
+    #[inline(always)] // into `turn` and the traced `turn_traced` alike
     fn fire_timers(&self) -> usize {
         if self.timers.borrow().len() == 0 {
             return 0; // and no clock read
@@ -434,11 +439,13 @@ impl Core {
     /// Step 5: runs the callbacks, then the tasks, queued when it starts;
     /// whatever they queue waits for the next turn. Returns how many of each
     /// ran.
+    #[inline(always)] // into `turn` and the traced `turn_traced` alike
     fn run_ready(&self) -> (usize, usize) {
         (self.run_callbacks(), self.run_tasks())
     }
 
     /// Step 5's first half. A callback is user code: run with no borrow held.
+    #[inline(always)]
     fn run_callbacks(&self) -> usize {
         let n = self.callbacks.borrow().len();
         for _ in 0..n {
@@ -456,6 +463,7 @@ impl Core {
 
     /// Runs the task at `key` once, then returns it to the slab or, if it is
     /// done and not queued again, releases it.
+    #[inline(always)]
     fn run_task(&self, key: usize) {
         let task = self.tasks.borrow_mut().get_mut(key).and_then(Option::take);
         let task = task.expect("a queued task's key names its own slab entry");
@@ -487,6 +495,7 @@ impl Core {
     }
 
     /// Step 5's second half.
+    #[inline(always)]
     fn run_tasks(&self) -> usize {
         let n = self.run_queue.borrow().len();
         for _ in 0..n {
