@@ -200,3 +200,22 @@ fn an_empty_trace_still_writes_both_files() {
     assert!(String::from_utf8(svg).unwrap().contains("</svg>"));
     assert!(!json.is_empty());
 }
+
+#[test]
+fn a_task_that_lives_across_two_traces_is_labelled_in_both() {
+    let rt = Runtime::new().unwrap();
+    let task = rt.block_on(async {
+        kettle::task::Builder::new().name("long-lived").spawn(async {
+            loop {
+                kettle::sleep(Duration::from_millis(1)).await;
+            }
+        })
+    });
+    for _ in 0..2 {
+        rt.start_trace();
+        rt.block_on(kettle::sleep(Duration::from_millis(5)));
+        let trace = rt.stop_trace();
+        let label = trace.task_label(task.id()).expect("labelled in this trace");
+        assert_eq!(label.name.as_deref(), Some("long-lived"));
+    }
+}

@@ -19,6 +19,7 @@
 //! | `queue`         | 4 producers × 100,000 items through a bounded(128) queue          |
 //! | `gather`        | `kettle::gather` over 10,000 futures that yield once              |
 //! | `tcp_echo`      | 32 loopback connections × 1,000 round trips of 512 bytes          |
+//! | `watching`      | kettle alone: `yield_many` plain, in debug mode, and traced       |
 
 use std::sync::mpsc;
 use std::thread;
@@ -572,6 +573,46 @@ fn tcp_echo(c: &mut Criterion) {
     group.finish();
 }
 
+/// What seeing the loop costs: `yield_many` (200 × 1,000 polls) on a plain
+/// runtime, in debug mode (every poll timed), and with a trace recording
+/// (every poll timed and recorded, plus each turn's steps). kettle only:
+/// tokio has no counterpart built in. The difference per poll is the cost
+/// of one timed, recorded event (PERFORMANCE.md).
+fn watching(c: &mut Criterion) {
+    const TASKS: usize = 200;
+    const YIELDS: usize = 1_000;
+    let workload = |rt: &kettle::Runtime| {
+        rt.block_on(async {
+            let handles: Vec<_> = (0..TASKS)
+                .map(|_| {
+                    kettle::spawn(async {
+                        for _ in 0..YIELDS {
+                            kettle::yield_now().await;
+                        }
+                    })
+                })
+                .collect();
+            for h in handles {
+                h.await.unwrap();
+            }
+        })
+    };
+    let mut group = c.benchmark_group("watching");
+    let plain = kettle::Runtime::new().unwrap();
+    group.bench_function("plain", |b| b.iter(|| workload(&plain)));
+    let debug = kettle::Builder::new().slow_poll_threshold(Duration::from_secs(3600)).build().unwrap();
+    group.bench_function("debug_mode", |b| b.iter(|| workload(&debug)));
+    let traced = kettle::Builder::new().trace_capacity(1 << 20).build().unwrap();
+    group.bench_function("traced", |b| {
+        b.iter(|| {
+            traced.start_trace();
+            workload(&traced);
+            traced.stop_trace()
+        })
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
     spawn_many,
@@ -584,6 +625,7 @@ criterion_group!(
     sleep_spread,
     queue,
     gather,
-    tcp_echo
+    tcp_echo,
+    watching
 );
 criterion_main!(benches);

@@ -24,6 +24,7 @@ impl Core {
         );
         *trace = Some(Recorder::new(self.watch.trace_capacity));
         self.watch.trace_first_turn.set(self.stats.turns());
+        self.watch.trace_number.set(self.watch.trace_number.get() + 1);
         drop(trace);
         self.watch.set_tracing(true);
     }
@@ -49,11 +50,20 @@ impl Core {
         }
     }
 
-    /// A timed poll just ended: record it.
-    pub(super) fn record_poll(&self, task: &TaskRef, start: Instant, end: Instant, name: Option<&str>) {
+    /// A timed poll just ended: record it, and the task's label if this is
+    /// its first poll in this trace (`label` is its name, if any).
+    pub(super) fn record_poll(
+        &self,
+        task: &TaskRef,
+        start: Instant,
+        end: Instant,
+        label: Option<Option<&str>>,
+    ) {
         let header = task.header();
         self.record(|recorder| {
-            recorder.label(header.id(), name, header.location());
+            if let Some(name) = label {
+                recorder.label(header.id(), name, header.location());
+            }
             let (start, end) = (recorder.offset(start), recorder.offset(end));
             recorder.push(TraceEvent::Poll { task: header.id(), start, duration: end - start });
         });

@@ -31,6 +31,9 @@ pub(crate) struct Watch {
     /// A trace records: `trace` is `Some` (`record.rs`).
     tracing: Cell<bool>,
     pub(super) trace: RefCell<Option<Recorder>>,
+    /// Counts the traces started, from 1: a task's notes remember the last
+    /// one that has its label, so that it is copied once per trace.
+    pub(super) trace_number: Cell<u64>,
     /// The loop's turn count when the trace started: trace turns count from it.
     pub(super) trace_first_turn: Cell<u64>,
     /// The ring buffer's capacity for the next trace, in events.
@@ -53,6 +56,7 @@ impl Watch {
             tracing: Cell::new(false),
             trace: RefCell::new(None),
             trace_first_turn: Cell::new(0),
+            trace_number: Cell::new(0),
             trace_capacity,
             unread: RefCell::new(Vec::new()),
             sweep_at: Cell::new(FIRST_SWEEP),
@@ -79,6 +83,11 @@ impl Watch {
     pub(super) fn set_tracing(&self, on: bool) {
         self.tracing.set(on);
         self.timing.set(on || self.debug.is_some());
+    }
+
+    /// Whether a step that took `took` is reported.
+    fn is_slow(&self, took: Duration) -> bool {
+        self.debug.as_ref().is_some_and(|debug| took > debug.threshold)
     }
 
     /// Reports `slow` to the hook if it exceeds the threshold. The hook is
@@ -113,13 +122,19 @@ impl Core {
         let end = Instant::now();
         let took = end - start;
         let header = task.header();
-        let name = header.with_notes(self, true, |notes| {
+        let trace = self.watch.is_tracing().then(|| self.watch.trace_number.get());
+        // The name is copied only for a trace's label (the first time the
+        // task is seen in this trace) or a report; the rest is arithmetic.
+        let (first_in_trace, name) = header.with_notes(self, true, |notes| {
             let notes = notes.expect("created");
             notes.busy += took;
-            notes.name.clone()
+            let first_in_trace =
+                trace.is_some_and(|trace| std::mem::replace(&mut notes.labelled_in_trace, trace) != trace);
+            let wanted = first_in_trace || self.watch.is_slow(took);
+            (first_in_trace, if wanted { notes.name.clone() } else { None })
         });
-        if self.watch.is_tracing() {
-            self.record_poll(task, start, end, name.as_deref());
+        if trace.is_some() {
+            self.record_poll(task, start, end, first_in_trace.then_some(name.as_deref()));
         }
         if matches!(outcome, RunOutcome::Pending | RunOutcome::Finished) {
             self.watch.check(
