@@ -505,6 +505,13 @@ impl rt::Timer for KettleTimer {
         Box::pin(TimerSleep(crate::sleep_until(deadline)))
     }
 
+    /// [`kettle::time::now`](crate::time::now): the runtime's paused clock
+    /// in a runtime built with `start_paused(true)`, so hyper's deadlines
+    /// (it adds its timeouts to this) are on the clock its sleeps wait on.
+    fn now(&self) -> Instant {
+        crate::time::now()
+    }
+
     /// Moves the deadline of a sleep this timer made, in place; any other
     /// sleep is replaced by one of ours.
     fn reset(&self, sleep: &mut Pin<Box<dyn rt::Sleep>>, new_deadline: Instant) {

@@ -110,6 +110,7 @@ pub mod signal;
 mod stream;
 pub mod sync;
 pub mod task;
+pub mod test;
 pub mod time;
 
 pub use blocking::spawn_blocking;
