@@ -36,7 +36,8 @@
 //!   blocking pool's threads;
 //! - [`task`]: the task cell (one allocation per task), its state word,
 //!   wakers, join handles, done callbacks;
-//! - [`time`]: the timer heap, sleeps, timeouts, intervals, callbacks;
+//! - [`time`]: the timer heap, sleeps, timeouts, intervals, callbacks,
+//!   and [`time::now`], the clock they all read (paused in tests);
 //! - [`combinators`]: `gather`, `try_gather`, `race`, `join!`, `TaskGroup`;
 //! - [`sync`]: `Queue`, `Event`, `Mutex`, `Semaphore`, `oneshot`, on one
 //!   FIFO waiter list;
@@ -45,7 +46,9 @@
 //! - [`io`]: [`io::Async`], any pollable file descriptor (a pipe, an eventfd,
 //!   another library's socket) on the reactor;
 //! - [`spawn_blocking`] (a thread pool) and [`signal`] (any signal, on a
-//!   self-pipe).
+//!   self-pipe);
+//! - [`test`](mod@test): [`test::check`], a test body run over many seeds of
+//!   [`Builder::seed`], with [`Builder::start_paused`] for time.
 //!
 //! # asyncio → kettle
 //!
@@ -68,6 +71,7 @@
 //! | `asyncio.TaskGroup()`                | [`TaskGroup`]                            |
 //! | `asyncio.Queue`, `Event`, `Lock`, `Semaphore` | [`sync::Queue`], [`sync::Event`], [`sync::Mutex`], [`sync::Semaphore`] |
 //! | `loop.run_in_executor(None, f)`      | [`spawn_blocking`]                       |
+//! | `loop.time()`                        | [`time::now`]                            |
 //! | `loop.add_signal_handler(SIGINT, …)` | [`signal::ctrl_c`]                       |
 //! | `loop.add_signal_handler(sig, …)`    | [`signal::signal`], then `recv().await`  |
 //! | `asyncio.open_connection` / `start_server` | [`net::TcpStream::connect`] / [`net::TcpListener::bind`] |
