@@ -467,6 +467,11 @@ impl<F: Future + 'static> rt::Executor<F> for KettleExecutor {
 /// its connection open for good — and panics if a timeout is set without
 /// one.
 ///
+/// Its `now()` is [`kettle::time::now`](crate::time::now), so in a runtime
+/// built with [`start_paused(true)`](crate::Builder::start_paused) hyper's
+/// timeouts follow the paused clock like every kettle timer: a test can
+/// watch a 30-second header-read timeout fire in no real time.
+///
 /// ```
 /// use std::time::{Duration, Instant};
 /// use hyper::rt::Timer;
@@ -507,6 +512,13 @@ impl rt::Timer for KettleTimer {
         Box::pin(TimerSleep(crate::sleep_until(deadline)))
     }
 
+    /// [`kettle::time::now`](crate::time::now): the runtime's paused clock
+    /// in a runtime built with `start_paused(true)`, so hyper's deadlines
+    /// (it adds its timeouts to this) are on the clock its sleeps wait on.
+    fn now(&self) -> Instant {
+        crate::time::now()
+    }
+
     /// Moves the deadline of a sleep this timer made, in place; any other
     /// sleep is replaced by one of ours.
     fn reset(&self, sleep: &mut Pin<Box<dyn rt::Sleep>>, new_deadline: Instant) {
@@ -543,5 +555,18 @@ mod tests {
         send_sync::<TimerSleep>();
         send_sync::<KettleExecutor>();
         send_sync::<KettleTimer>();
+    }
+
+    #[test]
+    fn the_timer_tells_hyper_the_paused_clocks_time() {
+        use rt::Timer;
+        let rt = crate::Builder::new().start_paused(true).build().unwrap();
+        rt.block_on(async {
+            let timer = KettleTimer::new();
+            let start = timer.now();
+            assert_eq!(start, crate::time::now());
+            timer.sleep(Duration::from_secs(30)).await; // hyper's header-read timeout, say
+            assert_eq!(timer.now() - start, Duration::from_secs(30));
+        });
     }
 }

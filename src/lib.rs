@@ -38,7 +38,8 @@
 //!   wakers, join handles, done callbacks; ids, names, [`task::TaskInfo`];
 //! - [`trace`]: a timeline of the loop's turns, drawn as SVG or written for
 //!   Perfetto;
-//! - [`time`]: the timer heap, sleeps, timeouts, intervals, callbacks;
+//! - [`time`]: the timer heap, sleeps, timeouts, intervals, callbacks,
+//!   and [`time::now`], the clock they all read (paused in tests);
 //! - [`combinators`]: `gather`, `try_gather`, `race`, `join!`, `TaskGroup`;
 //! - [`sync`]: `Queue`, `Event`, `Mutex`, `Semaphore`, `oneshot`, on one
 //!   FIFO waiter list;
@@ -47,7 +48,9 @@
 //! - [`io`]: [`io::Async`], any pollable file descriptor (a pipe, an eventfd,
 //!   another library's socket) on the reactor;
 //! - [`spawn_blocking`] (a thread pool) and [`signal`] (any signal, on a
-//!   self-pipe).
+//!   self-pipe);
+//! - [`test`](mod@test): [`test::check`], a test body run over many seeds of
+//!   [`Builder::seed`], with [`Builder::start_paused`] for time.
 //!
 //! # asyncio → kettle
 //!
@@ -70,6 +73,7 @@
 //! | `asyncio.TaskGroup()`                | [`TaskGroup`]                            |
 //! | `asyncio.Queue`, `Event`, `Lock`, `Semaphore` | [`sync::Queue`], [`sync::Event`], [`sync::Mutex`], [`sync::Semaphore`] |
 //! | `loop.run_in_executor(None, f)`      | [`spawn_blocking`]                       |
+//! | `loop.time()`                        | [`time::now`]                            |
 //! | `loop.add_signal_handler(SIGINT, …)` | [`signal::ctrl_c`]                       |
 //! | `loop.add_signal_handler(sig, …)`    | [`signal::signal`], then `recv().await`  |
 //! | `create_task(c, name=…)`             | [`task::Builder`]                        |
@@ -115,6 +119,7 @@ pub mod signal;
 mod stream;
 pub mod sync;
 pub mod task;
+pub mod test;
 pub mod time;
 pub mod trace;
 

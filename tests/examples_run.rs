@@ -524,6 +524,33 @@ fn async_iteration_drains_a_closed_queue_and_ticks_an_interval() {
 }
 
 #[test]
+fn deterministic_sleeps_83_virtual_seconds_in_no_time_and_a_seed_sweep_finds_and_replays_the_race() {
+    let out = run_example("deterministic");
+
+    // The paused clock: exact virtual time stamps, every one.
+    assert_in_order(
+        &out,
+        &[
+            "attempt 1 at +0 s",
+            "attempt 1 timed out at +30 s",
+            "attempt 2 at +31 s",
+            "attempt 2 timed out at +61 s",
+            "attempt 3 at +63 s",
+            "attempt 3 answered at +83 s of virtual time",
+        ],
+    );
+    let real_ms = number_after(line_with(&out, "real time taken:"), "taken: ");
+    assert!(real_ms < 1000.0, "83 virtual seconds took {real_ms} ms of real time\n{out}");
+
+    // The seed sweep: spawn order hides the race; a seed finds it, and replays it.
+    assert!(out.contains("in spawn order: 1 ticket sold"), "{out}");
+    let found = line_with(&out, "the sweep says: kettle::test::check: seed ");
+    assert!(found.contains("failed: the last seat was sold 2 times"), "{out}");
+    let seed = number_after(found, "check: seed ");
+    assert!(out.contains(&format!("replayed seed {seed} three times: oversold 3 times out of 3")), "{out}");
+}
+
+#[test]
 fn ctrl_c_stop_ticks_until_sigint_then_cancels_the_worker_and_says_goodbye() {
     let mut example = RunningExample::start("ctrl_c_stop", &[], &[]);
     // Wait (building the example may take a while) until the waiter is

@@ -1,6 +1,9 @@
 //! A timeline of the loop: `Runtime::start_trace` / `stop_trace`, what a
 //! trace records, its ring buffer, and its two writers.
 
+// Spawning inside `block_on` and awaiting later, on purpose.
+#![allow(clippy::async_yields_async)]
+
 use std::time::Duration;
 
 use kettle::trace::{Phase, Trace, TraceEvent};

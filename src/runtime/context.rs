@@ -24,6 +24,10 @@ thread_local! {
     /// The id of the runtime in `CURRENT`, or 0: a copy that checks which
     /// runtime is running can read without borrowing `CURRENT`.
     static CURRENT_ID: Cell<u32> = const { Cell::new(0) };
+    /// Whether the runtime in `CURRENT` has a paused clock: so that
+    /// [`kettle::time::now`](crate::time::now) outside a paused runtime is
+    /// this read and `Instant::now()`, with no borrow of `CURRENT`.
+    static CURRENT_PAUSED: Cell<bool> = const { Cell::new(false) };
     /// Every runtime created on this thread and not yet dropped.
     static LIVING: RefCell<Vec<Weak<Core>>> = const { RefCell::new(Vec::new()) };
 }
@@ -90,6 +94,13 @@ pub(crate) fn current_id() -> Option<u32> {
     (id != 0).then_some(id)
 }
 
+/// Whether the runtime running on this thread, if any, has a paused clock.
+/// Cheap as [`current_id`].
+#[inline]
+pub(crate) fn current_is_paused() -> bool {
+    CURRENT_PAUSED.try_with(Cell::get).unwrap_or(false)
+}
+
 /// Whether `shared`'s runtime is the one running on this thread.
 pub(crate) fn is_current(shared: &Arc<Shared>) -> bool {
     with_current(|core| core.is_some_and(|core| Arc::ptr_eq(core.shared(), shared)))
@@ -114,6 +125,7 @@ pub(crate) fn enter(core: &Rc<Core>, what: &str) -> Entered {
         *slot = Some(core.clone());
     });
     CURRENT_ID.set(core.id());
+    CURRENT_PAUSED.set(core.clock().is_paused());
     Entered { previous: None }
 }
 
@@ -123,6 +135,7 @@ pub(crate) fn enter(core: &Rc<Core>, what: &str) -> Entered {
 pub(crate) fn enter_for_shutdown(core: &Rc<Core>) -> Entered {
     let previous = CURRENT.try_with(|slot| slot.borrow_mut().replace(core.clone()));
     let _ = CURRENT_ID.try_with(|id| id.set(core.id()));
+    let _ = CURRENT_PAUSED.try_with(|paused| paused.set(core.clock().is_paused()));
     Entered { previous: previous.ok().flatten() }
 }
 
@@ -130,6 +143,8 @@ impl Drop for Entered {
     fn drop(&mut self) {
         let previous = self.previous.take();
         let _ = CURRENT_ID.try_with(|id| id.set(previous.as_ref().map_or(0, |core| core.id())));
+        let _ = CURRENT_PAUSED
+            .try_with(|paused| paused.set(previous.as_ref().is_some_and(|core| core.clock().is_paused())));
         let _ = CURRENT.try_with(|slot| *slot.borrow_mut() = previous);
     }
 }

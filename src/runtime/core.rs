@@ -40,6 +40,16 @@
 //! callback that schedules another, waits for the next turn, so neither can
 //! starve I/O, timers or each other.
 //!
+//! # For tests: a paused clock, a seeded order
+//!
+//! Two options of the [`Builder`](super::Builder) change the turn, each
+//! behind one branch when off. With `start_paused`, the loop's time is a
+//! paused clock (`clock.rs`): a turn that has nothing to do but wait for a
+//! timer peeks instead, and if nothing arrived, the clock jumps to that
+//! timer between steps 3 and 4, so step 4 fires it at once. With `seed`,
+//! step 5 runs its tasks (not its callbacks) in an order drawn from the
+//! seed instead of wake order (`shuffle.rs`).
+//!
 //! # Borrows
 //!
 //! Every field sits in its own `RefCell` (or `Cell`) and is private to this
@@ -72,10 +82,12 @@ use std::time::{Duration, Instant};
 use slab::Slab;
 
 use super::blocking_pool::Pool;
+use super::clock::Clock;
 use super::metrics::{Metrics, Stats, Turn};
 use super::reactor::Reactor;
 use super::registry;
 use super::shared::{Remote, Shared};
+use super::shuffle::Shuffle;
 use super::timerfd::TimerFd;
 use crate::contain;
 use crate::task::{DoneCallback, RunOutcome, Running, TaskRef, waker_ref};
@@ -129,6 +141,12 @@ pub(crate) struct Core {
     timer_fd: TimerFd,
     /// Threads for `spawn_blocking`.
     blocking: Pool,
+    /// Where "now" comes from: `Instant::now()`, or a paused clock
+    /// (`clock.rs`).
+    clock: Clock,
+    /// The seeded order of step 5's tasks, if the runtime has a seed
+    /// (`shuffle.rs`); `None`: wake order.
+    shuffle: Option<Shuffle>,
     /// Wakers released by this turn's events; kept to reuse its capacity.
     io_wakers: RefCell<Vec<std::task::Waker>>,
     /// The injector's contents during step 3; kept to reuse its capacity.
@@ -163,8 +181,13 @@ impl Core {
         let timer_fd = TimerFd::new(poll.registry(), TIMER_TOKEN)?;
         let shared = Arc::new(Shared::new(waker));
         registry::register(&shared);
+        let clock = Clock::new(config.start_paused);
         Ok(Core {
-            timers: RefCell::new(TimerQueue::new(shared.id())),
+            // The queue counts from the clock's start, so that a paused
+            // clock's earliest deadlines keep their order.
+            timers: RefCell::new(TimerQueue::with_origin(shared.id(), clock.now())),
+            clock,
+            shuffle: config.seed.map(Shuffle::new),
             shared,
             run_queue: RefCell::new(VecDeque::new()),
             tasks: RefCell::new(Slab::new()),
@@ -208,12 +231,21 @@ impl Core {
     /// How long step 2's poll would block if nothing happened: zero if work is
     /// queued, else until the next timer (capped by `max_wait`), else
     /// `max_wait` (`None`: indefinitely).
+    ///
+    /// With a paused clock, a pending timer means zero — the turn peeks, and
+    /// jumps the clock to it if nothing else came in — unless a blocking job
+    /// is in flight: the clock then waits for it, and so does the poll (see
+    /// `clock.rs`).
     pub(crate) fn poll_timeout(&self, max_wait: Option<Duration>) -> Option<Duration> {
         if self.is_busy() {
             return Some(Duration::ZERO);
         }
         let next_timer = self.timers.borrow().next_deadline();
-        let until_timer = next_timer.map(|at| at.saturating_duration_since(Instant::now()));
+        let until_timer = match self.clock.paused() {
+            None => next_timer.map(|at| at.saturating_duration_since(Instant::now())),
+            Some(paused) if paused.blocking_in_flight() => None,
+            Some(_) => next_timer.map(|_| Duration::ZERO),
+        };
         match (max_wait, until_timer) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -245,6 +277,9 @@ impl Core {
         let plan = self.announce_idle(plan); // 1. idle
         let io_events = self.poll_io(plan); // 2. poll
         let injected = self.inject(plan); // 3. inject
+        if self.clock.is_paused() {
+            self.jump_to_next_timer_if_idle(plan, main_ready, io_events + injected);
+        }
         let timers_fired = self.fire_timers(); // 4. timers
         let (callbacks_run, tasks_run) = self.run_ready(); // 5. run
         Turn { io_events, injected, timers_fired, callbacks_run, tasks_run }
@@ -323,8 +358,11 @@ impl Core {
                 // About to block with a timer pending: let the timerfd end the
                 // wait on time (epoll's own timeout is whole milliseconds,
                 // rounded up). Armed for an earlier deadline already, it
-                // stays: an early firing is only a spurious turn.
-                if let Some(deadline) = self.timers.borrow().next_deadline() {
+                // stays: an early firing is only a spurious turn. A paused
+                // clock's deadlines are not the kernel's: never armed.
+                if let Some(deadline) = self.timers.borrow().next_deadline()
+                    && !self.clock.is_paused()
+                {
                     self.timer_fd.arm_if_earlier(deadline);
                 }
                 timeout
@@ -412,6 +450,29 @@ impl Core {
         count
     }
 
+    /// Between steps 3 and 4, for a paused clock only: if this turn polled
+    /// (it did not skip the poll), and the poll and the injector brought
+    /// nothing (`arrived` counts both), nothing is queued, `block_on`'s own
+    /// future is not ready, and no blocking job is in flight, then only a
+    /// timer can happen next: the clock jumps to the earliest deadline, and
+    /// step 4 fires it now. A real clock would have waited for it instead.
+    #[cold]
+    fn jump_to_next_timer_if_idle(&self, plan: PollPlan, main_ready: bool, arrived: usize) {
+        let Some(paused) = self.clock.paused() else { return };
+        if plan == PollPlan::Skip
+            || main_ready
+            || arrived > 0
+            || self.is_busy()
+            || paused.blocking_in_flight()
+        {
+            return;
+        }
+        let next = self.timers.borrow().next_deadline();
+        if let Some(deadline) = next {
+            paused.advance_to(deadline);
+        }
+    }
+
     /// Step 4: fires every timer whose deadline has passed, in deadline
     /// order. Returns the number fired.
     #[inline(always)] // into `turn` and the traced `turn_traced` alike
@@ -419,7 +480,7 @@ impl Core {
         if self.timers.borrow().len() == 0 {
             return 0; // and no clock read
         }
-        let now = Instant::now();
+        let now = self.now();
         let mut fired = 0;
         loop {
             // One pop per borrow: a woken waker or a queued callback may touch
@@ -498,11 +559,39 @@ impl Core {
     #[inline(always)]
     fn run_tasks(&self) -> usize {
         let n = self.run_queue.borrow().len();
+        if self.shuffle.is_some() {
+            self.shuffle_ready_tasks();
+        }
         for _ in 0..n {
             let Some(key) = self.run_queue.borrow_mut().pop_front() else { break };
             self.run_task(key);
         }
         n
+    }
+
+    /// Seeded runtimes only: puts the tasks queued when step 5 starts — the
+    /// whole run queue, then — in an order drawn from the seed
+    /// (`shuffle.rs`). The simple version, and the default, runs them in
+    /// wake order: first in, first out.
+    #[cold]
+    fn shuffle_ready_tasks(&self) {
+        let Some(shuffle) = &self.shuffle else { return };
+        let mut queue = self.run_queue.borrow_mut();
+        shuffle.shuffle(queue.make_contiguous());
+    }
+
+    // ----- the clock -----------------------------------------------------------
+
+    /// The loop's time: `Instant::now()`, or the paused clock's (`clock.rs`).
+    /// Every timer reads this, through [`kettle::time::now`](crate::time::now).
+    #[inline]
+    pub(crate) fn now(&self) -> Instant {
+        self.clock.now()
+    }
+
+    /// This runtime's clock.
+    pub(crate) fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     // ----- introspection and shutdown ------------------------------------------

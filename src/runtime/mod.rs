@@ -27,6 +27,7 @@
 //! `run_until_complete`). Dropping the runtime drops them.
 
 mod blocking_pool;
+pub(crate) mod clock;
 pub(crate) mod context;
 pub(crate) mod core;
 mod debug;
@@ -35,6 +36,7 @@ mod metrics;
 pub(crate) mod reactor;
 pub(crate) mod registry;
 pub(crate) mod shared;
+mod shuffle;
 mod timerfd;
 
 pub use debug::{DEFAULT_SLOW_POLL_THRESHOLD, SlowPoll};
@@ -88,6 +90,8 @@ pub struct Builder {
     slow_poll_threshold: Option<Duration>,
     on_slow_poll: SlowPollHookSlot,
     pub(crate) trace_capacity: usize,
+    pub(crate) start_paused: bool,
+    pub(crate) seed: Option<u64>,
 }
 
 /// The builder's slow-poll hook, with a `Debug` that says only whether
@@ -115,6 +119,8 @@ impl Builder {
             slow_poll_threshold: from_env.then_some(DEFAULT_SLOW_POLL_THRESHOLD),
             on_slow_poll: SlowPollHookSlot::default(),
             trace_capacity: crate::trace::DEFAULT_CAPACITY,
+            start_paused: false,
+            seed: None,
         }
     }
 
@@ -209,6 +215,81 @@ impl Builder {
     /// (default 10 s).
     pub fn blocking_keep_alive(mut self, keep_alive: Duration) -> Builder {
         self.blocking_keep_alive = keep_alive;
+        self
+    }
+
+    /// Whether the runtime's clock starts paused (default `false`), for
+    /// tests: time then stands still while anything can run, and jumps to
+    /// the next timer when nothing can (tokio's `start_paused`).
+    ///
+    /// The clock starts at the real [`Instant::now()`](std::time::Instant::now)
+    /// when the runtime is built. It does not move while tasks or callbacks
+    /// are runnable; when the loop would otherwise block with timers pending,
+    /// it first checks I/O without blocking, and if that and the other
+    /// threads brought nothing, and no [`spawn_blocking`](crate::spawn_blocking)
+    /// job is in flight, it jumps the clock to the next timer's deadline at
+    /// once. So a one-hour [`sleep`](crate::sleep) takes no real time, and
+    /// timers fire in a reproducible order: by deadline, then in the order
+    /// they were set. I/O, [`Handle`]s and blocking jobs work as usual; with
+    /// no timer pending the loop waits for them for real.
+    /// [`kettle::time::advance`](crate::time::advance) moves the clock by
+    /// hand, and [`kettle::time::now`](crate::time::now) reads it. Every
+    /// kettle timer follows it; `std::time::Instant::now()` does not.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let rt = kettle::Builder::new().start_paused(true).build().unwrap();
+    /// let real = Instant::now();
+    /// rt.block_on(async {
+    ///     let start = kettle::time::now();
+    ///     kettle::sleep(Duration::from_secs(3600)).await; // an hour, at once
+    ///     assert_eq!(kettle::time::now() - start, Duration::from_secs(3600));
+    /// });
+    /// assert!(real.elapsed() < Duration::from_secs(60));
+    /// ```
+    #[doc(alias = "pause")]
+    pub fn start_paused(mut self, paused: bool) -> Builder {
+        self.start_paused = paused;
+        self
+    }
+
+    /// Runs each turn's ready tasks in an order shuffled by a pseudo-random
+    /// generator seeded with `seed` (default: no seed, and tasks run in the
+    /// order they were woken), for tests: sweeping seeds explores
+    /// interleavings that wake order never tries, and a failure replays from
+    /// its seed. [`kettle::test::check`](crate::test::check) does the sweep.
+    ///
+    /// Only the order within a turn changes: a task woken during a turn
+    /// still runs on the next one, callbacks ([`call_soon`](crate::call_soon))
+    /// keep their first-in, first-out order, and timers still fire by
+    /// deadline. A schedule replays exactly when the program's other inputs
+    /// (I/O, threads, real time) are deterministic too: pair it with
+    /// [`start_paused`](Builder::start_paused).
+    ///
+    /// ```
+    /// use std::{cell::RefCell, rc::Rc};
+    ///
+    /// fn order(seed: u64) -> Vec<u32> {
+    ///     let rt = kettle::Builder::new().seed(seed).build().unwrap();
+    ///     let order = Rc::new(RefCell::new(Vec::new()));
+    ///     rt.block_on(async {
+    ///         let tasks: Vec<_> = (0..8)
+    ///             .map(|i| {
+    ///                 let order = order.clone();
+    ///                 kettle::spawn(async move { order.borrow_mut().push(i) })
+    ///             })
+    ///             .collect();
+    ///         kettle::gather(tasks).await;
+    ///     });
+    ///     order.take()
+    /// }
+    /// assert_eq!(order(17), order(17)); // the same seed, the same order
+    /// ```
+    #[doc(alias = "shuffle")]
+    #[doc(alias = "rng_seed")]
+    pub fn seed(mut self, seed: u64) -> Builder {
+        self.seed = Some(seed);
         self
     }
 

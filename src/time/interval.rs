@@ -43,7 +43,7 @@ use super::sleep::{Sleep, sleep_until};
 /// If `period` is zero; when a tick is awaited outside a runtime.
 #[track_caller]
 pub fn interval(period: Duration) -> Interval {
-    interval_at(Instant::now(), period)
+    interval_at(super::now(), period)
 }
 
 /// Like [`interval`], with the first tick at `start`.
@@ -91,7 +91,7 @@ impl Interval {
             return Poll::Pending;
         }
         let tick = self.sleep.deadline();
-        let now = Instant::now();
+        let now = super::now();
         let mut next = add_clamped(tick, self.period);
         if next <= now {
             next = add_clamped(now, self.period);
@@ -107,7 +107,7 @@ impl Interval {
 
     /// Restarts the ticks: the next one comes one period from now.
     pub fn reset(&mut self) {
-        self.sleep.reset(add_clamped(Instant::now(), self.period));
+        self.sleep.reset(add_clamped(super::now(), self.period));
     }
 }
 

@@ -19,12 +19,21 @@
 //!
 //! # Never early
 //!
-//! A sleep completes only when `Instant::now() >= deadline` — checked by the
+//! A sleep completes only when `now() >= deadline` — checked by the
 //! sleep itself, not assumed from the timer having fired. The loop's blocking
 //! wait ends at the deadline by way of a `timerfd` (`runtime/timerfd.rs`),
 //! with mio's millisecond timeout, rounded *up*, as a safety net. So kettle's
 //! sleeps end tens of microseconds after their deadline (plus scheduling
 //! noise on a busy machine), never before it.
+//!
+//! # Whose clock
+//!
+//! Every timer reads the time through [`now`], which is `Instant::now()`
+//! unless the runtime was built with
+//! [`start_paused`](crate::Builder::start_paused): then it is the runtime's
+//! paused clock, which stands still while anything can run and jumps to the
+//! next deadline when nothing can (`runtime/clock.rs`), and [`advance`]
+//! moves it by hand. That is how a test sleeps an hour in no time.
 //!
 //! # Forever
 //!
@@ -43,12 +52,14 @@
 
 mod call;
 mod interval;
+mod now;
 pub(crate) mod queue;
 mod sleep;
 mod timeout;
 
 pub use call::{TimerHandle, call_at, call_later, call_soon};
 pub use interval::{Interval, Tick, interval, interval_at};
+pub use now::{advance, now};
 pub use sleep::{Sleep, sleep, sleep_until};
 pub use timeout::{Elapsed, Timeout, timeout, timeout_at};
 
@@ -60,7 +71,7 @@ const FOREVER: Duration = Duration::from_secs(60 * 60 * 24 * 365 * 30);
 
 /// `now + delay`, or about thirty years from now if that cannot be represented.
 pub(crate) fn deadline_after(delay: Duration) -> Instant {
-    let now = Instant::now();
+    let now = now();
     now.checked_add(delay.min(FOREVER)).unwrap_or_else(|| far_future(now))
 }
 

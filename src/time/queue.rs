@@ -13,7 +13,7 @@
 //! fire first-in, first-out, and the whole of it is a generation: a
 //! [`TimerKey`] names one insertion, so a stale key (the timer already fired,
 //! and its slab slot went to a new timer) matches nothing. A key also carries
-//! its queue's *owner*, a number given to [`TimerQueue::new`] (kettle passes
+//! its queue's *owner*, a number given to [`TimerQueue::with_origin`] (kettle passes
 //! the runtime's id), so that a key from another queue matches nothing here.
 //!
 //! | operation   | cost     |
@@ -116,16 +116,20 @@ fn gentle_growth(len: usize) -> usize {
 }
 
 impl<T> TimerQueue<T> {
-    /// An empty queue whose keys carry `owner`, and match only in a queue
-    /// with the same owner. Give each queue its own.
+    /// The tests' queue: [`with_origin`](Self::with_origin) now.
+    #[cfg(test)]
     pub(crate) fn new(owner: u32) -> TimerQueue<T> {
-        TimerQueue {
-            owner,
-            origin: Instant::now(),
-            heap: Vec::new(),
-            entries: Slab::new(),
-            next_seq: NonZeroU64::MIN,
-        }
+        TimerQueue::with_origin(owner, Instant::now())
+    }
+
+    /// An empty queue whose keys carry `owner`, and match only in a queue
+    /// with the same owner (give each queue its own). Its deadlines count
+    /// from `origin`: any two deadlines from `origin`
+    /// on keep their order, anything before it is simply due. kettle passes
+    /// its clock's start, so that a paused clock's first deadlines, which
+    /// are only nanoseconds after it, are told apart.
+    pub(crate) fn with_origin(owner: u32, origin: Instant) -> TimerQueue<T> {
+        TimerQueue { owner, origin, heap: Vec::new(), entries: Slab::new(), next_seq: NonZeroU64::MIN }
     }
 
     /// `at` as nanoseconds since `origin`: 0 for anything before it (already

@@ -90,9 +90,9 @@ impl Sleep {
         self.deadline
     }
 
-    /// Whether the deadline has passed.
+    /// Whether the deadline has passed (by [`kettle::time::now`](super::now)).
     pub fn is_elapsed(&self) -> bool {
-        Instant::now() >= self.deadline
+        super::now() >= self.deadline
     }
 
     /// Moves the deadline, removing the current timer; the sleep registers
@@ -127,7 +127,7 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if Instant::now() >= self.deadline {
+        if super::now() >= self.deadline {
             self.cancel_timer();
             return Poll::Ready(());
         }

@@ -95,6 +95,9 @@ impl Core {
         let io_events = self.poll_io(plan); // 2. poll
         let t2 = Instant::now();
         let injected = self.inject(plan); // 3. inject
+        if self.clock.is_paused() {
+            self.jump_to_next_timer_if_idle(plan, main_ready, io_events + injected);
+        }
         let t3 = Instant::now();
         let timers_fired = self.fire_timers(); // 4. timers
         let t4 = Instant::now();

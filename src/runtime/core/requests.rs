@@ -152,7 +152,12 @@ impl Core {
     // ----- blocking jobs -------------------------------------------------------
 
     /// Hands `job` to this runtime's blocking pool (see `blocking_pool.rs`).
+    /// A paused clock holds still until the job is done (`clock.rs`).
     pub(crate) fn submit_blocking(&self, job: Job) -> io::Result<()> {
+        let job = match self.clock.paused() {
+            None => job,
+            Some(paused) => paused.hold_for(job, &self.shared),
+        };
         self.blocking.submit(job)
     }
 
