@@ -1,0 +1,180 @@
+//! Asking the loop about itself from every place user code runs.
+//!
+//! A task dump, `task::current` and a trace read the loop's own state: the
+//! slab, the run queue, each task's notes, the ring buffer. The class of bug
+//! this file looks for is a read that meets a borrow the loop holds (a
+//! `RefCell` already borrowed: a panic inside the loop) or a state that
+//! only one exit path cleans up. So: every place where kettle runs user code
+//! × every way of watching the loop (plain, debug mode, tracing, both), and
+//! in each place the probe asks everything at once. A ledger checks that
+//! every probe ran and saw a consistent answer.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use kettle::task::{self, TaskState};
+use kettle::{Builder, Handle, Runtime};
+
+/// What one probe saw.
+#[derive(Debug)]
+struct Seen {
+    place: &'static str,
+    in_task: bool,
+    tasks: usize,
+}
+
+type Ledger = Rc<RefCell<Vec<Seen>>>;
+
+/// Asks everything the loop can be asked, from wherever it is called.
+fn probe(ledger: &Ledger, place: &'static str) {
+    let current = task::current();
+    let dump = Handle::current().tasks().expect("the runtime is alive here");
+    if let Some(me) = &current {
+        assert_eq!(me.state, TaskState::Running, "{place}");
+        assert!(
+            dump.iter().any(|info| info.id == me.id && info.state == TaskState::Running),
+            "{place}: {dump:?}"
+        );
+    }
+    assert_eq!(
+        dump.iter().filter(|info| info.state == TaskState::Running).count(),
+        usize::from(current.is_some())
+    );
+    assert!(dump.windows(2).all(|w| w[0].id < w[1].id), "{place}: one entry per task, by id");
+    let _ = kettle::metrics();
+    ledger.borrow_mut().push(Seen { place, in_task: current.is_some(), tasks: dump.len() });
+}
+
+/// Runs a value's probe when it is dropped.
+struct ProbeOnDrop(Ledger, &'static str);
+
+impl Drop for ProbeOnDrop {
+    fn drop(&mut self) {
+        probe(&self.0, self.1);
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Watching {
+    Plain,
+    Debug,
+    Traced,
+    DebugAndTraced,
+}
+
+fn runtime(watching: Watching, ledger: &Ledger) -> Runtime {
+    let builder = Builder::new();
+    let builder = match watching {
+        Watching::Plain | Watching::Traced => builder,
+        Watching::Debug | Watching::DebugAndTraced => {
+            let ledger = ledger.clone();
+            // Every poll is "slow": the hook runs after each one, and probes.
+            builder
+                .slow_poll_threshold(Duration::ZERO)
+                .on_slow_poll(move |_| probe(&ledger, "slow-poll hook"))
+        }
+    };
+    let rt = builder.build().unwrap();
+    if matches!(watching, Watching::Traced | Watching::DebugAndTraced) {
+        rt.start_trace();
+    }
+    rt
+}
+
+/// Every place user code runs, each probing.
+fn workload(rt: &Runtime, ledger: &Ledger) {
+    let l = ledger.clone();
+    rt.block_on(async move {
+        probe(&l, "block_on's future");
+        let l2 = l.clone();
+        kettle::spawn(async move { probe(&l2, "a task's poll") }).await.unwrap();
+        let l2 = l.clone();
+        kettle::call_soon(move || probe(&l2, "a callback"));
+        let l2 = l.clone();
+        kettle::call_later(Duration::from_millis(1), move || probe(&l2, "a timer's callback"));
+        let l2 = l.clone();
+        let task = kettle::spawn(async { 1 });
+        task.add_done_callback(move |_| probe(&l2, "a done callback"));
+        task.await.unwrap();
+        let guard = ProbeOnDrop(l.clone(), "a cancelled task's future");
+        let doomed = kettle::spawn(async move {
+            let _guard = guard;
+            std::future::pending::<()>().await
+        });
+        kettle::yield_now().await;
+        doomed.cancel();
+        let _ = doomed.await;
+        let output = ProbeOnDrop(l.clone(), "an unread output");
+        kettle::spawn(async move { output }).detach();
+        let handle = Handle::current();
+        let from_thread = kettle::spawn_blocking(move || handle.tasks().unwrap().len()).await.unwrap();
+        assert!(from_thread >= 1, "the blocking job's own waiting task");
+        kettle::sleep(Duration::from_millis(3)).await;
+        // Left pending: dropped with the runtime, probing then.
+        let guard = ProbeOnDrop(l.clone(), "a task dropped with the runtime");
+        drop(kettle::spawn(async move {
+            let _guard = guard;
+            std::future::pending::<()>().await
+        }));
+        kettle::yield_now().await;
+    });
+}
+
+#[test]
+fn every_place_user_code_runs_can_ask_for_a_dump_under_every_way_of_watching() {
+    for watching in [Watching::Plain, Watching::Debug, Watching::Traced, Watching::DebugAndTraced] {
+        let ledger: Ledger = Rc::default();
+        let rt = runtime(watching, &ledger);
+        workload(&rt, &ledger);
+        if matches!(watching, Watching::Traced | Watching::DebugAndTraced) {
+            let trace = rt.stop_trace();
+            assert!(!trace.events().is_empty());
+        }
+        drop(rt);
+        let seen = ledger.borrow();
+        let places: Vec<&str> = seen.iter().map(|s| s.place).collect();
+        for place in [
+            "block_on's future",
+            "a task's poll",
+            "a callback",
+            "a timer's callback",
+            "a done callback",
+            "a cancelled task's future",
+            "an unread output",
+            "a task dropped with the runtime",
+        ] {
+            assert!(places.contains(&place), "{watching:?}: never probed from {place}: {places:?}");
+        }
+        let in_task = seen.iter().find(|s| s.place == "a task's poll").unwrap();
+        assert!(in_task.in_task && in_task.tasks >= 1, "{watching:?}: {in_task:?}");
+        assert!(!seen.iter().find(|s| s.place == "a callback").unwrap().in_task);
+        if matches!(watching, Watching::Debug | Watching::DebugAndTraced) {
+            assert!(places.contains(&"slow-poll hook"), "{watching:?}");
+        }
+    }
+}
+
+#[test]
+fn starting_and_stopping_traces_from_inside_tasks_and_callbacks_is_safe() {
+    // The trace's ring is borrowed at the end of every traced turn; starting
+    // or stopping it from user code happens between those borrows.
+    let rt = Rc::new(Runtime::new().unwrap());
+    let traces = Rc::new(RefCell::new(Vec::new()));
+    let (inner, kept) = (rt.clone(), traces.clone());
+    rt.block_on(async move {
+        inner.start_trace();
+        let (rt2, kept2) = (inner.clone(), kept.clone());
+        kettle::call_soon(move || {
+            kept2.borrow_mut().push(rt2.stop_trace());
+            rt2.start_trace();
+        });
+        kettle::yield_now().await;
+        kettle::yield_now().await;
+        let rt3 = inner.clone();
+        let stopped = kettle::spawn(async move { rt3.stop_trace() }).await.unwrap();
+        kept.borrow_mut().push(stopped);
+    });
+    assert_eq!(traces.borrow().len(), 2);
+    assert!(traces.borrow().iter().all(|trace| trace.dropped() == 0));
+}
