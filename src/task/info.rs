@@ -24,9 +24,9 @@ use super::header::Header;
 use super::id::Id;
 use crate::runtime::core::Core;
 
-/// Where a task is in its life, at the moment of a snapshot.
+/// Where a task is in its life, at the moment of a snapshot: one of four,
+/// so a `match` on it may be exhaustive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum TaskState {
     /// Woken and waiting in the run queue for its next poll.
     Queued,
