@@ -81,6 +81,9 @@ pub struct Runtime {
 }
 
 /// Configures a [`Runtime`] before it is built.
+///
+/// Not `Send`, like the runtime: its slow-poll hook
+/// ([`on_slow_poll`](Builder::on_slow_poll)) may hold `Rc`s.
 #[derive(Clone, Debug)]
 pub struct Builder {
     pub(crate) event_capacity: usize,
@@ -158,7 +161,9 @@ impl Builder {
 
     /// Where debug mode reports slow polls and callbacks, instead of
     /// stderr. Called on the loop's thread, right after the slow step; a
-    /// panic in it is contained. Turns debug mode on, with the default
+    /// panic in it is contained. It need not be `Send` (it may hold `Rc`s),
+    /// which is why a `Builder` is not `Send`: build it on the thread that
+    /// will run the runtime, as the runtime itself is. Turns debug mode on, with the default
     /// threshold unless [`slow_poll_threshold`](Builder::slow_poll_threshold)
     /// sets another.
     ///
