@@ -15,8 +15,11 @@ fn traced(rt: &Runtime) -> Trace {
     rt.start_trace();
     let handle = rt.handle();
     rt.block_on(async {
-        let napper =
-            kettle::task::Builder::new().name("napper").spawn(kettle::sleep(Duration::from_millis(5)));
+        // The sleep starts inside the task, so its timer is set at the
+        // task's first poll however slowly the rest runs (valgrind).
+        let napper = kettle::task::Builder::new().name("napper").spawn(async {
+            kettle::sleep(Duration::from_millis(5)).await;
+        });
         kettle::call_soon(|| {});
         let listener = kettle::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
@@ -26,6 +29,9 @@ fn traced(rt: &Runtime) -> Trace {
         let remote = std::thread::spawn(move || handle.spawn(async { 1 })).join().unwrap();
         assert_eq!(remote.await.unwrap(), 1);
         napper.await.unwrap();
+        // Nothing else left to do: the loop must announce idle, wait, and
+        // fire this timer, however slowly it ran so far (valgrind).
+        kettle::sleep(Duration::from_millis(50)).await;
     });
     rt.stop_trace()
 }
