@@ -55,9 +55,12 @@
 //! Every field sits in its own `RefCell` (or `Cell`) and is private to this
 //! module: this file (the turn), `core/requests.rs` (what other modules ask
 //! of the loop: spawn, schedule, register an I/O source, insert or remove a
-//! timer, submit a blocking job) and `core/shutdown.rs`. So the rule "the
-//! loop never holds a borrow while user code runs" is checked in those three
-//! files alone: each borrow ends before a task is polled, a callback runs, a
+//! timer, submit a blocking job), `core/shutdown.rs`, and the four that
+//! watch or steer the turn — `core/inspect.rs` (task dumps, metrics),
+//! `core/watch.rs` (debug mode's timing), `core/record.rs` (the traced
+//! turn) and `core/replay.rs` (the paused clock's jump, the seeded
+//! shuffle). So the rule "the loop never holds a borrow while user code
+//! runs" is checked in those files alone: each borrow ends before a task is polled, a callback runs, a
 //! waker is woken or a user value is dropped. (The reactor's table of
 //! sources is borrowed only inside `reactor.rs`, which runs no user code
 //! under it.)
@@ -83,7 +86,7 @@ use slab::Slab;
 
 use super::blocking_pool::Pool;
 use super::clock::Clock;
-use super::metrics::{Metrics, Stats, Turn};
+use super::metrics::{Stats, Turn};
 use super::reactor::Reactor;
 use super::registry;
 use super::shared::{Remote, Shared};
@@ -450,29 +453,6 @@ impl Core {
         count
     }
 
-    /// Between steps 3 and 4, for a paused clock only: if this turn polled
-    /// (it did not skip the poll), and the poll and the injector brought
-    /// nothing (`arrived` counts both), nothing is queued, `block_on`'s own
-    /// future is not ready, and no blocking job is in flight, then only a
-    /// timer can happen next: the clock jumps to the earliest deadline, and
-    /// step 4 fires it now. A real clock would have waited for it instead.
-    #[cold]
-    fn jump_to_next_timer_if_idle(&self, plan: PollPlan, main_ready: bool, arrived: usize) {
-        let Some(paused) = self.clock.paused() else { return };
-        if plan == PollPlan::Skip
-            || main_ready
-            || arrived > 0
-            || self.is_busy()
-            || paused.blocking_in_flight()
-        {
-            return;
-        }
-        let next = self.timers.borrow().next_deadline();
-        if let Some(deadline) = next {
-            paused.advance_to(deadline);
-        }
-    }
-
     /// Step 4: fires every timer whose deadline has passed, in deadline
     /// order. Returns the number fired.
     #[inline(always)] // into `turn` and the traced `turn_traced` alike
@@ -568,51 +548,11 @@ impl Core {
         }
         n
     }
-
-    /// Seeded runtimes only: puts the tasks queued when step 5 starts — the
-    /// whole run queue, then — in an order drawn from the seed
-    /// (`shuffle.rs`). The simple version, and the default, runs them in
-    /// wake order: first in, first out.
-    #[cold]
-    fn shuffle_ready_tasks(&self) {
-        let Some(shuffle) = &self.shuffle else { return };
-        let mut queue = self.run_queue.borrow_mut();
-        shuffle.shuffle(queue.make_contiguous());
-    }
-
-    // ----- the clock -----------------------------------------------------------
-
-    /// The loop's time: `Instant::now()`, or the paused clock's (`clock.rs`).
-    /// Every timer reads this, through [`kettle::time::now`](crate::time::now).
-    #[inline]
-    pub(crate) fn now(&self) -> Instant {
-        self.clock.now()
-    }
-
-    /// This runtime's clock.
-    pub(crate) fn clock(&self) -> &Clock {
-        &self.clock
-    }
-
-    // ----- introspection and shutdown ------------------------------------------
-
-    pub(crate) fn metrics(&self) -> Metrics {
-        let mut metrics = Metrics {
-            tasks_alive: self.tasks.borrow().len(),
-            timers_pending: self.timers.borrow().len(),
-            callbacks_pending: self.callbacks.borrow().len(),
-            io_sources: self.reactor.len(),
-            blocking_threads: self.blocking.threads().0,
-            blocking_idle_threads: self.blocking.threads().1,
-            ..Metrics::default()
-        };
-        self.stats.fill(&mut metrics);
-        metrics
-    }
 }
 
 mod inspect;
 mod record;
+mod replay;
 mod requests;
 mod shutdown;
 mod watch;

@@ -366,11 +366,14 @@ impl Running {
 
     /// Calls `f` with the running task's header, or `None` between polls.
     pub(crate) fn with<R>(&self, f: impl FnOnce(Option<&Header>) -> R) -> R {
-        // SAFETY: the pointer is set only inside `enter`, whose caller holds
-        // a `TaskRef` to that cell for the whole call (R5 keeps it alive),
-        // and it is restored before `enter` returns; `Running` lives in the
-        // loop's `Core`, which is `!Send`, so only that thread reads it.
-        f(self.0.get().map(|ptr| unsafe { ptr.as_ref() }))
+        let header = self.0.get().map(|ptr| {
+            // SAFETY: the pointer is set only inside `enter`, whose caller
+            // holds a `TaskRef` to that cell for the whole call (R5 keeps it
+            // alive), and cleared before `enter` returns; `Running` lives in
+            // the loop's `Core`, which is `!Send`, so only that thread reads it.
+            unsafe { ptr.as_ref() }
+        });
+        f(header)
     }
 }
 

@@ -1,11 +1,12 @@
-//! Task dumps: what `Runtime::tasks`, `Handle::tasks` and `task::current`
-//! read from the loop. On the loop's thread only, between or inside polls;
-//! no borrow is held while a `TaskInfo` is built (building one runs no user
-//! code, but reads each task's notes).
+//! What the loop tells about itself: task dumps (`Runtime::tasks`,
+//! `Handle::tasks`, `task::current`) and metrics. On the loop's thread
+//! only, between or inside polls; no borrow is held while a `TaskInfo` is
+//! built (building one runs no user code, but reads each task's notes).
 
 use std::time::Instant;
 
 use super::Core;
+use crate::runtime::metrics::Metrics;
 use crate::task::{TaskInfo, TaskRef, TaskState};
 
 impl Core {
@@ -33,5 +34,20 @@ impl Core {
         self.running.with(|header| {
             header.map(|header| TaskInfo::of(self, header, TaskState::of(self, header, true), Instant::now()))
         })
+    }
+
+    /// The counters and sizes of `Runtime::metrics`.
+    pub(crate) fn metrics(&self) -> Metrics {
+        let mut metrics = Metrics {
+            tasks_alive: self.tasks.borrow().len(),
+            timers_pending: self.timers.borrow().len(),
+            callbacks_pending: self.callbacks.borrow().len(),
+            io_sources: self.reactor.len(),
+            blocking_threads: self.blocking.threads().0,
+            blocking_idle_threads: self.blocking.threads().1,
+            ..Metrics::default()
+        };
+        self.stats.fill(&mut metrics);
+        metrics
     }
 }
