@@ -45,7 +45,9 @@ pub struct SlowPoll {
     pub task: Option<Id>,
     /// The task's name, if it has one.
     pub name: Option<String>,
-    /// Where the task was spawned, or the callback registered.
+    /// Where the task was spawned, or the callback registered. (Done
+    /// callbacks run as one batch per task, reported at the task's spawn
+    /// location.)
     pub location: &'static Location<'static>,
     /// How long the poll or the callback ran.
     pub duration: Duration,
