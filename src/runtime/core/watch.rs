@@ -1,17 +1,19 @@
 //! Watching the loop: timing its tasks and callbacks, for debug mode
 //! (`runtime/debug.rs`) and task dumps.
 //!
-//! The loop *times* its tasks while debug mode is on. Then, and only then,
-//! it reads the clock around every poll and every callback, adds each
-//! poll's duration to the task's `busy` time, stamps each spawn, reports
-//! the steps slower than the threshold, and keeps the finished tasks whose
-//! output nobody has read, so that a dump and the drop-time listing can
-//! name them.
+//! The loop *times* its tasks while debug mode is on or a trace records.
+//! Then, and only then, it reads the clock around every poll and every
+//! callback, adds each poll's duration to the task's `busy` time, stamps
+//! each spawn, reports the steps slower than debug mode's threshold, hands
+//! each poll and callback to the trace (`record.rs`), and keeps the
+//! finished tasks whose output nobody has read, so that a dump and the
+//! drop-time listing can name them.
 //!
 //! Off, all of this costs the hot path one test of a `Cell<bool>` per poll
 //! and per callback (`Core::run_task`, `Core::run_callbacks`): the timed
 //! versions below are separate functions, marked cold, so the untimed path
-//! stays as it was.
+//! stays as it was. The trace's own fields live here too, beside the flag
+//! they set, and `record.rs` uses them.
 
 use std::cell::{Cell, RefCell};
 use std::task::Waker;
