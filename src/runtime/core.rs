@@ -93,7 +93,7 @@ use super::shared::{Remote, Shared};
 use super::shuffle::Shuffle;
 use super::timerfd::TimerFd;
 use crate::contain;
-use crate::task::{DoneCallback, RunOutcome, Running, TaskRef, waker_ref};
+use crate::task::{DoneCallback, Notes, RunOutcome, Running, TaskRef, waker_ref};
 use crate::time::queue::TimerQueue;
 
 /// The token of the loop's own `mio::Waker`.
@@ -166,6 +166,9 @@ pub(crate) struct Core {
     /// wait may start without the handshake, and leaving needs no lock.
     idle_announced: std::cell::Cell<bool>,
     stats: Stats,
+    /// Tasks' names and timings (`task/notes.rs`), for the tasks that have
+    /// any; each such task's loop flags hold its key here.
+    notes: RefCell<Slab<Notes>>,
     /// The task being polled, for `task::current` (`task/cell.rs`).
     running: Running,
     /// Debug mode and task timing (`core/watch.rs`).
@@ -207,6 +210,7 @@ impl Core {
             polls_at_last_io: std::cell::Cell::new(0),
             idle_announced: std::cell::Cell::new(true), // `Shared` starts idle
             stats: Stats::default(),
+            notes: RefCell::new(Slab::new()),
             running: Running::none(),
             watch: Watch::new(config.debug_mode(), config.trace_capacity),
             task_ids: std::cell::Cell::new((0, 0)),
@@ -529,7 +533,11 @@ impl Core {
         }
         if task.header().is_releasable(self) {
             self.tasks.borrow_mut().remove(key);
-            drop(task); // outside the borrow: freeing may run destructors
+            if task.header().notes_key(self).is_some() {
+                self.release_noted(task); // a named or timed task: `core/watch.rs`
+            } else {
+                drop(task); // outside the borrow: freeing may run destructors
+            }
         } else {
             self.tasks.borrow_mut()[key] = Some(task);
         }

@@ -16,8 +16,8 @@
 //!   was destroyed but it is pending!") and those finished but never read,
 //!   on stderr, with names and spawn locations.
 //!
-//! The price: two clock reads per poll and per callback, a word per task
-//! for its notes, and a list entry per finished task. Off, the loop pays one
+//! The price: two clock reads per poll and per callback, an entry per task
+//! in the loop's table of notes, and a list entry per finished task. Off, the loop pays one
 //! predictable branch per poll (`core/watch.rs`).
 
 use std::fmt;

@@ -56,7 +56,7 @@ impl Builder {
         context::expect_current("kettle::task::Builder::spawn", |core| {
             let handle = core.spawn(future, location);
             if let Some(name) = self.name {
-                handle.task().header().with_notes(core, true, |notes| {
+                core.with_notes(handle.task().header(), true, |notes| {
                     notes.expect("created on request").name = Some(name);
                 });
             }

@@ -11,14 +11,12 @@
 //! This file imports neither `cell.rs` nor `stage.rs`: the header and its
 //! vtable are the two types they both build on.
 
-use std::cell::Cell;
 use std::panic::Location;
 use std::ptr::NonNull;
 use std::sync::Arc;
 use std::task::{Context, Waker};
 
 use super::id::Id;
-use super::notes::Notes;
 use super::state::{JoinWakerSet, JoinWakerUnset, LoopFlags, State};
 use crate::loom::cell::UnsafeCell;
 use crate::loom::sync::atomic::{
@@ -44,8 +42,6 @@ pub(crate) struct Header {
     pub(in crate::task) id: Id,
     /// Where the task was spawned (`#[track_caller]`); fixed at creation.
     pub(in crate::task) location: &'static Location<'static>,
-    /// Name and timings, loop-only like the flags (R4): `notes.rs`.
-    pub(in crate::task) notes: Cell<Option<Box<Notes>>>,
 }
 
 /// Typed operations on a cell, chosen at spawn time.
@@ -182,24 +178,14 @@ impl Header {
         self.flags.polls(core)
     }
 
-    /// Calls `f` with the task's notes (`notes.rs`), creating them first if
-    /// `create` and there are none. Loop-only (R4). `f` runs no user code;
-    /// it must not reach this task's notes again (they read as `None`
-    /// meanwhile).
-    pub(crate) fn with_notes<R>(
-        &self,
-        core: &Core,
-        create: bool,
-        f: impl FnOnce(Option<&mut Notes>) -> R,
-    ) -> R {
-        debug_assert!(self.is_owned_by(core), "a task's notes are the loop's alone (R4)");
-        let mut notes = self.notes.take();
-        if create && notes.is_none() {
-            notes = Some(Box::default());
-        }
-        let result = f(notes.as_deref_mut());
-        self.notes.set(notes);
-        result
+    /// The task's entry in the loop's table of notes (`notes.rs`), if any.
+    #[inline]
+    pub(crate) fn notes_key(&self, core: &Core) -> Option<usize> {
+        self.flags.notes_key(core)
+    }
+
+    pub(crate) fn set_notes_key(&self, core: &Core, key: Option<usize>) {
+        self.flags.set_notes_key(core, key)
     }
 
     #[inline]

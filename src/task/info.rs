@@ -119,7 +119,7 @@ pub struct TaskInfo {
 impl TaskInfo {
     /// A snapshot of the task behind `header`, on its loop's thread.
     pub(crate) fn of(core: &Core, header: &Header, state: TaskState, now: Instant) -> TaskInfo {
-        let (name, age, busy) = header.with_notes(core, false, |notes| match notes {
+        let (name, age, busy) = core.with_notes(header, false, |notes| match notes {
             None => (None, Duration::ZERO, Duration::ZERO),
             Some(notes) => (
                 notes.name.clone(),

@@ -15,9 +15,10 @@
 //! ┌─────────────────────── Header ───────────────────────┬──── Stage<F> ─────┐
 //! │ state: State (atomic word)   refs (atomic)   vtable  │ Running(F)        │
 //! │ flags: LoopFlags — owner: Arc, and the loop-only     │ Finished(Result)  │
-//! │   Cells key, queued, done, done callbacks, polls     │ Consumed          │
+//! │   Cells key, queued, done, done callbacks, polls,    │ Consumed          │
+//! │   and the key of its notes (name, timings) if any    │                   │
 //! │ join_waker (guarded by a state bit)                  │                   │
-//! │ id, spawn location (fixed)   notes: name, timings    │                   │
+//! │ id, spawn location (fixed)                           │                   │
 //! └──────────────────────────────────────────────────────┴───────────────────┘
 //! ```
 //!
@@ -116,6 +117,7 @@ pub(crate) use header::Header;
 pub use id::Id;
 pub use info::{TaskInfo, TaskState};
 pub use join::JoinHandle;
+pub(crate) use notes::Notes;
 pub use remote::RemoteJoinHandle;
 pub(crate) use waker::waker_ref;
 pub use yield_now::{YieldNow, yield_now};

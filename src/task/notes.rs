@@ -2,9 +2,10 @@
 //! scheduling: its name, and — while the loop times its tasks (debug mode,
 //! or a trace recording) — when it was spawned and how long its polls took.
 //!
-//! Kept out of line, in one box per task that has any, so that an unnamed
-//! task spawned while nobody watches pays one pointer in its header and no
-//! allocation. `info.rs` turns these notes, with the header's id, location
+//! Kept out of line, in a table on the loop (`Core::with_notes`) that the
+//! task's loop flags index, so that an unnamed task spawned while nobody
+//! watches pays 32 bits in its header, no allocation, and nothing when it
+//! is freed. `info.rs` turns these notes, with the header's id, location
 //! and poll count, into the public [`TaskInfo`](super::TaskInfo).
 
 use std::time::{Duration, Instant};

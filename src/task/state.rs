@@ -357,12 +357,19 @@ impl fmt::Debug for Snapshot {
 /// runtime's `&Core`, and debug builds check that it is the owner. (The
 /// owner sits here, beside the flags it guards, because the check then needs
 /// nothing more: a separate runtime id would cost the header a word.)
+/// `LoopFlags::notes` when the task has no notes.
+const NO_NOTES: u32 = u32::MAX;
+
 pub(crate) struct LoopFlags {
     /// The runtime the task belongs to.
     owner: Arc<Shared>,
     /// The task's key in its runtime's slab. Set once, when the loop adopts
-    /// the task; meaningless before (`usize::MAX`).
-    key: Cell<usize>,
+    /// the task; meaningless before (`u32::MAX`). 32 bits, so that it and
+    /// `notes` share a word: four billion live tasks would need terabytes.
+    key: Cell<u32>,
+    /// The task's entry in the loop's table of notes (its name and timings,
+    /// `task/notes.rs`), or [`NO_NOTES`]. Most tasks have none.
+    notes: Cell<u32>,
     /// The task is in the run queue: exactly while this is set, and at most
     /// once. Set from birth (adoption pushes the task) and by `mark_queued`,
     /// which refuses a task already queued or done; cleared by
@@ -389,7 +396,8 @@ impl LoopFlags {
     pub(crate) fn new(owner: Arc<Shared>) -> LoopFlags {
         LoopFlags {
             owner,
-            key: Cell::new(usize::MAX),
+            key: Cell::new(u32::MAX),
+            notes: Cell::new(NO_NOTES),
             queued: Cell::new(true),
             done: Cell::new(false),
             done_callbacks: Cell::new(0),
@@ -419,7 +427,7 @@ impl LoopFlags {
     /// `mark_queued`, which checked the owner.
     #[inline]
     pub(crate) fn key(&self) -> usize {
-        self.key.get()
+        self.key.get() as usize
     }
 
     /// Adopts the task into the slab at `key`; the caller pushes it onto the
@@ -427,7 +435,7 @@ impl LoopFlags {
     pub(crate) fn adopt(&self, core: &Core, key: usize) {
         self.check_owner(core);
         debug_assert!(self.queued.get(), "a task is born queued and first runs after adoption");
-        self.key.set(key);
+        self.key.set(u32::try_from(key).expect("kettle: more than 2^32 live tasks in one runtime"));
     }
 
     /// Marks the task queued unless it already is or is done. Returns `true`
@@ -448,6 +456,22 @@ impl LoopFlags {
         self.check_owner(core);
         debug_assert!(self.queued.get(), "a task is in the run queue exactly when its queued flag is set");
         self.queued.set(false);
+    }
+
+    /// The task's entry in the loop's table of notes, if it has one.
+    #[inline]
+    pub(crate) fn notes_key(&self, core: &Core) -> Option<usize> {
+        self.check_owner(core);
+        let key = self.notes.get();
+        (key != NO_NOTES).then_some(key as usize)
+    }
+
+    /// Records (or, with `None`, clears) the task's entry in the table of notes.
+    pub(crate) fn set_notes_key(&self, core: &Core, key: Option<usize>) {
+        self.check_owner(core);
+        let key =
+            key.map_or(NO_NOTES, |key| u32::try_from(key).expect("kettle: more than 2^32 tasks with notes"));
+        self.notes.set(key);
     }
 
     /// Whether the task is in the run queue (for a task dump).

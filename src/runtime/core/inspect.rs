@@ -51,3 +51,55 @@ impl Core {
         metrics
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::{Builder, Runtime};
+
+    /// How many tasks have notes in the loop's table.
+    fn noted(rt: &Runtime) -> usize {
+        rt.core.notes.borrow().len()
+    }
+
+    /// Named tasks, awaited, detached, cancelled and left pending; timed or
+    /// not: once each is gone, so are its notes.
+    fn every_way_a_named_task_ends(rt: &Runtime) {
+        rt.block_on(async {
+            let named = || crate::task::Builder::new().name("n");
+            named().spawn(async {}).await.unwrap();
+            named().spawn(crate::yield_now()).detach();
+            let cancelled = named().spawn(std::future::pending::<()>());
+            crate::yield_now().await;
+            cancelled.cancel();
+            let _ = cancelled.await;
+            crate::spawn(async {}).await.unwrap();
+            crate::yield_now().await;
+        });
+    }
+
+    #[test]
+    fn a_task_that_is_gone_leaves_no_notes_behind() {
+        let plain = Runtime::new().unwrap();
+        every_way_a_named_task_ends(&plain);
+        assert_eq!(noted(&plain), 0);
+
+        let debug = Builder::new().slow_poll_threshold(Duration::from_secs(3600)).build().unwrap();
+        every_way_a_named_task_ends(&debug);
+        // Read outputs are swept when a dump asks; detached ones at once.
+        assert!(debug.tasks().is_empty(), "{:?}", debug.tasks());
+        assert_eq!(noted(&debug), 0);
+
+        let traced = Runtime::new().unwrap();
+        traced.start_trace();
+        let unread = traced.spawn(async { 1 });
+        every_way_a_named_task_ends(&traced);
+        let dump = traced.tasks(); // sweeps the kept tasks read since
+        assert_eq!(dump.len(), 1, "{dump:?}");
+        assert_eq!(noted(&traced), 1, "the unread task's notes are kept while timing");
+        let _ = traced.stop_trace();
+        assert_eq!(noted(&traced), 0, "and forgotten when timing stops");
+        drop(unread);
+    }
+}

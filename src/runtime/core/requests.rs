@@ -17,7 +17,7 @@ use super::Core;
 use crate::contain;
 use crate::runtime::blocking_pool::Job;
 use crate::runtime::reactor::ScheduledIo;
-use crate::task::{DoneBatch, DoneCallback, Header, Id, JoinHandle, TaskRef};
+use crate::task::{DoneBatch, DoneCallback, Header, Id, JoinHandle, Notes, TaskRef};
 use crate::time::queue::TimerKey;
 
 /// A callback queued to run on the loop (`call_soon`, a due `call_later`),
@@ -74,6 +74,40 @@ impl Core {
         }
         self.task_ids.set((next + 1, end));
         Id::from_u64(next)
+    }
+
+    /// Calls `f` with the notes of the task behind `header` (`task/notes.rs`),
+    /// creating them first if `create` and it has none. `f` runs with the
+    /// table borrowed, so it must run no user code (it copies, adds, sets).
+    ///
+    /// The simple version keeps a `Box<Notes>` in every task's header; the
+    /// table keeps the header's drop free of it, which an unnamed, untimed
+    /// task — nearly every task — would otherwise pay at its free.
+    pub(crate) fn with_notes<R>(
+        &self,
+        header: &Header,
+        create: bool,
+        f: impl FnOnce(Option<&mut Notes>) -> R,
+    ) -> R {
+        let mut table = self.notes.borrow_mut();
+        let key = match header.notes_key(self) {
+            None if create => {
+                let key = table.insert(Notes::default());
+                header.set_notes_key(self, Some(key));
+                Some(key)
+            }
+            key => key,
+        };
+        f(key.map(|key| &mut table[key]))
+    }
+
+    /// Forgets the notes of a task the loop lets go of for good.
+    pub(super) fn drop_notes(&self, header: &Header) {
+        if let Some(key) = header.notes_key(self) {
+            header.set_notes_key(self, None);
+            let notes = self.notes.borrow_mut().remove(key);
+            drop(notes); // a name and numbers: no user code
+        }
     }
 
     /// Puts a task into the slab and queues it for its first run.

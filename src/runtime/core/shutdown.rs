@@ -52,5 +52,7 @@ impl Core {
         }
         self.run_queue.borrow_mut().clear();
         drop(finished);
+        // Names and timings of tasks that are all gone now (no user code).
+        self.notes.borrow_mut().clear();
     }
 }

@@ -110,7 +110,7 @@ impl Core {
     pub(super) fn note_spawn(&self, task: &TaskRef) {
         if self.watch.is_timing() {
             let now = Instant::now();
-            task.header().with_notes(self, true, |notes| notes.expect("created").spawned_at = Some(now));
+            self.with_notes(task.header(), true, |notes| notes.expect("created").spawned_at = Some(now));
         }
     }
 
@@ -127,7 +127,7 @@ impl Core {
         let trace = self.watch.is_tracing().then(|| self.watch.trace_number.get());
         // The name is copied only for a trace's label (the first time the
         // task is seen in this trace) or a report; the rest is arithmetic.
-        let (first_in_trace, name) = header.with_notes(self, true, |notes| {
+        let (first_in_trace, name) = self.with_notes(header, true, |notes| {
             let notes = notes.expect("created");
             notes.busy += took;
             let first_in_trace =
@@ -149,9 +149,6 @@ impl Core {
                 },
                 took,
             );
-        }
-        if matches!(outcome, RunOutcome::Finished | RunOutcome::Cancelled) {
-            self.keep_unread(task);
         }
         outcome
     }
@@ -175,35 +172,47 @@ impl Core {
         );
     }
 
-    /// Keeps a just-finished task whose output its join handle may still
-    /// read, sweeping out those read since the last sweep once the list has
-    /// doubled (so each task costs O(1) amortised).
-    fn keep_unread(&self, task: &TaskRef) {
-        if !task.header().may_be_unread() {
-            return;
-        }
-        self.watch.unread.borrow_mut().push(task.clone());
-        if self.watch.unread.borrow().len() >= self.watch.sweep_at.get() {
-            let left = self.sweep_unread();
-            self.watch.sweep_at.set((left * 2).max(FIRST_SWEEP));
+    /// The loop lets go of a finished task that has notes. While timing,
+    /// one whose output its join handle may still read is kept instead —
+    /// notes and all — for dumps (`FinishedUnread`), and the kept ones read
+    /// since are swept out once the list has doubled (so each task costs
+    /// O(1) amortised).
+    #[cold]
+    pub(super) fn release_noted(&self, task: TaskRef) {
+        if self.watch.is_timing() && task.header().may_be_unread() {
+            self.watch.unread.borrow_mut().push(task);
+            if self.watch.unread.borrow().len() >= self.watch.sweep_at.get() {
+                let left = self.sweep_unread();
+                self.watch.sweep_at.set((left * 2).max(FIRST_SWEEP));
+            }
+        } else {
+            self.drop_notes(task.header());
+            drop(task); // may free the cell: outside any borrow
         }
     }
 
-    /// Drops the read ones from `unread`; returns how many are left.
+    /// Lets go of the kept tasks whose output has been read; returns how
+    /// many are left.
     fn sweep_unread(&self) -> usize {
         let all = std::mem::take(&mut *self.watch.unread.borrow_mut());
         let (keep, read): (Vec<TaskRef>, Vec<TaskRef>) =
             all.into_iter().partition(|task| task.header().may_be_unread());
         let left = keep.len();
         *self.watch.unread.borrow_mut() = keep;
-        drop(read); // may free cells: outside the borrow
+        for task in read {
+            self.drop_notes(task.header());
+            drop(task); // may free the cell: outside the borrow
+        }
         left
     }
 
     /// Lets go of the finished tasks kept for dumps (timing stopped).
     pub(super) fn forget_unread(&self) {
         let unread = std::mem::take(&mut *self.watch.unread.borrow_mut());
-        drop(unread); // may free cells: outside the borrow
+        for task in unread {
+            self.drop_notes(task.header());
+            drop(task); // may free the cell: outside the borrow
+        }
     }
 
     /// Adds the finished-unread tasks to a dump (nothing unless timing).

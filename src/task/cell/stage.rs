@@ -11,7 +11,6 @@
 //! caller reaches it through the header's `vtable` (see `cell.rs`, whose
 //! rules R1–R5 the `unsafe` blocks here name).
 
-use std::cell::Cell;
 use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
@@ -72,7 +71,6 @@ impl<F: Future + 'static> TaskCell<F> {
                 join_waker: UnsafeCell::new(None),
                 id,
                 location,
-                notes: Cell::new(None),
             },
             stage: UnsafeCell::new(Stage::Running(future)),
         });

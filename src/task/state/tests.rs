@@ -274,9 +274,9 @@ fn another_runtimes_core_may_not_touch_a_tasks_loop_flags() {
 #[test]
 #[cfg(all(target_pointer_width = "64", not(loom)))] // loom's atomics are larger
 fn the_owner_and_the_loop_flags_fit_in_32_bytes() {
-    // An `Arc`, the key, the poll count, the callback count and two flags.
-    // With the id, the spawn location and the notes' pointer the task
-    // header is 96 bytes (64 before task dumps, issue 12).
+    // An `Arc`, the poll count, the key and the notes' key (32 bits each),
+    // the callback count and two flags. With the id and the spawn location
+    // the task header is 88 bytes (64 before task dumps, issue 12).
     assert_eq!(size_of::<LoopFlags>(), 32);
-    assert_eq!(size_of::<crate::task::Header>(), 96);
+    assert_eq!(size_of::<crate::task::Header>(), 88);
 }
