@@ -109,9 +109,15 @@ impl Core {
     #[inline]
     pub(super) fn note_spawn(&self, task: &TaskRef) {
         if self.watch.is_timing() {
-            let now = Instant::now();
-            self.with_notes(task.header(), true, |notes| notes.expect("created").spawned_at = Some(now));
+            self.stamp_spawn(task);
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn stamp_spawn(&self, task: &TaskRef) {
+        let now = Instant::now();
+        self.with_notes(task.header(), true, |notes| notes.expect("created").spawned_at = Some(now));
     }
 
     /// [`Core::run_task`]'s poll while timing: the same, with the clock
