@@ -137,35 +137,37 @@ fn spawn_remote(c: &mut Criterion) {
     group.finish();
 }
 
+const YIELD_TASKS: usize = 200;
+const YIELDS: usize = 1_000;
+
+/// kettle's side of `yield_many`, also what the `watching` group runs.
+fn kettle_yield_many(rt: &kettle::Runtime) {
+    rt.block_on(async {
+        let handles: Vec<_> = (0..YIELD_TASKS)
+            .map(|_| {
+                kettle::spawn(async {
+                    for _ in 0..YIELDS {
+                        kettle::yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.await.unwrap();
+        }
+    })
+}
+
 /// 200 tasks × 1,000 `yield_now`.
 fn yield_many(c: &mut Criterion) {
-    const TASKS: usize = 200;
-    const YIELDS: usize = 1_000;
     let mut group = c.benchmark_group("yield_many");
     let rt = kettle::Runtime::new().unwrap();
-    group.bench_function("kettle", |b| {
-        b.iter(|| {
-            rt.block_on(async {
-                let handles: Vec<_> = (0..TASKS)
-                    .map(|_| {
-                        kettle::spawn(async {
-                            for _ in 0..YIELDS {
-                                kettle::yield_now().await;
-                            }
-                        })
-                    })
-                    .collect();
-                for h in handles {
-                    h.await.unwrap();
-                }
-            })
-        })
-    });
+    group.bench_function("kettle", |b| b.iter(|| kettle_yield_many(&rt)));
     let rt = tokio_rt();
     group.bench_function("tokio", |b| {
         b.iter(|| {
             rt.block_on(async {
-                let handles: Vec<_> = (0..TASKS)
+                let handles: Vec<_> = (0..YIELD_TASKS)
                     .map(|_| {
                         tokio::spawn(async {
                             for _ in 0..YIELDS {
@@ -579,34 +581,16 @@ fn tcp_echo(c: &mut Criterion) {
 /// tokio has no counterpart built in. The difference per poll is the cost
 /// of one timed, recorded event (PERFORMANCE.md).
 fn watching(c: &mut Criterion) {
-    const TASKS: usize = 200;
-    const YIELDS: usize = 1_000;
-    let workload = |rt: &kettle::Runtime| {
-        rt.block_on(async {
-            let handles: Vec<_> = (0..TASKS)
-                .map(|_| {
-                    kettle::spawn(async {
-                        for _ in 0..YIELDS {
-                            kettle::yield_now().await;
-                        }
-                    })
-                })
-                .collect();
-            for h in handles {
-                h.await.unwrap();
-            }
-        })
-    };
     let mut group = c.benchmark_group("watching");
     let plain = kettle::Runtime::new().unwrap();
-    group.bench_function("plain", |b| b.iter(|| workload(&plain)));
+    group.bench_function("plain", |b| b.iter(|| kettle_yield_many(&plain)));
     let debug = kettle::Builder::new().slow_poll_threshold(Duration::from_secs(3600)).build().unwrap();
-    group.bench_function("debug_mode", |b| b.iter(|| workload(&debug)));
+    group.bench_function("debug_mode", |b| b.iter(|| kettle_yield_many(&debug)));
     let traced = kettle::Builder::new().trace_capacity(1 << 20).build().unwrap();
     group.bench_function("traced", |b| {
         b.iter(|| {
             traced.start_trace();
-            workload(&traced);
+            kettle_yield_many(&traced);
             traced.stop_trace()
         })
     });

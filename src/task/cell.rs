@@ -367,10 +367,9 @@ impl Running {
     /// Calls `f` with the running task's header, or `None` between polls.
     pub(crate) fn with<R>(&self, f: impl FnOnce(Option<&Header>) -> R) -> R {
         let header = self.0.get().map(|ptr| {
-            // SAFETY: the pointer is set only inside `enter`, whose caller
-            // holds a `TaskRef` to that cell for the whole call (R5 keeps it
-            // alive), and cleared before `enter` returns; `Running` lives in
-            // the loop's `Core`, which is `!Send`, so only that thread reads it.
+            // The pointer is set only inside `enter`, and cleared before it returns.
+            // SAFETY: `enter`'s caller holds a `TaskRef` to the cell meanwhile (R5
+            // keeps it alive); only the loop's thread reads it (`Core` is `!Send`).
             unsafe { ptr.as_ref() }
         });
         f(header)
