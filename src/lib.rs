@@ -115,6 +115,7 @@ mod loom;
 pub mod net;
 pub mod runtime;
 pub mod signal;
+mod stderr;
 #[cfg(feature = "futures-core")]
 mod stream;
 pub mod sync;

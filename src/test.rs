@@ -101,7 +101,7 @@ fn check_with<S: IntoIterator<Item = u64>, F: FnMut(u64)>(only: Option<&str>, se
             Some(message) => message.clone(),
             None => {
                 // Not a message: say the seed, then hand the payload on as it is.
-                eprintln!("kettle::test::check: seed {seed} failed; {replay}");
+                crate::stderr::write_line(format_args!("kettle::test::check: seed {seed} failed; {replay}"));
                 resume_unwind(payload);
             }
         },

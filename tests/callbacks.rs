@@ -364,3 +364,21 @@ fn a_timer_handle_outliving_its_runtime_reports_nothing_pending() {
     assert!(!handle.is_pending());
     assert!(!handle.cancel());
 }
+
+#[test]
+fn callbacks_due_before_the_runtime_was_built_run_in_deadline_order() {
+    // Issue 17: instants from before the runtime existed all tied.
+    let program_start = Instant::now();
+    std::thread::sleep(Duration::from_millis(15));
+    let rt = Runtime::new().unwrap();
+    let order = rt.block_on(async move {
+        let order = Rc::new(RefCell::new(Vec::new()));
+        for (name, ms) in [("10 ms", 10), ("5 ms", 5), ("0 ms", 0), ("7 ms", 7)] {
+            let order = order.clone();
+            call_at(program_start + Duration::from_millis(ms), move || order.borrow_mut().push(name));
+        }
+        sleep(Duration::from_millis(1)).await;
+        order.take()
+    });
+    assert_eq!(order, ["0 ms", "5 ms", "7 ms", "10 ms"]);
+}

@@ -53,6 +53,41 @@ fn a_slow_task_poll_is_reported_with_its_name_location_and_duration() {
 }
 
 #[test]
+fn a_dump_taken_in_the_slow_poll_hook_lists_the_task_being_reported() {
+    // Issue 17: the reported task was out of its slab entry during the report.
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let sink = seen.clone();
+    let rt = Builder::new()
+        .slow_poll_threshold(Duration::ZERO)
+        .on_slow_poll(move |slow| {
+            let Some(id) = slow.task else { return };
+            let dump = kettle::Handle::current().tasks().unwrap();
+            let alive = kettle::metrics().tasks_alive;
+            let listed =
+                dump.iter().filter(|info| info.state != kettle::task::TaskState::FinishedUnread).count();
+            sink.borrow_mut().push((id, dump.iter().any(|info| info.id == id), listed, alive));
+        })
+        .build()
+        .unwrap();
+    let task = rt.block_on(async {
+        let task = kettle::task::Builder::new().name("reported").spawn(async {
+            kettle::yield_now().await;
+            7
+        });
+        kettle::yield_now().await; // the task's first poll: pending, reported
+        task
+    });
+    let id = task.id();
+    assert_eq!(rt.block_on(task).unwrap(), 7);
+    let seen = seen.borrow();
+    let first = seen.iter().find(|(task, ..)| *task == id).expect("the task's polls were reported");
+    assert!(first.1, "the pending task being reported is in the dump: {seen:?}");
+    for (task, _, listed, alive) in seen.iter() {
+        assert_eq!(listed, alive, "task {task}: the dump lists every live task");
+    }
+}
+
+#[test]
 fn polls_under_the_threshold_are_not_reported() {
     let (rt, reports) = recording(Duration::from_secs(10));
     rt.block_on(async {

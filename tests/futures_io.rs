@@ -1,5 +1,6 @@
 //! Specifies the `futures-io` bridge: `AsyncRead` and `AsyncWrite` on
-//! `TcpStream`, `UnixStream` and their owned halves, driven through
+//! `TcpStream`, `UnixStream`, their owned halves and `io::Async<T>` (for a
+//! `T` that reads or writes through `&mut` only, too), driven through
 //! hand-written `poll_fn` helpers (no futures-util): `poll_write` until
 //! everything is sent, `poll_write_vectored` that sends every buffer in one
 //! call, `poll_flush` that has nothing to do, `poll_close` that makes the
@@ -274,4 +275,57 @@ fn a_unix_stream_and_its_halves_read_write_and_close_through_the_traits() {
         assert_eq!(read_to_end(&mut read_half).await.unwrap(), b"whole stream|bye");
     }));
     assert_eq!(rt.metrics().io_sources, 0);
+}
+
+// ----- Async<T> for T that reads and writes through &mut only -----------------
+
+#[test]
+fn a_child_processs_stdin_and_stdout_in_async_are_async_write_and_async_read() {
+    // Issue 17: `Async<T>` was `AsyncRead` only for `&T: Read`, which
+    // `ChildStdout` is not.
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("cat").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    let (stdin, stdout) = (child.stdin.take().unwrap(), child.stdout.take().unwrap());
+    let rt = Runtime::new().unwrap();
+    let echoed = rt.block_on(bounded(async {
+        let mut stdin = kettle::io::Async::new(stdin)?;
+        let mut stdout = kettle::io::Async::new(stdout)?;
+        write_all(&mut stdin, b"through cat and back").await?;
+        flush(&mut stdin).await?;
+        close(&mut stdin).await?;
+        drop(stdin); // cat sees end of file, writes what it read, and exits
+        read_to_end(&mut stdout).await
+    }));
+    assert_eq!(echoed.unwrap(), b"through cat and back");
+    assert!(child.wait().unwrap().success());
+}
+
+/// A reader that reads only through `&mut self`, as `ChildStdout` does.
+struct MutOnly(std::io::PipeReader);
+
+impl std::os::fd::AsFd for MutOnly {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.0.as_fd()
+    }
+}
+
+impl std::io::Read for MutOnly {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+#[test]
+fn an_async_of_a_reader_through_mut_only_waits_for_data_and_is_woken_by_it() {
+    let rt = Runtime::new().unwrap();
+    let (reader, mut writer) = std::io::pipe().unwrap();
+    rt.block_on(bounded(async move {
+        let mut reader = kettle::io::Async::new(MutOnly(reader)).unwrap();
+        let mut buf = [0; 8];
+        let first = poll_once(poll_fn(|cx| Pin::new(&mut reader).poll_read(cx, &mut buf)));
+        assert!(first.is_pending(), "nothing written yet");
+        kettle::spawn(async move { writer.write_all(b"late").unwrap() }).detach();
+        let n = poll_fn(|cx| Pin::new(&mut reader).poll_read(cx, &mut buf)).await.unwrap();
+        assert_eq!(&buf[..n], b"late");
+    }));
 }

@@ -18,7 +18,7 @@ use kettle::time::{advance, now};
 use kettle::{Builder, Runtime};
 
 mod common;
-use common::finishes_within;
+use common::{finishes_within, run_within_turns};
 
 const HOUR: Duration = Duration::from_secs(3600);
 /// A bound on real time that no correct run comes near, however loaded the
@@ -28,6 +28,9 @@ const REAL_LIMIT: Duration = Duration::from_secs(5);
 fn paused() -> Runtime {
     Builder::new().start_paused(true).build().unwrap()
 }
+
+/// Six hundred years: past the 584 that 64 bits of nanoseconds hold.
+const SIX_CENTURIES: Duration = Duration::from_secs(600 * 365 * 24 * 3600);
 
 /// About thirty years, what kettle clamps "forever" to; a little less, to
 /// leave the exact figure to the implementation.
@@ -241,10 +244,10 @@ fn timeout_at_and_a_reset_sleep_follow_the_paused_clock() {
 }
 
 #[test]
-fn advancing_or_sleeping_by_duration_max_is_safe() {
+fn advancing_by_duration_max_moves_about_thirty_years_and_a_duration_max_sleep_stays_pending() {
     finishes_within(REAL_LIMIT, || {
         let rt = paused();
-        rt.block_on(async {
+        let start = rt.block_on(async {
             let start = now();
             advance(Duration::MAX).await;
             let advanced = now() - start;
@@ -252,10 +255,19 @@ fn advancing_or_sleeping_by_duration_max_is_safe() {
             let result = kettle::timeout(Duration::from_secs(1), kettle::sleep(Duration::MAX)).await;
             assert!(result.is_err(), "forever outlasts a second");
             assert_eq!(now() - start, advanced + Duration::from_secs(1));
-            // Nothing else to wait for: even "forever" is only a far deadline.
-            kettle::sleep(Duration::MAX).await;
-            advance(Duration::MAX).await;
+            now()
         });
+        // With nothing else to do, a sleep of Duration::MAX is never: the
+        // loop waits (for real, as with no timer), and the clock does not jump.
+        let forever = rt.spawn(kettle::sleep(Duration::MAX));
+        for _ in 0..3 {
+            rt.turn(Some(Duration::from_millis(5)));
+        }
+        assert!(!forever.is_finished(), "a sleep of Duration::MAX never ends");
+        assert_eq!(rt.block_on(async { now() }), start, "the paused clock did not jump to never");
+        assert_eq!(rt.metrics().timers_pending, 1);
+        rt.block_on(advance(Duration::MAX));
+        assert!(!forever.is_finished(), "not even thirty years later");
     });
 }
 
@@ -438,4 +450,46 @@ fn an_idle_turn_does_not_arm_the_kernel_timer_and_returns_at_once() {
         }
         assert!(real.elapsed() < Duration::from_secs(1));
     });
+}
+
+// ----- issue 17: deadlines past 584 years (regressions) ------------------------
+
+#[test]
+fn a_sleep_until_six_hundred_years_ahead_ends_exactly_then_without_spinning() {
+    let rt = paused();
+    let (start, end) = run_within_turns(&rt, 10, async {
+        let start = now();
+        kettle::sleep_until(start + SIX_CENTURIES).await;
+        (start, now())
+    });
+    assert_eq!(end - start, SIX_CENTURIES, "exactly then: not early, not late");
+}
+
+#[test]
+fn after_twenty_advances_by_duration_max_a_one_millisecond_sleep_takes_one_millisecond() {
+    let rt = paused();
+    let elapsed = run_within_turns(&rt, 60, async {
+        for _ in 0..20 {
+            advance(Duration::MAX).await;
+        }
+        let start = now();
+        kettle::sleep(Duration::from_millis(1)).await;
+        now() - start
+    });
+    assert_eq!(elapsed, Duration::from_millis(1));
+}
+
+#[test]
+fn a_call_at_six_hundred_years_ahead_runs_exactly_then_not_years_early() {
+    let rt = paused();
+    let (due, ran_at) = run_within_turns(&rt, 10, async {
+        let due = now() + SIX_CENTURIES;
+        let ran_at = Rc::new(Cell::new(None));
+        let record = ran_at.clone();
+        kettle::call_at(due, move || record.set(Some(now())));
+        kettle::sleep_until(due).await;
+        kettle::yield_now().await;
+        (due, ran_at.get())
+    });
+    assert_eq!(ran_at, Some(due), "the callback ran exactly at its deadline");
 }

@@ -228,3 +228,48 @@ fn a_task_that_lives_across_two_traces_is_labelled_in_both() {
         assert_eq!(label.name.as_deref(), Some("long-lived"));
     }
 }
+
+#[test]
+fn a_short_trace_over_a_hundred_thousand_named_tasks_keeps_labels_only_for_the_tasks_its_events_mention() {
+    // Issue 17: every task the trace ever saw kept its label (33 MiB here).
+    let rt = Builder::new().trace_capacity(1024).build().unwrap();
+    rt.start_trace();
+    let long_lived = rt.block_on(async {
+        let long_lived = kettle::task::Builder::new().name("long-lived").spawn(async {
+            loop {
+                kettle::yield_now().await;
+            }
+        });
+        for batch in 0..100 {
+            let tasks: Vec<_> = (0..1_000)
+                .map(|i| kettle::task::Builder::new().name(format!("task {batch}/{i}")).spawn(async {}))
+                .collect();
+            for task in tasks {
+                task.await.unwrap();
+            }
+        }
+        long_lived
+    });
+    let trace = rt.stop_trace();
+    let mentioned: std::collections::BTreeSet<_> = trace
+        .events()
+        .iter()
+        .filter_map(|event| match event {
+            TraceEvent::Poll { task, .. } | TraceEvent::RemoteSpawn { task, .. } => Some(*task),
+            _ => None,
+        })
+        .collect();
+    let labelled = format!("{trace:?}");
+    assert!(
+        labelled.contains(&format!("tasks: {}", mentioned.len())),
+        "{labelled}, {} mentioned",
+        mentioned.len()
+    );
+    assert!(mentioned.len() <= 1024);
+    assert!(mentioned.iter().all(|id| trace.task_label(*id).is_some()), "every task mentioned is labelled");
+    // The long-lived task's first polls were overwritten long ago; its label
+    // came back with its later ones.
+    let label = trace.task_label(long_lived.id()).expect("the long-lived task is still polled, and labelled");
+    assert_eq!(label.name.as_deref(), Some("long-lived"));
+    long_lived.cancel();
+}

@@ -395,3 +395,54 @@ async fn connected_pair_at(path: &std::path::Path) -> (UnixListener, UnixStream,
     let (server, _) = bounded(listener.accept()).await.unwrap();
     (listener, client, server)
 }
+
+/// Fills `path`'s backlog with connections nobody accepts: non-blocking
+/// connects until the listener refuses one.
+fn fill_backlog(path: &std::path::Path) -> Vec<mio::net::UnixStream> {
+    let mut waiting = Vec::new();
+    loop {
+        match mio::net::UnixStream::connect(path) {
+            Ok(stream) => waiting.push(stream),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return waiting,
+            Err(e) => panic!("filling the backlog: {e}"),
+        }
+        assert!(waiting.len() < 100_000, "the backlog never filled");
+    }
+}
+
+#[test]
+fn connecting_to_a_listener_whose_backlog_is_full_waits_for_room_instead_of_failing() {
+    // Issue 17: the connect failed at once with WouldBlock.
+    let dir = TempDir::new();
+    let path = dir.path("full.sock");
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let listener = UnixListener::bind(&path).unwrap();
+        let _waiting = fill_backlog(&path);
+        let connecting = kettle::spawn({
+            let path = path.clone();
+            async move { UnixStream::connect(&path).await }
+        });
+        kettle::sleep(std::time::Duration::from_millis(20)).await;
+        assert!(!connecting.is_finished(), "the connect waits while the backlog is full");
+        listener.accept().await.unwrap(); // room for one
+        let stream = bounded(connecting).await.unwrap().expect("connected once there was room");
+        assert_eq!(stream.peer_addr().unwrap().as_pathname(), Some(path.as_path()));
+    });
+}
+
+#[test]
+fn a_timeout_bounds_a_connect_waiting_on_a_full_backlog() {
+    let dir = TempDir::new();
+    let path = dir.path("full.sock");
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let _listener = UnixListener::bind(&path).unwrap();
+        let _waiting = fill_backlog(&path);
+        let waited = kettle::timeout(std::time::Duration::from_millis(30), UnixStream::connect(&path)).await;
+        assert!(waited.is_err(), "still waiting for room when the timeout expired");
+    });
+    settle(&rt);
+    assert_eq!(rt.metrics().io_sources, 0, "the cancelled connect left nothing registered");
+    assert_eq!(rt.metrics().timers_pending, 0, "nor a pause's timer");
+}

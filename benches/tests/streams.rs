@@ -77,21 +77,27 @@ fn a_queue_stream_paced_by_an_interval_yields_one_item_per_tick() {
 }
 
 #[test]
-fn an_item_arriving_after_a_timed_out_stream_ext_next_is_kept_for_the_stream() {
+fn after_a_timed_out_stream_ext_next_the_next_item_goes_to_a_waiting_get_not_the_idle_stream() {
+    // Issue 17: the item was reserved for the stream, nobody polled it
+    // again, and the `get` waited for ever.
     let rt = Runtime::new().unwrap();
     let queue = Queue::new();
-    let got = rt.block_on(async {
+    let (got_by_get, got_by_stream) = rt.block_on(async {
         let mut items = queue.stream();
-        // StreamExt::next's future is dropped by the timeout; the stream
-        // keeps its place in line (kettle's module docs, "Where the place in
-        // line lives").
         let waited = kettle::timeout(Duration::from_millis(2), StreamExt::next(&mut items)).await;
         assert!(waited.is_err());
-        queue.try_put(7).unwrap(); // reserved for the stream
-        assert!(queue.try_get().is_err(), "nobody jumps the line");
-        StreamExt::next(&mut items).await
+        let getter = kettle::spawn({
+            let queue = queue.clone();
+            async move { queue.get().await }
+        });
+        kettle::yield_now().await; // the get waits in line
+        queue.try_put(7).unwrap();
+        let got_by_get = kettle::timeout(Duration::from_secs(5), getter).await.expect("the get was served");
+        // With nobody in line, the stream takes the next item when it asks.
+        queue.try_put(8).unwrap();
+        (got_by_get.unwrap(), StreamExt::next(&mut items).await)
     });
-    assert_eq!(got, Some(7));
+    assert_eq!((got_by_get, got_by_stream), (Some(7), Some(8)));
     assert!(queue.is_empty());
 }
 

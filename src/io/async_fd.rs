@@ -294,6 +294,21 @@ impl<T: AsFd> Async<T> {
         self.poll_with(cx, Direction::Write, |_| Ok(()))
     }
 
+    /// [`poll_with`](Self::poll_with) for an `op` that needs `&mut T`: what
+    /// the `futures-io` traits use for a `T` that reads or writes through
+    /// `&mut self` only (`ChildStdout`, say).
+    #[cfg_attr(not(feature = "futures-io"), allow(dead_code))]
+    pub(super) fn poll_with_mut<R>(
+        &mut self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        op: impl FnOnce(&mut T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        let Async { registered, io } = self;
+        let drained = |_: &R| false; // as in `poll_with`
+        registered.registration.poll_io(cx, direction, WaitSlot::Poll, || op(io), drained)
+    }
+
     /// One step of the reactor's rule, waiting in the direction's poll slot.
     fn poll_with<R>(
         &self,

@@ -1,7 +1,15 @@
 //! `futures_io::AsyncRead` and `AsyncWrite` for [`Async<T>`] and `&Async<T>`
-//! (cargo feature `futures-io`), for every `T` that reads or writes through a
-//! shared reference, as the standard library's descriptor types do (`File`,
-//! `UnixStream`, `PipeReader`, `PipeWriter`, ...).
+//! (cargo feature `futures-io`).
+//!
+//! - `Async<T>` is `AsyncRead` for every `T: Read` and `AsyncWrite` for
+//!   every `T: Write` (and `Unpin`, as I/O objects are): the impls reach
+//!   `T` through `&mut`, so a type that reads only through `&mut self` —
+//!   `std::process::ChildStdout`, a serial port's handle — works as well as
+//!   the standard library's descriptor types (`File`, `UnixStream`,
+//!   `PipeReader`, ...).
+//! - `&Async<T>` is `AsyncRead` when `&T: Read`, and `AsyncWrite` when
+//!   `&T: Write`: a shared reference can only reach `T` through `&T`, and
+//!   it lets one task read while another writes.
 //!
 //! Each method is one step of the reactor's rule ([`Async::poll_read_with`]):
 //! ready in that direction → one non-blocking call → on `WouldBlock`, clear
@@ -17,40 +25,31 @@ use std::task::{Context, Poll};
 use futures_io::{AsyncRead, AsyncWrite};
 
 use super::Async;
+use crate::runtime::reactor::Direction;
 
-fn poll_read<T: AsFd>(io: &Async<T>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>
-where
-    for<'a> &'a T: Read,
-{
-    if buf.is_empty() {
-        return Poll::Ready(Ok(0)); // nothing to wait for
-    }
-    io.poll_read_with(cx, |mut inner| inner.read(buf))
-}
-
-fn poll_write<T: AsFd>(io: &Async<T>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>>
-where
-    for<'a> &'a T: Write,
-{
-    if buf.is_empty() {
-        return Poll::Ready(Ok(0));
-    }
-    io.poll_write_with(cx, |mut inner| inner.write(buf))
-}
-
-fn poll_flush<T: AsFd>(io: &Async<T>, cx: &mut Context<'_>) -> Poll<io::Result<()>>
-where
-    for<'a> &'a T: Write,
-{
-    io.poll_write_with(cx, |mut inner| inner.flush())
-}
-
-impl<T: AsFd> AsyncRead for Async<T>
-where
-    for<'a> &'a T: Read,
-{
+impl<T: AsFd + Read + Unpin> AsyncRead for Async<T> {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        poll_read(&self, cx, buf)
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0)); // nothing to wait for
+        }
+        self.get_mut().poll_with_mut(cx, Direction::Read, |inner| inner.read(buf))
+    }
+}
+
+impl<T: AsFd + Write + Unpin> AsyncWrite for Async<T> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        self.get_mut().poll_with_mut(cx, Direction::Write, |inner| inner.write(buf))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.get_mut().poll_with_mut(cx, Direction::Write, |inner| inner.flush())
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush(cx)
     }
 }
 
@@ -59,24 +58,10 @@ where
     for<'a> &'a T: Read,
 {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        poll_read(&self, cx, buf)
-    }
-}
-
-impl<T: AsFd> AsyncWrite for Async<T>
-where
-    for<'a> &'a T: Write,
-{
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        poll_write(&self, cx, buf)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        poll_flush(&self, cx)
-    }
-
-    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        poll_flush(&self, cx)
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        self.poll_read_with(cx, |mut inner| inner.read(buf))
     }
 }
 
@@ -85,14 +70,17 @@ where
     for<'a> &'a T: Write,
 {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        poll_write(&self, cx, buf)
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        self.poll_write_with(cx, |mut inner| inner.write(buf))
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        poll_flush(&self, cx)
+        self.poll_write_with(cx, |mut inner| inner.flush())
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        poll_flush(&self, cx)
+        self.poll_flush(cx)
     }
 }

@@ -24,14 +24,30 @@
 //! busy ones when their job returns (they are not waited for — a job may block
 //! forever — and their results go nowhere). Queued jobs that never started are
 //! dropped.
+//!
+//! # The accounting
+//!
+//! Everything the pool knows is in [`PoolState`], under one mutex: the
+//! queue, how many workers exist (`threads`) and how many of them wait for
+//! work (`idle`). A submit reads the counts to decide whether to wake an
+//! idle worker, start a new one, or leave the job to a busy one; so the
+//! counts must never promise a worker that will not come. The rule that
+//! keeps them honest: **a worker stops counting in the same critical
+//! section in which it decides to leave.** Were the decision and the count
+//! taken under two acquisitions of the lock, a submit in between would see
+//! the leaving worker as one that will come back for the job, start no
+//! thread, and strand the job with no worker at all. The loom model in
+//! `blocking_pool/loom_model.rs` runs submits against a worker's keep-alive
+//! running out, under every interleaving, and fails on such a stranded job.
 
 use std::collections::VecDeque;
 use std::io;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::thread;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::contain;
+use crate::loom::sync::{Condvar, Mutex, MutexGuard};
+use crate::loom::thread;
 
 /// A job: a closure run once on some worker thread.
 pub(crate) type Job = Box<dyn FnOnce() + Send>;
@@ -54,16 +70,32 @@ struct PoolShared {
     keep_alive: Duration,
 }
 
-/// The pool's bookkeeping. Invariant: `threads` counts exactly the workers
-/// that have started and not yet left `work_loop` (by any exit, unwinding
-/// included), and `idle` those of them waiting on `work`.
+/// The pool's bookkeeping. Invariants: `threads` counts exactly the workers
+/// that have started and not yet decided to leave `work_loop` (by any exit,
+/// unwinding included), and `idle` those of them waiting on `work`; so
+/// `idle <= threads <= max_threads`.
 struct PoolState {
     queue: VecDeque<Job>,
-    /// Workers alive (busy or idle).
+    /// Workers that will look at the queue again (busy or idle).
     threads: usize,
     /// Workers waiting for a job.
     idle: usize,
     shutdown: bool,
+}
+
+impl PoolState {
+    /// The invariants above, checked in debug builds and loom models (which
+    /// build in release mode).
+    fn check(&self, max_threads: usize) {
+        if cfg!(any(debug_assertions, loom)) {
+            assert!(
+                self.idle <= self.threads && self.threads <= max_threads,
+                "idle <= threads <= max_threads: {} idle, {} threads, at most {max_threads}",
+                self.idle,
+                self.threads,
+            );
+        }
+    }
 }
 
 impl Pool {
@@ -121,6 +153,7 @@ impl Pool {
             }
         }
         // Otherwise the job waits for a busy worker to come back.
+        state.check(self.shared.max_threads);
         Ok(())
     }
 
@@ -144,13 +177,21 @@ fn start_worker_thread(shared: Arc<PoolShared>) -> io::Result<()> {
     Ok(())
 }
 
-/// Gives a worker's place in `threads` back when it leaves `work_loop`,
-/// however it leaves: the count must never name a thread that is gone.
-struct LeavePool<'a>(&'a PoolShared);
+/// Gives a worker's place in `threads` back if it leaves `work_loop` by
+/// unwinding — a panic in the bookkeeping itself, since jobs are contained:
+/// the count must never name a thread that is gone. A worker that leaves
+/// normally gives its place back itself, in the critical section where it
+/// decides to leave, and disarms this.
+struct LeavePool<'a> {
+    pool: &'a PoolShared,
+    counted: bool,
+}
 
 impl Drop for LeavePool<'_> {
     fn drop(&mut self) {
-        self.0.lock().threads -= 1;
+        if self.counted {
+            self.pool.lock().threads -= 1;
+        }
     }
 }
 
@@ -163,37 +204,49 @@ impl PoolShared {
 
     /// A worker: run jobs until idle for `keep_alive`, or shut down.
     fn work_loop(&self) {
-        let _leave = LeavePool(self);
+        let mut leave = LeavePool { pool: self, counted: true };
         let mut state = self.lock();
+        let mut timed_out = false;
         loop {
+            // A job first, even after a time-out: a submit may have queued
+            // it, counting on this worker, while the wait was running out.
             if let Some(job) = state.queue.pop_front() {
                 drop(state);
                 // A job is user code, and so is whatever it leaves to drop:
                 // contained, so the worker and its count survive it.
                 contain::call(job);
                 state = self.lock();
+                timed_out = false;
                 continue;
             }
-            if state.shutdown {
-                break;
+            if state.shutdown || timed_out {
+                // Leaving, and no longer counted, in one critical section
+                // ("The accounting"): from the moment the lock is released,
+                // a submit sees one thread fewer and starts another.
+                state.threads -= 1;
+                leave.counted = false;
+                state.check(self.max_threads);
+                return;
             }
             state.idle += 1;
+            state.check(self.max_threads);
             let (next, wait) =
                 self.work.wait_timeout(state, self.keep_alive).unwrap_or_else(|e| e.into_inner());
             state = next;
             state.idle -= 1;
-            if wait.timed_out() && state.queue.is_empty() {
-                break;
-            }
+            timed_out = wait.timed_out();
         }
-        // `state` is released here, before `_leave` takes the lock again.
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, loom))]
+mod loom_model;
+
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::thread;
 
     fn refuse_threads(_: Arc<PoolShared>) -> io::Result<()> {
         Err(io::Error::new(io::ErrorKind::WouldBlock, "no thread for you"))

@@ -189,9 +189,7 @@ impl Core {
         registry::register(&shared);
         let clock = Clock::new(config.start_paused);
         Ok(Core {
-            // The queue counts from the clock's start, so that a paused
-            // clock's earliest deadlines keep their order.
-            timers: RefCell::new(TimerQueue::with_origin(shared.id(), clock.now())),
+            timers: RefCell::new(TimerQueue::new(shared.id())),
             clock,
             shuffle: config.seed.map(Shuffle::new),
             shared,
@@ -513,15 +511,24 @@ impl Core {
         let task = self.tasks.borrow_mut().get_mut(key).and_then(Option::take);
         let task = task.expect("a queued task's key names its own slab entry");
         task.header().mark_dequeued(self);
+        // Timing (debug mode, a trace) reads the clock around the poll; the
+        // one branch the untimed loop pays (`core/watch.rs`).
+        if self.watch.is_timing() {
+            return self.run_task_timed(key, task);
+        }
         // The waker lends the slab's reference: no count changes (`waker.rs`).
         let waker = waker_ref(&task);
-        // Timing (debug mode) reads the clock around the poll; the one
-        // branch the untimed loop pays (`core/watch.rs`).
-        let outcome = if self.watch.is_timing() {
-            self.run_task_timed(&task, &waker)
-        } else {
-            self.running.enter(&task, || task.run(self, &waker))
-        };
+        let outcome = self.running.enter(&task, || task.run(self, &waker));
+        self.settle(key, task, outcome);
+    }
+
+    /// After a poll: counts it, queues the task's done callbacks if it has
+    /// just ended, and returns it to its slab entry — or, done and not
+    /// queued again, frees the entry and lets go of it. From here on a
+    /// dump finds the task where it lives, so user code that runs after a
+    /// poll (debug mode's hook) runs after this.
+    #[inline(always)]
+    fn settle(&self, key: usize, task: TaskRef, outcome: RunOutcome) {
         match outcome {
             RunOutcome::Pending => self.stats.on_poll(),
             RunOutcome::Finished => {
@@ -571,3 +578,5 @@ pub(crate) use requests::{Action, Callback};
 
 #[cfg(all(test, loom))]
 mod loom_model;
+#[cfg(all(test, not(loom)))]
+mod side_tables;

@@ -25,6 +25,7 @@ use std::panic::Location;
 use std::rc::Rc;
 use std::time::Duration;
 
+use crate::stderr;
 use crate::task::Id;
 
 /// asyncio's `slow_callback_duration` in debug mode: 100 ms.
@@ -87,7 +88,8 @@ pub(crate) struct DebugMode {
 
 impl DebugMode {
     pub(crate) fn new(threshold: Duration, hook: Option<SlowPollHook>) -> DebugMode {
-        DebugMode { threshold, hook: hook.unwrap_or_else(|| Rc::new(|slow: &SlowPoll| eprintln!("{slow}"))) }
+        let to_stderr = || -> SlowPollHook { Rc::new(|slow: &SlowPoll| stderr::write_line(slow)) };
+        DebugMode { threshold, hook: hook.unwrap_or_else(to_stderr) }
     }
 }
 

@@ -558,14 +558,20 @@ impl Drop for Runtime {
     /// thread, with the runtime entered so that destructors that spawn or wake
     /// find it; then closes the poll and the eventfd. Handles see the runtime
     /// as closed from now on.
+    ///
+    /// Never panics: the shutdown comes before anything that could fail, and
+    /// debug mode's listing of the tasks it dropped unfinished is written
+    /// after it, by a write that ignores a closed or broken stderr.
     fn drop(&mut self) {
-        // Debug mode: name the tasks about to be dropped unfinished.
-        for line in self.core.leftover_report() {
-            eprintln!("{line}");
+        // Debug mode: name the tasks about to be dropped unfinished. The
+        // lines are made while the tasks exist, and written once they are gone.
+        let leftovers = self.core.leftover_report();
+        {
+            let _entered = context::enter_for_shutdown(&self.core);
+            self.core.shutdown();
+            context::unregister(&self.core);
         }
-        let _entered = context::enter_for_shutdown(&self.core);
-        self.core.shutdown();
-        context::unregister(&self.core);
+        leftovers.into_iter().for_each(crate::stderr::write_line);
     }
 }
 

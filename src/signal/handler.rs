@@ -4,7 +4,10 @@
 //!
 //! - [`DELIVERIES`]: one counter per signal number, bumped by the handler.
 //! - The self-pipe ([`PIPE_READ`], [`PIPE_WRITE`]): created on first use,
-//!   never closed; the handler writes one byte after bumping a counter.
+//!   never closed; the handler writes one byte after bumping a counter. A
+//!   failure to create it (no descriptors left: `EMFILE`) is returned to that
+//!   caller and not kept: only the pipe, once made, is remembered, so the
+//!   next listener tries again.
 //! - [`on_signal`]: the handler itself, the same function for every signal.
 //! - [`DISPOSITIONS`]: per signal, how many listeners exist and what to put
 //!   back when the last one goes.
@@ -17,7 +20,7 @@ use std::fs::File;
 use std::io;
 use std::os::fd::{BorrowedFd, RawFd};
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Mutex, MutexGuard};
 
 /// The highest signal number with a counter: Linux's SIGRTMAX.
 pub(super) const MAX_SIGNAL: usize = 64;
@@ -29,9 +32,13 @@ static DELIVERIES: [AtomicU64; MAX_SIGNAL + 1] = [const { AtomicU64::new(0) }; M
 /// The self-pipe's write end, for the handler; `-1` before the first use.
 static PIPE_WRITE: AtomicI32 = AtomicI32::new(-1);
 
-/// The self-pipe's read end, or the error (an errno) that prevented
-/// creating it.
-static PIPE_READ: OnceLock<Result<RawFd, i32>> = OnceLock::new();
+/// The self-pipe's read end; `-1` until the pipe has been created.
+/// Written once, under [`CREATING`], after [`PIPE_WRITE`].
+static PIPE_READ: AtomicI32 = AtomicI32::new(-1);
+
+/// Held while the pipe is created, so that two first listeners on two
+/// threads make one pipe.
+static CREATING: Mutex<()> = Mutex::new(());
 
 /// One signal's listeners, and the disposition their handler replaced.
 struct Disposition {
@@ -55,22 +62,39 @@ pub(super) fn deliveries(signo: usize) -> u64 {
 /// first use: close-on-exec, and non-blocking like the original (that flag
 /// belongs to the pipe, which every duplicate shares).
 pub(super) fn dup_read_end() -> io::Result<File> {
-    let read = PIPE_READ.get_or_init(create_pipe).map_err(io::Error::from_raw_os_error)?;
+    let read = read_end()?;
     // SAFETY: `borrow_raw` needs the descriptor to stay open while it is
     // borrowed; the pipe's read end is never closed.
     let read = unsafe { BorrowedFd::borrow_raw(read) };
     Ok(File::from(read.try_clone_to_owned()?))
 }
 
-/// Creates the pipe and publishes its write end to the handler.
-fn create_pipe() -> Result<RawFd, i32> {
+/// The pipe's read end, creating the pipe if no caller has yet. An error is
+/// this caller's alone: nothing is stored, and the next call tries again.
+fn read_end() -> io::Result<RawFd> {
+    let read = PIPE_READ.load(Ordering::Acquire);
+    if read >= 0 {
+        return Ok(read);
+    }
+    let _creating = CREATING.lock().unwrap_or_else(|e| e.into_inner());
+    let read = PIPE_READ.load(Ordering::Acquire);
+    if read >= 0 {
+        return Ok(read); // another thread made it while we waited
+    }
+    let (read, write) = create_pipe()?;
+    PIPE_WRITE.store(write, Ordering::SeqCst);
+    PIPE_READ.store(read, Ordering::Release);
+    Ok(read)
+}
+
+/// Creates the pipe: its read and write ends.
+fn create_pipe() -> io::Result<(RawFd, RawFd)> {
     let mut fds = [0 as RawFd; 2];
     // SAFETY: `pipe2` writes two descriptors into the array on success.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) } < 0 {
-        return Err(io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO));
+        return Err(io::Error::last_os_error());
     }
-    PIPE_WRITE.store(fds[1], Ordering::SeqCst);
-    Ok(fds[0])
+    Ok((fds[0], fds[1]))
 }
 
 /// The handler, for every signal kettle listens for: async-signal-safe

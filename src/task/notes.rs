@@ -20,7 +20,4 @@ pub(crate) struct Notes {
     pub(crate) spawned_at: Option<Instant>,
     /// Time spent inside this task's polls while the loop timed them.
     pub(crate) busy: Duration,
-    /// The last trace (numbered by the loop, from 1) that has this task's
-    /// label; 0: none.
-    pub(crate) labelled_in_trace: u64,
 }

@@ -11,7 +11,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::add_clamped;
+use super::add_or_never;
 use super::sleep::{Sleep, sleep_until};
 
 /// A stream of ticks `period` apart, the first one at once.
@@ -92,9 +92,9 @@ impl Interval {
         }
         let tick = self.sleep.deadline();
         let now = super::now();
-        let mut next = add_clamped(tick, self.period);
+        let mut next = add_or_never(tick, self.period);
         if next <= now {
-            next = add_clamped(now, self.period);
+            next = add_or_never(now, self.period);
         }
         self.sleep.reset(next);
         Poll::Ready(tick)
@@ -107,7 +107,7 @@ impl Interval {
 
     /// Restarts the ticks: the next one comes one period from now.
     pub fn reset(&mut self) {
-        self.sleep.reset(add_clamped(super::now(), self.period));
+        self.sleep.reset(add_or_never(super::now(), self.period));
     }
 }
 

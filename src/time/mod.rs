@@ -35,11 +35,24 @@
 //! next deadline when nothing can (`runtime/clock.rs`), and [`advance`]
 //! moves it by hand. That is how a test sleeps an hour in no time.
 //!
-//! # Forever
+//! # Every deadline exactly, or never
 //!
-//! `Duration::MAX` (or any deadline past what `Instant` can represent) means
-//! "never": such deadlines are clamped to about thirty years from now, which
-//! needs no special case anywhere and cannot overflow.
+//! A deadline is kept exactly, however far in the past or the future:
+//! the timer queue holds deadlines as `Instant`s, so one from before the
+//! runtime existed still fires in its order among the other past ones, and
+//! one 600 years ahead — a duration added to now, or an instant given to
+//! [`sleep_until`], [`call_at`], [`timeout_at`] or [`interval_at`] — is
+//! neither early nor, under a paused clock, a jump to a moment that is not
+//! yet due.
+//!
+//! A duration too large to add to now — `Duration::MAX`, the usual way to
+//! say "forever" — gives the deadline *never*: the last instant `Instant`
+//! can hold, billions of years on. No clock reaches it (a paused clock's
+//! [`advance`] stops short of it), and the loop treats a timer due then as
+//! no timer at all: it does not wait for one, nor does a paused clock jump
+//! to one. So `sleep(Duration::MAX)` sleeps for ever, even on a paused
+//! clock, and a `timeout(Duration::MAX, f)` is `f` alone. Nothing
+//! overflows, and nothing but that one comparison needs a special case.
 //!
 //! # Where a timer lives
 //!
@@ -65,28 +78,34 @@ pub use timeout::{Elapsed, Timeout, timeout, timeout_at};
 
 use std::time::{Duration, Instant};
 
-/// How far away "forever" is: far enough never to come, near enough that
-/// `Instant` arithmetic on it cannot overflow.
-const FOREVER: Duration = Duration::from_secs(60 * 60 * 24 * 365 * 30);
+pub(crate) use queue::never;
 
-/// `now + delay`, or about thirty years from now if that cannot be represented.
+/// `now() + delay`, or [`never`] if that is past what `Instant` can hold.
 pub(crate) fn deadline_after(delay: Duration) -> Instant {
-    let now = now();
-    now.checked_add(delay.min(FOREVER)).unwrap_or_else(|| far_future(now))
+    add_or_never(now(), delay)
 }
 
-/// `at + delay` without overflow (clamped like [`deadline_after`]).
-pub(crate) fn add_clamped(at: Instant, delay: Duration) -> Instant {
-    at.checked_add(delay.min(FOREVER)).unwrap_or_else(|| far_future(at))
-}
-
-fn far_future(from: Instant) -> Instant {
-    from.checked_add(FOREVER).unwrap_or(from)
+/// `at + delay`, or [`never`] if that is past what `Instant` can hold.
+pub(crate) fn add_or_never(at: Instant, delay: Duration) -> Instant {
+    at.checked_add(delay).unwrap_or_else(never)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn never_is_the_last_instant_there_is_and_what_every_overflowing_deadline_becomes() {
+        let last = never();
+        assert!(last.checked_add(Duration::from_nanos(1)).is_none(), "nothing comes after it");
+        assert!(last > Instant::now() + Duration::from_secs(1_000 * 365 * 24 * 3600));
+        assert_eq!(add_or_never(Instant::now(), Duration::MAX), last);
+        assert_eq!(add_or_never(last, Duration::from_nanos(1)), last);
+        assert_eq!(deadline_after(Duration::MAX), last);
+        let far = Duration::from_secs(600 * 365 * 24 * 3600);
+        let exact = add_or_never(Instant::now(), far);
+        assert!(exact < last, "600 years is a deadline like any other, kept exactly");
+    }
 
     #[test]
     fn actions_and_sleeps_keep_their_footprint() {

@@ -9,8 +9,21 @@
 
 use std::time::{Duration, Instant};
 
-use super::add_clamped;
+use super::never;
 use crate::runtime::context;
+
+/// How far one [`advance`] moves a paused clock at most: about thirty years
+/// (tokio's "far future"), so that `advance(Duration::MAX)` is a long wait,
+/// not the end of time.
+const LONGEST_ADVANCE: Duration = Duration::from_secs(60 * 60 * 24 * 365 * 30);
+
+/// Where `advance(duration)` from `now` takes a paused clock: `now +
+/// duration`, with the duration clamped to [`LONGEST_ADVANCE`], and in any
+/// case short of [`never`], which no clock reaches.
+fn advanced(now: Instant, duration: Duration) -> Instant {
+    let last_reachable = never() - Duration::from_nanos(1);
+    now.checked_add(duration.min(LONGEST_ADVANCE)).map_or(last_reachable, |at| at.min(last_reachable))
+}
 
 /// The current time as kettle's timers see it (asyncio's `loop.time()`).
 ///
@@ -51,9 +64,11 @@ pub fn now() -> Instant {
 ///
 /// When the returned future completes:
 ///
-/// - [`now`] is exactly the time before plus `duration` (a `duration` too
-///   large for `Instant`, such as `Duration::MAX`, is clamped to about
-///   thirty years, as kettle's timers clamp far deadlines);
+/// - [`now`] is exactly the time before plus `duration`, up to about
+///   thirty years: a longer `duration`, such as `Duration::MAX`, moves the
+///   clock thirty years (tokio's "far future"), so that a test can say
+///   "much later" without reaching the deadline of a
+///   [`sleep(Duration::MAX)`](crate::sleep), which is never;
 /// - every timer due by then has fired, soonest first: each due
 ///   [`call_later`](crate::call_later) or [`call_at`](crate::call_at)
 ///   callback has run, and each task whose sleep, timeout or interval tick
@@ -97,7 +112,7 @@ pub async fn advance(duration: Duration) {
             return Err("kettle::time::advance needs a paused clock: build the runtime with \
                         Builder::start_paused(true)");
         };
-        paused.advance_to(add_clamped(core.now(), duration));
+        paused.advance_to(advanced(core.now(), duration));
         Ok(())
     });
     if let Err(message) = moved {

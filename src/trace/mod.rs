@@ -19,9 +19,11 @@
 //!
 //! Times are offsets from the moment the trace started, in real time
 //! ([`Instant`](std::time::Instant)), exact to the nanosecond the clock
-//! gives. Besides the events, the trace keeps one [`TaskLabel`] per task it
-//! saw — the id, the name given at spawn if any, and where it was spawned —
-//! so that a picture can say "task 7 fetch a.txt" rather than "task 7".
+//! gives. Besides the events, the trace keeps one [`TaskLabel`] per task
+//! its events mention — the id, the name given at spawn if any, and where
+//! it was spawned — so that a picture can say "task 7 fetch a.txt" rather
+//! than "task 7". A label goes when the last event mentioning its task is
+//! overwritten, so labels are bounded by the ring, as events are.
 //!
 //! # The ring buffer
 //!
@@ -38,13 +40,15 @@
 //!
 //! The loop holds its recorder in an `Option` (`runtime/core/record.rs`):
 //! with no trace running, a turn costs one test of a flag, and a poll none
-//! beyond debug mode's (the loop times its tasks while a trace records). While a trace runs, an
-//! event costs a clock read or two (a step or a poll needs its start and
-//! its end) and one store into the ring: no lock, no allocation once the
-//! ring has grown to its capacity, nothing written to disk. A task's label is copied once, the first time the task is polled;
-//! after that, recording its polls costs a map lookup. Everything else —
-//! sorting events into tracks, choosing rows, formatting — happens in the
-//! writers, after [`Runtime::stop_trace`], off the loop's hot path.
+//! beyond debug mode's (the loop times its tasks while a trace records).
+//! While a trace runs, an event costs a clock read or two (a step or a poll
+//! needs its start and its end) and one store into the ring: no lock, no
+//! allocation once the ring has grown to its capacity, nothing written to
+//! disk. A task's label is copied when the task is first polled in the trace
+//! (and again should its events all be overwritten); after that, recording
+//! its polls costs two map lookups. Everything else — sorting events into
+//! tracks, choosing rows, formatting — happens in the writers, after
+//! [`Runtime::stop_trace`], off the loop's hot path.
 //!
 //! # Reading the picture
 //!
@@ -206,17 +210,9 @@ impl Trace {
     }
 
     /// Every task the events mention (polled or remotely spawned), in id
-    /// order. A task that has a label but no event left — all of them
-    /// dropped — gets no track or row.
+    /// order.
     fn tasks(&self) -> Vec<Id> {
-        let mut ids: Vec<Id> = self
-            .events
-            .iter()
-            .filter_map(|event| match *event {
-                TraceEvent::Poll { task, .. } | TraceEvent::RemoteSpawn { task, .. } => Some(task),
-                _ => None,
-            })
-            .collect();
+        let mut ids: Vec<Id> = self.events.iter().filter_map(TraceEvent::task).collect();
         ids.sort_unstable();
         ids.dedup();
         ids
@@ -335,6 +331,14 @@ impl TraceEvent {
             TraceEvent::TimerFired { at }
             | TraceEvent::Io { at, .. }
             | TraceEvent::RemoteSpawn { at, .. } => at,
+        }
+    }
+
+    /// The task the event is about: a poll's, or a remote spawn's.
+    pub(crate) fn task(&self) -> Option<Id> {
+        match *self {
+            TraceEvent::Poll { task, .. } | TraceEvent::RemoteSpawn { task, .. } => Some(task),
+            _ => None,
         }
     }
 

@@ -15,8 +15,24 @@
 //! Invariants: `ring.len() <= capacity`; `next == 0` until the ring is
 //! full; `dropped` counts the overwrites, so `ring.len() + dropped` is the
 //! number of events pushed.
+//!
+//! # Labels: only for the tasks the ring mentions
+//!
+//! A task's label (its name and where it was spawned) is kept beside the
+//! ring, with a count of the retained events that mention the task. An
+//! event that overwrites the last one mentioning a task takes the label
+//! with it, so a trace of a loop that runs for hours through millions of
+//! short-lived tasks holds at most one label per retained event, never one
+//! per task it ever saw. The loop labels a task whenever the recorder has
+//! no label for it ([`Recorder::label_with`]) — its first poll in a trace,
+//! or the first after its old events were overwritten — just before
+//! pushing the event.
+//!
+//! Invariant: each label's `mentions` is the number of events in the ring
+//! that mention its task, and is more than zero except between a
+//! [`label_with`](Recorder::label_with) and the push that follows it.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
@@ -40,8 +56,14 @@ pub(crate) struct Recorder {
     next: usize,
     /// Events overwritten because the ring was full.
     dropped: u64,
-    /// A label per task seen, by id.
-    labels: BTreeMap<Id, TaskLabel>,
+    /// A label per task the ring mentions, by id (see "Labels").
+    labels: HashMap<Id, Labelled>,
+}
+
+/// A task's label, and how many of the ring's events mention the task.
+struct Labelled {
+    label: TaskLabel,
+    mentions: usize,
 }
 
 impl Recorder {
@@ -54,7 +76,7 @@ impl Recorder {
             capacity: capacity.max(1),
             next: 0,
             dropped: 0,
-            labels: BTreeMap::new(),
+            labels: HashMap::new(),
         }
     }
 
@@ -65,18 +87,36 @@ impl Recorder {
     }
 
     /// Records `event`; when the ring is full, it takes the place of the
-    /// oldest event, which is counted in `dropped`. O(1), and no allocation
-    /// once the ring has reached its capacity.
+    /// oldest event, which is counted in `dropped` (and whose task loses its
+    /// label if no other retained event mentions it). O(1), and no
+    /// allocation once the ring has reached its capacity.
     pub(crate) fn push(&mut self, event: TraceEvent) {
+        if let Some(labelled) = event.task().and_then(|id| self.labels.get_mut(&id)) {
+            labelled.mentions += 1;
+        }
         if self.ring.len() < self.capacity {
             self.grow_toward_capacity();
             self.ring.push(event);
         } else {
-            self.ring[self.next] = event;
+            let oldest = std::mem::replace(&mut self.ring[self.next], event);
             self.next = if self.next + 1 == self.capacity { 0 } else { self.next + 1 };
             self.dropped += 1;
+            if let Some(id) = oldest.task() {
+                self.forget_mention(id);
+            }
         }
         debug_assert!(self.ring.len() <= self.capacity, "the ring never holds more than its capacity");
+    }
+
+    /// One event mentioning task `id` left the ring: the last one takes the
+    /// label with it.
+    fn forget_mention(&mut self, id: Id) {
+        if let Some(labelled) = self.labels.get_mut(&id) {
+            labelled.mentions -= 1;
+            if labelled.mentions == 0 {
+                self.labels.remove(&id);
+            }
+        }
     }
 
     /// Makes room for one more event without growing past `capacity`. The
@@ -91,10 +131,22 @@ impl Recorder {
         }
     }
 
-    /// Records the label of task `id` the first time the task is seen; for
-    /// a task already known it is one map lookup, and `name` is not copied.
+    /// Gives task `id` a label, made by `label`, unless the trace holds one
+    /// already: then it is one map lookup, and `label` is not called. Call
+    /// it before pushing an event that mentions the task (see "Labels").
+    pub(crate) fn label_with(&mut self, id: Id, label: impl FnOnce() -> TaskLabel) {
+        self.labels.entry(id).or_insert_with(|| Labelled { label: label(), mentions: 0 });
+    }
+
+    /// [`label_with`](Recorder::label_with) a name and a location.
     pub(crate) fn label(&mut self, id: Id, name: Option<&str>, location: &'static Location<'static>) {
-        self.labels.entry(id).or_insert_with(|| TaskLabel { id, name: name.map(str::to_owned), location });
+        self.label_with(id, || TaskLabel { id, name: name.map(str::to_owned), location });
+    }
+
+    /// How many labels the trace holds: at most one per retained event.
+    #[cfg(test)]
+    pub(crate) fn labels(&self) -> usize {
+        self.labels.len()
     }
 
     /// Ends the trace: its duration runs until now, and its events are put
@@ -104,7 +156,10 @@ impl Recorder {
         let duration = self.offset(Instant::now());
         self.ring.rotate_left(self.next);
         self.ring.sort_by_key(TraceEvent::start);
-        Trace { events: self.ring, labels: self.labels, dropped: self.dropped, duration }
+        // A label no event came after (none, in the loop's use) goes too.
+        let labels =
+            self.labels.into_iter().filter(|(_, l)| l.mentions > 0).map(|(id, l)| (id, l.label)).collect();
+        Trace { events: self.ring, labels, dropped: self.dropped, duration }
     }
 }
 
@@ -175,20 +230,65 @@ mod tests {
         assert!(std::mem::size_of::<TraceEvent>() <= 48, "{}", std::mem::size_of::<TraceEvent>());
     }
 
+    fn poll(task: Id, ms: u64) -> TraceEvent {
+        TraceEvent::Poll { task, start: Duration::from_millis(ms), duration: Duration::ZERO }
+    }
+
     #[test]
     fn a_task_label_is_recorded_once_with_the_first_name_seen() {
         let mut recorder = Recorder::new(4);
         let id = Id::from_u64(7);
         let here = Location::caller();
         recorder.label(id, Some("fetch a.txt"), here);
+        recorder.push(poll(id, 1));
         recorder.label(id, Some("another name"), here);
+        recorder.push(poll(id, 2));
         recorder.label(Id::from_u64(8), None, here);
+        recorder.push(poll(Id::from_u64(8), 3));
         let trace = recorder.finish();
         let label = trace.task_label(id).unwrap();
         assert_eq!(label, &TaskLabel { id, name: Some("fetch a.txt".into()), location: here });
         assert_eq!(trace.task_label(Id::from_u64(8)).unwrap().name, None);
         assert_eq!(trace.task_label(Id::from_u64(9)), None);
         assert_eq!(trace.labels.len(), 2);
+    }
+
+    #[test]
+    fn a_label_leaves_with_the_last_event_that_mentions_its_task() {
+        let mut recorder = Recorder::new(3);
+        let (a, b) = (Id::from_u64(1), Id::from_u64(2));
+        let here = Location::caller();
+        recorder.label(a, Some("a"), here);
+        recorder.push(poll(a, 1));
+        recorder.push(poll(a, 2));
+        recorder.push(timer(3));
+        assert_eq!(recorder.labels(), 1);
+        recorder.push(timer(4)); // overwrites a's first poll
+        assert_eq!(recorder.labels(), 1, "a's second poll is still there");
+        recorder.label(b, Some("b"), here);
+        recorder.push(poll(b, 5)); // overwrites a's last poll
+        assert_eq!(recorder.labels(), 1, "only b's label is left");
+        // The loop labels a again when it polls it next: the label comes back.
+        recorder.label(a, Some("a"), here);
+        recorder.push(poll(a, 6));
+        let trace = recorder.finish();
+        assert_eq!(trace.task_label(a).unwrap().name.as_deref(), Some("a"));
+        assert_eq!(trace.task_label(b).unwrap().name.as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn labels_stay_bounded_by_the_ring_however_many_tasks_pass_through() {
+        let mut recorder = Recorder::new(64);
+        for n in 1..=100_000u64 {
+            let id = Id::from_u64(n);
+            recorder.label(id, Some("a named task"), Location::caller());
+            recorder.push(poll(id, n));
+            recorder.push(timer(n));
+            assert!(recorder.labels() <= 32, "{} labels for a ring of 64 events", recorder.labels());
+        }
+        let trace = recorder.finish();
+        assert_eq!(trace.labels.len(), 32, "one per task the retained events mention");
+        assert!(trace.events().iter().filter_map(TraceEvent::task).all(|id| trace.task_label(id).is_some()));
     }
 
     #[test]

@@ -96,6 +96,25 @@ pub fn finishes_within<T: Send + 'static>(
     }
 }
 
+/// Runs `future` as a task, one turn at a time, and fails if it is not done
+/// within `budget` turns: a loop that spins (turns that find nothing to do,
+/// again and again) fails here instead of hanging. Each turn waits at most
+/// 100 ms of real time.
+pub fn run_within_turns<T: 'static>(
+    rt: &Runtime,
+    budget: u64,
+    future: impl Future<Output = T> + 'static,
+) -> T {
+    let task = rt.spawn(future);
+    let first = rt.metrics().turns;
+    while !task.is_finished() {
+        let turns = rt.metrics().turns - first;
+        assert!(turns <= budget, "the loop took more than {budget} turns: it spins");
+        rt.turn(Some(Duration::from_millis(100)));
+    }
+    rt.block_on(task).expect("the task run turn by turn")
+}
+
 /// Unparks the thread running [`block_on_thread`].
 struct Unpark(Thread);
 

@@ -1,4 +1,21 @@
 //! [`UnixStream`]: one Unix-domain stream connection.
+//!
+//! # A full backlog
+//!
+//! A listener keeps connections it has not accepted yet in a backlog of
+//! limited length. When it is full, a *blocking* `connect(2)` sleeps in the
+//! kernel until the listener accepts one and makes room; a non-blocking one
+//! — all kettle has — fails at once with `EAGAIN` instead, which is
+//! `WouldBlock`, the poll protocol's "try again". Unlike a TCP connect that
+//! is still in progress, the socket gives no readiness event when room
+//! appears (epoll reports an unconnected Unix socket as hung up), so there
+//! is nothing to wait on. [`UnixStream::connect`] therefore tries again
+//! after a pause that doubles from 100 µs up to 10 ms: a waiting connect
+//! costs three system calls per try, and comes in at most 10 ms after
+//! room appears. No awaited future in kettle returns `WouldBlock`. The
+//! pauses are kettle sleeps, so under a paused clock they pass in virtual
+//! time — a `timeout` around the connect expires after its virtual
+//! duration even if the listener never accepts.
 
 use std::io::{self, IoSlice};
 use std::mem::MaybeUninit;
@@ -8,6 +25,7 @@ use std::os::unix::net::SocketAddr;
 use std::path::Path;
 use std::rc::Rc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use super::split::{OwnedReadHalf, OwnedWriteHalf};
 use crate::net::evented::Evented;
@@ -35,6 +53,25 @@ pub struct UnixStream {
     pub(super) io: Rc<Evented<mio::net::UnixStream>>,
 }
 
+/// The first pause before trying a connect again, and the longest.
+const FIRST_PAUSE: Duration = Duration::from_micros(100);
+const LONGEST_PAUSE: Duration = Duration::from_millis(10);
+
+/// Connects a non-blocking socket to `path`, trying again while the
+/// listener's backlog is full (see "A full backlog").
+async fn connect_when_there_is_room(path: &Path) -> io::Result<mio::net::UnixStream> {
+    let mut pause = FIRST_PAUSE;
+    loop {
+        match mio::net::UnixStream::connect(path) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                crate::sleep(pause).await;
+                pause = (pause * 2).min(LONGEST_PAUSE);
+            }
+            connected => return connected,
+        }
+    }
+}
+
 impl UnixStream {
     #[track_caller]
     pub(super) fn from_mio(what: &str, stream: mio::net::UnixStream) -> io::Result<UnixStream> {
@@ -45,10 +82,15 @@ impl UnixStream {
     /// Connects to the socket listening at `path` (asyncio's
     /// `open_unix_connection`).
     ///
+    /// If the listener's backlog is full — it is not accepting as fast as
+    /// clients come — the connect waits until there is room, as a blocking
+    /// `connect(2)` does (see "A full backlog" in the module docs); put a
+    /// [`timeout`](crate::timeout) around it to bound the wait.
+    ///
     /// # Errors
     /// `NotFound` if nothing is at `path`, `ConnectionRefused` if the file
-    /// is there but nobody listens on it, `WouldBlock` if the listener's
-    /// backlog is full; `InvalidInput` for a path too long or with a NUL.
+    /// is there but nobody listens on it; `InvalidInput` for a path too long
+    /// or with a NUL.
     ///
     /// # Panics
     /// Outside a runtime.
@@ -69,7 +111,9 @@ impl UnixStream {
     /// ```
     #[doc(alias = "open_unix_connection")]
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
-        let stream = mio::net::UnixStream::connect(path)?;
+        // Misuse is told before anything waits (a full backlog would).
+        crate::runtime::context::expect_current("kettle::net::UnixStream::connect", |_| ());
+        let stream = connect_when_there_is_room(path.as_ref()).await?;
         let stream = UnixStream::from_mio("kettle::net::UnixStream::connect", stream)?;
         stream.io.connected().await?;
         Ok(stream)

@@ -23,6 +23,11 @@ impl Core {
             .map(|task| TaskInfo::of(self, task.header(), TaskState::of(self, task.header(), false), now))
             .collect();
         infos.extend(self.current_task());
+        debug_assert_eq!(
+            infos.len(),
+            self.tasks.borrow().len(),
+            "a dump lists every live task: each is in its slab entry, or is the one being polled"
+        );
         self.finished_unread(now, &mut infos);
         drop(held); // may free a cell: outside any borrow
         infos.sort_by_key(|info| info.id);

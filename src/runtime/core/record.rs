@@ -12,7 +12,7 @@ use std::time::Instant;
 use super::{Core, PollPlan};
 use crate::runtime::metrics::Turn;
 use crate::task::TaskRef;
-use crate::trace::{Phase, Recorder, Trace, TraceEvent};
+use crate::trace::{Phase, Recorder, TaskLabel, Trace, TraceEvent};
 
 impl Core {
     /// Starts recording (`Runtime::start_trace`).
@@ -24,7 +24,6 @@ impl Core {
         );
         *trace = Some(Recorder::new(self.watch.trace_capacity));
         self.watch.trace_first_turn.set(self.stats.turns());
-        self.watch.trace_number.set(self.watch.trace_number.get() + 1);
         drop(trace);
         self.watch.set_tracing(true);
     }
@@ -50,22 +49,20 @@ impl Core {
         }
     }
 
-    /// A timed poll just ended: record it, and the task's label if this is
-    /// its first poll in this trace (`label` is its name, if any).
-    pub(super) fn record_poll(
-        &self,
-        task: &TaskRef,
-        start: Instant,
-        end: Instant,
-        label: Option<Option<&str>>,
-    ) {
+    /// A timed poll just ended: record it, and the task's label if the
+    /// trace holds none (its first poll in this trace, or the first since
+    /// its older events were overwritten; `trace/recorder.rs`, "Labels").
+    pub(super) fn record_poll(&self, task: &TaskRef, start: Instant, end: Instant) {
         let header = task.header();
+        let id = header.id();
         self.record(|recorder| {
-            if let Some(name) = label {
-                recorder.label(header.id(), name, header.location());
-            }
+            recorder.label_with(id, || {
+                // The notes are a table of their own: no borrow of the trace.
+                let name = self.with_notes(header, false, |notes| notes.and_then(|n| n.name.clone()));
+                TaskLabel { id, name, location: header.location() }
+            });
             let (start, end) = (recorder.offset(start), recorder.offset(end));
-            recorder.push(TraceEvent::Poll { task: header.id(), start, duration: end - start });
+            recorder.push(TraceEvent::Poll { task: id, start, duration: end - start });
         });
     }
 

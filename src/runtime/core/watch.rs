@@ -16,13 +16,12 @@
 //! they set, and `record.rs` uses them.
 
 use std::cell::{Cell, RefCell};
-use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use super::{Callback, Core};
 use crate::contain;
 use crate::runtime::debug::{DebugMode, SlowPoll};
-use crate::task::{RunOutcome, TaskInfo, TaskRef, TaskState};
+use crate::task::{RunOutcome, TaskInfo, TaskRef, TaskState, waker_ref};
 use crate::trace::{Recorder, TraceEvent};
 
 /// What the loop watches about itself; part of `Core`.
@@ -33,9 +32,6 @@ pub(crate) struct Watch {
     /// A trace records: `trace` is `Some` (`record.rs`).
     tracing: Cell<bool>,
     pub(super) trace: RefCell<Option<Recorder>>,
-    /// Counts the traces started, from 1: a task's notes remember the last
-    /// one that has its label, so that it is copied once per trace.
-    pub(super) trace_number: Cell<u64>,
     /// The loop's turn count when the trace started: trace turns count from it.
     pub(super) trace_first_turn: Cell<u64>,
     /// The ring buffer's capacity for the next trace, in events.
@@ -43,12 +39,13 @@ pub(crate) struct Watch {
     /// Finished tasks whose join handle may not have read the output yet,
     /// kept while timing (each entry holds one reference).
     unread: RefCell<Vec<TaskRef>>,
-    /// Sweep `unread` once it reaches this length.
-    sweep_at: Cell<usize>,
+    /// Where the next look at `unread` starts ([`Core::sweep_some_unread`]).
+    sweep_cursor: Cell<usize>,
 }
 
-/// The first length at which `unread` is swept.
-const FIRST_SWEEP: usize = 64;
+/// How many kept tasks are looked at per timed poll and per task kept: two,
+/// so that the list's garbage is collected faster than it can grow.
+const SWEEP_STEP: usize = 2;
 
 impl Watch {
     pub(crate) fn new(debug: Option<DebugMode>, trace_capacity: usize) -> Watch {
@@ -58,10 +55,9 @@ impl Watch {
             tracing: Cell::new(false),
             trace: RefCell::new(None),
             trace_first_turn: Cell::new(0),
-            trace_number: Cell::new(0),
             trace_capacity,
             unread: RefCell::new(Vec::new()),
-            sweep_at: Cell::new(FIRST_SWEEP),
+            sweep_cursor: Cell::new(0),
         }
     }
 
@@ -85,6 +81,12 @@ impl Watch {
     pub(super) fn set_tracing(&self, on: bool) {
         self.tracing.set(on);
         self.timing.set(on || self.debug.is_some());
+    }
+
+    /// How many finished tasks are kept for dumps (for the side-table tests).
+    #[cfg(test)]
+    pub(super) fn unread_len(&self) -> usize {
+        self.unread.borrow().len()
     }
 
     /// Whether a step that took `took` is reported.
@@ -120,43 +122,37 @@ impl Core {
         self.with_notes(task.header(), true, |notes| notes.expect("created").spawned_at = Some(now));
     }
 
-    /// [`Core::run_task`]'s poll while timing: the same, with the clock
-    /// read around it.
+    /// [`Core::run_task`] while timing: the same poll with the clock read
+    /// around it, the same settling, and then — with the task back in its
+    /// slab entry, or gone, so that a dump taken by the hook finds it where
+    /// it lives — debug mode's report.
     #[cold]
     #[inline(never)]
-    pub(super) fn run_task_timed(&self, task: &TaskRef, waker: &Waker) -> RunOutcome {
+    pub(super) fn run_task_timed(&self, key: usize, task: TaskRef) {
         let start = Instant::now();
-        let outcome = self.running.enter(task, || task.run(self, waker));
+        let outcome = self.running.enter(&task, || task.run(self, &waker_ref(&task)));
         let end = Instant::now();
         let took = end - start;
         let header = task.header();
-        let trace = self.watch.is_tracing().then(|| self.watch.trace_number.get());
-        // The name is copied only for a trace's label (the first time the
-        // task is seen in this trace) or a report; the rest is arithmetic.
-        let (first_in_trace, name) = self.with_notes(header, true, |notes| {
+        let (id, location) = (header.id(), header.location());
+        // The name is copied only for a report; the rest is arithmetic.
+        let slow = self.watch.is_slow(took) && matches!(outcome, RunOutcome::Pending | RunOutcome::Finished);
+        let name = self.with_notes(header, true, |notes| {
             let notes = notes.expect("created");
             notes.busy += took;
-            let first_in_trace =
-                trace.is_some_and(|trace| std::mem::replace(&mut notes.labelled_in_trace, trace) != trace);
-            let wanted = first_in_trace || self.watch.is_slow(took);
-            (first_in_trace, if wanted { notes.name.clone() } else { None })
+            if slow { notes.name.clone() } else { None }
         });
-        if trace.is_some() {
-            self.record_poll(task, start, end, first_in_trace.then_some(name.as_deref()));
+        if self.watch.is_tracing() {
+            self.record_poll(&task, start, end);
         }
-        if matches!(outcome, RunOutcome::Pending | RunOutcome::Finished) {
+        self.settle(key, task, outcome);
+        self.sweep_some_unread();
+        if slow {
             self.watch.check(
-                |threshold| SlowPoll {
-                    task: Some(header.id()),
-                    name,
-                    location: header.location(),
-                    duration: took,
-                    threshold,
-                },
+                |threshold| SlowPoll { task: Some(id), name, location, duration: took, threshold },
                 took,
             );
         }
-        outcome
     }
 
     /// Runs a callback while timing.
@@ -180,36 +176,55 @@ impl Core {
 
     /// The loop lets go of a finished task that has notes. While timing,
     /// one whose output its join handle may still read is kept instead —
-    /// notes and all — for dumps (`FinishedUnread`), and the kept ones read
-    /// since are swept out once the list has doubled (so each task costs
-    /// O(1) amortised).
+    /// notes and all — for dumps (`FinishedUnread`).
+    ///
+    /// The kept ones whose output has been read since (or whose handle
+    /// went) are let go of a few at a time: each task kept, and each timed
+    /// poll, looks at [`SWEEP_STEP`] of them in turn. So the list holds at
+    /// most about twice the tasks really unread, for O(1) a step, and a
+    /// burst of kept tasks is cleared by the polls that follow, whether or
+    /// not more tasks finish. (A dump sweeps the whole list first.)
     #[cold]
     pub(super) fn release_noted(&self, task: TaskRef) {
         if self.watch.is_timing() && task.header().may_be_unread() {
             self.watch.unread.borrow_mut().push(task);
-            if self.watch.unread.borrow().len() >= self.watch.sweep_at.get() {
-                let left = self.sweep_unread();
-                self.watch.sweep_at.set((left * 2).max(FIRST_SWEEP));
-            }
+            self.sweep_some_unread();
         } else {
             self.drop_notes(task.header());
             drop(task); // may free the cell: outside any borrow
         }
     }
 
-    /// Lets go of the kept tasks whose output has been read; returns how
-    /// many are left.
-    fn sweep_unread(&self) -> usize {
+    /// Looks at the next [`SWEEP_STEP`] kept tasks, round-robin, and lets
+    /// go of those whose output has been read.
+    fn sweep_some_unread(&self) {
+        for _ in 0..SWEEP_STEP {
+            let mut unread = self.watch.unread.borrow_mut();
+            if unread.is_empty() {
+                return;
+            }
+            let at = self.watch.sweep_cursor.get() % unread.len();
+            if unread[at].header().may_be_unread() {
+                self.watch.sweep_cursor.set(at + 1);
+                continue;
+            }
+            let read = unread.swap_remove(at); // the last one moves to `at`: looked at next
+            drop(unread);
+            self.drop_notes(read.header());
+            drop(read); // may free the cell: outside the borrow
+        }
+    }
+
+    /// Lets go of all the kept tasks whose output has been read.
+    fn sweep_unread(&self) {
         let all = std::mem::take(&mut *self.watch.unread.borrow_mut());
         let (keep, read): (Vec<TaskRef>, Vec<TaskRef>) =
             all.into_iter().partition(|task| task.header().may_be_unread());
-        let left = keep.len();
         *self.watch.unread.borrow_mut() = keep;
         for task in read {
             self.drop_notes(task.header());
             drop(task); // may free the cell: outside the borrow
         }
-        left
     }
 
     /// Lets go of the finished tasks kept for dumps (timing stopped).

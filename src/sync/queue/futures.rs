@@ -17,8 +17,9 @@ use std::task::{Context, Poll};
 use super::{Closed, Queue, State};
 use crate::sync::waiters::Wakeups;
 
-/// A getter's place in line: its entry in `getters`, while it waits. The
-/// logic of [`Get`], kept apart from the queue reference so that
+/// A getter's place: its entry in `getters` while it waits in line, or in
+/// `watchers` while a stream waits through `poll_next`. The logic of
+/// [`Get`], kept apart from the queue reference so that
 /// [`QueueStream`](super::QueueStream), which owns its queue handle and gets
 /// one item after another, waits and cancels exactly as a `Get` does.
 ///
@@ -26,56 +27,111 @@ use crate::sync::waiters::Wakeups;
 /// (both owners do it in their `Drop`).
 #[derive(Debug, Default)]
 pub(super) struct Getter {
-    /// Our entry in `getters`, while we wait; `None` between items.
-    key: Option<usize>,
+    /// Where we wait, if we do; `None` between items.
+    place: Option<Place>,
+}
+
+/// Which list a [`Getter`] waits in, and its key there.
+#[derive(Clone, Copy, Debug)]
+enum Place {
+    /// In line (`getters`): served first-in first-out, a notification
+    /// reserves an item.
+    InLine(usize),
+    /// Watching (`watchers`): woken by free items, reserving none.
+    Watching(usize),
 }
 
 impl Getter {
-    /// One poll of a get on `queue`: an item, `None` once the queue is
-    /// closed and drained, or a place in line. Once it has returned
+    /// One poll of a get on `queue`, in line: an item, `None` once the queue
+    /// is closed and drained, or a place in line. Once it has returned
     /// `Ready`, the next call starts a new get.
     pub(super) fn poll<T>(&mut self, queue: &Queue<T>, cx: &Context<'_>) -> Poll<Option<T>> {
-        queue.with_state(|state, wakeups| self.poll_state(state, cx, wakeups))
+        queue.with_state(|state, wakeups| {
+            if let Some(Place::Watching(_)) = self.place {
+                self.leave(state, wakeups);
+            }
+            self.poll_in_line(state, cx, wakeups)
+        })
     }
 
-    fn poll_state<T>(
+    /// One poll of a get that holds no place in line (a stream's
+    /// `poll_next`; see "As a stream" in `mod.rs`): a free item, `None` once
+    /// the queue is closed and drained, or a watcher's entry.
+    pub(super) fn poll_watching<T>(&mut self, queue: &Queue<T>, cx: &Context<'_>) -> Poll<Option<T>> {
+        queue.with_state(|state, wakeups| {
+            match self.place {
+                Some(Place::InLine(_)) => self.leave(state, wakeups),
+                // Still waiting, not woken: nothing can be free (the
+                // invariant), so just keep the latest waker.
+                Some(Place::Watching(key)) if !state.watchers.poll_notified(key, cx.waker()) => {
+                    return Poll::Pending;
+                }
+                Some(Place::Watching(_)) => self.leave(state, wakeups), // woken: look again
+                None => {}
+            }
+            if state.unreserved_items() > 0 {
+                Poll::Ready(Some(state.remove_front(wakeups)))
+            } else if state.closed && state.items.is_empty() {
+                Poll::Ready(None)
+            } else {
+                self.place = Some(Place::Watching(state.watchers.push(cx.waker())));
+                Poll::Pending
+            }
+        })
+    }
+
+    fn poll_in_line<T>(
         &mut self,
         state: &mut State<T>,
         cx: &Context<'_>,
         wakeups: &mut Wakeups,
     ) -> Poll<Option<T>> {
-        match self.key {
+        match self.place {
             // Notified: an item is reserved for us and still buffered.
-            Some(key) if state.getters.poll_notified(key, cx.waker()) => {
+            Some(Place::InLine(key)) if state.getters.poll_notified(key, cx.waker()) => {
                 state.getters.remove(key);
-                self.key = None;
+                self.place = None;
                 Poll::Ready(Some(state.remove_front(wakeups)))
             }
-            Some(key) if state.closed && state.items.is_empty() => {
+            Some(Place::InLine(key)) if state.closed && state.items.is_empty() => {
                 state.getters.remove(key);
-                self.key = None;
+                self.place = None;
                 Poll::Ready(None)
             }
             Some(_) => Poll::Pending,
             None if state.unreserved_items() > 0 => Poll::Ready(Some(state.remove_front(wakeups))),
             None if state.closed && state.items.is_empty() => Poll::Ready(None),
             None => {
-                self.key = Some(state.getters.push(cx.waker()));
+                self.place = Some(Place::InLine(state.getters.push(cx.waker())));
                 Poll::Pending
             }
         }
     }
 
-    /// Leaves the line, if we are in it. Woken but cancelled before we ran:
-    /// the item we were promised is still buffered, and the promise goes to
-    /// the next getter in line — a cancelled getter never swallows an item.
+    /// Leaves the line, or stops watching, if we wait at all. Woken in line
+    /// but cancelled before we ran: the item we were promised is still
+    /// buffered, and it is offered on — to the next getter in line, or to
+    /// the watchers — so a cancelled getter never swallows an item. A
+    /// watcher's wake-up promised nothing: there is nothing to pass on.
     pub(super) fn cancel<T>(&mut self, queue: &Queue<T>) {
-        let Some(key) = self.key.take() else { return };
-        queue.with_state(|state, wakeups| {
-            if state.getters.remove(key) {
-                wakeups.extend(state.getters.notify_one());
+        if self.place.is_some() {
+            queue.with_state(|state, wakeups| self.leave(state, wakeups));
+        }
+    }
+
+    fn leave<T>(&mut self, state: &mut State<T>, wakeups: &mut Wakeups) {
+        match self.place.take() {
+            Some(Place::InLine(key)) => {
+                let notified = state.getters.remove(key);
+                if notified {
+                    state.offer(wakeups); // a reservation unused: the item is free again
+                }
             }
-        });
+            Some(Place::Watching(key)) => {
+                state.watchers.remove(key);
+            }
+            None => {}
+        }
     }
 }
 

@@ -3,8 +3,10 @@
 //! # How it works
 //!
 //! One `Rc<RefCell<State>>` per queue; a [`Queue`] is a handle to it. The
-//! state holds the buffer of items and three [`WaitList`]s — getters waiting
-//! for an item, putters waiting for room, joiners waiting for `task_done`.
+//! state holds the buffer of items and four [`WaitList`]s — getters waiting
+//! for an item, putters waiting for room, joiners waiting for `task_done`,
+//! and *watchers*: streams waiting through `poll_next`, which hold no place
+//! in line ("As a stream", below).
 //!
 //! **Items always live in the buffer.** A `put` never hands its item to a
 //! getter directly; it pushes it and *notifies* the first waiting getter,
@@ -51,9 +53,30 @@
 //!
 //! [`Queue::stream`] gives a [`QueueStream`]: a `get` that starts again
 //! after each item, ending — `None` — exactly where the `while let` loop
-//! above ends, once the queue is closed and drained. It waits through the
-//! same getter code as `get` (`futures.rs`), so all of the above holds for
-//! it too (`stream.rs` says where its place in line lives between polls).
+//! above ends, once the queue is closed and drained. Its
+//! [`next`](QueueStream::next) future waits through the same getter code
+//! as `get` (`futures.rs`), so all of the above holds for it too.
+//!
+//! Its `poll_next` — what `StreamExt::next` and every generic stream
+//! combinator call — cannot hold a place in line: no future of its own is
+//! dropped when its caller stops waiting (a `timeout` around
+//! `StreamExt::next` that expires, say), so a reservation made for it could
+//! sit unclaimed for ever while other getters wait. So a stream waiting
+//! there is a *watcher*: it reserves nothing, and is woken — with every
+//! other watcher — by each item no getter in line claims. A watcher that is
+//! polled again takes such an item if one is still free, and otherwise
+//! waits again. Getters in line are served first; an item goes to a
+//! watcher only when no getter waits (async-channel treats its streams the
+//! same way). So:
+//!
+//! ```text
+//!   watchers only wait while every buffered item is reserved
+//! ```
+//!
+//! and an item becomes free in three ways, each of which wakes the
+//! watchers when no getter is in line to take it: a put, a notified getter
+//! dropped with nobody after it in line, and the close of an empty queue
+//! (`State::offer`).
 
 mod error;
 mod futures;
@@ -116,6 +139,9 @@ struct State<T> {
     unfinished: usize,
     /// Waiting `get`s; a notified one holds a reserved item.
     getters: WaitList,
+    /// Streams waiting through `poll_next`: woken, all of them, by an item
+    /// no getter claims; a notification reserves nothing.
+    watchers: WaitList,
     /// Waiting `put`s; a notified one holds a reserved free slot.
     putters: WaitList,
     /// Waiting `join`s; notified when `unfinished` reaches zero.
@@ -136,12 +162,36 @@ impl<T> State<T> {
         self.items.len() - self.getters.notified()
     }
 
-    /// Buffers `item` and hands a reservation for it to the first waiting
-    /// getter, if any.
+    /// Buffers `item` and offers it ([`offer`](State::offer)).
     fn insert(&mut self, item: T, wakeups: &mut Wakeups) {
         self.items.push_back(item);
         self.unfinished += 1;
-        wakeups.extend(self.getters.notify_one());
+        self.offer(wakeups);
+    }
+
+    /// A buffered item has become free (put, or given up by a notified
+    /// getter): the first getter in line gets a reservation for it; with
+    /// nobody in line, every watching stream is woken to come and look.
+    fn offer(&mut self, wakeups: &mut Wakeups) {
+        match self.getters.notify_one() {
+            Some(getter) => wakeups.push(getter),
+            None => self.wake_watchers(wakeups),
+        }
+    }
+
+    /// Wakes every stream waiting through `poll_next`, if any. Out of line:
+    /// the common queue has none, and pays one test.
+    #[inline]
+    fn wake_watchers(&mut self, wakeups: &mut Wakeups) {
+        if !self.watchers.is_empty() {
+            self.wake_each_watcher(wakeups);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn wake_each_watcher(&mut self, wakeups: &mut Wakeups) {
+        self.watchers.notify_all(wakeups);
     }
 
     /// Takes the front item (for a getter holding a reservation, or a newcomer
@@ -155,6 +205,7 @@ impl<T> State<T> {
         } else if self.items.is_empty() {
             // Closed and drained: getters still waiting will get `None`.
             self.getters.wake_all(wakeups);
+            self.wake_watchers(wakeups);
         }
         item
     }
@@ -171,6 +222,10 @@ impl<T> State<T> {
         debug_assert!(
             self.getters.is_empty() || self.unreserved_items() == 0,
             "getters only wait while every buffered item is reserved"
+        );
+        debug_assert!(
+            self.watchers.is_empty() || self.unreserved_items() == 0,
+            "watchers only wait while every buffered item is reserved"
         );
         debug_assert!(
             self.putters.is_empty() || self.closed || self.free_slots() == 0,
@@ -207,6 +262,7 @@ impl<T> Queue<T> {
             closed: false,
             unfinished: 0,
             getters: WaitList::new(),
+            watchers: WaitList::new(),
             putters: WaitList::new(),
             joiners: WaitList::new(),
         };
@@ -404,6 +460,7 @@ impl<T> Queue<T> {
             state.putters.wake_all(wakeups);
             if state.items.is_empty() {
                 state.getters.wake_all(wakeups);
+                state.wake_watchers(wakeups);
             }
         });
     }
@@ -438,6 +495,7 @@ impl<T> fmt::Debug for Queue<T> {
             .field("closed", &state.closed)
             .field("unfinished", &state.unfinished)
             .field("waiting_getters", &state.getters.waiting())
+            .field("waiting_streams", &state.watchers.waiting())
             .field("waiting_putters", &state.putters.waiting())
             .finish()
     }

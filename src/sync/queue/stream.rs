@@ -1,31 +1,29 @@
 //! A queue's items one after another: [`QueueStream`] (asyncio's
 //! `async for item in queue`, with `shutdown` ending the loop).
 //!
-//! A stream is a [`Get`](super::Get) that starts again after each item: it
-//! owns a handle to the queue and one [`Getter`], the place in line that a
-//! `Get` uses, so it waits, is served first-in first-out, and gives up a
-//! reservation it cannot use exactly as a `Get` does. Nothing about waiting
-//! is written twice.
+//! A stream owns a handle to the queue and one [`Getter`], the place a
+//! `Get` waits in, so nothing about waiting is written twice. It waits in
+//! one of two ways, depending on who asks:
 //!
-//! # Where the place in line lives
+//! - **Through [`QueueStream::next`]**, a future of its own: in line, as a
+//!   `get` does — served first-in first-out, an item reserved for it when
+//!   its turn comes, and the place given up (the reservation passed on)
+//!   when the future is dropped.
+//! - **Through [`QueueStream::poll_next`]** — what `StreamExt::next`, a
+//!   `select`, and every generic stream helper call: as a *watcher*,
+//!   holding no place in line. `poll_next` has no future of its own to
+//!   drop, so the stream cannot tell when its caller stops waiting (a
+//!   `timeout` around `StreamExt::next` that expires); a reservation kept
+//!   for it could then sit unclaimed for ever while another consumer's
+//!   `get` waits. A watcher is woken by every item no getter in line
+//!   claims, takes one if it is still free when polled, and reserves
+//!   nothing meanwhile ("As a stream" in `mod.rs`). Getters in line come
+//!   first.
 //!
-//! Between two polls the place in line belongs to the stream, because
-//! `poll_next` — the `Stream` trait's method — has no future to keep it in.
-//! So there are two ways to stop waiting, and both give up the place:
-//!
-//! - dropping the future of [`QueueStream::next`], which leaves the line at
-//!   once, as a dropped `get` does;
-//! - dropping the stream itself, which leaves the line whoever polled it.
-//!
-//! A stream that was polled through `poll_next` (by a combinator, say) and
-//! then neither polled nor dropped keeps its place: if an item was reserved
-//! for it meanwhile, the item stays buffered and reserved — not lost, not
-//! given to anyone else — until the stream is polled again or dropped.
-//! futures-util's `StreamExt::next` is such a combinator: its future holds
-//! no place of its own, so dropping it leaves the stream in line. With
-//! `StreamExt` in scope, `stream.next()` still names the inherent
-//! [`QueueStream::next`] (inherent methods win), which leaves the line when
-//! dropped; `StreamExt::next(&mut stream)` spells out the other.
+//! With `StreamExt` in scope, `stream.next()` still names the inherent
+//! [`QueueStream::next`] (inherent methods win); `StreamExt::next(&mut
+//! stream)` spells out the other. Dropping the stream leaves the line, or
+//! stops watching, whichever it was doing.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -69,8 +67,8 @@ use super::futures::Getter;
 /// # Cancel safety
 /// Dropping a [`next`](QueueStream::next) future, or the stream, takes
 /// nothing: an item that was reserved for it goes to the next getter in
-/// line. See the module docs for a stream polled through `poll_next` and
-/// then left alone.
+/// line. A stream polled through [`poll_next`](QueueStream::poll_next) and
+/// then left alone holds nothing back: it reserves no item.
 #[must_use = "streams do nothing unless polled"]
 pub struct QueueStream<T> {
     queue: Queue<T>,
@@ -82,8 +80,9 @@ impl<T> QueueStream<T> {
         QueueStream { queue, getter: Getter::default() }
     }
 
-    /// Waits for the next item; `None` once the queue is closed and drained
-    /// (and again on every later call).
+    /// Waits for the next item, in line with the queue's other getters;
+    /// `None` once the queue is closed and drained (and again on every later
+    /// call).
     ///
     /// ```
     /// use kettle::sync::Queue;
@@ -111,8 +110,12 @@ impl<T> QueueStream<T> {
 
     /// Polls for the next item, for hand-written futures and streams: an
     /// item, `Ready(None)` once the queue is closed and drained, or
-    /// `Pending` with `cx`'s waker registered. The place in line is kept
-    /// between calls, until an item comes or the stream is dropped.
+    /// `Pending` with `cx`'s waker registered.
+    ///
+    /// It waits without a place in line (see the module docs): `cx` is
+    /// woken by each item that no `get` or [`next`](QueueStream::next)
+    /// waiting in line claims, and the item goes to whoever asks first. A
+    /// caller that stops polling therefore keeps no item from anyone.
     ///
     /// ```
     /// use std::future::poll_fn;
@@ -126,7 +129,7 @@ impl<T> QueueStream<T> {
     /// });
     /// ```
     pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.getter.poll(&self.queue, cx)
+        self.getter.poll_watching(&self.queue, cx)
     }
 
     /// The queue this stream takes its items from.
@@ -157,7 +160,8 @@ impl<T> Future for Next<'_, T> {
     type Output = Option<T>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.get_mut().stream.poll_next(cx)
+        let stream = &mut *self.get_mut().stream;
+        stream.getter.poll(&stream.queue, cx)
     }
 }
 

@@ -1,0 +1,203 @@
+//! The standard workloads, kettle only, each run a fixed number of times:
+//! the driver behind PERFORMANCE.md's instruction counts.
+//!
+//! ```text
+//! CARGO_PROFILE_RELEASE_DEBUG=true cargo build --release -p kettle-bench --example workloads
+//! valgrind --tool=callgrind --callgrind-out-file=cg.out target/release/examples/workloads chained_spawn
+//! callgrind_annotate cg.out | head -40
+//! ```
+//!
+//! With no argument it runs every workload once and prints their names and
+//! wall times (a smoke test: `cargo test -p kettle-bench --all-targets`
+//! builds it). Each workload is the criterion group of the same name in
+//! `benches/runtime.rs`, repeated as PERFORMANCE.md's tables say; `timers`
+//! is the timer queue alone: 20,000 sleeps and `call_at`s spread over a
+//! second, on a paused clock so that no run waits in real time.
+
+use std::time::{Duration, Instant};
+
+use kettle::net::{TcpListener, TcpStream};
+
+/// Every workload: its name, and a function running it the set number of times.
+const WORKLOADS: [(&str, fn()); 7] = [
+    ("spawn_many", spawn_many),
+    ("yield_many", yield_many),
+    ("chained_spawn", chained_spawn),
+    ("timeout_ready", timeout_ready),
+    ("queue", queue),
+    ("tcp_echo", tcp_echo),
+    ("timers", timers),
+];
+
+fn main() {
+    let wanted: Vec<String> = std::env::args().skip(1).collect();
+    for (name, run) in WORKLOADS {
+        if wanted.is_empty() || wanted.iter().any(|w| w == name) {
+            let start = Instant::now();
+            run();
+            println!("{name}: {:?}", start.elapsed());
+        }
+    }
+}
+
+/// 20 × 10,000 tasks spawned inside `block_on`, their handles awaited.
+fn spawn_many() {
+    let rt = kettle::Runtime::new().unwrap();
+    for _ in 0..20 {
+        rt.block_on(async {
+            let handles: Vec<_> = (0..10_000).map(|i| kettle::spawn(async move { i })).collect();
+            for h in handles {
+                h.await.unwrap();
+            }
+        });
+    }
+}
+
+/// 2 × (200 tasks × 1,000 `yield_now`).
+fn yield_many() {
+    let rt = kettle::Runtime::new().unwrap();
+    for _ in 0..2 {
+        rt.block_on(async {
+            let handles: Vec<_> = (0..200)
+                .map(|_| {
+                    kettle::spawn(async {
+                        for _ in 0..1_000 {
+                            kettle::yield_now().await;
+                        }
+                    })
+                })
+                .collect();
+            for h in handles {
+                h.await.unwrap();
+            }
+        });
+    }
+}
+
+/// 20 × a chain of 1,000 tasks, each spawning the next.
+fn chained_spawn() {
+    fn chain(n: usize) -> kettle::JoinHandle<()> {
+        kettle::spawn(async move {
+            if n > 0 {
+                chain(n - 1).await.unwrap();
+            }
+        })
+    }
+    let rt = kettle::Runtime::new().unwrap();
+    for _ in 0..20 {
+        rt.block_on(async { chain(1_000).await.unwrap() });
+    }
+}
+
+/// 20,000 × `timeout(1 s, yield_now())`: a timer inserted and removed each.
+fn timeout_ready() {
+    let rt = kettle::Runtime::new().unwrap();
+    for _ in 0..20_000 {
+        rt.block_on(async {
+            kettle::timeout(Duration::from_secs(1), kettle::yield_now()).await.unwrap();
+        });
+    }
+}
+
+/// 4 producers × 100,000 items through a queue bounded to 128.
+fn queue() {
+    let rt = kettle::Runtime::new().unwrap();
+    rt.block_on(async {
+        let queue = kettle::sync::Queue::bounded(128);
+        let consumer = kettle::spawn({
+            let queue = queue.clone();
+            async move {
+                let mut received = 0;
+                while queue.get().await.is_some() {
+                    received += 1;
+                }
+                received
+            }
+        });
+        let producers: Vec<_> = (0..4)
+            .map(|_| {
+                let queue = queue.clone();
+                kettle::spawn(async move {
+                    for i in 0..100_000 {
+                        queue.put(i).await.unwrap();
+                    }
+                })
+            })
+            .collect();
+        for p in producers {
+            p.await.unwrap();
+        }
+        queue.close();
+        assert_eq!(consumer.await.unwrap(), 400_000);
+    });
+}
+
+/// 8 loopback connections × 500 round trips of 512 bytes.
+fn tcp_echo() {
+    const CONNECTIONS: usize = 8;
+    let rt = kettle::Runtime::new().unwrap();
+    rt.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = kettle::spawn(async move {
+            let mut echoes = Vec::new();
+            for _ in 0..CONNECTIONS {
+                let (mut stream, _) = listener.accept().await.unwrap();
+                stream.set_nodelay(true).unwrap();
+                echoes.push(kettle::spawn(async move {
+                    let mut buf = [0; 512];
+                    loop {
+                        let n = stream.read(&mut buf).await.unwrap();
+                        if n == 0 {
+                            break;
+                        }
+                        stream.write_all(&buf[..n]).await.unwrap();
+                    }
+                }));
+            }
+            for echo in echoes {
+                echo.await.unwrap();
+            }
+        });
+        let clients: Vec<_> = (0..CONNECTIONS)
+            .map(|_| {
+                kettle::spawn(async move {
+                    let mut stream = TcpStream::connect(addr).await.unwrap();
+                    stream.set_nodelay(true).unwrap();
+                    let (out, mut back) = ([7; 512], [0; 512]);
+                    for _ in 0..500 {
+                        stream.write_all(&out).await.unwrap();
+                        stream.read_exact(&mut back).await.unwrap();
+                    }
+                })
+            })
+            .collect();
+        for client in clients {
+            client.await.unwrap();
+        }
+        server.await.unwrap();
+    });
+}
+
+/// 10,000 sleeping tasks and 10,000 `call_at` callbacks, deadlines spread
+/// over a second (many shared), on a paused clock: the timer queue's
+/// inserts, removals and pops, with no real waiting.
+fn timers() {
+    let rt = kettle::Builder::new().start_paused(true).build().unwrap();
+    rt.block_on(async {
+        let start = kettle::time::now();
+        let spread = |i: u64| Duration::from_micros((i * 7_919) % 1_000_000);
+        let fired = std::rc::Rc::new(std::cell::Cell::new(0));
+        for i in 0..10_000 {
+            let fired = fired.clone();
+            kettle::call_at(start + spread(i), move || fired.set(fired.get() + 1));
+        }
+        let sleepers: Vec<_> =
+            (0..10_000).map(|i| kettle::spawn(kettle::sleep_until(start + spread(i)))).collect();
+        for s in sleepers {
+            s.await.unwrap();
+        }
+        kettle::sleep(Duration::from_secs(1)).await;
+        assert_eq!(fired.get(), 10_000);
+    });
+}
