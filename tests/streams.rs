@@ -2,9 +2,9 @@
 //! `Interval` and for a queue's `QueueStream`, driven through `Stream::poll_next`
 //! with `std::future::poll_fn` (no futures-util: kettle has no dev-dependencies;
 //! `benches/tests/streams.rs` runs the same streams through `StreamExt`). The
-//! normal path, the end of the stream, and cancellation: a stream dropped while
-//! an item is reserved for it takes nothing. Compiled only with
-//! `--features futures-core`.
+//! normal path, the end of the stream, and cancellation: a queue's stream
+//! waiting through the trait reserves nothing, and one dropped takes nothing.
+//! Compiled only with `--features futures-core`.
 #![cfg(feature = "futures-core")]
 
 use std::cell::RefCell;
@@ -150,43 +150,46 @@ fn a_waiting_queue_stream_is_woken_by_a_put_and_by_close() {
 }
 
 #[test]
-fn a_queue_stream_dropped_while_an_item_is_reserved_for_it_passes_the_item_on() {
+fn a_get_waiting_in_line_is_served_before_a_stream_that_waits_through_the_trait() {
     let rt = Runtime::new().unwrap();
     let queue = Queue::new();
     let mut items = queue.stream();
-    assert!(poll_next_once(&mut items).is_pending(), "first in line");
+    assert!(poll_next_once(&mut items).is_pending(), "waiting first, but watching: no place in line");
     let got = Rc::new(RefCell::new(None));
     let _getter = rt.spawn({
         let (queue, got) = (queue.clone(), got.clone());
         async move { *got.borrow_mut() = queue.get().await }
     });
-    settle(&rt); // second in line
-    queue.try_put(42).unwrap(); // reserved for the stream ...
-    drop(items); // ... which is dropped before it polls again
+    settle(&rt); // the get waits in line
+    queue.try_put(42).unwrap(); // reserved for the get
+    drop(items);
     settle(&rt);
-    assert_eq!(*got.borrow(), Some(42), "the reservation went to the next getter");
+    assert_eq!(*got.borrow(), Some(42), "the get in line was served");
     assert!(queue.is_empty());
 }
 
 #[test]
-fn a_queue_stream_dropped_with_nobody_behind_frees_its_item_for_anyone() {
+fn a_queue_stream_waiting_through_the_trait_reserves_nothing_so_a_newcomer_takes_a_free_item() {
+    // Issue 17: a stream left waiting held the next item back from others.
     let queue = Queue::new();
     let mut items = queue.stream();
     assert!(poll_next_once(&mut items).is_pending());
     queue.try_put(7).unwrap();
-    assert_eq!(queue.try_get(), Err(TryGetError::Empty), "reserved for the stream");
+    assert_eq!(queue.try_get(), Ok(7), "free: the stream reserved nothing");
+    assert!(poll_next_once(&mut items).is_pending(), "gone, so the stream waits again");
     drop(items);
-    assert_eq!(queue.try_get(), Ok(7), "the item stayed in the buffer");
+    queue.try_put(8).unwrap();
+    assert_eq!(queue.try_get(), Ok(8));
 }
 
 #[test]
-fn a_queue_stream_left_unpolled_keeps_its_reserved_item_until_polled_again() {
+fn a_queue_stream_woken_by_an_item_takes_it_when_polled_if_it_is_still_free() {
     let queue = Queue::new();
     let mut items = queue.stream();
     assert!(poll_next_once(&mut items).is_pending());
     queue.try_put(7).unwrap();
-    assert_eq!(queue.try_get(), Err(TryGetError::Empty), "nobody jumps the line");
     assert_eq!(poll_next_once(&mut items), Poll::Ready(Some(7)));
+    assert_eq!(queue.try_get(), Err(TryGetError::Empty));
 }
 
 #[test]

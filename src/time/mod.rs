@@ -109,8 +109,8 @@ mod tests {
 
     #[test]
     fn actions_and_sleeps_keep_their_footprint() {
-        // With the queue's 16 bytes of bookkeeping, a 40-byte entry per timer
-        // (`queue.rs`, "Size").
+        // With the queue's 16 bytes of bookkeeping, a 40-byte entry per
+        // timer, beside its 24-byte slot in the heap (`queue.rs`, "Size").
         assert_eq!(size_of::<crate::runtime::core::Action>(), 24, "a waker or a callback, and which");
         assert_eq!(size_of::<Sleep>(), 32, "a deadline and an optional key");
     }
