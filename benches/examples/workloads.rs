@@ -12,14 +12,16 @@
 //! builds it). Each workload is the criterion group of the same name in
 //! `benches/runtime.rs`, repeated as PERFORMANCE.md's tables say; `timers`
 //! is the timer queue alone: 20,000 sleeps and `call_at`s spread over a
-//! second, on a paused clock so that no run waits in real time.
+//! second, on a paused clock so that no run waits in real time; and
+//! `debug_mode` and `traced` are one `yield_many` while the loop times its
+//! polls (the `watching` group's).
 
 use std::time::{Duration, Instant};
 
 use kettle::net::{TcpListener, TcpStream};
 
 /// Every workload: its name, and a function running it the set number of times.
-const WORKLOADS: [(&str, fn()); 7] = [
+const WORKLOADS: [(&str, fn()); 9] = [
     ("spawn_many", spawn_many),
     ("yield_many", yield_many),
     ("chained_spawn", chained_spawn),
@@ -27,6 +29,8 @@ const WORKLOADS: [(&str, fn()); 7] = [
     ("queue", queue),
     ("tcp_echo", tcp_echo),
     ("timers", timers),
+    ("debug_mode", debug_mode),
+    ("traced", traced),
 ];
 
 fn main() {
@@ -57,21 +61,40 @@ fn spawn_many() {
 fn yield_many() {
     let rt = kettle::Runtime::new().unwrap();
     for _ in 0..2 {
-        rt.block_on(async {
-            let handles: Vec<_> = (0..200)
-                .map(|_| {
-                    kettle::spawn(async {
-                        for _ in 0..1_000 {
-                            kettle::yield_now().await;
-                        }
-                    })
-                })
-                .collect();
-            for h in handles {
-                h.await.unwrap();
-            }
-        });
+        yield_many_once(&rt);
     }
+}
+
+/// One `yield_many` in debug mode (every poll timed, none reported).
+fn debug_mode() {
+    let rt = kettle::Builder::new().slow_poll_threshold(Duration::from_secs(3600)).build().unwrap();
+    yield_many_once(&rt);
+}
+
+/// One `yield_many` while a trace records (every poll timed and recorded).
+fn traced() {
+    let rt = kettle::Runtime::new().unwrap();
+    rt.start_trace();
+    yield_many_once(&rt);
+    drop(rt.stop_trace());
+}
+
+/// 200 tasks × 1,000 `yield_now`, on `rt`.
+fn yield_many_once(rt: &kettle::Runtime) {
+    rt.block_on(async {
+        let handles: Vec<_> = (0..200)
+            .map(|_| {
+                kettle::spawn(async {
+                    for _ in 0..1_000 {
+                        kettle::yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.await.unwrap();
+        }
+    });
 }
 
 /// 20 × a chain of 1,000 tasks, each spawning the next.

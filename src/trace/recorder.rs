@@ -23,17 +23,19 @@
 //! event that overwrites the last one mentioning a task takes the label
 //! with it, so a trace of a loop that runs for hours through millions of
 //! short-lived tasks holds at most one label per retained event, never one
-//! per task it ever saw. The loop labels a task whenever the recorder has
-//! no label for it ([`Recorder::label_with`]) — its first poll in a trace,
-//! or the first after its old events were overwritten — just before
-//! pushing the event.
+//! per task it ever saw. The loop hands each event that mentions a task to
+//! [`Recorder::push_for_task`] with a way to make the task's label, used
+//! only when the recorder holds none — the task's first event in a trace,
+//! or the first after its old ones were overwritten.
 //!
 //! Invariant: each label's `mentions` is the number of events in the ring
-//! that mention its task, and is more than zero except between a
-//! [`label_with`](Recorder::label_with) and the push that follows it.
+//! that mention its task, and is more than zero (the tests' [`label`]
+//! makes labels ahead of their events, which `finish` drops if none came).
+//!
+//! [`label`]: Recorder::label
 
 use std::collections::HashMap;
-use std::panic::Location;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::time::{Duration, Instant};
 
 use super::{TaskLabel, Trace, TraceEvent};
@@ -57,7 +59,28 @@ pub(crate) struct Recorder {
     /// Events overwritten because the ring was full.
     dropped: u64,
     /// A label per task the ring mentions, by id (see "Labels").
-    labels: HashMap<Id, Labelled>,
+    labels: HashMap<Id, Labelled, BuildHasherDefault<IdHasher>>,
+}
+
+/// Hashes a task id with one multiplication. Ids are distinct numbers that
+/// the loop hands out, not keys an attacker chooses, so the standard
+/// `SipHash` — which resists chosen keys — would only make every traced
+/// poll (a lookup or two in `labels`) cost several times more.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        bytes.iter().for_each(|byte| self.write_u64(u64::from(*byte)));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// A task's label, and how many of the ring's events mention the task.
@@ -76,7 +99,7 @@ impl Recorder {
             capacity: capacity.max(1),
             next: 0,
             dropped: 0,
-            labels: HashMap::new(),
+            labels: HashMap::default(),
         }
     }
 
@@ -86,14 +109,30 @@ impl Recorder {
         at.saturating_duration_since(self.origin)
     }
 
-    /// Records `event`; when the ring is full, it takes the place of the
-    /// oldest event, which is counted in `dropped` (and whose task loses its
-    /// label if no other retained event mentions it). O(1), and no
-    /// allocation once the ring has reached its capacity.
+    /// Records `event`; if it mentions a task that has a label, that label
+    /// counts it. See [`store`](Recorder::store).
     pub(crate) fn push(&mut self, event: TraceEvent) {
         if let Some(labelled) = event.task().and_then(|id| self.labels.get_mut(&id)) {
             labelled.mentions += 1;
         }
+        self.store(event);
+    }
+
+    /// Records `event`, which mentions a task, and gives the task a label
+    /// made by `label` if the trace holds none: one map lookup, and `label`
+    /// is called only for the task's first event in the trace (or the first
+    /// since its older ones were overwritten). See [`store`](Recorder::store).
+    pub(crate) fn push_for_task(&mut self, event: TraceEvent, label: impl FnOnce() -> TaskLabel) {
+        let id = event.task().expect("an event that mentions a task");
+        self.labels.entry(id).or_insert_with(|| Labelled { label: label(), mentions: 0 }).mentions += 1;
+        self.store(event);
+    }
+
+    /// Puts `event` in the ring; when the ring is full, it takes the place
+    /// of the oldest event, which is counted in `dropped` (and whose task
+    /// loses its label if no other retained event mentions it). O(1), and
+    /// no allocation once the ring has reached its capacity.
+    fn store(&mut self, event: TraceEvent) {
         if self.ring.len() < self.capacity {
             self.grow_toward_capacity();
             self.ring.push(event);
@@ -131,16 +170,17 @@ impl Recorder {
         }
     }
 
-    /// Gives task `id` a label, made by `label`, unless the trace holds one
-    /// already: then it is one map lookup, and `label` is not called. Call
-    /// it before pushing an event that mentions the task (see "Labels").
-    pub(crate) fn label_with(&mut self, id: Id, label: impl FnOnce() -> TaskLabel) {
+    /// Gives task `id` a label ahead of its events, unless it has one (the
+    /// writers' tests build traces this way, then [`push`](Recorder::push)).
+    #[cfg(test)]
+    pub(crate) fn label(
+        &mut self,
+        id: Id,
+        name: Option<&str>,
+        location: &'static std::panic::Location<'static>,
+    ) {
+        let label = || TaskLabel { id, name: name.map(str::to_owned), location };
         self.labels.entry(id).or_insert_with(|| Labelled { label: label(), mentions: 0 });
-    }
-
-    /// [`label_with`](Recorder::label_with) a name and a location.
-    pub(crate) fn label(&mut self, id: Id, name: Option<&str>, location: &'static Location<'static>) {
-        self.label_with(id, || TaskLabel { id, name: name.map(str::to_owned), location });
     }
 
     /// How many labels the trace holds: at most one per retained event.
@@ -166,6 +206,7 @@ impl Recorder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::panic::Location;
 
     fn timer(ms: u64) -> TraceEvent {
         TraceEvent::TimerFired { at: Duration::from_millis(ms) }
@@ -274,6 +315,26 @@ mod tests {
         let trace = recorder.finish();
         assert_eq!(trace.task_label(a).unwrap().name.as_deref(), Some("a"));
         assert_eq!(trace.task_label(b).unwrap().name.as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn push_for_task_makes_a_label_for_a_tasks_first_event_and_again_once_its_events_were_overwritten() {
+        let mut recorder = Recorder::new(2);
+        let id = Id::from_u64(3);
+        let made = std::cell::Cell::new(0);
+        let label = || {
+            made.set(made.get() + 1);
+            TaskLabel { id, name: Some("t".into()), location: Location::caller() }
+        };
+        recorder.push_for_task(poll(id, 1), label);
+        recorder.push_for_task(poll(id, 2), label);
+        assert_eq!(made.get(), 1, "made once, then found");
+        recorder.push(timer(3));
+        recorder.push(timer(4)); // both polls overwritten: the label goes
+        assert_eq!(recorder.labels(), 0);
+        recorder.push_for_task(poll(id, 5), label);
+        assert_eq!(made.get(), 2, "made again");
+        assert_eq!(recorder.finish().task_label(id).unwrap().name.as_deref(), Some("t"));
     }
 
     #[test]

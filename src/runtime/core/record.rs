@@ -56,13 +56,13 @@ impl Core {
         let header = task.header();
         let id = header.id();
         self.record(|recorder| {
-            recorder.label_with(id, || {
+            let (start, end) = (recorder.offset(start), recorder.offset(end));
+            let poll = TraceEvent::Poll { task: id, start, duration: end - start };
+            recorder.push_for_task(poll, || {
                 // The notes are a table of their own: no borrow of the trace.
                 let name = self.with_notes(header, false, |notes| notes.and_then(|n| n.name.clone()));
                 TaskLabel { id, name, location: header.location() }
             });
-            let (start, end) = (recorder.offset(start), recorder.offset(end));
-            recorder.push(TraceEvent::Poll { task: id, start, duration: end - start });
         });
     }
 
@@ -70,9 +70,12 @@ impl Core {
     pub(super) fn record_remote_spawn(&self, task: &TaskRef) {
         let (id, location) = (task.header().id(), task.header().location());
         self.record(|recorder| {
-            recorder.label(id, None, location);
             let at = recorder.offset(Instant::now());
-            recorder.push(TraceEvent::RemoteSpawn { task: id, at });
+            recorder.push_for_task(TraceEvent::RemoteSpawn { task: id, at }, || TaskLabel {
+                id,
+                name: None,
+                location,
+            });
         });
     }
 
