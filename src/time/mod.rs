@@ -38,9 +38,11 @@
 //! # Every deadline exactly, or never
 //!
 //! A deadline is kept exactly, however far in the past or the future:
-//! the timer queue holds deadlines as `Instant`s, so one from before the
-//! runtime existed still fires in its order among the other past ones, and
-//! one 600 years ahead — a duration added to now, or an instant given to
+//! the timer queue orders deadlines within 292 years of the runtime's start
+//! by their nanoseconds, and those beyond by their exact `Instant`s
+//! (`queue.rs`, "Every deadline, exactly"), so one from before the runtime
+//! existed still fires in its order among the other past ones, and one 600
+//! years ahead — a duration added to now, or an instant given to
 //! [`sleep_until`], [`call_at`], [`timeout_at`] or [`interval_at`] — is
 //! neither early nor, under a paused clock, a jump to a moment that is not
 //! yet due.
@@ -110,7 +112,7 @@ mod tests {
     #[test]
     fn actions_and_sleeps_keep_their_footprint() {
         // With the queue's 16 bytes of bookkeeping, a 40-byte entry per
-        // timer, beside its 24-byte slot in the heap (`queue.rs`, "Size").
+        // timer, beside its 16-byte slot in the heap (`queue.rs`, "Size").
         assert_eq!(size_of::<crate::runtime::core::Action>(), 24, "a waker or a callback, and which");
         assert_eq!(size_of::<Sleep>(), 32, "a deadline and an optional key");
     }

@@ -28,11 +28,12 @@
 //! The simple version would be a `BTreeMap<(deadline, seq), Action>`.
 //! A server can hold a timer per connection and more (a timeout on each
 //! read), so memory per pending timer matters, and the layout is tighter
-//! than that: the heap holds only what ordering needs, and
-//! the values stay put in the slab. A slot is 24 bytes: the deadline itself
-//! (`when`, an `Instant`), the order, and a 32-bit slab key. An entry is 16
-//! bytes and the value: position and sequence number, then the `T` — 40
-//! bytes in all for the runtime's `Action`, a waker or a callback. And both
+//! than that: the heap holds only what ordering needs, and the values stay
+//! put in the slab. A slot is 16 bytes: the deadline as signed nanoseconds
+//! from the queue's origin (`when`, below), the order, and a 32-bit slab
+//! key. An entry is 16 bytes and the value: position and sequence number,
+//! then the `T` — 40 bytes in all for the runtime's `Action`, a waker or a
+//! callback. And both
 //! containers grow by an eighth (at least 64 slots) instead of doubling, so
 //! spare capacity stays under 12.5% where doubling leaves up to half of it
 //! empty; growth still costs O(1) moves per insert, amortised (about eight
@@ -43,13 +44,19 @@
 //!
 //! # Every deadline, exactly
 //!
-//! The deadline is kept as the `Instant` it was given, not converted: any
-//! two deadlines keep their order, however far apart — one from before the
-//! runtime existed, one 600 years ahead — and a deadline comes back out of
-//! [`next_deadline`](TimerQueue::next_deadline) exactly as it went in.
-//! Nanoseconds from a fixed origin in a `u64` would save 8 bytes a timer,
-//! but hold only 584 years and nothing before the origin: past deadlines
-//! would tie, and a far one would come back earlier than it is — a
+//! Any two deadlines keep their order, however far apart — one from before
+//! the runtime existed, one 600 years ahead — and a deadline comes back out
+//! of [`next_deadline`](TimerQueue::next_deadline) exactly as it went in.
+//! The simple version keeps the `Instant` itself: 16 bytes (it has 4 of
+//! padding), which makes a slot 24, and a comparison of two fields with
+//! branches. A slot here keeps the deadline as nanoseconds from the queue's
+//! `origin` (the runtime's start) in an `i64`, exact for 292 years either
+//! way, and compared in one instruction. A deadline outside that window is
+//! [`FAR_PAST`] or [`FAR_FUTURE`] in its slot, which sorts it before or
+//! after every deadline inside, and its exact `Instant` waits in a small
+//! side table (`far`), read only to order two far deadlines on the same
+//! side and to give a far deadline back. Clamping them without the table
+//! would tie past deadlines and bring a far one back earlier than it is — a
 //! callback fired early, a paused clock jumping to a deadline that is not
 //! yet due, again and again.
 //!
@@ -59,6 +66,7 @@
 //! callback runs user code, and only the caller knows where that is safe
 //! (for the runtime: outside its borrow of the queue).
 
+use std::collections::BTreeMap;
 use std::num::NonZeroU64;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -105,24 +113,33 @@ pub(crate) struct TimerKey {
     seq: NonZeroU64,
 }
 
+/// A slot's `when` for a deadline more than 292 years before the origin;
+/// the exact instant is in the queue's `far` table.
+const FAR_PAST: i64 = i64::MIN;
+/// A slot's `when` for a deadline 292 years or more after the origin; the
+/// exact instant is in the queue's `far` table.
+const FAR_FUTURE: i64 = i64::MAX;
+
 struct Slot {
-    /// The deadline.
-    when: Instant,
+    /// The deadline, in nanoseconds from the queue's origin, or
+    /// [`FAR_PAST`] / [`FAR_FUTURE`].
+    when: i64,
     /// The low 32 bits of the timer's `seq`: first-in, first-out among equal
-    /// deadlines (see [`Slot::is_before`]).
+    /// deadlines (see [`TimerQueue::is_before`]).
     order: u32,
     key: u32,
 }
 
 impl Slot {
-    /// Earlier deadline first; among equal deadlines, the earlier insert.
-    /// `order` is compared with wrapping arithmetic, which is right as long
-    /// as timers due at the very same nanosecond were inserted fewer than
-    /// 2³¹ inserts apart.
-    fn is_before(&self, other: &Slot) -> bool {
-        self.when < other.when
-            || (self.when == other.when && (self.order.wrapping_sub(other.order) as i32) < 0)
+    fn is_far(&self) -> bool {
+        self.when == FAR_PAST || self.when == FAR_FUTURE
     }
+}
+
+/// `d` in nanoseconds, if an `i64` holds it.
+fn nanos(d: Duration) -> Option<i64> {
+    let n = d.as_secs().checked_mul(1_000_000_000)?.checked_add(u64::from(d.subsec_nanos()))?;
+    i64::try_from(n).ok().filter(|n| *n < i64::MAX)
 }
 
 struct Entry<T> {
@@ -136,6 +153,11 @@ struct Entry<T> {
 pub(crate) struct TimerQueue<T> {
     /// Stamped into every key (kettle: the runtime's id).
     owner: u32,
+    /// The zero of every slot's `when`.
+    origin: Instant,
+    /// The exact deadlines of far slots, by slab key (see "Every deadline,
+    /// exactly"): empty unless a deadline is 292 years from the origin.
+    far: BTreeMap<u32, Instant>,
     /// [`never`], kept at hand.
     never: Instant,
     heap: Vec<Slot>,
@@ -163,6 +185,8 @@ impl<T> TimerQueue<T> {
     pub(crate) fn new(owner: u32) -> TimerQueue<T> {
         TimerQueue {
             owner,
+            origin: Instant::now(),
+            far: BTreeMap::new(),
             never: never(),
             heap: Vec::new(),
             entries: Slab::new(),
@@ -178,7 +202,40 @@ impl<T> TimerQueue<T> {
     /// The earliest deadline, if any timer is pending that is not due
     /// [`never`] (those are not waited for).
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.heap.first().map(|slot| slot.when).filter(|when| *when != self.never)
+        Some(self.deadline(self.heap.first()?)).filter(|when| *when != self.never)
+    }
+
+    /// `at` as a slot's `when`: nanoseconds from the origin, or far.
+    #[inline]
+    fn when(&self, at: Instant) -> i64 {
+        match at.checked_duration_since(self.origin) {
+            Some(after) => nanos(after).unwrap_or(FAR_FUTURE),
+            None => self.when_before(at),
+        }
+    }
+
+    /// [`when`](Self::when) for an instant before the origin.
+    #[cold]
+    fn when_before(&self, at: Instant) -> i64 {
+        nanos(self.origin.duration_since(at)).map_or(FAR_PAST, |before| -before)
+    }
+
+    /// The exact deadline of `slot`.
+    #[inline]
+    fn deadline(&self, slot: &Slot) -> Instant {
+        match slot.when {
+            after if after >= 0 && after != FAR_FUTURE => self.origin + Duration::from_nanos(after as u64),
+            _ => self.deadline_before_or_far(slot),
+        }
+    }
+
+    /// [`deadline`](Self::deadline) for a slot due before the origin, or far.
+    #[cold]
+    fn deadline_before_or_far(&self, slot: &Slot) -> Instant {
+        match slot.when {
+            FAR_PAST | FAR_FUTURE => self.far[&slot.key],
+            before => self.origin - Duration::from_nanos(before.unsigned_abs()),
+        }
     }
 
     /// Adds a timer holding `value`, due at `deadline`: after every timer
@@ -197,7 +254,11 @@ impl<T> TimerQueue<T> {
         let entry = self.entries.insert(Entry { pos: small(pos), seq, value });
         let key = small(entry);
         // Truncation intended: `order` is `seq` modulo 2³².
-        self.heap.push(Slot { when: deadline, order: seq.get() as u32, key });
+        let slot = Slot { when: self.when(deadline), order: seq.get() as u32, key };
+        if slot.is_far() {
+            self.far.insert(key, deadline);
+        }
+        self.heap.push(slot);
         self.sift_up(pos);
         TimerKey { owner: self.owner, key, seq }
     }
@@ -238,7 +299,9 @@ impl<T> TimerQueue<T> {
     /// `now` (a timer due exactly `now` is due: sleeps never end early, and
     /// never later than needed).
     pub(crate) fn pop_due(&mut self, now: Instant) -> Option<T> {
-        if self.heap.first()?.when > now {
+        // Compared as instants: turning the one deadline into an `Instant`
+        // is cheaper than turning `now` into nanoseconds.
+        if self.deadline(self.heap.first()?) > now {
             return None;
         }
         Some(self.remove_at(0))
@@ -248,6 +311,7 @@ impl<T> TimerQueue<T> {
     /// (the runtime's shutdown).
     pub(crate) fn take_all(&mut self) -> Vec<T> {
         self.heap.clear();
+        self.far.clear();
         self.entries.drain().map(|entry| entry.value).collect()
     }
 
@@ -259,21 +323,25 @@ impl<T> TimerQueue<T> {
             self.entries[self.heap[pos].key as usize].pos = small(pos);
             // The slot moved into `pos` came from the bottom; it may belong
             // above `pos` (if it is before its new parent) or below it.
-            if pos > 0 && self.heap[pos].is_before(&self.heap[(pos - 1) / 2]) {
+            if pos > 0 && self.is_before(pos, (pos - 1) / 2) {
                 self.sift_up(pos);
             } else {
                 self.sift_down(pos);
             }
+        }
+        if removed.is_far() {
+            self.far.remove(&removed.key);
         }
         let entry = self.entries.remove(removed.key as usize);
         debug_assert_eq!(entry.seq.get() as u32, removed.order, "heap slots and entries agree");
         entry.value
     }
 
+    #[inline]
     fn sift_up(&mut self, mut pos: usize) {
         while pos > 0 {
             let parent = (pos - 1) / 2;
-            if !self.heap[pos].is_before(&self.heap[parent]) {
+            if !self.is_before(pos, parent) {
                 break;
             }
             self.swap(pos, parent);
@@ -294,7 +362,7 @@ impl<T> TimerQueue<T> {
     /// comparisons (Floyd's trick, which `std`'s `BinaryHeap::pop` uses too).
     fn sift_down(&mut self, mut pos: usize) {
         debug_assert!(
-            pos == 0 || !self.heap[pos].is_before(&self.heap[(pos - 1) / 2]),
+            pos == 0 || !self.is_before(pos, (pos - 1) / 2),
             "a slot sifted down is not before its parent"
         );
         loop {
@@ -303,16 +371,38 @@ impl<T> TimerQueue<T> {
                 break;
             }
             let right = left + 1;
-            let child = if right < self.heap.len() && self.heap[right].is_before(&self.heap[left]) {
-                right
-            } else {
-                left
-            };
+            let child = if right < self.heap.len() && self.is_before(right, left) { right } else { left };
             self.swap(pos, child);
             pos = child;
         }
         // Its parent was not after it where it started: it stops there at the latest.
         self.sift_up(pos);
+    }
+
+    /// Whether the slot at heap position `a` fires before the one at `b`:
+    /// the earlier deadline, and among equal deadlines the earlier insert.
+    /// Two far deadlines on the same side are told apart by their exact
+    /// instants (the only time `far` is read to compare). `order` is
+    /// compared with wrapping arithmetic, which is right as long as timers
+    /// due at the very same nanosecond were inserted fewer than 2³¹ inserts
+    /// apart.
+    #[inline]
+    fn is_before(&self, a: usize, b: usize) -> bool {
+        let (a, b) = (&self.heap[a], &self.heap[b]);
+        if a.when != b.when {
+            return a.when < b.when;
+        }
+        if a.is_far() {
+            return self.far_is_before(a, b);
+        }
+        (a.order.wrapping_sub(b.order) as i32) < 0
+    }
+
+    /// [`is_before`](Self::is_before) for two far slots on the same side.
+    #[cold]
+    fn far_is_before(&self, a: &Slot, b: &Slot) -> bool {
+        let (at_a, at_b) = (self.far[&a.key], self.far[&b.key]);
+        at_a < at_b || (at_a == at_b && (a.order.wrapping_sub(b.order) as i32) < 0)
     }
 
     fn swap(&mut self, a: usize, b: usize) {

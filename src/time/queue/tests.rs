@@ -9,7 +9,7 @@ fn check<T>(q: &TimerQueue<T>) {
     for (pos, slot) in q.heap.iter().enumerate() {
         assert_eq!(q.entries[slot.key as usize].pos as usize, pos, "entry knows its slot");
         if pos > 0 {
-            assert!(!slot.is_before(&q.heap[(pos - 1) / 2]), "parent fires first");
+            assert!(!q.is_before(pos, (pos - 1) / 2), "parent fires first");
         }
     }
     assert_eq!(q.entries.len(), q.heap.len());
@@ -95,7 +95,7 @@ fn a_pending_value_can_be_changed_in_place_until_it_leaves() {
 
 #[test]
 fn slots_keys_and_entries_keep_their_footprint() {
-    assert_eq!(size_of::<Slot>(), 24, "when, order, key");
+    assert_eq!(size_of::<Slot>(), 16, "when, order, key");
     assert_eq!(size_of::<Option<TimerKey>>(), 16, "the non-zero seq is the Option's tag");
     // The runtime's `Action` is 24 bytes (checked in `time/mod.rs`).
     assert_eq!(size_of::<Entry<[u64; 3]>>(), 40, "position, sequence number, a 24-byte value");
@@ -296,4 +296,42 @@ fn a_random_workload_behaves_like_the_simple_btreemap_version() {
             check(&q);
         }
     }
+}
+
+#[test]
+fn deadlines_either_side_of_the_292_year_window_keep_their_order_and_their_value_and_leave_no_far_entry() {
+    let mut q = TimerQueue::new(1);
+    let (origin, year) = (q.origin, Duration::from_secs(365 * 24 * 3600));
+    let window = Duration::from_nanos(i64::MAX as u64);
+    // Just inside and just outside the window, on both sides, with ties
+    // among the far ones.
+    let mut deadlines = vec![
+        origin + window - Duration::from_nanos(1),
+        origin + window,
+        origin + window + Duration::from_nanos(1),
+        origin + 600 * year,
+        origin + 600 * year,
+        origin - (window - Duration::from_nanos(1)),
+        origin - window - Duration::from_nanos(1),
+        origin - 300 * year,
+        origin - 300 * year,
+        origin,
+    ];
+    let keys: Vec<_> = deadlines.iter().enumerate().map(|(i, at)| q.insert(*at, i)).collect();
+    check(&q);
+    assert!(!q.far.is_empty());
+    q.remove(keys[3]).unwrap(); // a far one, from the middle
+    deadlines[3] = never(); // (removed: sorts last, never popped)
+    let mut expected: Vec<(Instant, usize)> =
+        deadlines.iter().copied().zip(0..).filter(|(_, i)| *i != 3).collect();
+    expected.sort();
+    let mut popped = Vec::new();
+    while let Some(at) = q.next_deadline() {
+        let i = q.pop_due(at).unwrap();
+        assert_eq!(deadlines[i], at, "exactly as it went in");
+        popped.push((at, i));
+        check(&q);
+    }
+    assert_eq!(popped, expected, "deadline order, ties first in first out");
+    assert!(q.far.is_empty(), "every far deadline's entry went with its timer");
 }
