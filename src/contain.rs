@@ -63,6 +63,39 @@ pub(crate) fn drop_payload(payload: Payload) {
     std::mem::forget(next);
 }
 
+/// A user value that kettle keeps for as long as something of its own
+/// lives — the slow-poll hook a runtime keeps until it is dropped — and
+/// whose drop, whenever it comes, is contained like every other user
+/// value's: a panic in it neither escapes `drop(runtime)` nor aborts a
+/// thread that is already unwinding.
+pub(crate) struct DropContained<T>(Option<T>);
+
+impl<T> DropContained<T> {
+    pub(crate) fn new(value: T) -> DropContained<T> {
+        DropContained(Some(value))
+    }
+}
+
+impl<T> std::ops::Deref for DropContained<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        self.0.as_ref().expect("a DropContained holds its value until it is dropped")
+    }
+}
+
+impl<T: Clone> Clone for DropContained<T> {
+    fn clone(&self) -> DropContained<T> {
+        DropContained::new(T::clone(self))
+    }
+}
+
+impl<T> Drop for DropContained<T> {
+    fn drop(&mut self) {
+        drop_value(self.0.take());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,6 +129,19 @@ mod tests {
         DROPS.with(|d| d.set(0));
         drop_payload(Box::new(Nested(usize::MAX)));
         assert_eq!(DROPS.with(Cell::get), MAX_NESTING, "the last payload is leaked, not dropped");
+    }
+
+    #[test]
+    fn a_value_kept_in_a_drop_contained_has_its_panicking_drop_contained() {
+        struct Bomb;
+        impl Drop for Bomb {
+            fn drop(&mut self) {
+                panic!("bomb");
+            }
+        }
+        let kept = DropContained::new((7, Bomb));
+        assert_eq!((*kept).0, 7, "reached through Deref");
+        drop(kept); // would panic out of here without the guard
     }
 
     #[test]

@@ -224,3 +224,25 @@ fn child(test: &str, debug: Option<&str>) -> String {
     assert!(output.status.success(), "child failed: {output:?}");
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+#[test]
+fn dropping_a_runtime_whose_slow_poll_hook_panics_when_dropped_does_not_panic() {
+    // Found attacking issue 17's fixes: the hook was the one user value the
+    // runtime dropped outside a guard.
+    struct PanicsOnDrop;
+    impl Drop for PanicsOnDrop {
+        fn drop(&mut self) {
+            panic!("the hook's capture panicked on drop");
+        }
+    }
+    let capture = PanicsOnDrop;
+    let rt = Builder::new()
+        .on_slow_poll(move |_| {
+            let _ = &capture;
+        })
+        .build()
+        .unwrap();
+    rt.block_on(async { kettle::yield_now().await });
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(rt)));
+    assert!(dropped.is_ok(), "drop(runtime) never panics");
+}

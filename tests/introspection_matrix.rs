@@ -193,3 +193,39 @@ fn starting_and_stopping_traces_from_inside_tasks_and_callbacks_is_safe() {
     assert_eq!(traces.borrow().len(), 2);
     assert!(traces.borrow().iter().all(|trace| trace.dropped() == 0));
 }
+
+#[test]
+fn a_task_that_finishes_while_queued_is_not_alive_in_metrics_nor_live_in_a_dump() {
+    // Found attacking issue 17's fixes: a task that cancels itself (or is
+    // woken) in its last poll stays in the slab until its stale queue entry
+    // is popped; metrics counted it alive while the dump called it finished.
+    for watching in [Watching::Plain, Watching::Debug, Watching::Traced, Watching::DebugAndTraced] {
+        for panics in [false, true] {
+            let ledger: Ledger = Rc::default();
+            let rt = runtime(watching, &ledger);
+            let l = ledger.clone();
+            rt.block_on(async move {
+                let slot: Rc<RefCell<Option<kettle::JoinHandle<()>>>> = Rc::default();
+                let own = slot.clone();
+                let task = kettle::spawn(async move {
+                    own.borrow_mut().take().expect("its own handle").cancel();
+                    if panics {
+                        std::panic::panic_any(0_u8);
+                    }
+                });
+                *slot.borrow_mut() = Some(task);
+                let l2 = l.clone();
+                kettle::call_soon(move || probe(&l2, "a callback after the task finished while queued"));
+                kettle::yield_now().await;
+                probe(&l, "block_on's future after the task finished while queued");
+                kettle::yield_now().await;
+            });
+            assert_eq!(rt.metrics().tasks_alive, 0, "{watching:?}");
+            let seen = ledger.borrow();
+            if let Some(probe) = seen.iter().find(|probe| !probe.problems.is_empty()) {
+                panic!("{watching:?}, panics {panics}, probed from {}: {:?}", probe.place, probe.problems);
+            }
+            assert!(seen.len() >= 2, "{watching:?}: {seen:?}");
+        }
+    }
+}

@@ -534,9 +534,13 @@ impl Core {
             RunOutcome::Finished => {
                 self.stats.on_poll();
                 self.queue_done_callbacks(&task);
+                self.count_if_still_queued(&task);
             }
-            RunOutcome::Cancelled => self.queue_done_callbacks(&task),
-            RunOutcome::AlreadyDone => {}
+            RunOutcome::Cancelled => {
+                self.queue_done_callbacks(&task);
+                self.count_if_still_queued(&task);
+            }
+            RunOutcome::AlreadyDone => self.stats.on_stale_entry_popped(),
         }
         if task.header().is_releasable(self) {
             self.tasks.borrow_mut().remove(key);
@@ -547,6 +551,16 @@ impl Core {
             }
         } else {
             self.tasks.borrow_mut()[key] = Some(task);
+        }
+    }
+
+    /// A task that has just finished stays in the slab if it was queued
+    /// meanwhile (it woke itself, or was cancelled, in its last poll), until
+    /// that stale entry is popped: finished, it is no longer counted alive.
+    #[inline]
+    fn count_if_still_queued(&self, task: &TaskRef) {
+        if task.header().is_queued(self) {
+            self.stats.on_done_while_queued();
         }
     }
 

@@ -25,6 +25,7 @@ use std::panic::Location;
 use std::rc::Rc;
 use std::time::Duration;
 
+use crate::contain::DropContained;
 use crate::stderr;
 use crate::task::Id;
 
@@ -83,13 +84,15 @@ pub(crate) type SlowPollHook = Rc<dyn Fn(&SlowPoll)>;
 #[derive(Clone)]
 pub(crate) struct DebugMode {
     pub(crate) threshold: Duration,
-    pub(crate) hook: SlowPollHook,
+    /// User code, kept until the runtime is dropped: so its drop is
+    /// contained too.
+    pub(crate) hook: DropContained<SlowPollHook>,
 }
 
 impl DebugMode {
     pub(crate) fn new(threshold: Duration, hook: Option<SlowPollHook>) -> DebugMode {
         let to_stderr = || -> SlowPollHook { Rc::new(|slow: &SlowPoll| stderr::write_line(slow)) };
-        DebugMode { threshold, hook: hook.unwrap_or_else(to_stderr) }
+        DebugMode { threshold, hook: DropContained::new(hook.unwrap_or_else(to_stderr)) }
     }
 }
 

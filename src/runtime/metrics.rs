@@ -93,6 +93,10 @@ pub(crate) struct Stats {
     remote_spawns: Cell<u64>,
     polls: Cell<u64>,
     turns: Cell<u64>,
+    /// Tasks that finished while queued (woken, or cancelled, during their
+    /// last poll): done, but still in the slab until their stale run-queue
+    /// entry is popped. `tasks_alive` leaves them out.
+    done_in_slab: Cell<usize>,
 }
 
 fn bump(cell: &Cell<u64>) {
@@ -125,6 +129,27 @@ impl Stats {
 
     pub(crate) fn on_turn(&self) {
         bump(&self.turns);
+    }
+
+    /// A task finished while queued: it stays in the slab for now.
+    pub(crate) fn on_done_while_queued(&self) {
+        self.done_in_slab.set(self.done_in_slab.get() + 1);
+    }
+
+    /// A finished task's stale queue entry was popped: it leaves the slab.
+    pub(crate) fn on_stale_entry_popped(&self) {
+        debug_assert!(self.done_in_slab.get() > 0, "a stale entry is popped once per task counted");
+        self.done_in_slab.set(self.done_in_slab.get().saturating_sub(1));
+    }
+
+    /// Finished tasks still in the slab (see `done_in_slab`).
+    pub(crate) fn done_in_slab(&self) -> usize {
+        self.done_in_slab.get()
+    }
+
+    /// The runtime's shutdown emptied the slab.
+    pub(crate) fn on_slab_emptied(&self) {
+        self.done_in_slab.set(0);
     }
 
     /// Fills the counter fields of `metrics`.

@@ -150,33 +150,43 @@ impl Future for Wait<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        let mut state = this.event.state.borrow_mut();
-        let released = match this.registered {
-            Some((key, generation)) => {
-                // Keep the latest waker in case we wait on.
-                state.waiters.poll_notified(key, cx.waker());
-                state.is_set || state.generation != generation
+        // Old wakers are retired into `wakeups` and dropped once the state
+        // is no longer borrowed (`waiters.rs`).
+        let mut wakeups = Wakeups::new();
+        let poll = {
+            let mut state = this.event.state.borrow_mut();
+            let released = match this.registered {
+                Some((key, generation)) => {
+                    // Keep the latest waker in case we wait on.
+                    state.waiters.poll_notified(key, cx.waker(), &mut wakeups);
+                    state.is_set || state.generation != generation
+                }
+                None => state.is_set,
+            };
+            if released {
+                if let Some((key, _)) = this.registered.take() {
+                    state.waiters.remove(key, &mut wakeups);
+                }
+                Poll::Ready(())
+            } else {
+                if this.registered.is_none() {
+                    let key = state.waiters.push(cx.waker());
+                    this.registered = Some((key, state.generation));
+                }
+                Poll::Pending
             }
-            None => state.is_set,
         };
-        if released {
-            if let Some((key, _)) = this.registered.take() {
-                state.waiters.remove(key);
-            }
-            return Poll::Ready(());
-        }
-        if this.registered.is_none() {
-            let key = state.waiters.push(cx.waker());
-            this.registered = Some((key, state.generation));
-        }
-        Poll::Pending
+        wakeups.fire();
+        poll
     }
 }
 
 impl Drop for Wait<'_> {
     fn drop(&mut self) {
         if let Some((key, _)) = self.registered {
-            self.event.state.borrow_mut().waiters.remove(key);
+            let mut wakeups = Wakeups::new();
+            self.event.state.borrow_mut().waiters.remove(key, &mut wakeups);
+            wakeups.fire(); // the borrow ended with the statement above
         }
     }
 }

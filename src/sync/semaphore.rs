@@ -241,31 +241,41 @@ impl Future for AcquirePermit<'_> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        let mut state = this.permits.state.borrow_mut();
-        match this.key {
-            // Notified: a permit was handed to us.
-            Some(key) if state.waiters.poll_notified(key, cx.waker()) => {
-                state.waiters.remove(key);
-                this.key = None;
+        // Old wakers are retired into `wakeups` and dropped once the state
+        // is no longer borrowed (`waiters.rs`).
+        let mut wakeups = Wakeups::new();
+        let poll = {
+            let mut state = this.permits.state.borrow_mut();
+            match this.key {
+                // Notified: a permit was handed to us.
+                Some(key) if state.waiters.poll_notified(key, cx.waker(), &mut wakeups) => {
+                    state.waiters.remove(key, &mut wakeups);
+                    this.key = None;
+                    Poll::Ready(())
+                }
+                Some(_) => Poll::Pending,
+                None if state.permits > 0 => {
+                    debug_assert!(state.waiters.is_empty(), "tasks wait only while no permit is free");
+                    state.permits -= 1;
+                    Poll::Ready(())
+                }
+                None => {
+                    this.key = Some(state.waiters.push(cx.waker()));
+                    Poll::Pending
+                }
             }
-            Some(_) => return Poll::Pending,
-            None if state.permits > 0 => {
-                debug_assert!(state.waiters.is_empty(), "tasks wait only while no permit is free");
-                state.permits -= 1;
-            }
-            None => {
-                this.key = Some(state.waiters.push(cx.waker()));
-                return Poll::Pending;
-            }
-        }
-        Poll::Ready(())
+        };
+        wakeups.fire();
+        poll
     }
 }
 
 impl Drop for AcquirePermit<'_> {
     fn drop(&mut self) {
         let Some(key) = self.key else { return };
-        let granted = self.permits.state.borrow_mut().waiters.remove(key);
+        let mut wakeups = Wakeups::new();
+        let granted = self.permits.state.borrow_mut().waiters.remove(key, &mut wakeups);
+        wakeups.fire(); // the borrow ended with the statement above
         if granted {
             // A permit was ours without ever being used: pass it on.
             self.permits.release(1);

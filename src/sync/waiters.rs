@@ -39,14 +39,18 @@
 //! 2. Only the owner of an entry removes it, once; every other method
 //!    leaves the slot in place.
 //!
-//! # Wakers are fired by the caller
+//! # Wakers are fired, and dropped, by the caller
 //!
-//! Nothing here calls `wake`. Notifying returns wakers, which the primitive
-//! collects in [`Wakeups`] and fires after it has released its `RefCell`
-//! borrow: a waker may run arbitrary code (another runtime's waker might
-//! even poll inline), and that code may call back into the same primitive.
-//! Dropping an old waker when a future re-registers, by contrast, happens
-//! inside the borrow: a kettle waker's drop only decrements a count.
+//! Nothing here calls `wake`, nor drops a waker. Notifying returns wakers,
+//! which the primitive collects in [`Wakeups`] and fires after it has
+//! released its `RefCell` borrow: a waker may run arbitrary code (another
+//! runtime's waker might even poll inline), and that code may call back
+//! into the same primitive. Dropping a waker is another executor's code
+//! too — the last waker of a task may own the task, and drop its future —
+//! so a waker replaced when a future is polled with a new one, or left in
+//! an entry removed while it still waits, is *retired* into the same
+//! `Wakeups`, and dropped with it, after the borrow. (Cloning a waker, to
+//! store it, happens inside the borrow: every executor's clone is a count.)
 
 use std::task::Waker;
 
@@ -107,31 +111,33 @@ impl WaitList {
     }
 
     /// If `key` has been notified, returns `true`. Otherwise stores `waker`
-    /// (when it would wake a different task than the one stored) so that the
-    /// latest poll is the one woken, and returns `false`.
-    pub(crate) fn poll_notified(&mut self, key: usize, waker: &Waker) -> bool {
+    /// (when it would wake a different task than the one stored, whose
+    /// waker is retired into `wakeups`) so that the latest poll is the one
+    /// woken, and returns `false`.
+    pub(crate) fn poll_notified(&mut self, key: usize, waker: &Waker, wakeups: &mut Wakeups) -> bool {
         match &mut self.entries[key] {
             Entry::Notified => true,
             Entry::Waiting { waker: stored, .. } => {
                 if !stored.will_wake(waker) {
-                    stored.clone_from(waker);
+                    wakeups.retire(std::mem::replace(stored, waker.clone()));
                 }
                 false
             }
         }
     }
 
-    /// Frees `key`'s entry, unlinking it if it was still waiting. Returns
-    /// whether it had been notified: if so, the caller holds a token it must
-    /// use or pass on.
-    pub(crate) fn remove(&mut self, key: usize) -> bool {
+    /// Frees `key`'s entry, unlinking it if it was still waiting (its waker
+    /// is retired into `wakeups`). Returns whether it had been notified: if
+    /// so, the caller holds a token it must use or pass on.
+    pub(crate) fn remove(&mut self, key: usize, wakeups: &mut Wakeups) -> bool {
         match self.entries.remove(key) {
             Entry::Notified => {
                 self.notified -= 1;
                 true
             }
-            Entry::Waiting { prev, next, .. } => {
+            Entry::Waiting { waker, prev, next } => {
                 self.unlink(prev, next);
+                wakeups.retire(waker);
                 false
             }
         }
@@ -200,15 +206,21 @@ impl WaitList {
     }
 }
 
-/// Wakers collected under a borrow, to be fired after it is released.
+/// Wakers collected under a borrow, to be fired — and wakers to be dropped
+/// unwoken — after it is released.
 ///
 /// Holds the first waker inline, so the common case — one operation wakes one
-/// waiter — does not allocate.
+/// waiter — does not allocate. Retired wakers — the rare case of a waiter
+/// cancelled, or polled by another task — go at the front of `rest`, so
+/// that the common path pays nothing for them: dropping `rest` drops them.
 #[must_use = "collected wakers must be fired"]
 #[derive(Default)]
 pub(crate) struct Wakeups {
     first: Option<Waker>,
+    /// The retired wakers first (`retired` of them), then the wakers to
+    /// wake after `first`.
     rest: Vec<Waker>,
+    retired: usize,
 }
 
 impl Wakeups {
@@ -223,6 +235,12 @@ impl Wakeups {
         }
     }
 
+    /// Keeps `waker` to be dropped, not woken, once the borrow is released.
+    pub(crate) fn retire(&mut self, waker: Waker) {
+        self.rest.insert(self.retired, waker);
+        self.retired += 1;
+    }
+
     /// Adds `waker` if there is one (the result of `notify_one`).
     pub(crate) fn extend(&mut self, waker: Option<Waker>) {
         if let Some(waker) = waker {
@@ -230,13 +248,16 @@ impl Wakeups {
         }
     }
 
-    /// Wakes everything collected, in the order it was collected. Call only
-    /// with no borrow of the primitive's state held.
+    /// Wakes everything collected, in the order it was collected, then
+    /// drops the retired wakers. Call only with no borrow of the primitive's
+    /// state held.
     pub(crate) fn fire(self) {
-        // Most operations wake nobody: keep that path to one branch.
+        // Most operations wake nobody: keep that path to one branch (the
+        // retired wakers, if any, are dropped with `rest`).
         let Some(first) = self.first else { return };
         first.wake();
-        self.rest.into_iter().for_each(Waker::wake);
+        let mut rest = self.rest;
+        rest.drain(self.retired..).for_each(Waker::wake);
     }
 }
 
@@ -274,13 +295,13 @@ mod tests {
         assert_eq!(order(&list), keys);
         for (i, key) in keys.iter().enumerate() {
             assert!(list.notify_one().is_some());
-            assert!(list.poll_notified(*key, Waker::noop()));
+            assert!(list.poll_notified(*key, Waker::noop(), &mut Wakeups::new()));
             assert_eq!(order(&list), keys[i + 1..]);
         }
         assert!(list.notify_one().is_none());
         assert_eq!(list.notified(), 4);
         for key in keys {
-            assert!(list.remove(key), "each was notified");
+            assert!(list.remove(key, &mut Wakeups::new()), "each was notified");
         }
         assert_eq!(list.notified(), 0);
         assert!(list.entries.is_empty());
@@ -290,17 +311,17 @@ mod tests {
     fn removing_from_the_middle_head_and_tail_keeps_the_links() {
         let mut list = WaitList::new();
         let keys: Vec<_> = (0..5).map(|_| list.push(Waker::noop())).collect();
-        assert!(!list.remove(keys[2]));
+        assert!(!list.remove(keys[2], &mut Wakeups::new()));
         assert_eq!(order(&list), [keys[0], keys[1], keys[3], keys[4]]);
-        assert!(!list.remove(keys[0]));
-        assert!(!list.remove(keys[4]));
+        assert!(!list.remove(keys[0], &mut Wakeups::new()));
+        assert!(!list.remove(keys[4], &mut Wakeups::new()));
         assert_eq!(order(&list), [keys[1], keys[3]]);
         let again = list.push(Waker::noop());
         assert_eq!(order(&list), [keys[1], keys[3], again]);
         assert!(list.notify_one().is_some());
-        assert!(list.remove(keys[1]), "the head was notified");
-        assert!(!list.remove(keys[3]));
-        assert!(!list.remove(again));
+        assert!(list.remove(keys[1], &mut Wakeups::new()), "the head was notified");
+        assert!(!list.remove(keys[3], &mut Wakeups::new()));
+        assert!(!list.remove(again, &mut Wakeups::new()));
         assert!(list.is_empty());
         assert!(list.entries.is_empty(), "no tombstones remain");
     }

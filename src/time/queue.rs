@@ -136,10 +136,15 @@ impl Slot {
     }
 }
 
-/// `d` in nanoseconds, if an `i64` holds it.
+/// Whole seconds below which every duration fits an `i64` of nanoseconds
+/// (with its nanoseconds, and short of `i64::MAX`, which is [`FAR_FUTURE`]):
+/// the window is 292 years less a second, either way.
+const WINDOW_SECS: u64 = i64::MAX as u64 / 1_000_000_000;
+
+/// `d` in nanoseconds, if it is inside the window: one comparison.
 fn nanos(d: Duration) -> Option<i64> {
-    let n = d.as_secs().checked_mul(1_000_000_000)?.checked_add(u64::from(d.subsec_nanos()))?;
-    i64::try_from(n).ok().filter(|n| *n < i64::MAX)
+    // Cannot overflow: at most (WINDOW_SECS - 1) × 10⁹ + 999,999,999.
+    (d.as_secs() < WINDOW_SECS).then(|| (d.as_secs() * 1_000_000_000 + u64::from(d.subsec_nanos())) as i64)
 }
 
 struct Entry<T> {

@@ -30,6 +30,7 @@ impl Core {
                 }
             }
             let tasks: Vec<TaskRef> = self.tasks.borrow_mut().drain().flatten().collect();
+            self.stats.on_slab_emptied();
             found |= !tasks.is_empty();
             for task in tasks {
                 task.shutdown(self);

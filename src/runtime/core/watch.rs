@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use super::{Callback, Core};
 use crate::contain;
-use crate::runtime::debug::{DebugMode, SlowPoll};
+use crate::runtime::debug::{DebugMode, SlowPoll, SlowPollHook};
 use crate::task::{RunOutcome, TaskInfo, TaskRef, TaskState, waker_ref};
 use crate::trace::{Recorder, TraceEvent};
 
@@ -100,7 +100,7 @@ impl Watch {
         let Some(debug) = &self.debug else { return };
         if took > debug.threshold {
             let report = slow(debug.threshold);
-            let hook = debug.hook.clone();
+            let hook = SlowPollHook::clone(&debug.hook);
             contain::call(|| hook(&report));
         }
     }
@@ -129,9 +129,12 @@ impl Core {
     #[cold]
     #[inline(never)]
     pub(super) fn run_task_timed(&self, key: usize, task: TaskRef) {
-        let start = Instant::now();
-        let outcome = self.running.enter(&task, || task.run(self, &waker_ref(&task)));
-        let end = Instant::now();
+        let (start, outcome, end) = {
+            let waker = waker_ref(&task);
+            let start = Instant::now();
+            let outcome = self.running.enter(&task, || task.run(self, &waker));
+            (start, outcome, Instant::now())
+        };
         let took = end - start;
         let header = task.header();
         let (id, location) = (header.id(), header.location());

@@ -63,7 +63,7 @@ impl Getter {
                 Some(Place::InLine(_)) => self.leave(state, wakeups),
                 // Still waiting, not woken: nothing can be free (the
                 // invariant), so just keep the latest waker.
-                Some(Place::Watching(key)) if !state.watchers.poll_notified(key, cx.waker()) => {
+                Some(Place::Watching(key)) if !state.watchers.poll_notified(key, cx.waker(), wakeups) => {
                     return Poll::Pending;
                 }
                 Some(Place::Watching(_)) => self.leave(state, wakeups), // woken: look again
@@ -88,13 +88,13 @@ impl Getter {
     ) -> Poll<Option<T>> {
         match self.place {
             // Notified: an item is reserved for us and still buffered.
-            Some(Place::InLine(key)) if state.getters.poll_notified(key, cx.waker()) => {
-                state.getters.remove(key);
+            Some(Place::InLine(key)) if state.getters.poll_notified(key, cx.waker(), wakeups) => {
+                state.getters.remove(key, wakeups);
                 self.place = None;
                 Poll::Ready(Some(state.remove_front(wakeups)))
             }
             Some(Place::InLine(key)) if state.closed && state.items.is_empty() => {
-                state.getters.remove(key);
+                state.getters.remove(key, wakeups);
                 self.place = None;
                 Poll::Ready(None)
             }
@@ -122,13 +122,13 @@ impl Getter {
     fn leave<T>(&mut self, state: &mut State<T>, wakeups: &mut Wakeups) {
         match self.place.take() {
             Some(Place::InLine(key)) => {
-                let notified = state.getters.remove(key);
+                let notified = state.getters.remove(key, wakeups);
                 if notified {
                     state.offer(wakeups); // a reservation unused: the item is free again
                 }
             }
             Some(Place::Watching(key)) => {
-                state.watchers.remove(key);
+                state.watchers.remove(key, wakeups);
             }
             None => {}
         }
@@ -195,14 +195,14 @@ impl<'a, T> Put<'a, T> {
             // Even a slot granted before the close is void: the put has not
             // returned yet, so it fails like every later one (asyncio).
             if let Some(key) = self.key.take() {
-                state.putters.remove(key);
+                state.putters.remove(key, wakeups);
             }
             return Poll::Ready(Err(Closed(self.take_item())));
         }
         match self.key {
             // Notified: a free slot is reserved for us.
-            Some(key) if state.putters.poll_notified(key, cx.waker()) => {
-                state.putters.remove(key);
+            Some(key) if state.putters.poll_notified(key, cx.waker(), wakeups) => {
+                state.putters.remove(key, wakeups);
                 self.key = None;
             }
             Some(_) => return Poll::Pending,
@@ -236,7 +236,7 @@ impl<T> Drop for Put<'_, T> {
         self.queue.with_state(|state, wakeups| {
             // Granted a slot but dropped before it ran: the slot goes to the
             // next putter in line (after a close, nobody may use it).
-            if state.putters.remove(key) && !state.closed {
+            if state.putters.remove(key, wakeups) && !state.closed {
                 wakeups.extend(state.putters.notify_one());
             }
         });
@@ -262,24 +262,25 @@ impl<T> Future for Join<'_, T> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        let mut state = this.queue.state.borrow_mut();
-        // Notified: the count reached zero after we started waiting, even if
-        // a new item has been put since.
-        let done = match this.key {
-            Some(key) => state.joiners.poll_notified(key, cx.waker()) || state.unfinished == 0,
-            None => state.unfinished == 0,
-        };
-        if done {
-            if let Some(key) = this.key.take() {
-                state.joiners.remove(key);
+        this.queue.with_state(|state, wakeups| {
+            // Notified: the count reached zero after we started waiting, even
+            // if a new item has been put since.
+            let done = match this.key {
+                Some(key) => state.joiners.poll_notified(key, cx.waker(), wakeups) || state.unfinished == 0,
+                None => state.unfinished == 0,
+            };
+            if done {
+                if let Some(key) = this.key.take() {
+                    state.joiners.remove(key, wakeups);
+                }
+                Poll::Ready(())
+            } else {
+                if this.key.is_none() {
+                    this.key = Some(state.joiners.push(cx.waker()));
+                }
+                Poll::Pending
             }
-            Poll::Ready(())
-        } else {
-            if this.key.is_none() {
-                this.key = Some(state.joiners.push(cx.waker()));
-            }
-            Poll::Pending
-        }
+        })
     }
 }
 
@@ -287,7 +288,7 @@ impl<T> Drop for Join<'_, T> {
     fn drop(&mut self) {
         if let Some(key) = self.key {
             // Joiners are all notified together: nothing to pass on.
-            self.queue.state.borrow_mut().joiners.remove(key);
+            self.queue.with_state(|state, wakeups| state.joiners.remove(key, wakeups));
         }
     }
 }

@@ -302,7 +302,7 @@ fn a_random_workload_behaves_like_the_simple_btreemap_version() {
 fn deadlines_either_side_of_the_292_year_window_keep_their_order_and_their_value_and_leave_no_far_entry() {
     let mut q = TimerQueue::new(1);
     let (origin, year) = (q.origin, Duration::from_secs(365 * 24 * 3600));
-    let window = Duration::from_nanos(i64::MAX as u64);
+    let window = Duration::from_secs(WINDOW_SECS);
     // Just inside and just outside the window, on both sides, with ties
     // among the far ones.
     let mut deadlines = vec![
@@ -316,6 +316,8 @@ fn deadlines_either_side_of_the_292_year_window_keep_their_order_and_their_value
         origin - 300 * year,
         origin - 300 * year,
         origin,
+        origin + Duration::from_nanos(i64::MAX as u64),
+        origin - Duration::from_nanos(i64::MAX as u64),
     ];
     let keys: Vec<_> = deadlines.iter().enumerate().map(|(i, at)| q.insert(*at, i)).collect();
     check(&q);
@@ -334,4 +336,15 @@ fn deadlines_either_side_of_the_292_year_window_keep_their_order_and_their_value
     }
     assert_eq!(popped, expected, "deadline order, ties first in first out");
     assert!(q.far.is_empty(), "every far deadline's entry went with its timer");
+}
+
+#[test]
+fn nanoseconds_inside_the_window_are_exact_and_short_of_far_future() {
+    let last_inside = Duration::new(WINDOW_SECS - 1, 999_999_999);
+    let n = nanos(last_inside).expect("inside");
+    assert_eq!(n as u128, last_inside.as_nanos(), "exact");
+    assert!(n < FAR_FUTURE);
+    assert_eq!(nanos(Duration::from_secs(WINDOW_SECS)), None, "outside: far");
+    assert_eq!(nanos(Duration::MAX), None);
+    assert_eq!(nanos(Duration::ZERO), Some(0));
 }
