@@ -18,7 +18,10 @@
 //! abort.
 //!
 //! The functions here are the only way kettle catches a panic; each caller
-//! says in its own docs what it does with the error.
+//! says in its own docs what it does with the error. A user value kettle
+//! keeps for as long as a runtime lives (the slow-poll hook) is wrapped in
+//! [`DropContained`], so that its drop, whenever the runtime's own drop
+//! comes, is contained too.
 
 use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};

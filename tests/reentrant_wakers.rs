@@ -17,7 +17,14 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
-use kettle::sync::{Event, Mutex, Queue, Semaphore};
+use kettle::sync::{Event, Mutex, Queue, Semaphore, oneshot};
+
+mod common;
+use common::finishes_within;
+
+/// A bound no correct run comes near: a waker dropped under `oneshot`'s
+/// lock, calling back into the channel, deadlocks instead of panicking.
+const LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 thread_local! {
     /// What a dropped `Reentrant` waker does: touch the primitive.
@@ -70,6 +77,7 @@ fn cases() -> Vec<Case> {
     // Held for good (the guard forgotten), so that the lock case waits.
     std::mem::forget(mutex.0.try_lock().expect("free at first"));
     let event = Event::new();
+    let sender: Rc2<RefCell<Option<oneshot::Sender<u32>>>> = Rc2::new(RefCell::new(None));
     vec![
         Case {
             name: "Queue::get",
@@ -209,6 +217,27 @@ fn cases() -> Vec<Case> {
                 }
             }),
         },
+        Case {
+            name: "oneshot::Receiver",
+            waiter: Box::new({
+                let sender = sender.clone();
+                move || {
+                    let (tx, rx) = oneshot::channel();
+                    *sender.0.borrow_mut() = Some(tx);
+                    Box::pin(async move {
+                        let _ = rx.await;
+                    })
+                }
+            }),
+            touch: Box::new({
+                let sender = sender.clone();
+                move || {
+                    if let Some(tx) = sender.0.borrow_mut().take() {
+                        let _ = tx.send(1); // the channel's lock, taken again
+                    }
+                }
+            }),
+        },
     ]
 }
 
@@ -229,6 +258,10 @@ impl<T> Clone for Rc2<T> {
 
 #[test]
 fn a_waker_replaced_by_a_re_poll_may_call_back_into_the_primitive_when_dropped() {
+    finishes_within(LIMIT, replaced_wakers_call_back);
+}
+
+fn replaced_wakers_call_back() {
     for case in cases() {
         let mut waiter = (case.waiter)();
         assert!(poll_with_reentrant(waiter.as_mut()).is_pending(), "{}: waits", case.name);
@@ -244,6 +277,10 @@ fn a_waker_replaced_by_a_re_poll_may_call_back_into_the_primitive_when_dropped()
 
 #[test]
 fn a_waker_left_by_a_waiter_cancelled_while_waiting_may_call_back_into_the_primitive_when_dropped() {
+    finishes_within(LIMIT, left_wakers_call_back);
+}
+
+fn left_wakers_call_back() {
     for case in cases() {
         let mut waiter = (case.waiter)();
         assert!(poll_with_reentrant(waiter.as_mut()).is_pending(), "{}: waits", case.name);

@@ -256,3 +256,40 @@ fn the_task_builder_has_spawns_bounds_and_panics_outside_a_runtime() {
     });
     assert_eq!(out, 5);
 }
+
+#[test]
+fn a_task_that_woke_itself_as_it_finished_is_not_listed_once_its_output_was_read() {
+    // Found attacking issue 17's fixes: such a task stays in the slab until
+    // its stale run-queue entry is popped, and the dump called it unread.
+    for rt in [Runtime::new().unwrap(), debug_runtime()] {
+        let out = rt.block_on(async {
+            let task = kettle::spawn(std::future::poll_fn(|cx| {
+                cx.waker().wake_by_ref(); // queued again as it finishes
+                std::task::Poll::Ready(5)
+            }));
+            task.await.unwrap()
+        });
+        assert_eq!(out, 5);
+        // The loop was left before it popped the stale entry.
+        assert!(rt.tasks().is_empty(), "read and gone: {:?}", rt.tasks());
+        assert_eq!(rt.metrics().tasks_alive, 0);
+    }
+}
+
+#[test]
+fn a_task_that_woke_itself_as_it_finished_is_listed_as_unread_while_its_output_is_in_debug_mode() {
+    let rt = debug_runtime();
+    let task = rt.block_on(async {
+        let task = kettle::spawn(std::future::poll_fn(|cx| {
+            cx.waker().wake_by_ref();
+            std::task::Poll::Ready(5)
+        }));
+        kettle::yield_now().await; // it runs, finishes, and is queued again
+        task
+    });
+    let dump = rt.tasks();
+    assert_eq!(dump.len(), 1, "{dump:?}");
+    assert_eq!((dump[0].id, dump[0].state), (task.id(), TaskState::FinishedUnread));
+    assert_eq!(rt.metrics().tasks_alive, 0, "finished, so not alive");
+    assert_eq!(rt.block_on(task).unwrap(), 5);
+}

@@ -22,9 +22,9 @@
 //! ```
 //!
 //! Every operation is a few field moves under the lock. Wakers are woken and
-//! values dropped only after the lock is released: a waker may run arbitrary
-//! code, and a value's destructor could be anything, including code that
-//! touches this very channel.
+//! dropped, and values dropped, only after the lock is released: a waker may
+//! run arbitrary code, and a value's destructor could be anything, including
+//! code that touches this very channel.
 //!
 //! # Cancel safety
 //!
@@ -187,11 +187,15 @@ impl<T> Future for Receiver<T> {
             this.done = true;
             return Poll::Ready(Err(RecvError));
         }
-        // Keep the latest waker: the task awaiting us may have changed.
-        match &mut state.waker {
-            Some(waker) if waker.will_wake(cx.waker()) => {}
-            slot => *slot = Some(cx.waker().clone()),
-        }
+        // Keep the latest waker: the task awaiting us may have changed. The
+        // one it replaces is dropped after the lock is released, like every
+        // waker here (its drop may be code that touches this channel).
+        let replaced = match &mut state.waker {
+            Some(waker) if waker.will_wake(cx.waker()) => None,
+            slot => slot.replace(cx.waker().clone()),
+        };
+        drop(state);
+        drop(replaced);
         Poll::Pending
     }
 }

@@ -15,19 +15,31 @@ impl Core {
     /// — those finished whose output nobody has taken yet.
     pub(crate) fn tasks(&self) -> Vec<TaskInfo> {
         let now = Instant::now();
+        // A finished task still in the slab (it finished while queued, and
+        // leaves when its stale entry is popped) is listed as the other
+        // finished ones are: only while timing, and only if its output may
+        // still be unread. That is judged before the clone below adds a
+        // reference of its own.
+        let timing = self.watch.is_timing();
+        let listed = |task: &&TaskRef| {
+            let header = task.header();
+            !header.is_done(self) || (timing && header.may_be_unread())
+        };
         // Clones (one count each) so that no borrow of the slab is held
         // while the infos are built.
-        let held: Vec<TaskRef> = self.tasks.borrow().iter().filter_map(|(_, task)| task.clone()).collect();
+        let held: Vec<TaskRef> = self
+            .tasks
+            .borrow()
+            .iter()
+            .filter_map(|(_, task)| task.as_ref())
+            .filter(listed)
+            .cloned()
+            .collect();
         let mut infos: Vec<TaskInfo> = held
             .iter()
             .map(|task| TaskInfo::of(self, task.header(), TaskState::of(self, task.header(), false), now))
             .collect();
         infos.extend(self.current_task());
-        // A finished task still in the slab (finished while queued: it
-        // leaves when its stale entry is popped) is listed only while
-        // timing, as the other finished ones are.
-        let timing = self.watch.is_timing();
-        infos.retain(|info| timing || info.state != TaskState::FinishedUnread);
         debug_assert_eq!(
             infos.iter().filter(|info| info.state != TaskState::FinishedUnread).count(),
             self.tasks_alive(),
