@@ -14,6 +14,7 @@
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
@@ -66,194 +67,74 @@ struct Case {
     touch: Box<dyn Fn()>,
 }
 
+/// A case on `primitive` (a handle that clones cheaply): `waiter` makes a
+/// future that waits on it, `touch` calls into it.
+fn case<P: Clone + 'static, F: Future + 'static, R: 'static>(
+    name: &'static str,
+    primitive: &P,
+    waiter: fn(P) -> F,
+    touch: fn(&P) -> R,
+) -> Case {
+    let (for_waiter, for_touch) = (primitive.clone(), primitive.clone());
+    Case {
+        name,
+        waiter: Box::new(move || {
+            let wait = waiter(for_waiter.clone());
+            Box::pin(async move {
+                wait.await;
+            })
+        }),
+        touch: Box::new(move || {
+            let _ = touch(&for_touch);
+        }),
+    }
+}
+
 fn cases() -> Vec<Case> {
     let queue: Queue<u32> = Queue::new();
     let full = Queue::bounded(1);
     full.try_put(0).unwrap();
     let unfinished: Queue<u32> = Queue::new();
     unfinished.try_put(1).unwrap();
-    let semaphore = Semaphore::new(0);
-    let mutex = Rc2::new(Mutex::new(()));
+    let mutex = Rc::new(Mutex::new(()));
     // Held for good (the guard forgotten), so that the lock case waits.
-    std::mem::forget(mutex.0.try_lock().expect("free at first"));
-    let event = Event::new();
-    let sender: Rc2<RefCell<Option<oneshot::Sender<u32>>>> = Rc2::new(RefCell::new(None));
+    std::mem::forget(mutex.try_lock().expect("free at first"));
+    // The oneshot case makes a channel per waiter; its sender waits here.
+    let sender: Rc<RefCell<Option<oneshot::Sender<u32>>>> = Rc::default();
     vec![
-        Case {
-            name: "Queue::get",
-            waiter: Box::new({
-                let q = queue.clone();
-                move || {
-                    let q = q.clone();
-                    Box::pin(async move {
-                        q.get().await;
-                    })
-                }
-            }),
-            touch: Box::new({
-                let q = queue.clone();
-                move || {
-                    let _ = q.len();
-                }
-            }),
-        },
-        Case {
-            name: "QueueStream::next",
-            waiter: Box::new({
-                let q = queue.clone();
-                move || {
-                    let mut items = q.stream();
-                    Box::pin(async move {
-                        items.next().await;
-                    })
-                }
-            }),
-            touch: Box::new({
-                let q = queue.clone();
-                move || {
-                    let _ = q.try_get();
-                }
-            }),
-        },
-        Case {
-            name: "QueueStream::poll_next",
-            waiter: Box::new({
-                let q = queue.clone();
-                move || {
-                    let mut items = q.stream();
-                    Box::pin(async move {
-                        std::future::poll_fn(|cx| items.poll_next(cx)).await;
-                    })
-                }
-            }),
-            touch: Box::new({
-                let q = queue.clone();
-                move || {
-                    let _ = q.is_empty();
-                }
-            }),
-        },
-        Case {
-            name: "Queue::put",
-            waiter: Box::new({
-                let q = full.clone();
-                move || {
-                    let q = q.clone();
-                    Box::pin(async move {
-                        let _ = q.put(1).await;
-                    })
-                }
-            }),
-            touch: Box::new({
-                let q = full.clone();
-                move || {
-                    let _ = q.is_full();
-                }
-            }),
-        },
-        Case {
-            name: "Queue::join",
-            waiter: Box::new({
-                let q = unfinished.clone();
-                move || {
-                    let q = q.clone();
-                    Box::pin(async move { q.join().await })
-                }
-            }),
-            touch: Box::new({
-                let q = unfinished.clone();
-                move || {
-                    let _ = q.len();
-                }
-            }),
-        },
-        Case {
-            name: "Semaphore::acquire",
-            waiter: Box::new({
-                let s = semaphore.clone();
-                move || {
-                    let s = s.clone();
-                    Box::pin(async move {
-                        drop(s.acquire().await);
-                    })
-                }
-            }),
-            touch: Box::new({
-                let s = semaphore.clone();
-                move || {
-                    let _ = s.available_permits();
-                }
-            }),
-        },
-        Case {
-            name: "Mutex::lock",
-            waiter: Box::new({
-                let m = mutex.clone();
-                move || {
-                    let m = m.clone();
-                    Box::pin(async move {
-                        drop(m.0.lock().await);
-                    })
-                }
-            }),
-            touch: Box::new({
-                let m = mutex.clone();
-                move || drop(m.0.try_lock())
-            }),
-        },
-        Case {
-            name: "Event::wait",
-            waiter: Box::new({
-                let e = event.clone();
-                move || {
-                    let e = e.clone();
-                    Box::pin(async move { e.wait().await })
-                }
-            }),
-            touch: Box::new({
-                let e = event.clone();
-                move || {
-                    let _ = e.is_set();
-                }
-            }),
-        },
-        Case {
-            name: "oneshot::Receiver",
-            waiter: Box::new({
-                let sender = sender.clone();
-                move || {
-                    let (tx, rx) = oneshot::channel();
-                    *sender.0.borrow_mut() = Some(tx);
-                    Box::pin(async move {
-                        let _ = rx.await;
-                    })
-                }
-            }),
-            touch: Box::new({
-                let sender = sender.clone();
-                move || {
-                    if let Some(tx) = sender.0.borrow_mut().take() {
-                        let _ = tx.send(1); // the channel's lock, taken again
-                    }
-                }
-            }),
-        },
+        case("Queue::get", &queue, |q| async move { q.get().await }, |q| q.len()),
+        case("QueueStream::next", &queue, |q| async move { q.stream().next().await }, |q| q.try_get()),
+        case(
+            "QueueStream::poll_next",
+            &queue,
+            |q| async move {
+                let mut items = q.stream();
+                std::future::poll_fn(|cx| items.poll_next(cx)).await
+            },
+            |q| q.is_empty(),
+        ),
+        case("Queue::put", &full, |q| async move { q.put(1).await }, |q| q.is_full()),
+        case("Queue::join", &unfinished, |q| async move { q.join().await }, |q| q.len()),
+        case(
+            "Semaphore::acquire",
+            &Semaphore::new(0),
+            |s| async move { drop(s.acquire().await) },
+            |s| s.available_permits(),
+        ),
+        case("Mutex::lock", &mutex, |m| async move { drop(m.lock().await) }, |m| m.try_lock().is_some()),
+        case("Event::wait", &Event::new(), |e| async move { e.wait().await }, |e| e.is_set()),
+        case(
+            "oneshot::Receiver",
+            &sender,
+            |sender| {
+                let (tx, rx) = oneshot::channel();
+                *sender.borrow_mut() = Some(tx);
+                rx
+            },
+            // The channel's lock, taken again.
+            |sender| sender.borrow_mut().take().map(|tx| tx.send(1)),
+        ),
     ]
-}
-
-/// An `Rc` that is `Clone` for a non-`Clone` `Mutex`.
-struct Rc2<T>(std::rc::Rc<T>);
-
-impl<T> Rc2<T> {
-    fn new(value: T) -> Rc2<T> {
-        Rc2(std::rc::Rc::new(value))
-    }
-}
-
-impl<T> Clone for Rc2<T> {
-    fn clone(&self) -> Rc2<T> {
-        Rc2(self.0.clone())
-    }
 }
 
 #[test]

@@ -446,3 +446,24 @@ fn a_timeout_bounds_a_connect_waiting_on_a_full_backlog() {
     assert_eq!(rt.metrics().io_sources, 0, "the cancelled connect left nothing registered");
     assert_eq!(rt.metrics().timers_pending, 0, "nor a pause's timer");
 }
+
+#[test]
+fn under_a_paused_clock_a_connect_waiting_on_a_full_backlog_waits_in_virtual_time() {
+    // Its pauses are kettle sleeps: a timeout around it expires after its
+    // virtual duration, in little real time, without spinning in place.
+    let dir = TempDir::new();
+    let path = dir.path("paused-full.sock");
+    let rt = kettle::Builder::new().start_paused(true).build().unwrap();
+    let real = std::time::Instant::now();
+    rt.block_on(async {
+        let _listener = UnixListener::bind(&path).unwrap();
+        let _waiting = fill_backlog(&path);
+        let start = kettle::time::now();
+        let waited = kettle::timeout(std::time::Duration::from_secs(10), UnixStream::connect(&path)).await;
+        assert!(waited.is_err(), "still waiting for room when the timeout expired");
+        assert_eq!(kettle::time::now() - start, std::time::Duration::from_secs(10), "exactly the timeout");
+    });
+    assert!(real.elapsed() < LIMIT, "virtual time, not real: {:?}", real.elapsed());
+    // Pauses of up to 10 ms over 10 virtual seconds: about a thousand tries.
+    assert!(rt.metrics().turns < 5_000, "{} turns", rt.metrics().turns);
+}

@@ -36,16 +36,7 @@ fn spawn_many(c: &mut Criterion) {
     const N: usize = 10_000;
     let mut group = c.benchmark_group("spawn_many");
     let rt = kettle::Runtime::new().unwrap();
-    group.bench_function("kettle", |b| {
-        b.iter(|| {
-            rt.block_on(async {
-                let handles: Vec<_> = (0..N).map(|i| kettle::spawn(async move { i })).collect();
-                for h in handles {
-                    h.await.unwrap();
-                }
-            })
-        })
-    });
+    group.bench_function("kettle", |b| b.iter(|| kettle_bench::spawn_many(&rt, N)));
     let rt = tokio_rt();
     group.bench_function("tokio", |b| {
         b.iter(|| {
@@ -142,20 +133,7 @@ const YIELDS: usize = 1_000;
 
 /// kettle's side of `yield_many`, also what the `watching` group runs.
 fn kettle_yield_many(rt: &kettle::Runtime) {
-    rt.block_on(async {
-        let handles: Vec<_> = (0..YIELD_TASKS)
-            .map(|_| {
-                kettle::spawn(async {
-                    for _ in 0..YIELDS {
-                        kettle::yield_now().await;
-                    }
-                })
-            })
-            .collect();
-        for h in handles {
-            h.await.unwrap();
-        }
-    })
+    kettle_bench::yield_many(rt, YIELD_TASKS, YIELDS);
 }
 
 /// 200 tasks × 1,000 `yield_now`.
@@ -247,13 +225,6 @@ fn ping_pong(c: &mut Criterion) {
 /// Each task spawns the next, 1,000 deep.
 fn chained_spawn(c: &mut Criterion) {
     const DEPTH: usize = 1_000;
-    fn kettle_chain(n: usize) -> kettle::JoinHandle<()> {
-        kettle::spawn(async move {
-            if n > 0 {
-                kettle_chain(n - 1).await.unwrap();
-            }
-        })
-    }
     fn tokio_chain(n: usize) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
             if n > 0 {
@@ -263,7 +234,7 @@ fn chained_spawn(c: &mut Criterion) {
     }
     let mut group = c.benchmark_group("chained_spawn");
     let rt = kettle::Runtime::new().unwrap();
-    group.bench_function("kettle", |b| b.iter(|| rt.block_on(async { kettle_chain(DEPTH).await.unwrap() })));
+    group.bench_function("kettle", |b| b.iter(|| kettle_bench::chained_spawn(&rt, DEPTH)));
     let rt = tokio_rt();
     group.bench_function("tokio", |b| b.iter(|| rt.block_on(async { tokio_chain(DEPTH).await.unwrap() })));
     group.finish();
@@ -274,13 +245,7 @@ fn chained_spawn(c: &mut Criterion) {
 fn timeout_ready(c: &mut Criterion) {
     let mut group = c.benchmark_group("timeout_ready");
     let rt = kettle::Runtime::new().unwrap();
-    group.bench_function("kettle", |b| {
-        b.iter(|| {
-            rt.block_on(async {
-                kettle::timeout(Duration::from_secs(1), kettle::yield_now()).await.unwrap();
-            })
-        })
-    });
+    group.bench_function("kettle", |b| b.iter(|| kettle_bench::timeout_ready(&rt)));
     let rt = tokio_rt();
     group.bench_function("tokio", |b| {
         b.iter(|| {
@@ -377,38 +342,7 @@ fn queue(c: &mut Criterion) {
     let mut group = c.benchmark_group("queue");
     group.sample_size(10);
     let rt = kettle::Runtime::new().unwrap();
-    group.bench_function("kettle", |b| {
-        b.iter(|| {
-            rt.block_on(async {
-                let queue = kettle::sync::Queue::bounded(CAPACITY);
-                let consumer = kettle::spawn({
-                    let queue = queue.clone();
-                    async move {
-                        let mut received = 0;
-                        while queue.get().await.is_some() {
-                            received += 1;
-                        }
-                        received
-                    }
-                });
-                let producers: Vec<_> = (0..PRODUCERS)
-                    .map(|_| {
-                        let queue = queue.clone();
-                        kettle::spawn(async move {
-                            for i in 0..ITEMS {
-                                queue.put(i).await.unwrap();
-                            }
-                        })
-                    })
-                    .collect();
-                for p in producers {
-                    p.await.unwrap();
-                }
-                queue.close();
-                assert_eq!(consumer.await.unwrap(), PRODUCERS * ITEMS);
-            })
-        })
-    });
+    group.bench_function("kettle", |b| b.iter(|| kettle_bench::queue(&rt, PRODUCERS, ITEMS, CAPACITY)));
     let rt = tokio_rt();
     group.bench_function("tokio", |b| {
         b.iter(|| {
@@ -476,53 +410,7 @@ fn tcp_echo(c: &mut Criterion) {
     let mut group = c.benchmark_group("tcp_echo");
     group.sample_size(10);
     let rt = kettle::Runtime::new().unwrap();
-    group.bench_function("kettle", |b| {
-        b.iter(|| {
-            rt.block_on(async {
-                use kettle::net::{TcpListener, TcpStream};
-                let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-                let addr = listener.local_addr().unwrap();
-                let server = kettle::spawn(async move {
-                    let mut echoes = Vec::with_capacity(CONNECTIONS);
-                    for _ in 0..CONNECTIONS {
-                        let (mut stream, _) = listener.accept().await.unwrap();
-                        stream.set_nodelay(true).unwrap();
-                        echoes.push(kettle::spawn(async move {
-                            let mut buf = [0; MESSAGE];
-                            loop {
-                                let n = stream.read(&mut buf).await.unwrap();
-                                if n == 0 {
-                                    break;
-                                }
-                                stream.write_all(&buf[..n]).await.unwrap();
-                            }
-                        }));
-                    }
-                    for echo in echoes {
-                        echo.await.unwrap();
-                    }
-                });
-                let clients: Vec<_> = (0..CONNECTIONS)
-                    .map(|_| {
-                        kettle::spawn(async move {
-                            let mut stream = TcpStream::connect(addr).await.unwrap();
-                            stream.set_nodelay(true).unwrap();
-                            let out = [7; MESSAGE];
-                            let mut back = [0; MESSAGE];
-                            for _ in 0..ROUND_TRIPS {
-                                stream.write_all(&out).await.unwrap();
-                                stream.read_exact(&mut back).await.unwrap();
-                            }
-                        })
-                    })
-                    .collect();
-                for client in clients {
-                    client.await.unwrap();
-                }
-                server.await.unwrap();
-            })
-        })
-    });
+    group.bench_function("kettle", |b| b.iter(|| kettle_bench::tcp_echo(&rt, CONNECTIONS, ROUND_TRIPS)));
     let rt = tokio_rt();
     group.bench_function("tokio", |b| {
         b.iter(|| {

@@ -10,15 +10,14 @@
 //! With no argument it runs every workload once and prints their names and
 //! wall times (a smoke test: `cargo test -p kettle-bench --all-targets`
 //! builds it). Each workload is the criterion group of the same name in
-//! `benches/runtime.rs`, repeated as PERFORMANCE.md's tables say; `timers`
+//! `benches/runtime.rs` — the same function, from this package's library —
+//! repeated as PERFORMANCE.md's tables say; `timers`
 //! is the timer queue alone: 20,000 sleeps and `call_at`s spread over a
 //! second, on a paused clock so that no run waits in real time; and
 //! `debug_mode` and `traced` are one `yield_many` while the loop times its
 //! polls (the `watching` group's).
 
 use std::time::{Duration, Instant};
-
-use kettle::net::{TcpListener, TcpStream};
 
 /// Every workload: its name, and a function running it the set number of times.
 const WORKLOADS: [(&str, fn()); 9] = [
@@ -48,12 +47,7 @@ fn main() {
 fn spawn_many() {
     let rt = kettle::Runtime::new().unwrap();
     for _ in 0..20 {
-        rt.block_on(async {
-            let handles: Vec<_> = (0..10_000).map(|i| kettle::spawn(async move { i })).collect();
-            for h in handles {
-                h.await.unwrap();
-            }
-        });
+        kettle_bench::spawn_many(&rt, 10_000);
     }
 }
 
@@ -61,54 +55,29 @@ fn spawn_many() {
 fn yield_many() {
     let rt = kettle::Runtime::new().unwrap();
     for _ in 0..2 {
-        yield_many_once(&rt);
+        kettle_bench::yield_many(&rt, 200, 1_000);
     }
 }
 
 /// One `yield_many` in debug mode (every poll timed, none reported).
 fn debug_mode() {
     let rt = kettle::Builder::new().slow_poll_threshold(Duration::from_secs(3600)).build().unwrap();
-    yield_many_once(&rt);
+    kettle_bench::yield_many(&rt, 200, 1_000);
 }
 
 /// One `yield_many` while a trace records (every poll timed and recorded).
 fn traced() {
     let rt = kettle::Runtime::new().unwrap();
     rt.start_trace();
-    yield_many_once(&rt);
+    kettle_bench::yield_many(&rt, 200, 1_000);
     drop(rt.stop_trace());
-}
-
-/// 200 tasks × 1,000 `yield_now`, on `rt`.
-fn yield_many_once(rt: &kettle::Runtime) {
-    rt.block_on(async {
-        let handles: Vec<_> = (0..200)
-            .map(|_| {
-                kettle::spawn(async {
-                    for _ in 0..1_000 {
-                        kettle::yield_now().await;
-                    }
-                })
-            })
-            .collect();
-        for h in handles {
-            h.await.unwrap();
-        }
-    });
 }
 
 /// 20 × a chain of 1,000 tasks, each spawning the next.
 fn chained_spawn() {
-    fn chain(n: usize) -> kettle::JoinHandle<()> {
-        kettle::spawn(async move {
-            if n > 0 {
-                chain(n - 1).await.unwrap();
-            }
-        })
-    }
     let rt = kettle::Runtime::new().unwrap();
     for _ in 0..20 {
-        rt.block_on(async { chain(1_000).await.unwrap() });
+        kettle_bench::chained_spawn(&rt, 1_000);
     }
 }
 
@@ -116,90 +85,18 @@ fn chained_spawn() {
 fn timeout_ready() {
     let rt = kettle::Runtime::new().unwrap();
     for _ in 0..20_000 {
-        rt.block_on(async {
-            kettle::timeout(Duration::from_secs(1), kettle::yield_now()).await.unwrap();
-        });
+        kettle_bench::timeout_ready(&rt);
     }
 }
 
 /// 4 producers × 100,000 items through a queue bounded to 128.
 fn queue() {
-    let rt = kettle::Runtime::new().unwrap();
-    rt.block_on(async {
-        let queue = kettle::sync::Queue::bounded(128);
-        let consumer = kettle::spawn({
-            let queue = queue.clone();
-            async move {
-                let mut received = 0;
-                while queue.get().await.is_some() {
-                    received += 1;
-                }
-                received
-            }
-        });
-        let producers: Vec<_> = (0..4)
-            .map(|_| {
-                let queue = queue.clone();
-                kettle::spawn(async move {
-                    for i in 0..100_000 {
-                        queue.put(i).await.unwrap();
-                    }
-                })
-            })
-            .collect();
-        for p in producers {
-            p.await.unwrap();
-        }
-        queue.close();
-        assert_eq!(consumer.await.unwrap(), 400_000);
-    });
+    kettle_bench::queue(&kettle::Runtime::new().unwrap(), 4, 100_000, 128);
 }
 
 /// 8 loopback connections × 500 round trips of 512 bytes.
 fn tcp_echo() {
-    const CONNECTIONS: usize = 8;
-    let rt = kettle::Runtime::new().unwrap();
-    rt.block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let server = kettle::spawn(async move {
-            let mut echoes = Vec::new();
-            for _ in 0..CONNECTIONS {
-                let (mut stream, _) = listener.accept().await.unwrap();
-                stream.set_nodelay(true).unwrap();
-                echoes.push(kettle::spawn(async move {
-                    let mut buf = [0; 512];
-                    loop {
-                        let n = stream.read(&mut buf).await.unwrap();
-                        if n == 0 {
-                            break;
-                        }
-                        stream.write_all(&buf[..n]).await.unwrap();
-                    }
-                }));
-            }
-            for echo in echoes {
-                echo.await.unwrap();
-            }
-        });
-        let clients: Vec<_> = (0..CONNECTIONS)
-            .map(|_| {
-                kettle::spawn(async move {
-                    let mut stream = TcpStream::connect(addr).await.unwrap();
-                    stream.set_nodelay(true).unwrap();
-                    let (out, mut back) = ([7; 512], [0; 512]);
-                    for _ in 0..500 {
-                        stream.write_all(&out).await.unwrap();
-                        stream.read_exact(&mut back).await.unwrap();
-                    }
-                })
-            })
-            .collect();
-        for client in clients {
-            client.await.unwrap();
-        }
-        server.await.unwrap();
-    });
+    kettle_bench::tcp_echo(&kettle::Runtime::new().unwrap(), 8, 500);
 }
 
 /// 10,000 sleeping tasks and 10,000 `call_at` callbacks, deadlines spread

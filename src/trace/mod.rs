@@ -45,10 +45,11 @@
 //! needs its start and its end) and one store into the ring: no lock, no
 //! allocation once the ring has grown to its capacity, nothing written to
 //! disk. A task's label is copied when the task is first polled in the trace
-//! (and again should its events all be overwritten); after that, recording
-//! its polls costs two map lookups. Everything else — sorting events into
-//! tracks, choosing rows, formatting — happens in the writers, after
-//! [`Runtime::stop_trace`], off the loop's hot path.
+//! (and again should its events all be overwritten); after that, recording a
+//! poll costs one map lookup, and one more for a task's event it overwrites.
+//! Everything else — sorting events into tracks, choosing rows, formatting —
+//! happens in the writers, after [`Runtime::stop_trace`], off the loop's hot
+//! path.
 //!
 //! # Reading the picture
 //!
