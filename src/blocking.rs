@@ -22,10 +22,14 @@
 //! the worker and resumed in that task, so the handle gives a panic
 //! [`JoinError`](crate::JoinError).
 
+use std::sync::Arc;
 use std::thread;
 
 use crate::contain;
+use crate::runtime::blocking_pool::Job;
 use crate::runtime::context;
+use crate::runtime::core::Core;
+use crate::runtime::shared::{Remote, Shared};
 use crate::sync::oneshot;
 use crate::task::JoinHandle;
 
@@ -58,19 +62,22 @@ where
     let location = std::panic::Location::caller();
     context::expect_current("kettle::spawn_blocking", |core| {
         let (tx, rx) = oneshot::channel::<thread::Result<T>>();
-        let submitted = core.submit_blocking(Box::new(move || {
-            let result = contain::catch(f);
-            // The receiver is gone if the handle was cancelled or the
-            // runtime dropped; the result is then dropped here, where a
-            // panicking destructor (of the value or of a panic payload)
-            // cannot reach the worker.
-            if let Err(unsent) = tx.send(result) {
-                match unsent {
-                    Ok(value) => contain::drop_value(value),
-                    Err(payload) => contain::drop_payload(payload),
+        let submitted = core.submit_blocking(hold_paused_clock(
+            core,
+            Box::new(move || {
+                let result = contain::catch(f);
+                // The receiver is gone if the handle was cancelled or the
+                // runtime dropped; the result is then dropped here, where a
+                // panicking destructor (of the value or of a panic payload)
+                // cannot reach the worker.
+                if let Err(unsent) = tx.send(result) {
+                    match unsent {
+                        Ok(value) => contain::drop_value(value),
+                        Err(payload) => contain::drop_payload(payload),
+                    }
                 }
-            }
-        }));
+            }),
+        ));
         let waiting = async move {
             if let Err(e) = submitted {
                 panic!("kettle::spawn_blocking could not start a worker thread: {e}");
@@ -83,6 +90,38 @@ where
                 }
             }
         };
-        core.spawn(waiting, location)
+        JoinHandle::new(core.spawn(waiting, location))
     })
+}
+
+/// With a paused clock, counts `job` as in flight — the clock holds still
+/// while it runs (`runtime/clock.rs`, "Why a blocking job holds the clock")
+/// — and wraps it so that its thread sends the release to the loop once the
+/// job has run, or been dropped unrun. A real clock: `job` as it is.
+fn hold_paused_clock(core: &Core, job: Job) -> Job {
+    let Some(paused) = core.clock().paused() else { return job };
+    paused.hold_for_blocking();
+    let release = ReleaseOnDrop(core.shared().clone());
+    Box::new(move || {
+        let _release = release; // dropped after the job, even if it unwinds
+        job();
+    })
+}
+
+/// Sends a job's release to its loop when dropped, after the job (whose
+/// result, if any, is already on its way).
+struct ReleaseOnDrop(Arc<Shared>);
+
+impl Drop for ReleaseOnDrop {
+    fn drop(&mut self) {
+        let release = Box::new(|| {
+            context::with_current(|core| {
+                if let Some(paused) = core.and_then(|core| core.clock().paused()) {
+                    paused.release_blocking();
+                }
+            });
+        });
+        // Refused only if the runtime is gone, and its count with it.
+        let _ = self.0.push(Remote::Call(release, std::panic::Location::caller()));
+    }
 }

@@ -452,8 +452,9 @@ impl<F: Future + 'static> rt::Executor<F> for KettleExecutor {
     #[track_caller]
     fn execute(&self, future: F) {
         let location = std::panic::Location::caller();
-        context::expect_current("hyper's KettleExecutor::execute", |core| core.spawn(future, location))
-            .detach();
+        let task =
+            context::expect_current("hyper's KettleExecutor::execute", |core| core.spawn(future, location));
+        crate::JoinHandle::<F::Output>::new(task).detach();
     }
 }
 

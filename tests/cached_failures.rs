@@ -35,6 +35,7 @@ const INVENTORY: &[(&str, &str, &str)] = &[
     ("runtime/context.rs", "CURRENT_ID", "its id"),
     ("runtime/context.rs", "CURRENT_PAUSED", "whether its clock is paused"),
     ("runtime/context.rs", "LIVING", "the runtimes alive on this thread"),
+    ("runtime/run_queue.rs", "CURRENT", "the run queue of the runtime running on this thread"),
     ("runtime/shared.rs", "NEXT_ID", "a counter of runtime ids"),
     ("signal/waiting.rs", "WAITING", "the wakers of waiting signal listeners"),
     ("signal/waiting.rs", "NEXT", "a counter of listener ids"),

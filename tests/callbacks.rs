@@ -257,6 +257,38 @@ fn callbacks_scheduled_by_a_callback_run_on_a_later_turn() {
     assert_eq!(rt.metrics().callbacks_pending, 0);
 }
 
+/// Step 5 runs the callbacks queued when it starts, then the tasks queued
+/// when its task half starts: a task that one of those callbacks wakes is
+/// already queued then, so it runs in the same turn. (A task woken by a
+/// task, or a callback queued by a callback, waits for the next turn.)
+#[test]
+fn a_task_woken_by_a_callback_runs_in_the_same_turn() {
+    let rt = Runtime::new().unwrap();
+    let waker: Rc<RefCell<Option<std::task::Waker>>> = Rc::default();
+    let w = waker.clone();
+    let woken_once = Rc::new(Cell::new(false));
+    let seen = woken_once.clone();
+    let task = rt.spawn(std::future::poll_fn(move |cx| {
+        if seen.get() {
+            return std::task::Poll::Ready(());
+        }
+        *w.borrow_mut() = Some(cx.waker().clone());
+        std::task::Poll::Pending
+    }));
+    let zero = Some(Duration::ZERO);
+    assert_eq!(rt.turn(zero).tasks_run, 1, "the first poll parks the task");
+    let w = waker.clone();
+    rt.block_on(async move {
+        call_soon(move || {
+            woken_once.set(true);
+            w.borrow_mut().take().expect("parked").wake();
+        })
+    });
+    let turn = rt.turn(zero);
+    assert_eq!((turn.callbacks_run, turn.tasks_run), (1, 1), "{turn:?}");
+    assert!(task.is_finished(), "woken by the callback, it ran after it in the same step 5");
+}
+
 #[test]
 fn pending_callbacks_are_dropped_unrun_with_the_runtime() {
     let drops = Arc::new(AtomicUsize::new(0));

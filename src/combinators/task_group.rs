@@ -62,7 +62,8 @@ use std::task::{Poll, Waker};
 
 use slab::Slab;
 
-use crate::task::{JoinHandle, TaskRef};
+use crate::task::JoinHandle;
+use crate::task::header::TaskRef;
 
 /// A group of tasks that succeed or fail together (asyncio's `TaskGroup`).
 ///

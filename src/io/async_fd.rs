@@ -9,7 +9,8 @@ use std::task::{Context, Poll};
 use mio::unix::SourceFd;
 
 use super::ops::{IoWith, IoWithMut, Ready};
-use crate::runtime::reactor::{Direction, Registration, WaitSlot};
+use crate::runtime::reactor::registration::Registration;
+use crate::runtime::reactor::{Direction, WaitSlot};
 
 /// A non-blocking file descriptor registered with the current runtime's
 /// reactor: kettle's `loop.add_reader` and `loop.add_writer`.

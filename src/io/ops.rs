@@ -15,7 +15,8 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::runtime::reactor::{Direction, Registration, WaitSlot};
+use crate::runtime::reactor::registration::Registration;
+use crate::runtime::reactor::{Direction, WaitSlot};
 
 /// Never clears readiness on success: for an arbitrary descriptor, a short
 /// read proves nothing (see the module docs), so only `WouldBlock` does.

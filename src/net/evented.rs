@@ -22,7 +22,8 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::runtime::reactor::{Direction, Registration, WaitSlot};
+use crate::runtime::reactor::registration::Registration;
+use crate::runtime::reactor::{Direction, WaitSlot};
 
 /// A mio source registered with the current runtime's reactor.
 pub(crate) struct Evented<S: mio::event::Source> {

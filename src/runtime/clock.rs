@@ -56,12 +56,7 @@
 //! longer.
 
 use std::cell::Cell;
-use std::sync::Arc;
 use std::time::Instant;
-
-use super::blocking_pool::Job;
-use super::context;
-use super::shared::{Remote, Shared};
 
 /// A runtime's source of "now" (see the module docs).
 pub(crate) enum Clock {
@@ -128,41 +123,20 @@ impl Paused {
         self.blocking_in_flight.get() > 0
     }
 
-    /// Counts `job` as in flight until the loop runs the release its thread
-    /// sends once the job has run (or been dropped unrun: the release is sent
-    /// by a guard's destructor either way). Returns the job to submit.
-    pub(crate) fn hold_for(&self, job: Job, shared: &Arc<Shared>) -> Job {
+    /// Counts one more job in flight, until its
+    /// [`release_blocking`](Paused::release_blocking). `spawn_blocking`
+    /// (`src/blocking.rs`) holds the clock this way for each job it submits,
+    /// and has the job's thread send the release to the loop once the job
+    /// has run (or been dropped unrun).
+    pub(crate) fn hold_for_blocking(&self) {
         self.blocking_in_flight.set(self.blocking_in_flight.get() + 1);
-        let release = ReleaseOnDrop(shared.clone());
-        Box::new(move || {
-            let _release = release; // dropped after the job, even if it unwinds
-            job();
-        })
     }
 
     /// A job's release, on the loop thread.
-    fn release_blocking(&self) {
+    pub(crate) fn release_blocking(&self) {
         let in_flight = self.blocking_in_flight.get();
         debug_assert!(in_flight > 0, "a blocking job is released once, after it was held");
         self.blocking_in_flight.set(in_flight.saturating_sub(1));
-    }
-}
-
-/// Sends a job's release to its loop when dropped, after the job (whose
-/// result, if any, is already on its way).
-struct ReleaseOnDrop(Arc<Shared>);
-
-impl Drop for ReleaseOnDrop {
-    fn drop(&mut self) {
-        let release = Box::new(|| {
-            context::with_current(|core| {
-                if let Some(paused) = core.and_then(|core| core.clock().paused()) {
-                    paused.release_blocking();
-                }
-            });
-        });
-        // Refused only if the runtime is gone, and its count with it.
-        let _ = self.0.push(Remote::Call(release, std::panic::Location::caller()));
     }
 }
 

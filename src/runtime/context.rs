@@ -17,6 +17,7 @@ use std::rc::{Rc, Weak};
 use std::sync::Arc;
 
 use super::core::Core;
+use super::run_queue::{self, RunQueue};
 use super::shared::Shared;
 
 thread_local! {
@@ -106,9 +107,12 @@ pub(crate) fn is_current(shared: &Arc<Shared>) -> bool {
     with_current(|core| core.is_some_and(|core| Arc::ptr_eq(core.shared(), shared)))
 }
 
-/// Marks a runtime as running on this thread until dropped.
+/// Marks a runtime as running on this thread until dropped: it is the
+/// current runtime, and its run queue the one this thread's wakers push to
+/// (`run_queue.rs`).
 pub(crate) struct Entered {
     previous: Option<Rc<Core>>,
+    previous_queue: Option<Rc<RunQueue>>,
 }
 
 /// Enters `core` to run it. Panics if a runtime already runs on this thread.
@@ -126,7 +130,8 @@ pub(crate) fn enter(core: &Rc<Core>, what: &str) -> Entered {
     });
     CURRENT_ID.set(core.id());
     CURRENT_PAUSED.set(core.clock().is_paused());
-    Entered { previous: None }
+    let previous_queue = run_queue::set_current(Some(core.run_queue().clone()));
+    Entered { previous: None, previous_queue }
 }
 
 /// Enters `core` to tear it down, even inside another runtime (whose place is
@@ -136,11 +141,13 @@ pub(crate) fn enter_for_shutdown(core: &Rc<Core>) -> Entered {
     let previous = CURRENT.try_with(|slot| slot.borrow_mut().replace(core.clone()));
     let _ = CURRENT_ID.try_with(|id| id.set(core.id()));
     let _ = CURRENT_PAUSED.try_with(|paused| paused.set(core.clock().is_paused()));
-    Entered { previous: previous.ok().flatten() }
+    let previous_queue = run_queue::set_current(Some(core.run_queue().clone()));
+    Entered { previous: previous.ok().flatten(), previous_queue }
 }
 
 impl Drop for Entered {
     fn drop(&mut self) {
+        run_queue::set_current(self.previous_queue.take());
         let previous = self.previous.take();
         let _ = CURRENT_ID.try_with(|id| id.set(previous.as_ref().map_or(0, |core| core.id())));
         let _ = CURRENT_PAUSED

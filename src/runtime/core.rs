@@ -23,8 +23,8 @@
 //!  │             loop just woke from a wait it announced)
 //!  │   4. timers fire every timer whose deadline has passed, in deadline
 //!  │             order: sleeps wake their task, callbacks join the queue
-//!  └── 5. run    run the callbacks, then the tasks, that are queued *now*;
-//!                whatever they queue runs next turn
+//!  └── 5. run    run the callbacks queued *now*, then the tasks queued
+//!                once they have run; whatever they queue runs next turn
 //! ```
 //!
 //! [`Core::turn`] is these lines, one function each. How the idle
@@ -38,32 +38,28 @@
 //!
 //! Step 5's "queued now" is the fairness rule: a task that wakes itself, or a
 //! callback that schedules another, waits for the next turn, so neither can
-//! starve I/O, timers or each other.
+//! starve I/O, timers or each other. The tasks' half counts its queue after
+//! the callbacks' half has run, so a task that a callback wakes runs in the
+//! same turn, as it would had the callback been a timer.
 //!
-//! # For tests: a paused clock, a seeded order
-//!
-//! Two options of the [`Builder`](super::Builder) change the turn, each
-//! behind one branch when off. With `start_paused`, the loop's time is a
-//! paused clock (`clock.rs`): a turn that has nothing to do but wait for a
-//! timer peeks instead, and if nothing arrived, the clock jumps to that
-//! timer between steps 3 and 4, so step 4 fires it at once. With `seed`,
-//! step 5 runs its tasks (not its callbacks) in an order drawn from the
-//! seed instead of wake order (`shuffle.rs`).
+//! Two options for tests change the turn, each behind one branch when off
+//! — a paused clock and a seeded task order: `core/replay.rs` says where.
 //!
 //! # Borrows
 //!
 //! Every field sits in its own `RefCell` (or `Cell`) and is private to this
-//! module: this file (the turn), `core/requests.rs` (what other modules ask
-//! of the loop: spawn, schedule, register an I/O source, insert or remove a
-//! timer, submit a blocking job), `core/shutdown.rs`, and the four that
-//! watch or steer the turn — `core/inspect.rs` (task dumps, metrics),
-//! `core/watch.rs` (debug mode's timing), `core/record.rs` (the traced
-//! turn) and `core/replay.rs` (the paused clock's jump, the seeded
+//! module: this file (the turn) and its children — `core/requests.rs` (what
+//! other modules ask of the loop: spawn, queue a callback, a timer, a done
+//! callback, a blocking job), `core/extras.rs`, `core/shutdown.rs`, and the
+//! four that watch or steer the turn, `core/inspect.rs` (task dumps,
+//! metrics), `core/watch.rs` (debug mode's timing), `core/record.rs` (the
+//! traced turn) and `core/replay.rs` (the paused clock's jump, the seeded
 //! shuffle). So the rule "the loop never holds a borrow while user code
-//! runs" is checked in those files alone: each borrow ends before a task is polled, a callback runs, a
-//! waker is woken or a user value is dropped. (The reactor's table of
-//! sources is borrowed only inside `reactor.rs`, which runs no user code
-//! under it.)
+//! runs" is checked in those files alone: each borrow ends before a task is
+//! polled, a callback runs, a waker is woken or a user value is dropped.
+//! (The run queue and the reactor's table of sources are borrowed only
+//! inside `run_queue.rs` and `reactor.rs`, which run no user code under
+//! them.)
 //!
 //! # Invariants
 //!
@@ -79,21 +75,22 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io;
 use std::marker::PhantomData;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use slab::Slab;
 
-use super::blocking_pool::Pool;
-use super::clock::Clock;
-use super::metrics::{Stats, Turn};
+use super::metrics::Turn;
 use super::reactor::Reactor;
 use super::registry;
+use super::run_queue::RunQueue;
 use super::shared::{Remote, Shared};
-use super::shuffle::Shuffle;
 use super::timerfd::TimerFd;
 use crate::contain;
-use crate::task::{DoneCallback, Notes, RunOutcome, Running, TaskRef, waker_ref};
+use crate::task::cell::RunOutcome;
+use crate::task::header::{OnLoop, TaskRef};
+use crate::task::waker::waker_ref;
 use crate::time::queue::TimerQueue;
 
 /// The token of the loop's own `mio::Waker`.
@@ -123,59 +120,37 @@ enum PollPlan {
 }
 
 /// The loop-thread state of a runtime.
+///
+/// The first eight fields are the loop itself — the mechanism, which
+/// `kettle-mini` (`mini/src/lib.rs`) has too. Then `shortcuts`, what the
+/// named optimisations remember between turns (`core/shortcuts.rs`), and
+/// `extras`, everything that is not the mechanism: what kettle shows of
+/// itself, the paused clock and the seed, done callbacks, `spawn_blocking`'s
+/// threads (`core/extras.rs`). The turn touches the extras only at named
+/// points: a counter bumped, "is a trace recording?", "is the clock paused?".
 pub(crate) struct Core {
+    // ----- the mechanism -------------------------------------------------------
+    /// The part other threads reach: the injector and the eventfd (`shared.rs`).
     shared: Arc<Shared>,
-    /// Slab keys of tasks ready to run, in wake order.
-    run_queue: RefCell<VecDeque<usize>>,
+    /// Slab keys of tasks ready to run, in wake order (`run_queue.rs`).
+    run_queue: Rc<RunQueue>,
     /// Every live task; `None` while the task is being polled.
     tasks: RefCell<Slab<Option<TaskRef>>>,
-    /// Done callbacks of tasks that have not finished, by the address of
-    /// the task's cell ([`TaskRef::id`]). Not by slab key: shutdown empties
-    /// the slab while entries wait, and a task spawned meanwhile by a
-    /// destructor reuses a key, which would mix its callbacks with an old task's.
-    done_callbacks: RefCell<std::collections::HashMap<usize, Vec<DoneCallback>>>,
+    /// Callbacks ready to run, in the order they were queued.
     callbacks: RefCell<VecDeque<Callback>>,
+    /// Sleeps, timeouts and `call_later`s, by deadline (`time/queue.rs`).
     timers: RefCell<TimerQueue<Action>>,
-    poll: RefCell<mio::Poll>,
-    events: RefCell<mio::Events>,
-    /// Registered descriptors and their waiting tasks.
+    /// The epoll instance and the registered descriptors with their waiting
+    /// tasks (`reactor.rs`).
     reactor: Reactor,
-    /// Ends a blocked poll at the next timer's deadline, to the microsecond.
-    timer_fd: TimerFd,
-    /// Threads for `spawn_blocking`.
-    blocking: Pool,
-    /// Where "now" comes from: `Instant::now()`, or a paused clock
-    /// (`clock.rs`).
-    clock: Clock,
-    /// The seeded order of step 5's tasks, if the runtime has a seed
-    /// (`shuffle.rs`); `None`: wake order.
-    shuffle: Option<Shuffle>,
-    /// Wakers released by this turn's events; kept to reuse its capacity.
-    io_wakers: RefCell<Vec<std::task::Waker>>,
-    /// The injector's contents during step 3; kept to reuse its capacity.
-    injected: RefCell<Vec<Remote>>,
-    /// Busy turns in a row that skipped polling for I/O (see
-    /// [`plan_poll`](Core::plan_poll)).
-    busy_turns_without_io: std::cell::Cell<u32>,
-    /// The task-poll count (`Stats`) at the last I/O poll.
-    polls_at_last_io: std::cell::Cell<u64>,
-    /// The loop has marked itself idle in the injector ([`Core::announce_idle`]
-    /// or [`Core::leave`]), and since then has neither marked itself busy
-    /// (step 3) nor consumed an eventfd event. Invariant: while it is set,
-    /// the injector's `idle` is set or an eventfd event is pending — so a
-    /// wait may start without the handshake, and leaving needs no lock.
-    idle_announced: std::cell::Cell<bool>,
-    stats: Stats,
-    /// Tasks' names and timings (`task/notes.rs`), for the tasks that have
-    /// any; each such task's loop flags hold its key here.
-    notes: RefCell<Slab<Notes>>,
-    /// The task being polled, for `task::current` (`task/cell.rs`).
-    running: Running,
-    /// Debug mode and task timing (`core/watch.rs`).
-    watch: Watch,
-    /// Task ids reserved for local spawns, `next..end` (see
-    /// [`next_task_id`](Core::next_task_id)).
-    task_ids: std::cell::Cell<(u64, u64)>,
+    /// Where step 2's `epoll_wait` leaves its events.
+    events: RefCell<mio::Events>,
+    /// Proof of this thread, for the tasks' loop-only flags (`task/header.rs`).
+    on_loop: OnLoop,
+
+    // ----- the shortcuts' state and the extras ----------------------------------
+    shortcuts: Shortcuts,
+    extras: Extras,
     /// `Core` must stay on its thread, even if every field were `Send`.
     _not_send: PhantomData<*const ()>,
 }
@@ -187,33 +162,39 @@ impl Core {
         let timer_fd = TimerFd::new(poll.registry(), TIMER_TOKEN)?;
         let shared = Arc::new(Shared::new(waker));
         registry::register(&shared);
-        let clock = Clock::new(config.start_paused);
         Ok(Core {
             timers: RefCell::new(TimerQueue::new(shared.id())),
-            clock,
-            shuffle: config.seed.map(Shuffle::new),
+            run_queue: Rc::new(RunQueue::new(OnLoop::new(&shared))),
+            on_loop: OnLoop::new(&shared),
             shared,
-            run_queue: RefCell::new(VecDeque::new()),
             tasks: RefCell::new(Slab::new()),
-            done_callbacks: RefCell::default(),
             callbacks: RefCell::new(VecDeque::new()),
-            poll: RefCell::new(poll),
+            reactor: Reactor::new(poll),
             events: RefCell::new(mio::Events::with_capacity(config.event_capacity.max(1))),
-            blocking: Pool::new(config.max_blocking_threads, config.blocking_keep_alive),
-            reactor: Reactor::default(),
-            timer_fd,
-            io_wakers: RefCell::new(Vec::new()),
-            injected: RefCell::new(Vec::new()),
-            busy_turns_without_io: std::cell::Cell::new(0),
-            polls_at_last_io: std::cell::Cell::new(0),
-            idle_announced: std::cell::Cell::new(true), // `Shared` starts idle
-            stats: Stats::default(),
-            notes: RefCell::new(Slab::new()),
-            running: Running::none(),
-            watch: Watch::new(config.debug_mode(), config.trace_capacity),
-            task_ids: std::cell::Cell::new((0, 0)),
+            shortcuts: Shortcuts::new(timer_fd),
+            extras: Extras::new(config),
             _not_send: PhantomData,
         })
+    }
+
+    /// Proof of this loop's thread, for the tasks' loop-only flags
+    /// (`task/header.rs`).
+    #[inline]
+    pub(crate) fn on_loop(&self) -> &OnLoop {
+        &self.on_loop
+    }
+
+    /// The run queue, which this thread's wakers push to while the runtime
+    /// runs (`context::enter`).
+    pub(crate) fn run_queue(&self) -> &Rc<RunQueue> {
+        &self.run_queue
+    }
+
+    /// The epoll instance and the registered descriptors: registering,
+    /// deregistering and releasing a source are the reactor's
+    /// (`reactor/registration.rs` calls them).
+    pub(crate) fn reactor(&self) -> &Reactor {
+        &self.reactor
     }
 
     /// The part of this runtime other threads can reach (`shared.rs`).
@@ -227,8 +208,7 @@ impl Core {
     }
 
     pub(crate) fn poll_fd(&self) -> std::os::fd::RawFd {
-        use std::os::fd::AsRawFd;
-        self.poll.borrow().as_raw_fd()
+        self.reactor.poll_fd()
     }
 
     // ----- the turn ------------------------------------------------------------
@@ -246,7 +226,7 @@ impl Core {
             return Some(Duration::ZERO);
         }
         let next_timer = self.timers.borrow().next_deadline();
-        let until_timer = match self.clock.paused() {
+        let until_timer = match self.extras.clock.paused() {
             None => next_timer.map(|at| at.saturating_duration_since(Instant::now())),
             Some(paused) if paused.blocking_in_flight() => None,
             Some(_) => next_timer.map(|_| Duration::ZERO),
@@ -259,7 +239,7 @@ impl Core {
 
     /// Whether tasks or callbacks are queued on this thread.
     fn has_local_work(&self) -> bool {
-        !self.run_queue.borrow().is_empty() || !self.callbacks.borrow().is_empty()
+        !self.run_queue.is_empty() || !self.callbacks.borrow().is_empty()
     }
 
     /// Whether work is already waiting, here or in the injector. A busy loop
@@ -274,15 +254,15 @@ impl Core {
     /// polled right after this turn, so the loop is busy as if a task were
     /// queued.
     pub(crate) fn turn(&self, max_wait: Option<Duration>, main_ready: bool) -> Turn {
-        if self.watch.is_tracing() {
+        if self.extras.watch.is_tracing() {
             return self.turn_traced(max_wait, main_ready); // the same, timed: `core/record.rs`
         }
-        self.stats.on_turn();
+        self.extras.stats.on_turn();
         let plan = self.plan_poll(max_wait, main_ready);
         let plan = self.announce_idle(plan); // 1. idle
         let io_events = self.poll_io(plan); // 2. poll
         let injected = self.inject(plan); // 3. inject
-        if self.clock.is_paused() {
+        if self.extras.clock.is_paused() {
             self.jump_to_next_timer_if_idle(plan, main_ready, io_events + injected);
         }
         let timers_fired = self.fire_timers(); // 4. timers
@@ -306,21 +286,21 @@ impl Core {
     #[inline(always)] // into `turn` and the traced `turn_traced` alike
     fn plan_poll(&self, max_wait: Option<Duration>, main_ready: bool) -> PollPlan {
         let busy = main_ready || self.has_local_work();
-        let polls_since_io = self.stats.polls() - self.polls_at_last_io.get();
-        let skipped = self.busy_turns_without_io.get();
+        let polls_since_io = self.extras.stats.polls() - self.shortcuts.polls_at_last_io.get();
+        let skipped = self.shortcuts.busy_turns_without_io.get();
         if busy && skipped + 1 < IO_EVERY_BUSY_TURNS && polls_since_io < IO_EVERY_TASK_POLLS {
-            self.busy_turns_without_io.set(skipped + 1);
+            self.shortcuts.busy_turns_without_io.set(skipped + 1);
             return PollPlan::Skip;
         }
-        self.busy_turns_without_io.set(0);
-        self.polls_at_last_io.set(self.stats.polls());
+        self.shortcuts.busy_turns_without_io.set(0);
+        self.shortcuts.polls_at_last_io.set(self.extras.stats.polls());
         match self.poll_timeout(max_wait) {
             Some(Duration::ZERO) => PollPlan::Peek,
             timeout => PollPlan::Wait(timeout),
         }
     }
 
-    /// Step 1, the idle handshake ((c) in `shared.rs`), before a poll that
+    /// Step 1, the idle handshake (drawn in `shared.rs`), before a poll that
     /// may block: tell other threads that from now on their pushes must wake
     /// the loop. If items were pushed, or a flag was set and `notify` left a
     /// nudge, since the loop last looked, it must not block after all: the
@@ -333,11 +313,11 @@ impl Core {
     #[inline(always)] // into `turn` and the traced `turn_traced` alike
     fn announce_idle(&self, plan: PollPlan) -> PollPlan {
         let PollPlan::Wait(_) = plan else { return plan };
-        if self.idle_announced.get() {
+        if self.shortcuts.idle_announced.get() {
             return plan; // still announced: see the flag's invariant
         }
         let idle = self.shared.end_work();
-        self.idle_announced.set(idle);
+        self.shortcuts.idle_announced.set(idle);
         if idle { plan } else { PollPlan::Peek }
     }
 
@@ -347,7 +327,7 @@ impl Core {
     /// readable at once if requests (or a nudge) are already waiting: an
     /// embedder watching the fd must see them.
     pub(crate) fn leave(&self) {
-        if !self.idle_announced.replace(true) {
+        if !self.shortcuts.idle_announced.replace(true) {
             self.shared.leave();
         }
     }
@@ -366,34 +346,33 @@ impl Core {
                 // stays: an early firing is only a spurious turn. A paused
                 // clock's deadlines are not the kernel's: never armed.
                 if let Some(deadline) = self.timers.borrow().next_deadline()
-                    && !self.clock.is_paused()
+                    && !self.extras.clock.is_paused()
                 {
-                    self.timer_fd.arm_if_earlier(deadline);
+                    self.shortcuts.timer_fd.arm_if_earlier(deadline);
                 }
                 timeout
             }
         };
-        let mut poll = self.poll.borrow_mut();
         let mut events = self.events.borrow_mut();
-        match poll.poll(&mut events, timeout) {
+        match self.reactor.wait(&mut events, timeout) {
             Ok(()) => {}
             // A signal interrupted the wait: a turn with no events.
             Err(e) if e.kind() == io::ErrorKind::Interrupted => return 0,
             Err(e) => panic!("kettle: epoll_wait failed, the loop cannot go on: {e}"),
         }
-        let mut wake = std::mem::take(&mut *self.io_wakers.borrow_mut());
+        let mut wake = std::mem::take(&mut *self.shortcuts.io_wakers.borrow_mut());
         let mut count = 0;
         for event in events.iter() {
             match event.token() {
                 // The loop's own machinery: due timers fire in step 4 anyway.
-                TIMER_TOKEN => self.timer_fd.fired(),
+                TIMER_TOKEN => self.shortcuts.timer_fd.fired(),
                 // The loop's own waker: the injector is drained next
                 // regardless. Whoever wrote it also cleared `idle`, so the
                 // loop no longer knows it is marked idle: the next wait
                 // does the handshake again.
                 WAKER_TOKEN => {
                     count += 1;
-                    self.idle_announced.set(false);
+                    self.shortcuts.idle_announced.set(false);
                 }
                 _ => {
                     count += 1;
@@ -402,17 +381,16 @@ impl Core {
             }
         }
         drop(events);
-        drop(poll);
         // Fired once the poll and the sources are no longer borrowed. A
         // waker is user code (a foreign executor's, around kettle futures).
         for waker in wake.drain(..) {
             contain::call(|| waker.wake());
         }
-        *self.io_wakers.borrow_mut() = wake;
+        *self.shortcuts.io_wakers.borrow_mut() = wake;
         count
     }
 
-    /// Step 3, (a) in `shared.rs`: mark the loop busy and take what other
+    /// Step 3 (drawn in `shared.rs`): mark the loop busy and take what other
     /// threads queued. Returns the number of requests taken.
     ///
     /// The simple version takes the lock every turn. It is taken only when
@@ -424,26 +402,26 @@ impl Core {
     /// eventfd write, which is never wrong.
     #[inline(always)] // into `turn` and the traced `turn_traced` alike
     fn inject(&self, plan: PollPlan) -> usize {
-        let just_woke = matches!(plan, PollPlan::Wait(_)) && self.idle_announced.get();
+        let just_woke = matches!(plan, PollPlan::Wait(_)) && self.shortcuts.idle_announced.get();
         if !just_woke && !self.shared.has_pending() {
             return 0;
         }
-        self.idle_announced.set(false);
-        let mut injected = std::mem::take(&mut *self.injected.borrow_mut());
+        self.shortcuts.idle_announced.set(false);
+        let mut injected = std::mem::take(&mut *self.shortcuts.injected.borrow_mut());
         self.shared.begin_work(&mut injected);
         let count = injected.len();
         for item in injected.drain(..) {
             match item {
                 Remote::Spawn(task) => {
-                    self.stats.on_remote_spawn();
-                    if self.watch.is_tracing() {
+                    self.extras.stats.on_remote_spawn();
+                    if self.extras.watch.is_tracing() {
                         self.record_remote_spawn(&task);
                     }
                     self.adopt(task);
                 }
                 Remote::Wake(task) => {
                     task.header().release_remote_wake();
-                    self.schedule(task.header());
+                    self.run_queue.enqueue(task.header());
                 }
                 Remote::Call(run, location) => self.call_soon(Callback { run, location }),
                 Remote::CancelTimer(timer) => {
@@ -451,7 +429,7 @@ impl Core {
                 }
             }
         }
-        *self.injected.borrow_mut() = injected;
+        *self.shortcuts.injected.borrow_mut() = injected;
         count
     }
 
@@ -495,7 +473,7 @@ impl Core {
             let Some(callback) = self.callbacks.borrow_mut().pop_front() else { break };
             // A panicking callback must not stop the loop (asyncio logs the
             // exception and goes on); the panic hook has already reported it.
-            if self.watch.is_timing() {
+            if self.extras.watch.is_timing() {
                 self.run_callback_timed(callback);
             } else {
                 contain::call(callback.run);
@@ -510,15 +488,15 @@ impl Core {
     fn run_task(&self, key: usize) {
         let task = self.tasks.borrow_mut().get_mut(key).and_then(Option::take);
         let task = task.expect("a queued task's key names its own slab entry");
-        task.header().mark_dequeued(self);
+        task.header().flags(self.on_loop()).mark_dequeued();
         // Timing (debug mode, a trace) reads the clock around the poll; the
         // one branch the untimed loop pays (`core/watch.rs`).
-        if self.watch.is_timing() {
+        if self.extras.watch.is_timing() {
             return self.run_task_timed(key, task);
         }
         // The waker lends the slab's reference: no count changes (`waker.rs`).
         let waker = waker_ref(&task);
-        let outcome = self.running.enter(&task, || task.run(self, &waker));
+        let outcome = self.extras.current_task.enter(&task, || task.run(self.on_loop(), &waker));
         self.settle(key, task, outcome);
     }
 
@@ -530,9 +508,9 @@ impl Core {
     #[inline(always)]
     fn settle(&self, key: usize, task: TaskRef, outcome: RunOutcome) {
         match outcome {
-            RunOutcome::Pending => self.stats.on_poll(),
+            RunOutcome::Pending => self.extras.stats.on_poll(),
             RunOutcome::Finished => {
-                self.stats.on_poll();
+                self.extras.stats.on_poll();
                 self.queue_done_callbacks(&task);
                 self.count_if_still_queued(&task);
             }
@@ -540,11 +518,11 @@ impl Core {
                 self.queue_done_callbacks(&task);
                 self.count_if_still_queued(&task);
             }
-            RunOutcome::AlreadyDone => self.stats.on_stale_entry_popped(),
+            RunOutcome::AlreadyDone => self.extras.stats.on_stale_entry_popped(),
         }
-        if task.header().is_releasable(self) {
+        if task.header().flags(self.on_loop()).is_releasable() {
             self.tasks.borrow_mut().remove(key);
-            if task.header().notes_key(self).is_some() {
+            if task.header().flags(self.on_loop()).notes_key().is_some() {
                 self.release_noted(task); // a named or timed task: `core/watch.rs`
             } else {
                 drop(task); // outside the borrow: freeing may run destructors
@@ -559,34 +537,37 @@ impl Core {
     /// that stale entry is popped: finished, it is no longer counted alive.
     #[inline]
     fn count_if_still_queued(&self, task: &TaskRef) {
-        if task.header().is_queued(self) {
-            self.stats.on_done_while_queued();
+        if task.header().flags(self.on_loop()).is_queued() {
+            self.extras.stats.on_done_while_queued();
         }
     }
 
     /// Step 5's second half.
     #[inline(always)]
     fn run_tasks(&self) -> usize {
-        let n = self.run_queue.borrow().len();
-        if self.shuffle.is_some() {
+        let n = self.run_queue.len();
+        if self.extras.shuffle.is_some() {
             self.shuffle_ready_tasks();
         }
         for _ in 0..n {
-            let Some(key) = self.run_queue.borrow_mut().pop_front() else { break };
+            let Some(key) = self.run_queue.pop() else { break };
             self.run_task(key);
         }
         n
     }
 }
 
+mod extras;
 mod inspect;
 mod record;
 mod replay;
 mod requests;
+mod shortcuts;
 mod shutdown;
 mod watch;
 
-use watch::Watch;
+use extras::Extras;
+use shortcuts::Shortcuts;
 
 pub(crate) use requests::{Action, Callback};
 

@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use crate::contain::DropContained;
 use crate::stderr;
-use crate::task::Id;
+use crate::task::id::Id;
 
 /// asyncio's `slow_callback_duration` in debug mode: 100 ms.
 pub const DEFAULT_SLOW_POLL_THRESHOLD: Duration = Duration::from_millis(100);

@@ -43,7 +43,8 @@ use super::context;
 use super::core::Core;
 use super::metrics::Metrics;
 use super::shared::{Remote, Shared};
-use crate::task::{JoinHandle, RemoteJoinHandle, TaskInfo, TaskRef};
+use crate::task::header::TaskRef;
+use crate::task::{JoinHandle, RemoteJoinHandle, TaskInfo};
 
 /// A thread-safe reference to a runtime: the way other threads submit work to
 /// the loop (asyncio's `run_coroutine_threadsafe` and `call_soon_threadsafe`).

@@ -5,8 +5,8 @@
 //! asked, so counting costs the hot path one non-atomic increment.
 //!
 //! Three ways to ask, one snapshot (`Core::metrics`): [`Runtime::metrics`]
-//! for the runtime's owner, [`metrics()`] for code running inside it, and
-//! [`Handle::metrics`] from anywhere — which, from another thread, asks the
+//! for the runtime's owner, [`metrics()`](crate::metrics()) (in `mod.rs`)
+//! for code running inside it, and [`Handle::metrics`] from anywhere — which, from another thread, asks the
 //! loop to take the snapshot on its own thread (`handle.rs` explains why).
 //!
 //! [`Runtime::metrics`]: crate::Runtime::metrics
@@ -14,33 +14,8 @@
 
 use std::cell::Cell;
 
-use super::context;
-
-/// A snapshot of the counters of the runtime running this code: what
-/// [`Runtime::metrics`](crate::Runtime::metrics) says, for a task — a
-/// server's admin endpoint, say — that does not hold the `Runtime`.
-///
-/// ```
-/// kettle::run(async {
-///     let worker = kettle::spawn(kettle::sleep(std::time::Duration::from_millis(5)));
-///     let metrics = kettle::metrics();
-///     assert_eq!(metrics.tasks_alive, 1);
-///     assert_eq!(metrics.timers_pending, 0); // the worker has not run yet
-///     worker.await.unwrap();
-///     assert_eq!(kettle::metrics().tasks_alive, 0);
-/// });
-/// ```
-///
-/// # Panics
-/// Outside a runtime (like [`kettle::spawn`](crate::spawn)); from another
-/// thread use [`Handle::metrics`](crate::Handle::metrics).
-#[track_caller]
-pub fn metrics() -> Metrics {
-    context::expect_current("kettle::metrics", |core| core.metrics())
-}
-
 /// A snapshot of a runtime's counters, from [`Runtime::metrics`](crate::Runtime::metrics),
-/// [`kettle::metrics`](metrics()) or [`Handle::metrics`](crate::Handle::metrics).
+/// [`kettle::metrics`](crate::metrics()) or [`Handle::metrics`](crate::Handle::metrics).
 ///
 /// Tests use it to prove that nothing leaks: after work finishes,
 /// `tasks_alive`, `timers_pending` and `callbacks_pending` return to zero.

@@ -19,19 +19,19 @@
 //!  other thread: push(item)        loop thread (steps of `core.rs`)
 //!  ───────────────────────        ─────────────────────────────────
 //!  lock                            1. idle, before a wait that may block,
-//!  queue.push(item)                   unless already announced:             (c)
+//!  queue.push(item)                   unless already announced:
 //!  pending = true                     lock; idle = queue empty and no nudge;
 //!  if idle { idle = false;            unlock; if not idle: peek, don't wait
-//!            eventfd write }  (b)  2. poll: epoll_wait(timeout)
+//!            eventfd write }       2. poll: epoll_wait(timeout)
 //!  unlock                          3. inject, if items are pending, or it
-//!                                     just woke from a wait it announced:   (a)
+//!   └ "the push's write"              just woke from a wait it announced:
 //!                                     lock; idle = false; pending = false;
 //!                                     take the queue; unlock
 //!                                  ... 4. timers, 5. run what was taken ...
-//!                                  leaving the loop (returning or unwinding),
-//!                                  unless it already announced idle:         (d)
-//!                                     lock; idle = true;
-//!                                     if queue non-empty or nudged: (b); unlock
+//!                                  leave: returning or unwinding out of the
+//!                                  loop, unless it already announced idle:
+//!                                     lock; idle = true; if queue non-empty
+//!                                     or nudged: the eventfd write; unlock
 //! ```
 //!
 //! `pending` is an atomic copy of "the queue is non-empty", written under the
@@ -40,42 +40,48 @@
 //! turn from blocking.
 //!
 //! The loop also remembers whether it has announced idle and not marked
-//! itself busy since (`Core`'s `idle_announced`), so that (c) and (d) take
+//! itself busy since (`Core`'s `idle_announced`), so that step 1 (idle) and leave take
 //! the lock only when the flag must change. Its invariant: while it is set,
 //! `idle` is set *or an eventfd write is pending* — the only other way
-//! `idle` is cleared is (b), which writes the eventfd, and the loop forgets
-//! the flag when it consumes that event. So a wait that skips (c) still
-//! ends at once if anything came in. And (a) is skipped on busy turns and
+//! `idle` is cleared is the push's write, which writes the eventfd, and the loop forgets
+//! the flag when it consumes that event. So a wait that skips step 1 still
+//! ends at once if anything came in. And step 3 (inject) is skipped on busy turns and
 //! on the first turn of a run (a `block_on` of a ready future takes no lock
 //! at all): a push that finds the loop still marked idle then pays one
 //! eventfd write while it works, which costs a syscall but is never wrong.
 //!
 //! The races, and why no wake is lost:
 //!
-//! - A push that lands while the loop works (after (a), before (c) or (d))
+//! - A push that lands while the loop works (after step 3, before step 1 or leave)
 //!   finds `idle == false` and makes no syscall; `pending` then keeps the
-//!   next turn from blocking, and (a) takes the item. So a busy loop gets
+//!   next turn from blocking, and step 3 takes the item. So a busy loop gets
 //!   remote work for the price of a lock.
-//! - A push that lands after (c) finds `idle == true` and writes the eventfd
-//!   (b), so the next `epoll_wait` returns at once — however long its timeout.
-//!   Clearing `idle` at (b) makes every further push free until the loop has
+//! - A push that lands after step 1 finds `idle == true` and writes the eventfd
+//!   (the push's write), so the next `epoll_wait` returns at once — however long its timeout.
+//!   Clearing `idle` at the push's write makes every further push free until the loop has
 //!   drained the queue: one syscall per idle period, not per item. No wait
 //!   ever starts with `idle == false` unless an eventfd write is pending.
 //! - Flags set without an item (a remote wake of `block_on`'s own future, or
 //!   `stop`) use [`Shared::notify`]: set the flag first, then notify. If the
-//!   loop is idle, that is (b). If it is at work, notify leaves a *nudge*
-//!   under the lock, and the next (c) counts it like a queued item: it does
+//!   loop is idle, that is the push's write. If it is at work, notify leaves a *nudge*
+//!   under the lock, and the next step 1 counts it like a queued item: it does
 //!   not mark the loop idle, so the turn about to block polls without
 //!   waiting, and its caller (`block_on`, `run_forever`) reads its flags
 //!   again right after. Without the nudge, a flag set after the caller's
-//!   last look but before the (c) that precedes a blocking wait would be
+//!   last look but before the step 1 that precedes a blocking wait would be
 //!   missed until some unrelated event (`tests/cross_thread_stress.rs`
 //!   races exactly that).
-//! - Leaving the loop is (d): between runs nobody drains the queue, so the
+//! - Leaving the loop (`Core::leave`): between runs nobody drains the queue, so the
 //!   loop must be idle then, and items (or a nudge) that arrived while it
 //!   worked, and so wrote nothing, get their eventfd write now — else an
 //!   embedder waiting on the poll fd between runs would never hear of them
 //!   (`tests/leaving_the_loop.rs` leaves the loop every way there is).
+//!
+//! - The eventfd is never read. mio registers it edge-triggered, so each
+//!   write is a new edge whatever the count already is, and `epoll_wait`
+//!   reports it once; the loop takes that event as "look at the injector"
+//!   and needs nothing from the counter (mio reads it only to reset it, in
+//!   the rare case a write would overflow it).
 //!
 //! `core/loom_model.rs` checks these races under every interleaving loom
 //! builds: a push, a notified flag, a stop and both at once, each racing the
@@ -86,7 +92,7 @@ use std::thread::{self, ThreadId};
 
 use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use crate::loom::sync::{Mutex, MutexGuard};
-use crate::task::TaskRef;
+use crate::task::header::TaskRef;
 use crate::time::queue::TimerKey;
 
 /// A request from outside the loop's thread (or from code not running inside
@@ -123,7 +129,7 @@ struct Inject {
     queue: Vec<Remote>,
     /// The loop is not inside a turn's working phase; see the module docs.
     idle: bool,
-    /// A flag-only notify arrived while the loop was at work: the next (c)
+    /// A flag-only notify arrived while the loop was at work: the next step 1 (idle)
     /// must not mark it idle (see the module docs).
     nudged: bool,
     /// The runtime is gone: refuse new items.
@@ -225,7 +231,7 @@ impl Shared {
         self.pending.load(Ordering::Acquire)
     }
 
-    /// Loop side, step (a): the loop is at work; take everything queued.
+    /// Loop side, step 3 (inject): the loop is at work; take everything queued.
     /// `into` must be empty; it is swapped with the queue so that both
     /// vectors keep their capacity and steady state allocates nothing.
     ///
@@ -240,7 +246,7 @@ impl Shared {
         std::mem::swap(&mut inject.queue, into);
     }
 
-    /// Loop side, step (c): the loop is about to block. Marks it idle,
+    /// Loop side, step 1 (idle): the loop is about to block. Marks it idle,
     /// so that pushes from now on wake it — unless items arrived meanwhile
     /// (`has_pending` then keeps the next turn from blocking) or a notify
     /// nudged it. Returns whether it marked the loop idle.

@@ -32,7 +32,8 @@ use mio::unix::SourceFd;
 use super::kind::SignalKind;
 use super::{handler, waiting};
 use crate::runtime::context;
-use crate::runtime::reactor::{Direction, Registration, WaitSlot};
+use crate::runtime::reactor::registration::Registration;
+use crate::runtime::reactor::{Direction, WaitSlot};
 
 /// A listener of one signal. Creating it counts as a listener for the
 /// handler (installed by the first); dropping it, as one fewer.

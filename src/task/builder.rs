@@ -54,13 +54,13 @@ impl Builder {
     {
         let location = Location::caller();
         context::expect_current("kettle::task::Builder::spawn", |core| {
-            let handle = core.spawn(future, location);
+            let task = core.spawn(future, location);
             if let Some(name) = self.name {
-                core.with_notes(handle.task().header(), true, |notes| {
+                core.with_notes(task.header(), true, |notes| {
                     notes.expect("created on request").name = Some(name);
                 });
             }
-            handle
+            JoinHandle::new(task)
         })
     }
 }

@@ -50,7 +50,6 @@
 
 mod stage;
 
-use crate::loom::sync::atomic::{Ordering::*, fence};
 use std::cell::Cell;
 use std::future::Future;
 use std::panic::Location;
@@ -59,41 +58,34 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use super::error::JoinError;
-use super::header::Header;
+use super::header::{Header, OnLoop, TaskRef};
 use super::id::Id;
 use super::lazy::Lazy;
 use super::state::{Completed, JoinDropped};
 use crate::contain;
-use crate::runtime::core::Core;
 use crate::runtime::shared::{Remote, Shared};
 use stage::TaskCell;
 
-/// An owning, reference-counted pointer to a task cell.
-pub(crate) struct TaskRef {
-    ptr: NonNull<Header>,
-}
-
-// SAFETY: a `TaskRef` only exposes the thread-safe parts of the cell (atomics,
-// `owner`) except through methods that check they run on the owner thread
-// (`run`, `shutdown`, take a `&Core`, which is `!Send`, and assert ownership),
-// or that follow the join protocol (R2, R3).
-unsafe impl Send for TaskRef {}
-
 impl TaskRef {
-    /// Creates a task for `future` on `core`'s own thread. Returns the slab's
-    /// reference and the join handle's.
+    /// Creates a task for `future` on its owner's loop thread, which
+    /// `on_loop` proves. Returns the slab's reference and the join handle's.
     pub(crate) fn new_local<F>(
         future: F,
-        core: &Core,
+        owner: &Arc<Shared>,
+        on_loop: &OnLoop,
         id: Id,
         location: &'static Location<'static>,
     ) -> (TaskRef, TaskRef)
     where
         F: Future + 'static,
     {
-        // SAFETY: `&Core` proves we are on the owner thread (`Core` is `!Send`
-        // and `!Sync`), so the future never changes threads (R1).
-        let ptr = unsafe { TaskCell::allocate(future, core.shared().clone(), id, location) };
+        debug_assert!(
+            std::ptr::eq(on_loop.owner(), Arc::as_ptr(owner)),
+            "a local spawn is on its owner's loop"
+        );
+        // SAFETY: `owner`'s `OnLoop` proves we are on the owner thread (it is
+        // `!Send` and `!Sync`), so the future never changes threads (R1).
+        let ptr = unsafe { TaskCell::allocate(future, owner.clone(), id, location) };
         (TaskRef { ptr }, TaskRef { ptr })
     }
 
@@ -156,50 +148,26 @@ impl TaskRef {
         join
     }
 
-    pub(crate) fn header(&self) -> &Header {
-        // SAFETY: a `TaskRef` keeps the cell alive (R5).
-        unsafe { self.ptr.as_ref() }
-    }
-
-    pub(crate) fn as_ptr(&self) -> NonNull<Header> {
-        self.ptr
-    }
-
-    /// The cell's address: unique among live tasks, which a slab key is not
-    /// once its task has left the slab.
-    pub(crate) fn id(&self) -> usize {
-        self.ptr.as_ptr().addr()
-    }
-
-    /// Rebuilds a `TaskRef` from a pointer that carries one reference (a
-    /// consumed waker).
-    ///
-    /// # Safety
-    /// `ptr` came from a `TaskRef` or waker whose reference is being transferred.
-    pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> TaskRef {
-        TaskRef { ptr }
-    }
-
     /// Runs the task once on its loop: drops it if cancellation was requested,
     /// otherwise polls it with `waker` (the loop lends one that points back
     /// at this task, `waker.rs`). Completes the task when it finishes.
-    pub(crate) fn run(&self, core: &Core, waker: &Waker) -> RunOutcome {
+    pub(crate) fn run(&self, on_loop: &OnLoop, waker: &Waker) -> RunOutcome {
         let header = self.header();
-        assert!(header.is_owned_by(core), "a task is only run by its own runtime");
-        if header.flags.is_done(core) {
+        assert!(header.is_owned_by(on_loop), "a task is only run by its own runtime");
+        if header.flags(on_loop).is_done() {
             return RunOutcome::AlreadyDone;
         }
         if header.state.load().is_cancel_requested() {
             // SAFETY: R1 — on the owner thread, as asserted above.
             unsafe { (header.vtable.cancel)(self.ptr) };
-            self.complete(core);
+            self.complete(on_loop);
             return RunOutcome::Cancelled;
         }
         let mut cx = Context::from_waker(waker);
-        header.count_poll(core);
+        header.flags(on_loop).count_poll();
         // SAFETY: R1 — on the owner thread, as asserted above.
         if unsafe { (header.vtable.poll)(self.ptr, &mut cx) } {
-            self.complete(core);
+            self.complete(on_loop);
             RunOutcome::Finished
         } else {
             RunOutcome::Pending
@@ -207,23 +175,23 @@ impl TaskRef {
     }
 
     /// Drops the future of a task that is still running (runtime shutdown).
-    pub(crate) fn shutdown(&self, core: &Core) {
+    pub(crate) fn shutdown(&self, on_loop: &OnLoop) {
         let header = self.header();
-        assert!(header.is_owned_by(core), "a task is only shut down by its own runtime");
-        if !header.flags.is_done(core) {
+        assert!(header.is_owned_by(on_loop), "a task is only shut down by its own runtime");
+        if !header.flags(on_loop).is_done() {
             // SAFETY: R1 — on the owner thread, as asserted above.
             unsafe { (header.vtable.cancel)(self.ptr) };
-            self.complete(core);
+            self.complete(on_loop);
         }
     }
 
     /// Marks the task complete (its output is stored). Unless done callbacks
     /// are pending — they hold the output back until they have run — the
     /// output is handed over to the join handle at once.
-    fn complete(&self, core: &Core) {
+    fn complete(&self, on_loop: &OnLoop) {
         let header = self.header();
-        header.flags.mark_done(core);
-        self.hand_over(header.state.complete(header.flags.has_done_callbacks(core)));
+        header.flags(on_loop).mark_done();
+        self.hand_over(header.state.complete(header.flags(on_loop).has_done_callbacks()));
     }
 
     /// Does what completing, or releasing the done callbacks' hold, asked
@@ -249,29 +217,29 @@ impl TaskRef {
     /// already completed, this also holds the output back from the join
     /// handle until the callback has run, and returns `true`. Panics if the
     /// output was already taken.
-    pub(crate) fn hold_for_done_callback(&self, core: &Core) -> bool {
+    pub(crate) fn hold_for_done_callback(&self, on_loop: &OnLoop) -> bool {
         let header = self.header();
-        assert!(header.is_owned_by(core), "done callbacks are added on the task's own runtime");
-        let done = header.flags.is_done(core);
+        assert!(header.is_owned_by(on_loop), "done callbacks are added on the task's own runtime");
+        let done = header.flags(on_loop).is_done();
         if done {
             let mut present = false;
-            self.with_output(core, |output| present = !output.is_null());
+            self.with_output(on_loop, |output| present = !output.is_null());
             assert!(
                 present,
                 "JoinHandle::add_done_callback called after the handle already returned the task's output"
             );
             header.state.hold_for_done_callbacks();
         }
-        header.flags.add_done_callback(core);
+        header.flags(on_loop).add_done_callback();
         done
     }
 
     /// Done callbacks side: runs `callbacks` with a borrow of the output
     /// (each under `catch_unwind`, so one panicking callback does not stop the
     /// others or the loop).
-    pub(crate) fn run_done_callbacks(&self, core: &Core, callbacks: Vec<DoneCallback>) {
+    pub(crate) fn run_done_callbacks(&self, on_loop: &OnLoop, callbacks: Vec<DoneCallback>) {
         let mut callbacks = Some(callbacks);
-        self.with_output(core, |output| {
+        self.with_output(on_loop, |output| {
             debug_assert!(!output.is_null(), "the gate keeps the output in place until the callbacks ran");
             for callback in callbacks.take().into_iter().flatten() {
                 // SAFETY: `output` points at this task's `Result<T, JoinError>`,
@@ -284,15 +252,15 @@ impl TaskRef {
 
     /// Done callbacks side: `count` callbacks ran or were dropped. When none
     /// is pending any more, the output is released to the join handle.
-    pub(crate) fn release_done_callbacks(&self, core: &Core, count: u32) {
+    pub(crate) fn release_done_callbacks(&self, on_loop: &OnLoop, count: u32) {
         let header = self.header();
-        if header.flags.release_done_callbacks(core, count) {
+        if header.flags(on_loop).release_done_callbacks(count) {
             self.hand_over(header.state.release_done_callbacks());
         }
     }
 
     /// Calls `f` with a pointer to the output (null if there is none).
-    fn with_output(&self, _core: &Core, mut f: impl FnMut(*const ())) {
+    fn with_output(&self, _on_loop: &OnLoop, mut f: impl FnMut(*const ())) {
         // SAFETY: on the owner thread (R1), reading where the output is.
         unsafe { (self.header().vtable.with_output)(self.ptr, &mut f) }
     }
@@ -323,34 +291,17 @@ impl TaskRef {
     }
 }
 
-impl Clone for TaskRef {
-    fn clone(&self) -> TaskRef {
-        self.header().ref_inc();
-        TaskRef { ptr: self.ptr }
-    }
-}
-
-impl Drop for TaskRef {
-    fn drop(&mut self) {
-        if self.header().refs.fetch_sub(1, Release) == 1 {
-            fence(Acquire);
-            // SAFETY: that was the last reference (R5).
-            unsafe { (self.header().vtable.dealloc)(self.ptr) };
-        }
-    }
-}
-
 /// The task the loop is polling right now, if any: what
 /// [`task::current`](crate::task::current) reads.
 ///
 /// A plain pointer, set by the loop around each poll, because during a poll
 /// the loop holds the task's `TaskRef` on its stack (the slab entry is
 /// empty, `core.rs`) and a clone would cost an atomic increment per poll.
-pub(crate) struct Running(Cell<Option<NonNull<Header>>>);
+pub(crate) struct CurrentTask(Cell<Option<NonNull<Header>>>);
 
-impl Running {
-    pub(crate) const fn none() -> Running {
-        Running(Cell::new(None))
+impl CurrentTask {
+    pub(crate) const fn none() -> CurrentTask {
+        CurrentTask(Cell::new(None))
     }
 
     /// Runs `poll` with `task` as the running task, then clears it. (A
@@ -358,7 +309,7 @@ impl Running {
     #[inline]
     pub(crate) fn enter<R>(&self, task: &TaskRef, poll: impl FnOnce() -> R) -> R {
         debug_assert!(self.0.get().is_none(), "the loop polls one task at a time");
-        self.0.set(Some(task.ptr));
+        self.0.set(Some(task.as_ptr()));
         let result = poll();
         self.0.set(None);
         result

@@ -1,15 +1,33 @@
 //! The task header: the type-erased part at the start of every task cell,
 //! and what any holder may do with it.
 //!
-//! Every pointer to a task — a [`TaskRef`](super::cell::TaskRef), a
-//! `Waker` — points at a `Header`. It holds the state word (`state.rs`), the
-//! reference count, the loop-only flags, the join handle's waker slot, and
-//! the [`Vtable`]: the typed operations of the future behind it, chosen at
-//! spawn (`cell/stage.rs`). The rules R1–R5 that govern these fields are
-//! stated in `cell.rs`; the methods here name the rule they follow.
+//! Every pointer to a task — a [`TaskRef`], a `Waker` — points at a
+//! `Header`. It holds the state word (`state.rs`), the reference count, the
+//! runtime that owns the task, the loop-only flags, the join handle's waker
+//! slot, and the [`Vtable`]: the typed operations of the future behind it,
+//! chosen at spawn (`cell/stage.rs`). The rules R1–R5 that govern these
+//! fields are stated in `cell.rs`; the methods here name the rule they
+//! follow.
 //!
-//! This file imports neither `cell.rs` nor `stage.rs`: the header and its
-//! vtable are the two types they both build on.
+//! This file imports neither `cell.rs` nor `stage.rs`: the header, its
+//! vtable and the counted pointer to it are the types they both build on.
+//!
+//! # The one import circle
+//!
+//! A header names its runtime's injector (`owner: Arc<Shared>`, so a wake
+//! from any thread can reach the loop), and the injector holds tasks
+//! (`TaskRef`s waiting to be spawned or woken, `runtime/shared.rs`). That
+//! pair — this file and `runtime/shared.rs` — is the only place where two of
+//! kettle's files import each other, and `tests/module_dependencies.rs`
+//! keeps it so.
+//!
+//! # Proof of the loop's thread
+//!
+//! The loop-only flags (R4) are reached through [`Header::flags`], which
+//! takes an [`OnLoop`]: a token that only the loop makes (`Core` holds it)
+//! and that cannot leave the loop's thread. So touching them from anywhere
+//! else does not compile, and debug builds check that the token is the
+//! owner's.
 
 use std::panic::Location;
 use std::ptr::NonNull;
@@ -23,7 +41,7 @@ use crate::loom::sync::atomic::{
     AtomicUsize,
     Ordering::{Acquire, Relaxed},
 };
-use crate::runtime::core::Core;
+use crate::loom::sync::atomic::{Ordering::Release, fence};
 use crate::runtime::shared::Shared;
 
 /// The type-erased part of every task, at the start of its cell.
@@ -34,10 +52,15 @@ pub(crate) struct Header {
     /// Number of `TaskRef`s and `Waker`s pointing at this cell.
     pub(in crate::task) refs: AtomicUsize,
     pub(in crate::task) vtable: &'static Vtable,
-    /// The runtime this task belongs to, and its loop-only flags (R4).
-    pub(in crate::task) flags: LoopFlags,
+    /// The runtime this task belongs to: fixed at spawn, read from any thread
+    /// (a remote wake finds the injector through it).
+    pub(in crate::task) owner: Arc<Shared>,
+    /// The loop's bookkeeping on the task (R4): only through [`Header::flags`].
+    flags: LoopFlags,
     /// The join handle's waker, guarded by `JOIN_WAKER` (R3).
     pub(in crate::task) join_waker: UnsafeCell<Option<Waker>>,
+    // What kettle shows of the task (dumps, debug mode, traces); the
+    // mechanism above needs neither.
     /// Unique in the runtime; fixed at creation, read from any thread.
     pub(in crate::task) id: Id,
     /// Where the task was spawned (`#[track_caller]`); fixed at creation.
@@ -62,6 +85,26 @@ pub(crate) struct Vtable {
 }
 
 impl Header {
+    /// The header of a new cell: two references (the loop's and the join
+    /// handle's), not yet adopted by its loop.
+    pub(in crate::task) fn new(
+        vtable: &'static Vtable,
+        owner: Arc<Shared>,
+        id: Id,
+        location: &'static Location<'static>,
+    ) -> Header {
+        Header {
+            state: State::new(),
+            refs: AtomicUsize::new(2),
+            vtable,
+            owner,
+            flags: LoopFlags::new(),
+            join_waker: UnsafeCell::new(None),
+            id,
+            location,
+        }
+    }
+
     pub(crate) fn ref_inc(&self) {
         // Relaxed suffices for an increment: whoever increments already holds
         // a reference, so the cell cannot be freed concurrently.
@@ -81,14 +124,26 @@ impl Header {
         self.location
     }
 
+    /// The runtime this task belongs to.
     #[inline]
     pub(crate) fn owner(&self) -> &Arc<Shared> {
-        self.flags.owner()
+        &self.owner
     }
 
+    /// Whether the loop holding `on_loop` owns this task.
     #[inline]
-    pub(crate) fn is_owned_by(&self, core: &Core) -> bool {
-        self.flags.is_owned_by(core)
+    pub(crate) fn is_owned_by(&self, on_loop: &OnLoop) -> bool {
+        std::ptr::eq(Arc::as_ptr(&self.owner), on_loop.owner())
+    }
+
+    /// The loop-only flags (R4), for the loop that owns the task.
+    #[inline]
+    pub(crate) fn flags(&self, on_loop: &OnLoop) -> &LoopFlags {
+        debug_assert!(
+            self.is_owned_by(on_loop),
+            "the loop-only flags are read and written only by the task's own runtime (R4)"
+        );
+        &self.flags
     }
 
     /// Stores `waker` to be woken when the output becomes readable (R3).
@@ -119,54 +174,6 @@ impl Header {
         self.state.set_join_waker()
     }
 
-    // ----- for the runtime: the loop-only flags and the remote wake (`state.rs`) -----
-
-    #[inline]
-    pub(crate) fn key(&self) -> usize {
-        self.flags.key()
-    }
-
-    #[inline]
-    pub(crate) fn adopt(&self, core: &Core, key: usize) {
-        self.flags.adopt(core, key)
-    }
-
-    #[inline]
-    pub(crate) fn mark_queued(&self, core: &Core) -> bool {
-        self.flags.mark_queued(core)
-    }
-
-    #[inline]
-    pub(crate) fn mark_dequeued(&self, core: &Core) {
-        self.flags.mark_dequeued(core)
-    }
-
-    #[inline]
-    pub(crate) fn has_done_callbacks(&self, core: &Core) -> bool {
-        self.flags.has_done_callbacks(core)
-    }
-
-    #[inline]
-    pub(crate) fn is_releasable(&self, core: &Core) -> bool {
-        self.flags.is_releasable(core)
-    }
-
-    /// The loop polled the task once more.
-    #[inline]
-    pub(crate) fn count_poll(&self, core: &Core) {
-        self.flags.count_poll(core)
-    }
-
-    /// Whether the task is done (loop-only, R4).
-    pub(crate) fn is_done(&self, core: &Core) -> bool {
-        self.flags.is_done(core)
-    }
-
-    /// Whether the task is in the run queue (loop-only, R4).
-    pub(crate) fn is_queued(&self, core: &Core) -> bool {
-        self.flags.is_queued(core)
-    }
-
     /// A finished task whose output its join handle may not have read yet:
     /// the handle still has interest, and someone besides the caller's one
     /// reference still holds the cell (the handle, or — rarely — a waker).
@@ -174,22 +181,89 @@ impl Header {
         self.state.load().has_join_interest() && self.refs.load(Acquire) > 1
     }
 
-    pub(crate) fn polls(&self, core: &Core) -> u64 {
-        self.flags.polls(core)
-    }
-
-    /// The task's entry in the loop's table of notes (`notes.rs`), if any.
-    #[inline]
-    pub(crate) fn notes_key(&self, core: &Core) -> Option<usize> {
-        self.flags.notes_key(core)
-    }
-
-    pub(crate) fn set_notes_key(&self, core: &Core, key: Option<usize>) {
-        self.flags.set_notes_key(core, key)
-    }
-
     #[inline]
     pub(crate) fn release_remote_wake(&self) {
         self.state.release_remote_wake()
+    }
+}
+
+/// Proof that the holder runs on the loop thread of one runtime: what
+/// [`Header::flags`] asks for (R4).
+///
+/// `Core` makes one when it is built and hands out borrows of it; the raw
+/// pointer makes it `!Send` and `!Sync`, so it — and anything that keeps a
+/// copy, like a done callbacks' batch waiting in the loop's callback queue —
+/// stays on the loop's thread. The pointer is only compared, never read.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct OnLoop {
+    owner: *const Shared,
+}
+
+impl OnLoop {
+    /// For `Core::new` alone: the loop of the runtime behind `owner` runs on
+    /// this thread.
+    pub(crate) fn new(owner: &Arc<Shared>) -> OnLoop {
+        OnLoop { owner: Arc::as_ptr(owner) }
+    }
+
+    /// The runtime whose loop this proves, to compare with.
+    pub(crate) fn owner(&self) -> *const Shared {
+        self.owner
+    }
+}
+
+/// An owning, reference-counted pointer to a task cell. Its behaviour —
+/// spawning, running, completing — is in `cell.rs`; here is what any
+/// pointer to a cell needs: counting, and freeing with the last one (R5).
+pub(crate) struct TaskRef {
+    pub(in crate::task) ptr: NonNull<Header>,
+}
+
+// SAFETY: a `TaskRef` only exposes the thread-safe parts of the cell (atomics,
+// `owner`) except through methods that check they run on the owner thread
+// (`run`, `shutdown` take an `OnLoop`, which is `!Send`, and assert
+// ownership), or that follow the join protocol (R2, R3).
+unsafe impl Send for TaskRef {}
+
+impl TaskRef {
+    pub(crate) fn header(&self) -> &Header {
+        // SAFETY: a `TaskRef` keeps the cell alive (R5).
+        unsafe { self.ptr.as_ref() }
+    }
+
+    pub(crate) fn as_ptr(&self) -> NonNull<Header> {
+        self.ptr
+    }
+
+    /// The cell's address: unique among live tasks, which a slab key is not
+    /// once its task has left the slab.
+    pub(crate) fn id(&self) -> usize {
+        self.ptr.as_ptr().addr()
+    }
+
+    /// Rebuilds a `TaskRef` from a pointer that carries one reference (a
+    /// consumed waker).
+    ///
+    /// # Safety
+    /// `ptr` came from a `TaskRef` or waker whose reference is being transferred.
+    pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> TaskRef {
+        TaskRef { ptr }
+    }
+}
+
+impl Clone for TaskRef {
+    fn clone(&self) -> TaskRef {
+        self.header().ref_inc();
+        TaskRef { ptr: self.ptr }
+    }
+}
+
+impl Drop for TaskRef {
+    fn drop(&mut self) {
+        if self.header().refs.fetch_sub(1, Release) == 1 {
+            fence(Acquire);
+            // SAFETY: that was the last reference (R5).
+            unsafe { (self.header().vtable.dealloc)(self.ptr) };
+        }
     }
 }

@@ -22,7 +22,8 @@ use std::time::{Duration, Instant};
 
 use super::header::Header;
 use super::id::Id;
-use crate::runtime::core::Core;
+use super::notes::Notes;
+use super::state::LoopFlags;
 
 /// Where a task is in its life, at the moment of a snapshot: one of four,
 /// so a `match` on it may be exhaustive.
@@ -44,12 +45,12 @@ pub enum TaskState {
 
 impl TaskState {
     /// The state of a task the loop holds; `running` if it is polling it now.
-    pub(crate) fn of(core: &Core, header: &Header, running: bool) -> TaskState {
+    pub(crate) fn of(flags: &LoopFlags, running: bool) -> TaskState {
         if running {
             TaskState::Running
-        } else if header.is_done(core) {
+        } else if flags.is_done() {
             TaskState::FinishedUnread
-        } else if header.is_queued(core) {
+        } else if flags.is_queued() {
             TaskState::Queued
         } else {
             TaskState::Idle
@@ -117,22 +118,29 @@ pub struct TaskInfo {
 }
 
 impl TaskInfo {
-    /// A snapshot of the task behind `header`, on its loop's thread.
-    pub(crate) fn of(core: &Core, header: &Header, state: TaskState, now: Instant) -> TaskInfo {
-        let (name, age, busy) = core.with_notes(header, false, |notes| match notes {
+    /// A snapshot of the task behind `header`, from its loop's flags and
+    /// notes (`Core::task_info`, on the loop's thread).
+    pub(crate) fn of(
+        header: &Header,
+        flags: &LoopFlags,
+        notes: Option<&Notes>,
+        state: TaskState,
+        now: Instant,
+    ) -> TaskInfo {
+        let (name, age, busy) = match notes {
             None => (None, Duration::ZERO, Duration::ZERO),
             Some(notes) => (
                 notes.name.clone(),
                 notes.spawned_at.map_or(Duration::ZERO, |at| now.saturating_duration_since(at)),
                 notes.busy,
             ),
-        });
+        };
         TaskInfo {
             id: header.id(),
             name,
             location: header.location(),
             state,
-            polls: header.polls(core),
+            polls: flags.polls(),
             age,
             busy,
         }

@@ -19,9 +19,9 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::cell::{DoneCallback, TaskRef};
+use super::cell::DoneCallback;
 use super::error::JoinError;
-use super::header::Header;
+use super::header::{Header, TaskRef};
 use super::state::JoinWakerSet;
 use crate::runtime::context;
 
@@ -153,7 +153,7 @@ impl<T: 'static> JoinHandle<T> {
     {
         context::expect_current("JoinHandle::add_done_callback", |core| {
             assert!(
-                self.task.header().is_owned_by(core),
+                self.task.header().is_owned_by(core.on_loop()),
                 "JoinHandle::add_done_callback called inside another runtime than the task's: \
                  add done callbacks on the task's own loop thread"
             );

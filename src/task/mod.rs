@@ -95,31 +95,26 @@
 //! freely: a stale waker can only reach its own finished cell.
 
 mod builder;
-mod cell;
-mod done;
+pub(crate) mod cell;
+pub(crate) mod done;
 mod error;
-mod header;
+pub(crate) mod header;
 pub(crate) mod id;
-mod info;
-mod join;
+pub(crate) mod info;
+pub(crate) mod join;
 mod lazy;
-mod notes;
+pub(crate) mod notes;
 mod remote;
-mod state;
-mod waker;
+pub(crate) mod state;
+pub(crate) mod waker;
 mod yield_now;
 
 pub use builder::Builder;
-pub(crate) use cell::{DoneCallback, RunOutcome, Running, TaskRef};
-pub(crate) use done::DoneBatch;
 pub use error::JoinError;
-pub(crate) use header::Header;
 pub use id::Id;
 pub use info::{TaskInfo, TaskState};
 pub use join::JoinHandle;
-pub(crate) use notes::Notes;
 pub use remote::RemoteJoinHandle;
-pub(crate) use waker::waker_ref;
 pub use yield_now::{YieldNow, yield_now};
 
 use std::future::Future;
@@ -151,7 +146,7 @@ where
     F: Future + 'static,
 {
     let location = std::panic::Location::caller();
-    context::expect_current("kettle::spawn", |core| core.spawn(future, location))
+    context::expect_current("kettle::spawn", |core| JoinHandle::new(core.spawn(future, location)))
 }
 
 /// A snapshot of the task being polled right now (asyncio's

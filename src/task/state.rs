@@ -48,18 +48,15 @@
 //!
 //! `key`, `queued`, `done` and the count of pending done callbacks are plain
 //! `Cell`s (rule R4 in `cell.rs`): only the owner's loop thread touches them.
-//! Their methods take the owner's `&Core`, which proves the thread (`Core` is
-//! `!Send`); debug builds also check that it is the owner's `Core` and not
-//! another runtime's on the same thread.
+//! The header hands them out only for the owner loop's `OnLoop` token,
+//! which proves the thread (it is `!Send`); debug builds also check that it
+//! is the owner's token and not another runtime's on the same thread.
 
 use std::cell::Cell;
 use std::fmt;
-use std::sync::Arc;
 
 use crate::loom::sync::atomic::AtomicUsize;
 use crate::loom::sync::atomic::Ordering::{AcqRel, Acquire};
-use crate::runtime::core::Core;
-use crate::runtime::shared::Shared;
 
 /// The task has finished: its output (a value or a `JoinError`) is stored and
 /// its future is gone. Set once, by the loop, after it wrote the output (R2);
@@ -348,28 +345,22 @@ impl fmt::Debug for Snapshot {
     }
 }
 
-/// The task's place in its runtime: which runtime owns it, and the
-/// bookkeeping that runtime's loop keeps on it.
-///
-/// `owner` is fixed at spawn and read from any thread (a remote wake finds
-/// the injector through it). Everything else is read and written only by
-/// the task's own runtime, on its loop thread (R4): each method takes that
-/// runtime's `&Core`, and debug builds check that it is the owner. (The
-/// owner sits here, beside the flags it guards, because the check then needs
-/// nothing more: a separate runtime id would cost the header a word.)
 /// `LoopFlags::notes` when the task has no notes.
 const NO_NOTES: u32 = u32::MAX;
 
+/// The bookkeeping a task's loop keeps on it: its slab key, whether it is
+/// queued or done, its notes and counts.
+///
+/// Read and written only by the task's own runtime, on its loop thread (R4):
+/// the header hands them out only for that loop's `OnLoop` token
+/// (`Header::flags`, in `header.rs`), which cannot leave the loop's thread,
+/// and debug builds check that the token is the owner's.
 pub(crate) struct LoopFlags {
-    /// The runtime the task belongs to.
-    owner: Arc<Shared>,
     /// The task's key in its runtime's slab. Set once, when the loop adopts
     /// the task; meaningless before (`u32::MAX`). 32 bits, so that it and
-    /// `notes` share a word: four billion live tasks would need terabytes.
+    /// `notes` (below) share a word: four billion live tasks would need
+    /// terabytes.
     key: Cell<u32>,
-    /// The task's entry in the loop's table of notes (its name and timings,
-    /// `task/notes.rs`), or [`NO_NOTES`]. Most tasks have none.
-    notes: Cell<u32>,
     /// The task is in the run queue: exactly while this is set, and at most
     /// once. Set from birth (adoption pushes the task) and by `mark_queued`,
     /// which refuses a task already queued or done; cleared by
@@ -380,10 +371,14 @@ pub(crate) struct LoopFlags {
     /// done and still queued: it woke itself during its last poll, and the
     /// loop pops that stale entry without running it.
     done: Cell<bool>,
+    // The extras' bookkeeping: done callbacks, notes, counts.
     /// Done callbacks registered and not yet run or dropped. Raised by
     /// `add_done_callback` until the output has left; lowered by
     /// `release_done_callbacks` as their batches run or are dropped.
     done_callbacks: Cell<u32>,
+    /// The task's entry in the loop's table of notes (its name and timings,
+    /// `task/notes.rs`), or [`NO_NOTES`]. Most tasks have none.
+    notes: Cell<u32>,
     /// How many times the loop has polled the task (`info.rs`).
     polls: Cell<u64>,
 }
@@ -393,9 +388,8 @@ impl LoopFlags {
     /// adoption pushes it onto the run queue. Until then a wake (a cancel,
     /// say, before the loop has taken a remote spawn from the injector) must
     /// not push it a second time.
-    pub(crate) fn new(owner: Arc<Shared>) -> LoopFlags {
+    pub(crate) fn new() -> LoopFlags {
         LoopFlags {
-            owner,
             key: Cell::new(u32::MAX),
             notes: Cell::new(NO_NOTES),
             queued: Cell::new(true),
@@ -405,26 +399,7 @@ impl LoopFlags {
         }
     }
 
-    #[inline]
-    pub(crate) fn owner(&self) -> &Arc<Shared> {
-        &self.owner
-    }
-
-    #[inline]
-    pub(crate) fn is_owned_by(&self, core: &Core) -> bool {
-        Arc::ptr_eq(&self.owner, core.shared())
-    }
-
-    #[inline]
-    fn check_owner(&self, core: &Core) {
-        debug_assert!(
-            self.is_owned_by(core),
-            "the loop-only flags are read and written only by the task's own runtime (R4)"
-        );
-    }
-
-    /// The task's slab key. Takes no `&Core`: the loop reads it right after
-    /// `mark_queued`, which checked the owner.
+    /// The task's slab key.
     #[inline]
     pub(crate) fn key(&self) -> usize {
         self.key.get() as usize
@@ -432,8 +407,7 @@ impl LoopFlags {
 
     /// Adopts the task into the slab at `key`; the caller pushes it onto the
     /// run queue (it is marked queued from birth).
-    pub(crate) fn adopt(&self, core: &Core, key: usize) {
-        self.check_owner(core);
+    pub(crate) fn adopt(&self, key: usize) {
         debug_assert!(self.queued.get(), "a task is born queued and first runs after adoption");
         debug_assert!(u32::try_from(key).is_ok(), "fewer than 2^32 live tasks: each takes 88 bytes");
         self.key.set(key as u32);
@@ -442,8 +416,7 @@ impl LoopFlags {
     /// Marks the task queued unless it already is or is done. Returns `true`
     /// if the caller must push it onto the run queue.
     #[inline]
-    pub(crate) fn mark_queued(&self, core: &Core) -> bool {
-        self.check_owner(core);
+    pub(crate) fn mark_queued(&self) -> bool {
         if self.queued.get() || self.done.get() {
             return false;
         }
@@ -453,85 +426,73 @@ impl LoopFlags {
 
     /// The task was popped from the run queue.
     #[inline]
-    pub(crate) fn mark_dequeued(&self, core: &Core) {
-        self.check_owner(core);
+    pub(crate) fn mark_dequeued(&self) {
         debug_assert!(self.queued.get(), "a task is in the run queue exactly when its queued flag is set");
         self.queued.set(false);
     }
 
     /// The task's entry in the loop's table of notes, if it has one.
     #[inline]
-    pub(crate) fn notes_key(&self, core: &Core) -> Option<usize> {
-        self.check_owner(core);
+    pub(crate) fn notes_key(&self) -> Option<usize> {
         let key = self.notes.get();
         (key != NO_NOTES).then_some(key as usize)
     }
 
     /// Records (or, with `None`, clears) the task's entry in the table of notes.
-    pub(crate) fn set_notes_key(&self, core: &Core, key: Option<usize>) {
-        self.check_owner(core);
+    pub(crate) fn set_notes_key(&self, key: Option<usize>) {
         let key =
             key.map_or(NO_NOTES, |key| u32::try_from(key).expect("kettle: more than 2^32 tasks with notes"));
         self.notes.set(key);
     }
 
     /// Whether the task is in the run queue (for a task dump).
-    pub(crate) fn is_queued(&self, core: &Core) -> bool {
-        self.check_owner(core);
+    pub(crate) fn is_queued(&self) -> bool {
         self.queued.get()
     }
 
     #[inline]
-    pub(crate) fn is_done(&self, core: &Core) -> bool {
-        self.check_owner(core);
+    pub(crate) fn is_done(&self) -> bool {
         self.done.get()
     }
 
     /// The task completed; it is never polled or queued again.
     #[inline]
-    pub(crate) fn mark_done(&self, core: &Core) {
-        self.check_owner(core);
+    pub(crate) fn mark_done(&self) {
         debug_assert!(!self.done.get(), "a task completes exactly once");
         self.done.set(true);
     }
 
     /// A done task that is not queued can leave the slab.
     #[inline]
-    pub(crate) fn is_releasable(&self, core: &Core) -> bool {
-        self.check_owner(core);
+    pub(crate) fn is_releasable(&self) -> bool {
         self.done.get() && !self.queued.get()
     }
 
     /// Whether done callbacks are registered and not yet run or dropped.
     #[inline]
-    pub(crate) fn has_done_callbacks(&self, core: &Core) -> bool {
-        self.check_owner(core);
+    pub(crate) fn has_done_callbacks(&self) -> bool {
         self.done_callbacks.get() > 0
     }
 
     /// One more done callback is pending.
-    pub(crate) fn add_done_callback(&self, core: &Core) {
-        self.check_owner(core);
+    pub(crate) fn add_done_callback(&self) {
         self.done_callbacks.set(self.done_callbacks.get() + 1);
     }
 
     /// The loop polled the task once more.
     #[inline]
-    pub(crate) fn count_poll(&self, core: &Core) {
-        self.check_owner(core);
+    pub(crate) fn count_poll(&self) {
         self.polls.set(self.polls.get() + 1);
     }
 
-    pub(crate) fn polls(&self, core: &Core) -> u64 {
-        self.check_owner(core);
+    pub(crate) fn polls(&self) -> u64 {
         self.polls.get()
     }
 
     /// `count` done callbacks ran or were dropped. Returns `true` if that
     /// was the last of a done task's: the caller then releases the output
     /// ([`State::release_done_callbacks`]).
-    pub(crate) fn release_done_callbacks(&self, core: &Core, count: u32) -> bool {
-        self.check_owner(core);
+    pub(crate) fn release_done_callbacks(&self, count: u32) -> bool {
         let left = self.done_callbacks.get() - count;
         self.done_callbacks.set(left);
         left == 0 && self.done.get()

@@ -28,10 +28,9 @@ use std::ops::Deref;
 use std::ptr::NonNull;
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
-use super::cell::TaskRef;
-use super::header::Header;
+use super::header::{Header, TaskRef};
 use super::state::{CancelRequested, RemoteWake};
-use crate::runtime::context;
+use crate::runtime::run_queue;
 use crate::runtime::shared::Remote;
 
 static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop_waker);
@@ -95,14 +94,9 @@ pub(crate) fn waker_ref(task: &TaskRef) -> WakerRef<'_> {
 /// another thread, or this thread while its runtime is not running — the wake
 /// goes through the owner's injector.
 pub(crate) fn schedule(header: &Header) {
-    let local = context::with_current(|core| match core {
-        Some(core) if header.is_owned_by(core) => {
-            core.schedule(header);
-            true
-        }
-        _ => false,
-    });
-    if !local && let RemoteWake::Push = header.state.claim_remote_wake() {
+    if !run_queue::enqueue_here(header)
+        && let RemoteWake::Push = header.state.claim_remote_wake()
+    {
         header.ref_inc();
         // SAFETY: `ref_inc` just created the reference this `TaskRef` owns.
         let task = unsafe { TaskRef::from_raw(NonNull::from(header)) };

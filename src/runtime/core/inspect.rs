@@ -7,7 +7,8 @@ use std::time::Instant;
 
 use super::Core;
 use crate::runtime::metrics::Metrics;
-use crate::task::{TaskInfo, TaskRef, TaskState};
+use crate::task::header::{Header, TaskRef};
+use crate::task::info::{TaskInfo, TaskState};
 
 impl Core {
     /// Every task the loop holds, by id: queued, idle, the one running now
@@ -20,10 +21,10 @@ impl Core {
         // finished ones are: only while timing, and only if its output may
         // still be unread. That is judged before the clone below adds a
         // reference of its own.
-        let timing = self.watch.is_timing();
+        let timing = self.extras.watch.is_timing();
         let listed = |task: &&TaskRef| {
             let header = task.header();
-            !header.is_done(self) || (timing && header.may_be_unread())
+            !header.flags(self.on_loop()).is_done() || (timing && header.may_be_unread())
         };
         // Clones (one count each) so that no borrow of the slab is held
         // while the infos are built.
@@ -35,10 +36,8 @@ impl Core {
             .filter(listed)
             .cloned()
             .collect();
-        let mut infos: Vec<TaskInfo> = held
-            .iter()
-            .map(|task| TaskInfo::of(self, task.header(), TaskState::of(self, task.header(), false), now))
-            .collect();
+        let mut infos: Vec<TaskInfo> =
+            held.iter().map(|task| self.task_info(task.header(), None, now)).collect();
         infos.extend(self.current_task());
         debug_assert_eq!(
             infos.iter().filter(|info| info.state != TaskState::FinishedUnread).count(),
@@ -51,10 +50,20 @@ impl Core {
         infos
     }
 
+    /// A snapshot of the task behind `header`: in `state`, or (`None`) as
+    /// its flags say.
+    pub(super) fn task_info(&self, header: &Header, state: Option<TaskState>, now: Instant) -> TaskInfo {
+        let flags = header.flags(self.on_loop());
+        let state = state.unwrap_or_else(|| TaskState::of(flags, false));
+        // Building the info copies a name and numbers: no user code under
+        // the table's borrow.
+        self.with_notes(header, false, |notes| TaskInfo::of(header, flags, notes.as_deref(), state, now))
+    }
+
     /// The task being polled right now, if any.
     pub(crate) fn current_task(&self) -> Option<TaskInfo> {
-        self.running.with(|header| {
-            header.map(|header| TaskInfo::of(self, header, TaskState::of(self, header, true), Instant::now()))
+        self.extras.current_task.with(|header| {
+            header.map(|header| self.task_info(header, Some(TaskState::Running), Instant::now()))
         })
     }
 
@@ -62,8 +71,11 @@ impl Core {
     /// ones it still holds (see [`Core::count_if_still_queued`]).
     fn tasks_alive(&self) -> usize {
         let tasks = self.tasks.borrow().len();
-        debug_assert!(self.stats.done_in_slab() <= tasks, "the finished tasks in the slab are in the slab");
-        tasks.saturating_sub(self.stats.done_in_slab())
+        debug_assert!(
+            self.extras.stats.done_in_slab() <= tasks,
+            "the finished tasks in the slab are in the slab"
+        );
+        tasks.saturating_sub(self.extras.stats.done_in_slab())
     }
 
     /// The counters and sizes of `Runtime::metrics`.
@@ -73,11 +85,11 @@ impl Core {
             timers_pending: self.timers.borrow().len(),
             callbacks_pending: self.callbacks.borrow().len(),
             io_sources: self.reactor.len(),
-            blocking_threads: self.blocking.threads().0,
-            blocking_idle_threads: self.blocking.threads().1,
+            blocking_threads: self.extras.blocking.threads().0,
+            blocking_idle_threads: self.extras.blocking.threads().1,
             ..Metrics::default()
         };
-        self.stats.fill(&mut metrics);
+        self.extras.stats.fill(&mut metrics);
         metrics
     }
 }
@@ -90,7 +102,7 @@ mod tests {
 
     /// How many tasks have notes in the loop's table.
     fn noted(rt: &Runtime) -> usize {
-        rt.core.notes.borrow().len()
+        rt.core.extras.notes.borrow().len()
     }
 
     /// Named tasks, awaited, detached, cancelled and left pending; timed or

@@ -11,31 +11,31 @@ use std::time::Instant;
 
 use super::{Core, PollPlan};
 use crate::runtime::metrics::Turn;
-use crate::task::TaskRef;
+use crate::task::header::TaskRef;
 use crate::trace::{Phase, Recorder, TaskLabel, Trace, TraceEvent};
 
 impl Core {
     /// Starts recording (`Runtime::start_trace`).
     pub(crate) fn start_trace(&self) {
-        let mut trace = self.watch.trace.borrow_mut();
+        let mut trace = self.extras.watch.trace.borrow_mut();
         assert!(
             trace.is_none(),
             "kettle: Runtime::start_trace called while a trace is already recording; call stop_trace first"
         );
-        *trace = Some(Recorder::new(self.watch.trace_capacity));
-        self.watch.trace_first_turn.set(self.stats.turns());
+        *trace = Some(Recorder::new(self.extras.watch.trace_capacity));
+        self.extras.watch.trace_first_turn.set(self.extras.stats.turns());
         drop(trace);
-        self.watch.set_tracing(true);
+        self.extras.watch.set_tracing(true);
     }
 
     /// Stops recording and returns the trace (`Runtime::stop_trace`).
     pub(crate) fn stop_trace(&self) -> Trace {
-        let recorder = self.watch.trace.borrow_mut().take();
+        let recorder = self.extras.watch.trace.borrow_mut().take();
         let recorder = recorder.expect(
             "kettle: Runtime::stop_trace called but no trace is recording; call Runtime::start_trace first",
         );
-        self.watch.set_tracing(false);
-        if !self.watch.is_timing() {
+        self.extras.watch.set_tracing(false);
+        if !self.extras.watch.is_timing() {
             self.forget_unread();
         }
         recorder.finish()
@@ -44,7 +44,7 @@ impl Core {
     /// Calls `record` with the recorder, if a trace is recording.
     #[inline]
     pub(super) fn record(&self, record: impl FnOnce(&mut Recorder)) {
-        if let Some(recorder) = self.watch.trace.borrow_mut().as_mut() {
+        if let Some(recorder) = self.extras.watch.trace.borrow_mut().as_mut() {
             record(recorder);
         }
     }
@@ -86,8 +86,8 @@ impl Core {
     #[cold]
     #[inline(never)]
     pub(super) fn turn_traced(&self, max_wait: Option<std::time::Duration>, main_ready: bool) -> Turn {
-        self.stats.on_turn();
-        let turn = self.stats.turns() - self.watch.trace_first_turn.get();
+        self.extras.stats.on_turn();
+        let turn = self.extras.stats.turns() - self.extras.watch.trace_first_turn.get();
         let plan = self.plan_poll(max_wait, main_ready);
         let t0 = Instant::now();
         let plan = self.announce_idle(plan); // 1. idle
@@ -95,7 +95,7 @@ impl Core {
         let io_events = self.poll_io(plan); // 2. poll
         let t2 = Instant::now();
         let injected = self.inject(plan); // 3. inject
-        if self.clock.is_paused() {
+        if self.extras.clock.is_paused() {
             self.jump_to_next_timer_if_idle(plan, main_ready, io_events + injected);
         }
         let t3 = Instant::now();

@@ -3,6 +3,16 @@
 //! itself is `runtime/clock.rs`, the shuffle's generator
 //! `runtime/shuffle.rs`; `DESIGN.md` ("One turn") says where each acts in
 //! the turn.
+//!
+//! # In the turn
+//!
+//! Two options of the [`Builder`](crate::Builder) change the turn, each
+//! behind one branch when off. With `start_paused`, the loop's time is a
+//! paused clock (`clock.rs`): a turn that has nothing to do but wait for a
+//! timer peeks instead, and if nothing arrived, the clock jumps to that
+//! timer between steps 3 and 4, so step 4 fires it at once. With `seed`,
+//! step 5 runs its tasks (not its callbacks) in an order drawn from the
+//! seed instead of wake order (`shuffle.rs`).
 
 use std::time::Instant;
 
@@ -18,7 +28,7 @@ impl Core {
     /// step 4 fires it now. A real clock would have waited for it instead.
     #[cold]
     pub(super) fn jump_to_next_timer_if_idle(&self, plan: PollPlan, main_ready: bool, arrived: usize) {
-        let Some(paused) = self.clock.paused() else { return };
+        let Some(paused) = self.extras.clock.paused() else { return };
         if plan == PollPlan::Skip
             || main_ready
             || arrived > 0
@@ -39,20 +49,19 @@ impl Core {
     /// wake order: first in, first out.
     #[cold]
     pub(super) fn shuffle_ready_tasks(&self) {
-        let Some(shuffle) = &self.shuffle else { return };
-        let mut queue = self.run_queue.borrow_mut();
-        shuffle.shuffle(queue.make_contiguous());
+        let Some(shuffle) = &self.extras.shuffle else { return };
+        self.run_queue.with_keys(|keys| shuffle.shuffle(keys.make_contiguous()));
     }
 
     /// The loop's time: `Instant::now()`, or the paused clock's (`clock.rs`).
     /// Every timer reads this, through [`kettle::time::now`](crate::time::now).
     #[inline]
     pub(crate) fn now(&self) -> Instant {
-        self.clock.now()
+        self.extras.clock.now()
     }
 
     /// This runtime's clock.
     pub(crate) fn clock(&self) -> &Clock {
-        &self.clock
+        &self.extras.clock
     }
 }

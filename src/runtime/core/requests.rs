@@ -1,23 +1,28 @@
-//! What the rest of kettle asks of the loop: spawn and schedule a task,
-//! queue a callback, insert or remove a timer, register an I/O source,
-//! submit a blocking job.
+//! What the rest of kettle asks of the loop: spawn a task, queue a
+//! callback, insert or remove a timer, add a done callback, submit a
+//! blocking job. (Waking a task is the run queue's, `run_queue.rs`;
+//! registering an I/O source is the reactor's, `reactor.rs`.)
 //!
-//! `Core`'s fields are private to `core.rs` and its two children, this file
-//! and `shutdown.rs`; other modules go through these methods. Each borrows a
-//! field only for the length of the call and lets go before user code runs
-//! — a waker woken or dropped, a callback run or dropped, a task freed.
+//! `Core`'s fields are private to `core.rs` and its children (this file,
+//! `extras.rs`, `shutdown.rs`, and the four that watch or steer the turn:
+//! `inspect.rs`, `watch.rs`, `record.rs`, `replay.rs`); other modules go
+//! through methods. Each borrows a field only for the length of the call and
+//! lets go before user code runs — a waker woken or dropped, a callback run
+//! or dropped, a task freed.
 
 use std::io;
 use std::panic::Location;
-use std::rc::Rc;
 use std::task::Waker;
 use std::time::Instant;
 
 use super::Core;
 use crate::contain;
 use crate::runtime::blocking_pool::Job;
-use crate::runtime::reactor::ScheduledIo;
-use crate::task::{DoneBatch, DoneCallback, Header, Id, JoinHandle, Notes, TaskRef};
+use crate::task::cell::DoneCallback;
+use crate::task::done::DoneBatch;
+use crate::task::header::{Header, TaskRef};
+use crate::task::id::Id;
+use crate::task::notes::Notes;
 use crate::time::queue::TimerKey;
 
 /// A callback queued to run on the loop (`call_soon`, a due `call_later`),
@@ -48,14 +53,18 @@ const TASK_ID_BLOCK: u64 = 256;
 impl Core {
     // ----- tasks ---------------------------------------------------------------
 
-    pub(crate) fn spawn<F>(&self, future: F, location: &'static Location<'static>) -> JoinHandle<F::Output>
+    /// Spawns `future` as a task of this loop, queued to run next turn.
+    /// Returns the join handle's reference (the caller wraps it in a
+    /// `JoinHandle`).
+    pub(crate) fn spawn<F>(&self, future: F, location: &'static Location<'static>) -> TaskRef
     where
         F: std::future::Future + 'static,
     {
-        let (task, join) = TaskRef::new_local(future, self, self.next_task_id(), location);
-        self.stats.on_spawn();
+        let (task, join) =
+            TaskRef::new_local(future, &self.shared, self.on_loop(), self.next_task_id(), location);
+        self.extras.stats.on_spawn();
         self.adopt(task);
-        JoinHandle::new(join)
+        join
     }
 
     /// A fresh task id for a local spawn.
@@ -67,12 +76,12 @@ impl Core {
     /// counter, so ids stay unique.
     #[inline]
     pub(crate) fn next_task_id(&self) -> Id {
-        let (mut next, mut end) = self.task_ids.get();
+        let (mut next, mut end) = self.shortcuts.task_ids.get();
         if next == end {
             next = self.shared.take_task_ids(TASK_ID_BLOCK);
             end = next + TASK_ID_BLOCK;
         }
-        self.task_ids.set((next + 1, end));
+        self.shortcuts.task_ids.set((next + 1, end));
         Id::from_u64(next)
     }
 
@@ -89,11 +98,12 @@ impl Core {
         create: bool,
         f: impl FnOnce(Option<&mut Notes>) -> R,
     ) -> R {
-        let mut table = self.notes.borrow_mut();
-        let key = match header.notes_key(self) {
+        let mut table = self.extras.notes.borrow_mut();
+        let flags = header.flags(self.on_loop());
+        let key = match flags.notes_key() {
             None if create => {
                 let key = table.insert(Notes::default());
-                header.set_notes_key(self, Some(key));
+                flags.set_notes_key(Some(key));
                 Some(key)
             }
             key => key,
@@ -103,9 +113,10 @@ impl Core {
 
     /// Forgets the notes of a task the loop lets go of for good.
     pub(super) fn drop_notes(&self, header: &Header) {
-        if let Some(key) = header.notes_key(self) {
-            header.set_notes_key(self, None);
-            let notes = self.notes.borrow_mut().remove(key);
+        let flags = header.flags(self.on_loop());
+        if let Some(key) = flags.notes_key() {
+            flags.set_notes_key(None);
+            let notes = self.extras.notes.borrow_mut().remove(key);
             drop(notes); // a name and numbers: no user code
         }
     }
@@ -115,84 +126,44 @@ impl Core {
         let mut tasks = self.tasks.borrow_mut();
         let entry = tasks.vacant_entry();
         let key = entry.key();
-        task.header().adopt(self, key);
+        task.header().flags(self.on_loop()).adopt(key);
         self.note_spawn(&task);
         entry.insert(Some(task));
         drop(tasks);
-        self.run_queue.borrow_mut().push_back(key);
-    }
-
-    /// Queues the task behind `header` (a wake on the loop thread).
-    pub(crate) fn schedule(&self, header: &Header) {
-        if header.mark_queued(self) {
-            self.run_queue.borrow_mut().push_back(header.key());
-        }
+        self.run_queue.push_adopted(key);
     }
 
     /// Registers a done callback (see `task/done.rs`): kept until the task
     /// completes, or queued at once if it already has.
     pub(crate) fn add_done_callback(&self, task: &TaskRef, callback: DoneCallback) {
-        if task.hold_for_done_callback(self) {
-            let batch = DoneBatch::new(task.clone(), vec![callback]);
-            self.call_soon(Callback::new(move || batch.run(), task.header().location()));
-        } else {
-            self.done_callbacks.borrow_mut().entry(task.id()).or_default().push(callback);
+        let batch = self.extras.done_callbacks.add(self.on_loop(), task, callback);
+        if let Some(batch) = batch {
+            self.queue_done_batch(batch);
         }
     }
 
     /// The task just completed: queue its done callbacks, if it has any.
+    #[inline]
     pub(super) fn queue_done_callbacks(&self, task: &TaskRef) {
-        // Most tasks have none: ask the header before hashing into the table.
-        if !task.header().has_done_callbacks(self) {
+        // Most tasks have none: ask the flags before the table.
+        if !task.header().flags(self.on_loop()).has_done_callbacks() {
             return;
         }
-        let callbacks = self.done_callbacks.borrow_mut().remove(&task.id());
-        if let Some(callbacks) = callbacks {
-            let batch = DoneBatch::new(task.clone(), callbacks);
-            self.call_soon(Callback::new(move || batch.run(), task.header().location()));
+        if let Some(batch) = self.extras.done_callbacks.take(self.on_loop(), task) {
+            self.queue_done_batch(batch);
         }
     }
 
-    // ----- I/O sources ---------------------------------------------------------
-
-    /// Registers `source` with epoll under a new token, whose events will
-    /// set `io`'s readiness and wake its waiters (step 2). Returns the token.
-    pub(crate) fn register_source(
-        &self,
-        source: &mut impl mio::event::Source,
-        interest: mio::Interest,
-        io: Rc<ScheduledIo>,
-    ) -> io::Result<mio::Token> {
-        let token = self.reactor.insert(io);
-        let registered = self.poll.borrow().registry().register(source, token, interest);
-        if let Err(e) = registered {
-            self.reactor.remove(token);
-            return Err(e);
-        }
-        Ok(token)
-    }
-
-    /// Removes `source` from epoll (before its descriptor closes). Its
-    /// token stays taken until [`release_source`](Core::release_source).
-    pub(crate) fn deregister_source(&self, source: &mut impl mio::event::Source) -> io::Result<()> {
-        self.poll.borrow().registry().deregister(source)
-    }
-
-    /// Frees a registration's token. Returns whether it was taken.
-    pub(crate) fn release_source(&self, token: mio::Token) -> bool {
-        self.reactor.remove(token)
+    fn queue_done_batch(&self, batch: DoneBatch) {
+        let location = batch.location();
+        self.call_soon(Callback::new(move || batch.run(), location));
     }
 
     // ----- blocking jobs -------------------------------------------------------
 
     /// Hands `job` to this runtime's blocking pool (see `blocking_pool.rs`).
-    /// A paused clock holds still until the job is done (`clock.rs`).
     pub(crate) fn submit_blocking(&self, job: Job) -> io::Result<()> {
-        let job = match self.clock.paused() {
-            None => job,
-            Some(paused) => paused.hold_for(job, &self.shared),
-        };
-        self.blocking.submit(job)
+        self.extras.blocking.submit(job)
     }
 
     // ----- callbacks -----------------------------------------------------------

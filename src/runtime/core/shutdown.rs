@@ -5,7 +5,7 @@ use super::Core;
 use crate::contain;
 use crate::runtime::registry;
 use crate::runtime::shared::Remote;
-use crate::task::TaskRef;
+use crate::task::header::TaskRef;
 
 impl Core {
     /// Drops every task, callback and timer exactly once. Destructors may
@@ -13,7 +13,7 @@ impl Core {
     /// a round finds nothing.
     pub(crate) fn shutdown(&self) {
         registry::unregister(self.id());
-        self.blocking.shutdown();
+        self.extras.blocking.shutdown();
         let mut remote = self.shared.close();
         // Finished tasks are kept until the run queue is cleared, so that no
         // destructor running meanwhile can free a cell the queue still names.
@@ -23,17 +23,17 @@ impl Core {
             for item in remote.drain(..) {
                 match item {
                     Remote::Spawn(task) => {
-                        task.shutdown(self);
+                        task.shutdown(self.on_loop());
                         finished.push(task);
                     }
                     other => contain::drop_value(other),
                 }
             }
             let tasks: Vec<TaskRef> = self.tasks.borrow_mut().drain().flatten().collect();
-            self.stats.on_slab_emptied();
+            self.extras.stats.on_slab_emptied();
             found |= !tasks.is_empty();
             for task in tasks {
-                task.shutdown(self);
+                task.shutdown(self.on_loop());
                 // Queued, then dropped unrun next round: that releases the
                 // output to the join handle (a cancelled error).
                 self.queue_done_callbacks(&task);
@@ -51,9 +51,9 @@ impl Core {
                 break;
             }
         }
-        self.run_queue.borrow_mut().clear();
+        self.run_queue.with_keys(|keys| keys.clear());
         drop(finished);
         // Names and timings of tasks that are all gone now (no user code).
-        self.notes.borrow_mut().clear();
+        self.extras.notes.borrow_mut().clear();
     }
 }

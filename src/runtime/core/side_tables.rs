@@ -26,13 +26,13 @@ struct Sizes {
 }
 
 fn sizes(core: &Core) -> Sizes {
-    let (next, end) = core.task_ids.get();
+    let (next, end) = core.shortcuts.task_ids.get();
     Sizes {
         tasks: core.tasks.borrow().len(),
-        notes: core.notes.borrow().len(),
-        done_callbacks: core.done_callbacks.borrow().len(),
-        unread: core.watch.unread_len(),
-        labels: core.watch.trace.borrow().as_ref().map_or(0, |recorder| recorder.labels()),
+        notes: core.extras.notes.borrow().len(),
+        done_callbacks: core.extras.done_callbacks.len(),
+        unread: core.extras.watch.unread_len(),
+        labels: core.extras.watch.trace.borrow().as_ref().map_or(0, |recorder| recorder.labels()),
         reserved_ids: end - next,
     }
 }

@@ -21,7 +21,10 @@ use std::time::{Duration, Instant};
 use super::{Callback, Core};
 use crate::contain;
 use crate::runtime::debug::{DebugMode, SlowPoll, SlowPollHook};
-use crate::task::{RunOutcome, TaskInfo, TaskRef, TaskState, waker_ref};
+use crate::task::cell::RunOutcome;
+use crate::task::header::TaskRef;
+use crate::task::info::{TaskInfo, TaskState};
+use crate::task::waker::waker_ref;
 use crate::trace::{Recorder, TraceEvent};
 
 /// What the loop watches about itself; part of `Core`.
@@ -110,7 +113,7 @@ impl Core {
     /// A task was just adopted; stamp its spawn time if timing.
     #[inline]
     pub(super) fn note_spawn(&self, task: &TaskRef) {
-        if self.watch.is_timing() {
+        if self.extras.watch.is_timing() {
             self.stamp_spawn(task);
         }
     }
@@ -132,26 +135,27 @@ impl Core {
         let (start, outcome, end) = {
             let waker = waker_ref(&task);
             let start = Instant::now();
-            let outcome = self.running.enter(&task, || task.run(self, &waker));
+            let outcome = self.extras.current_task.enter(&task, || task.run(self.on_loop(), &waker));
             (start, outcome, Instant::now())
         };
         let took = end - start;
         let header = task.header();
         let (id, location) = (header.id(), header.location());
         // The name is copied only for a report; the rest is arithmetic.
-        let slow = self.watch.is_slow(took) && matches!(outcome, RunOutcome::Pending | RunOutcome::Finished);
+        let slow =
+            self.extras.watch.is_slow(took) && matches!(outcome, RunOutcome::Pending | RunOutcome::Finished);
         let name = self.with_notes(header, true, |notes| {
             let notes = notes.expect("created");
             notes.busy += took;
             if slow { notes.name.clone() } else { None }
         });
-        if self.watch.is_tracing() {
+        if self.extras.watch.is_tracing() {
             self.record_poll(&task, start, end);
         }
         self.settle(key, task, outcome);
         self.sweep_some_unread();
         if slow {
-            self.watch.check(
+            self.extras.watch.check(
                 |threshold| SlowPoll { task: Some(id), name, location, duration: took, threshold },
                 took,
             );
@@ -171,7 +175,7 @@ impl Core {
             let (start, end) = (recorder.offset(start), recorder.offset(end));
             recorder.push(TraceEvent::Callback { location, start, duration: end - start });
         });
-        self.watch.check(
+        self.extras.watch.check(
             |threshold| SlowPoll { task: None, name: None, location, duration: took, threshold },
             took,
         );
@@ -189,8 +193,8 @@ impl Core {
     /// not more tasks finish. (A dump sweeps the whole list first.)
     #[cold]
     pub(super) fn release_noted(&self, task: TaskRef) {
-        if self.watch.is_timing() && task.header().may_be_unread() {
-            self.watch.unread.borrow_mut().push(task);
+        if self.extras.watch.is_timing() && task.header().may_be_unread() {
+            self.extras.watch.unread.borrow_mut().push(task);
             self.sweep_some_unread();
         } else {
             self.drop_notes(task.header());
@@ -202,13 +206,13 @@ impl Core {
     /// go of those whose output has been read.
     fn sweep_some_unread(&self) {
         for _ in 0..SWEEP_STEP {
-            let mut unread = self.watch.unread.borrow_mut();
+            let mut unread = self.extras.watch.unread.borrow_mut();
             if unread.is_empty() {
                 return;
             }
-            let at = self.watch.sweep_cursor.get() % unread.len();
+            let at = self.extras.watch.sweep_cursor.get() % unread.len();
             if unread[at].header().may_be_unread() {
-                self.watch.sweep_cursor.set(at + 1);
+                self.extras.watch.sweep_cursor.set(at + 1);
                 continue;
             }
             let read = unread.swap_remove(at); // the last one moves to `at`: looked at next
@@ -220,10 +224,10 @@ impl Core {
 
     /// Lets go of all the kept tasks whose output has been read.
     fn sweep_unread(&self) {
-        let all = std::mem::take(&mut *self.watch.unread.borrow_mut());
+        let all = std::mem::take(&mut *self.extras.watch.unread.borrow_mut());
         let (keep, read): (Vec<TaskRef>, Vec<TaskRef>) =
             all.into_iter().partition(|task| task.header().may_be_unread());
-        *self.watch.unread.borrow_mut() = keep;
+        *self.extras.watch.unread.borrow_mut() = keep;
         for task in read {
             self.drop_notes(task.header());
             drop(task); // may free the cell: outside the borrow
@@ -232,7 +236,7 @@ impl Core {
 
     /// Lets go of the finished tasks kept for dumps (timing stopped).
     pub(super) fn forget_unread(&self) {
-        let unread = std::mem::take(&mut *self.watch.unread.borrow_mut());
+        let unread = std::mem::take(&mut *self.extras.watch.unread.borrow_mut());
         for task in unread {
             self.drop_notes(task.header());
             drop(task); // may free the cell: outside the borrow
@@ -241,13 +245,13 @@ impl Core {
 
     /// Adds the finished-unread tasks to a dump (nothing unless timing).
     pub(super) fn finished_unread(&self, now: Instant, infos: &mut Vec<TaskInfo>) {
-        if !self.watch.is_timing() {
+        if !self.extras.watch.is_timing() {
             return;
         }
         self.sweep_unread();
-        let unread = self.watch.unread.borrow().clone();
+        let unread = self.extras.watch.unread.borrow().clone();
         infos.extend(
-            unread.iter().map(|task| TaskInfo::of(self, task.header(), TaskState::FinishedUnread, now)),
+            unread.iter().map(|task| self.task_info(task.header(), Some(TaskState::FinishedUnread), now)),
         );
         drop(unread);
     }
@@ -256,7 +260,7 @@ impl Core {
     /// pending and those finished but never read (asyncio's "Task was
     /// destroyed but it is pending!"). Empty when not in debug mode.
     pub(crate) fn leftover_report(&self) -> Vec<String> {
-        if !self.watch.is_debug() {
+        if !self.extras.watch.is_debug() {
             return Vec::new();
         }
         let mut lines = Vec::new();

@@ -21,6 +21,7 @@ use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::task::{Context, Poll, Waker};
 
+use super::registration::Registration;
 use super::*;
 use crate::Runtime;
 

@@ -80,7 +80,7 @@ fn drain(core: &Core) {
 /// Spawns on the modelled loop, as `kettle::spawn` would.
 #[track_caller]
 fn spawn<F: Future + 'static>(core: &Core, future: F) -> crate::JoinHandle<F::Output> {
-    core.spawn(future, std::panic::Location::caller())
+    crate::JoinHandle::new(core.spawn(future, std::panic::Location::caller()))
 }
 
 fn finish(core: &Core) {

@@ -20,12 +20,10 @@ use std::task::{Context, Poll};
 
 use crate::contain::{self, Payload};
 use crate::loom::cell::UnsafeCell;
-use crate::loom::sync::atomic::AtomicUsize;
 use crate::runtime::shared::Shared;
 use crate::task::error::JoinError;
 use crate::task::header::{Header, Vtable};
 use crate::task::id::Id;
-use crate::task::state::{LoopFlags, State};
 
 /// What a cell holds after its header.
 enum Stage<F: Future> {
@@ -63,15 +61,7 @@ impl<F: Future + 'static> TaskCell<F> {
         location: &'static Location<'static>,
     ) -> NonNull<Header> {
         let cell = Box::new(TaskCell {
-            header: Header {
-                state: State::new(),
-                refs: AtomicUsize::new(2),
-                vtable: &Self::VTABLE,
-                flags: LoopFlags::new(owner),
-                join_waker: UnsafeCell::new(None),
-                id,
-                location,
-            },
+            header: Header::new(&Self::VTABLE, owner, id, location),
             stage: UnsafeCell::new(Stage::Running(future)),
         });
         NonNull::from(Box::leak(cell)).cast::<Header>()

@@ -1,0 +1,165 @@
+//! The run queue: the tasks ready to run, in wake order — and the one part
+//! of the loop a waker needs.
+//!
+//! It holds slab keys, not pointers: step 5 of the turn pops a key and takes
+//! the task out of its slab entry (`core.rs`). A task is in the queue at most
+//! once, exactly while its `queued` flag is set (`task/state.rs`):
+//! [`enqueue`](RunQueue::enqueue) sets it and pushes, the loop clears it as
+//! it pops.
+//!
+//! # Why a file of its own
+//!
+//! A wake on the loop's own thread is a push onto this queue, nothing more
+//! (`task/waker.rs`). So the waker looks up the queue of the loop running on
+//! this thread — a thread-local filled while a runtime runs, beside the
+//! current runtime's slot in `context.rs` — and never needs the rest of the
+//! loop. That keeps the dependencies one-way: the loop (`core.rs`) uses the
+//! wakers, the wakers use this queue, and this queue uses only the task's
+//! header.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use crate::task::header::{Header, OnLoop};
+
+/// Slab keys of the tasks ready to run, in wake order.
+pub(crate) struct RunQueue {
+    keys: RefCell<VecDeque<usize>>,
+    /// The loop this queue belongs to: proof of its thread, to reach the
+    /// tasks' loop-only flags.
+    on_loop: OnLoop,
+}
+
+thread_local! {
+    /// The run queue of the loop running on this thread, if any: set and
+    /// cleared with the current runtime (`context::enter`).
+    static CURRENT: Cell<Option<Rc<RunQueue>>> = const { Cell::new(None) };
+}
+
+impl RunQueue {
+    pub(crate) fn new(on_loop: OnLoop) -> RunQueue {
+        RunQueue { keys: RefCell::new(VecDeque::new()), on_loop }
+    }
+
+    /// Queues the task behind `header` unless it is already queued or done.
+    #[inline]
+    pub(crate) fn enqueue(&self, header: &Header) {
+        let flags = header.flags(&self.on_loop);
+        if flags.mark_queued() {
+            self.keys.borrow_mut().push_back(flags.key());
+        }
+    }
+
+    /// Queues a task just adopted into the slab at `key`: born queued, it is
+    /// pushed without asking its flags.
+    #[inline]
+    pub(crate) fn push_adopted(&self, key: usize) {
+        self.keys.borrow_mut().push_back(key);
+    }
+
+    /// The next task to run, if any. The caller clears its `queued` flag.
+    #[inline]
+    pub(crate) fn pop(&self) -> Option<usize> {
+        self.keys.borrow_mut().pop_front()
+    }
+
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.keys.borrow().len()
+    }
+
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.keys.borrow().is_empty()
+    }
+
+    /// Calls `f` with the keys, to reorder them (the seeded shuffle) or
+    /// forget them (shutdown). `f` runs no user code.
+    pub(crate) fn with_keys<R>(&self, f: impl FnOnce(&mut VecDeque<usize>) -> R) -> R {
+        f(&mut self.keys.borrow_mut())
+    }
+}
+
+/// Queues the task behind `header` on the loop running on this thread, if
+/// that loop owns it. Returns `false` otherwise — another thread, no loop
+/// running here, or another runtime's loop — and the caller goes through the
+/// owner's injector instead.
+#[inline]
+pub(crate) fn enqueue_here(header: &Header) -> bool {
+    CURRENT
+        .try_with(|slot| {
+            // Taken out and put back: no user code runs in between.
+            let queue = slot.take();
+            let here = match &queue {
+                Some(queue) if header.is_owned_by(&queue.on_loop) => {
+                    queue.enqueue(header);
+                    true
+                }
+                _ => false,
+            };
+            slot.set(queue);
+            here
+        })
+        .unwrap_or(false) // thread teardown: no loop runs here any more
+}
+
+/// Makes `queue` this thread's current run queue; returns the previous one.
+pub(crate) fn set_current(queue: Option<Rc<RunQueue>>) -> Option<Rc<RunQueue>> {
+    CURRENT.try_with(|slot| slot.replace(queue)).ok().flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::runtime::Builder;
+    use crate::runtime::core::Core;
+
+    fn core() -> Core {
+        Core::new(&Builder::new()).expect("epoll, eventfd and timerfd")
+    }
+
+    #[test]
+    fn a_woken_task_is_queued_once_until_the_loop_pops_it() {
+        let core = core();
+        let task = core.spawn(std::future::pending::<()>(), std::panic::Location::caller());
+        let queue = core.run_queue();
+        assert_eq!(queue.len(), 1, "a spawned task is born queued");
+        queue.enqueue(task.header());
+        assert_eq!(queue.len(), 1, "already queued: a wake pushes nothing");
+        let key = queue.pop().expect("the spawned task");
+        task.header().flags(core.on_loop()).mark_dequeued();
+        queue.enqueue(task.header());
+        queue.enqueue(task.header());
+        assert_eq!((queue.len(), queue.pop()), (1, Some(key)));
+        task.header().flags(core.on_loop()).mark_dequeued();
+        drop(task);
+        core.shutdown();
+    }
+
+    #[test]
+    fn a_wake_on_a_thread_whose_loop_does_not_run_is_not_queued_here() {
+        let core = core();
+        let task = core.spawn(std::future::pending::<()>(), std::panic::Location::caller());
+        assert!(!super::enqueue_here(task.header()), "no loop runs on this thread: the injector's job");
+        drop(task);
+        core.shutdown();
+    }
+
+    #[test]
+    #[cfg_attr(not(debug_assertions), ignore = "the owner check is a debug assertion")]
+    #[should_panic(expected = "only by the task's own runtime")]
+    fn another_loops_token_may_not_touch_a_tasks_loop_flags() {
+        let owner = core();
+        let other = core();
+        let task = owner.spawn(std::future::pending::<()>(), std::panic::Location::caller());
+        let touched = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _ = task.header().flags(other.on_loop()).is_queued();
+        }));
+        drop(task);
+        owner.shutdown(); // the future is dropped on its loop, as always
+        other.shutdown();
+        if let Err(panic) = touched {
+            std::panic::resume_unwind(panic);
+        }
+    }
+}
