@@ -13,7 +13,7 @@
 //! # The way back
 //!
 //! The job's result travels to the loop through a
-//! [`oneshot`](crate::sync::oneshot) channel: the worker sends, which wakes
+//! [`oneshot`] channel: the worker sends, which wakes
 //! the waiting task from another thread — through the runtime's injector, like
 //! any remote wake. The waiting task is a small local task that the returned
 //! `JoinHandle` belongs to, so cancelling the handle drops that task at once;

@@ -27,13 +27,18 @@
 //! # A map for readers
 //!
 //! kettle is meant to be read. The README at the repository root gives a
-//! reading path through about eight files, in order; `DESIGN.md` beside it
-//! walks one loop turn end to end and explains the choices. The modules:
+//! reading path that answers seven questions in about 45 minutes, starting
+//! with `kettle-mini` (`mini/` in the repository): the same loop with every
+//! shortcut replaced by its simple version and no extras, checked against
+//! this one. `DESIGN.md` walks one loop turn and one task's life end to end
+//! and explains the choices. The modules:
 //!
-//! - [`runtime`]: the loop — `Core` (the loop thread's state and the turn),
-//!   `Shared` (the injector other threads use), the thread-local context,
-//!   the reactor (readiness from mio, a waiter list per direction), the
-//!   blocking pool's threads; debug mode and task dumps;
+//! - [`runtime`]: the loop — `Core` (the loop thread's state and the turn:
+//!   the mechanism first, the shortcuts' state and the extras behind one
+//!   field each), the run queue, `Shared` (the injector other threads use),
+//!   the thread-local context, the reactor (readiness from mio, a waiter
+//!   list per direction), the blocking pool's threads; debug mode and task
+//!   dumps;
 //! - [`task`]: the task cell (one allocation per task), its state word,
 //!   wakers, join handles, done callbacks; ids, names, [`task::TaskInfo`];
 //! - [`trace`]: a timeline of the loop's turns, drawn as SVG or written for

@@ -107,6 +107,8 @@
 //! - SIGKILL, SIGSTOP, the fault signals (SIGSEGV, SIGBUS, SIGFPE, SIGILL)
 //!   and the numbers the C library keeps for itself are refused with an
 //!   error ([`SignalKind`] says why).
+//!
+//! [`ctrl_c`]: fn@ctrl_c
 
 use std::future::poll_fn;
 use std::io;

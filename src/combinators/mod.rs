@@ -19,6 +19,9 @@
 //! | `gather(*aws)` stopping at the first exception | [`try_gather`]             |
 //! | `wait(aws, return_when=FIRST_COMPLETED)`       | [`race`]                   |
 //! | `async with TaskGroup() as tg`                 | [`TaskGroup`]              |
+//!
+//! [`gather`]: fn@gather
+//! [`race`]: fn@race
 
 mod gather;
 mod join;

@@ -71,6 +71,9 @@
 //! has no operation object to own an entry: it uses the direction's single
 //! poll slot, where only the waker of the latest poll is kept. Its `try_`
 //! form ([`Registration::try_io`]) never waits, so it needs no slot at all.
+//!
+//! [`Registration::poll_io`]: registration::Registration::poll_io
+//! [`Registration::try_io`]: registration::Registration::try_io
 
 use std::cell::{Cell, RefCell};
 use std::io;
@@ -110,7 +113,8 @@ impl Direction {
 pub(crate) enum WaitSlot<'a> {
     /// The operation's own entry in the direction's waiter list: its id,
     /// once it has one. The operation gives it back with
-    /// [`Registration::forget`] when it completes or is dropped.
+    /// [`Registration::forget`](registration::Registration::forget) when it
+    /// completes or is dropped.
     Entry(&'a mut Option<u64>),
     /// The direction's poll slot, for the poll-level API.
     Poll,

@@ -11,8 +11,9 @@
 //! is kept only for tasks given one. The two durations need the clock read
 //! around every poll, which a loop that polls a task in a few nanoseconds
 //! cannot afford by default: they are measured only while the loop *times*
-//! its tasks — in debug mode ([`Builder::slow_poll_threshold`]
-//! (crate::Builder::slow_poll_threshold), `KETTLE_DEBUG=1`) or while a trace
+//! its tasks — in debug mode
+//! ([`Builder::slow_poll_threshold`](crate::Builder::slow_poll_threshold),
+//! `KETTLE_DEBUG=1`) or while a trace
 //! records ([`Runtime::start_trace`](crate::Runtime::start_trace)) — and
 //! read zero otherwise.
 

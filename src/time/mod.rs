@@ -64,6 +64,8 @@
 //! another runtime, it removes the old entry before inserting a new one;
 //! dropped on a thread other than its runtime's, it sends the removal to
 //! that runtime's loop, which carries it out on its next turn.
+//!
+//! [`now`]: fn@now
 
 mod call;
 mod interval;
@@ -82,12 +84,14 @@ use std::time::{Duration, Instant};
 
 pub(crate) use queue::never;
 
-/// `now() + delay`, or [`never`] if that is past what `Instant` can hold.
+/// `now() + delay`, or [`never`](fn@never) if that is past what `Instant`
+/// can hold.
 pub(crate) fn deadline_after(delay: Duration) -> Instant {
     add_or_never(now(), delay)
 }
 
-/// `at + delay`, or [`never`] if that is past what `Instant` can hold.
+/// `at + delay`, or [`never`](fn@never) if that is past what `Instant` can
+/// hold.
 pub(crate) fn add_or_never(at: Instant, delay: Duration) -> Instant {
     at.checked_add(delay).unwrap_or_else(never)
 }

@@ -19,7 +19,7 @@ const LONGEST_ADVANCE: Duration = Duration::from_secs(60 * 60 * 24 * 365 * 30);
 
 /// Where `advance(duration)` from `now` takes a paused clock: `now +
 /// duration`, with the duration clamped to [`LONGEST_ADVANCE`], and in any
-/// case short of [`never`], which no clock reaches.
+/// case short of [`never`](fn@never), which no clock reaches.
 fn advanced(now: Instant, duration: Duration) -> Instant {
     let last_reachable = never() - Duration::from_nanos(1);
     now.checked_add(duration.min(LONGEST_ADVANCE)).map_or(last_reachable, |at| at.min(last_reachable))

@@ -1,8 +1,9 @@
 //! The timer queue: an indexed binary min-heap of values by deadline.
 //!
 //! A plain data structure, generic over what it stores: the runtime stores
-//! an [`Action`](super::Action) per timer (wake a task, or queue a
-//! callback), the tests store numbers. It knows nothing of the runtime.
+//! an [`Action`](crate::runtime::core::Action) per timer (wake a task, or
+//! queue a callback), the tests store numbers. It knows nothing of the
+//! runtime.
 //!
 //! Every pending timer is an [`Entry`] in a slab, and a small [`Slot`]
 //! `(when, order, key)` in a binary heap ordered by `(when, order)`. The
@@ -163,7 +164,7 @@ pub(crate) struct TimerQueue<T> {
     /// The exact deadlines of far slots, by slab key (see "Every deadline,
     /// exactly"): empty unless a deadline is 292 years from the origin.
     far: BTreeMap<u32, Instant>,
-    /// [`never`], kept at hand.
+    /// [`never`](fn@never), kept at hand.
     never: Instant,
     heap: Vec<Slot>,
     entries: Slab<Entry<T>>,
@@ -205,7 +206,7 @@ impl<T> TimerQueue<T> {
     }
 
     /// The earliest deadline, if any timer is pending that is not due
-    /// [`never`] (those are not waited for).
+    /// [`never`](fn@never) (those are not waited for).
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
         Some(self.deadline(self.heap.first()?)).filter(|when| *when != self.never)
     }

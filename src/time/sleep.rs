@@ -90,7 +90,7 @@ impl Sleep {
         self.deadline
     }
 
-    /// Whether the deadline has passed (by [`kettle::time::now`](super::now)).
+    /// Whether the deadline has passed (by [`kettle::time::now`](fn@super::now)).
     pub fn is_elapsed(&self) -> bool {
         super::now() >= self.deadline
     }

@@ -1,9 +1,9 @@
 //! The ring buffer the loop records into while a trace runs.
 //!
 //! `Recorder` is a plain data structure: the runtime creates one at
-//! `start_trace`, calls [`Recorder::push`] and [`Recorder::label`] at its
-//! hooks, and turns it into a [`Trace`] at `stop_trace`. It knows nothing
-//! of the loop.
+//! `start_trace`, calls [`Recorder::push`] and [`Recorder::push_for_task`]
+//! at its hooks, and turns it into a [`Trace`] at `stop_trace`. It knows
+//! nothing of the loop.
 //!
 //! The ring is a `Vec` that grows to `capacity` and then stays that size.
 //! While it grows, events are appended; once it is full, `next` is the
@@ -29,10 +29,9 @@
 //! or the first after its old ones were overwritten.
 //!
 //! Invariant: each label's `mentions` is the number of events in the ring
-//! that mention its task, and is more than zero (the tests' [`label`]
-//! makes labels ahead of their events, which `finish` drops if none came).
-//!
-//! [`label`]: Recorder::label
+//! that mention its task, and is more than zero (the tests' `label`, which
+//! exists only under `cfg(test)`, makes labels ahead of their events, which
+//! `finish` drops if none came).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
