@@ -1,0 +1,2 @@
+//! kettle-mini (stub, being written).
+#![forbid(unsafe_code)]
