@@ -1,7 +1,12 @@
-//! kettle and tokio side by side on the same workloads.
+//! kettle and tokio side by side on the same workloads — and kettle-mini, the
+//! simple version of kettle (`mini/`), as a third column where it has what the
+//! workload needs: what kettle's shortcuts buy (PERFORMANCE.md).
 //!
 //! Each workload is written once per runtime, in one criterion group, so the
-//! report plots the two together. tokio runs its current-thread scheduler with
+//! report plots them together; kettle's and mini's are the same source, the
+//! library's `workloads!` (`kettle_bench::…` and `kettle_bench::mini::…`).
+//! `ping_pong` (kettle's `oneshot`) and `watching` (debug mode, traces) have
+//! no mini column: mini has neither. tokio runs its current-thread scheduler with
 //! `enable_all()`: kettle always has its reactor and timers, so tokio gets its
 //! drivers too. Run with `cargo bench -p kettle-bench`; `cargo test -p kettle-bench --benches` runs each once;
 //! `scripts/bench-table` runs the suite in `--quick` mode and prints a table.
@@ -26,6 +31,7 @@ use std::thread;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use kettle_bench::spread;
 
 fn tokio_rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
@@ -37,6 +43,8 @@ fn spawn_many(c: &mut Criterion) {
     let mut group = c.benchmark_group("spawn_many");
     let rt = kettle::Runtime::new().unwrap();
     group.bench_function("kettle", |b| b.iter(|| kettle_bench::spawn_many(&rt, N)));
+    let rt = kettle_mini::Runtime::new().unwrap();
+    group.bench_function("mini", |b| b.iter(|| kettle_bench::mini::spawn_many(&rt, N)));
     let rt = tokio_rt();
     group.bench_function("tokio", |b| {
         b.iter(|| {
@@ -87,26 +95,19 @@ impl Drop for Submitter {
 /// through the runtime's `Handle`, then sends the join handles back through
 /// the oneshot, and the loop awaits every one. The tasks start running while
 /// the submitter is still submitting, as they would in a real program.
+/// kettle and mini share the library's `spawn_remote`, whose oneshot is the
+/// library's own (mini has no `kettle::sync::oneshot`); tokio uses its own.
 fn spawn_remote(c: &mut Criterion) {
     const N: usize = 10_000;
     let mut group = c.benchmark_group("spawn_remote");
     let submitter = Submitter::new();
     let rt = kettle::Runtime::new().unwrap();
-    let handle = rt.handle();
     group.bench_function("kettle", |b| {
-        b.iter(|| {
-            rt.block_on(async {
-                let (tx, rx) = kettle::sync::oneshot::channel();
-                let handle = handle.clone();
-                submitter.submit(move || {
-                    let handles: Vec<_> = (0..N).map(|i| handle.spawn(async move { i })).collect();
-                    tx.send(handles).ok().unwrap();
-                });
-                for h in rx.await.unwrap() {
-                    h.await.unwrap();
-                }
-            })
-        })
+        b.iter(|| kettle_bench::spawn_remote(&rt, N, |job| submitter.submit(job)))
+    });
+    let rt = kettle_mini::Runtime::new().unwrap();
+    group.bench_function("mini", |b| {
+        b.iter(|| kettle_bench::mini::spawn_remote(&rt, N, |job| submitter.submit(job)))
     });
     let rt = tokio_rt();
     let handle = rt.handle().clone();
@@ -141,6 +142,8 @@ fn yield_many(c: &mut Criterion) {
     let mut group = c.benchmark_group("yield_many");
     let rt = kettle::Runtime::new().unwrap();
     group.bench_function("kettle", |b| b.iter(|| kettle_yield_many(&rt)));
+    let rt = kettle_mini::Runtime::new().unwrap();
+    group.bench_function("mini", |b| b.iter(|| kettle_bench::mini::yield_many(&rt, YIELD_TASKS, YIELDS)));
     let rt = tokio_rt();
     group.bench_function("tokio", |b| {
         b.iter(|| {
@@ -235,6 +238,8 @@ fn chained_spawn(c: &mut Criterion) {
     let mut group = c.benchmark_group("chained_spawn");
     let rt = kettle::Runtime::new().unwrap();
     group.bench_function("kettle", |b| b.iter(|| kettle_bench::chained_spawn(&rt, DEPTH)));
+    let rt = kettle_mini::Runtime::new().unwrap();
+    group.bench_function("mini", |b| b.iter(|| kettle_bench::mini::chained_spawn(&rt, DEPTH)));
     let rt = tokio_rt();
     group.bench_function("tokio", |b| b.iter(|| rt.block_on(async { tokio_chain(DEPTH).await.unwrap() })));
     group.finish();
@@ -246,6 +251,8 @@ fn timeout_ready(c: &mut Criterion) {
     let mut group = c.benchmark_group("timeout_ready");
     let rt = kettle::Runtime::new().unwrap();
     group.bench_function("kettle", |b| b.iter(|| kettle_bench::timeout_ready(&rt)));
+    let rt = kettle_mini::Runtime::new().unwrap();
+    group.bench_function("mini", |b| b.iter(|| kettle_bench::mini::timeout_ready(&rt)));
     let rt = tokio_rt();
     group.bench_function("tokio", |b| {
         b.iter(|| {
@@ -264,16 +271,9 @@ fn timeout_immediate(c: &mut Criterion) {
     const N: u32 = 100;
     let mut group = c.benchmark_group("timeout_immediate");
     let rt = kettle::Runtime::new().unwrap();
-    group.bench_function("kettle", |b| {
-        b.iter(|| {
-            rt.block_on(async {
-                for i in 0..N {
-                    let v = kettle::timeout(Duration::from_secs(1), std::future::ready(i)).await.unwrap();
-                    std::hint::black_box(v);
-                }
-            })
-        })
-    });
+    group.bench_function("kettle", |b| b.iter(|| kettle_bench::timeout_immediate(&rt, N)));
+    let rt = kettle_mini::Runtime::new().unwrap();
+    group.bench_function("mini", |b| b.iter(|| kettle_bench::mini::timeout_immediate(&rt, N)));
     let rt = tokio_rt();
     group.bench_function("tokio", |b| {
         b.iter(|| {
@@ -289,12 +289,6 @@ fn timeout_immediate(c: &mut Criterion) {
     group.finish();
 }
 
-/// The delay of sleeper `i` in `sleep_spread`: 1 ms + (i mod 9,000) µs, so the
-/// deadlines cover 1–10 ms and many share a millisecond.
-fn spread(i: usize) -> Duration {
-    Duration::from_micros(1_000 + (i % 9_000) as u64)
-}
-
 /// 10,000 tasks, each sleeping 1 ms + (i mod 9,000) µs, all awaited. An
 /// iteration lasts at least 10 ms whatever the runtime; what differs is the
 /// overhead on top (timer inserts, expiries, wake-ups) and the lateness of the
@@ -304,16 +298,9 @@ fn sleep_spread(c: &mut Criterion) {
     let mut group = c.benchmark_group("sleep_spread");
     group.sample_size(10);
     let rt = kettle::Runtime::new().unwrap();
-    group.bench_function("kettle", |b| {
-        b.iter(|| {
-            rt.block_on(async {
-                let sleepers: Vec<_> = (0..N).map(|i| kettle::spawn(kettle::sleep(spread(i)))).collect();
-                for s in sleepers {
-                    s.await.unwrap();
-                }
-            })
-        })
-    });
+    group.bench_function("kettle", |b| b.iter(|| kettle_bench::sleep_spread(&rt, N)));
+    let rt = kettle_mini::Runtime::new().unwrap();
+    group.bench_function("mini", |b| b.iter(|| kettle_bench::mini::sleep_spread(&rt, N)));
     let rt = tokio_rt();
     group.bench_function("tokio", |b| {
         b.iter(|| {
@@ -343,6 +330,8 @@ fn queue(c: &mut Criterion) {
     group.sample_size(10);
     let rt = kettle::Runtime::new().unwrap();
     group.bench_function("kettle", |b| b.iter(|| kettle_bench::queue(&rt, PRODUCERS, ITEMS, CAPACITY)));
+    let rt = kettle_mini::Runtime::new().unwrap();
+    group.bench_function("mini", |b| b.iter(|| kettle_bench::mini::queue(&rt, PRODUCERS, ITEMS, CAPACITY)));
     let rt = tokio_rt();
     group.bench_function("tokio", |b| {
         b.iter(|| {
@@ -390,6 +379,10 @@ fn gather(c: &mut Criterion) {
     group.bench_function("kettle", |b| {
         b.iter(|| rt.block_on(kettle::gather((0..N).map(|_| kettle::yield_now()))).len())
     });
+    let rt = kettle_mini::Runtime::new().unwrap();
+    group.bench_function("mini", |b| {
+        b.iter(|| rt.block_on(kettle::gather((0..N).map(|_| kettle_mini::yield_now()))).len())
+    });
     let rt = tokio_rt();
     group.bench_function("tokio", |b| {
         b.iter(|| rt.block_on(kettle::gather((0..N).map(|_| tokio::task::yield_now()))).len())
@@ -411,6 +404,8 @@ fn tcp_echo(c: &mut Criterion) {
     group.sample_size(10);
     let rt = kettle::Runtime::new().unwrap();
     group.bench_function("kettle", |b| b.iter(|| kettle_bench::tcp_echo(&rt, CONNECTIONS, ROUND_TRIPS)));
+    let rt = kettle_mini::Runtime::new().unwrap();
+    group.bench_function("mini", |b| b.iter(|| kettle_bench::mini::tcp_echo(&rt, CONNECTIONS, ROUND_TRIPS)));
     let rt = tokio_rt();
     group.bench_function("tokio", |b| {
         b.iter(|| {

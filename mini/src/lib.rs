@@ -1,0 +1,566 @@
+//! # kettle-mini: the runtime to read first
+//!
+//! kettle — a single-threaded async runtime on mio and slab, in asyncio's
+//! words — with each shortcut replaced by its simple version from the table in
+//! kettle's DESIGN.md ("Optimisations live behind a name"), and no extras; a
+//! `// kettle:` note names the function taking each shortcut. Read it first,
+//! then kettle. It is also the oracle of kettle's differential tests: a program
+//! written for `use kettle as k;` compiles with `use kettle_mini as k;` and
+//! must behave the same, so mini keeps kettle's order. One turn (`Core::turn`):
+//!
+//! 1. **poll** I/O: `epoll_wait` with a zero timeout if anything is queued (here
+//!    or in the injector), else until the next timer (mio rounds up to whole
+//!    milliseconds: never early), else for ever; readiness wakes the tasks
+//!    waiting on that socket;
+//! 2. **inject** what other threads pushed, to run in this very turn;
+//! 3. **timers**: fire every due timer in (deadline, insertion) order — a
+//!    sleep's wakes its task, a `call_later`'s queues its callback;
+//! 4. **run** the callbacks queued now, then the tasks queued now (each count
+//!    taken as its half starts), first in first out; what they queue runs next
+//!    turn, so nothing starves the rest.
+//!
+//! `block_on`'s future is not a task: it is polled first, then after each turn
+//! in which it was woken.
+//!
+//! **Left out**, because each watches or steers the loop without changing what
+//! a turn does: traces, task dumps, metrics, debug mode, the paused clock and
+//! seeded order for tests, the blocking pool, signals, Unix sockets, UDP, done
+//! callbacks, combinators, the other sync primitives, `run_forever`/`turn`.
+//! **Simple where kettle is fast** (same behaviour, more work per step): an
+//! `epoll_wait` every turn, not skipped on most busy turns; the injector locked
+//! every turn, and an eventfd write per remote request, not one per idle period;
+//! epoll's millisecond timeout, not a timerfd; a `BTreeMap` of timers, not an indexed
+//! heap; a `Box` for the future, an `Arc` header as the waker (cloned for each
+//! poll) and a `Mutex` for the result, not one cell with a state word and a
+//! lent waker; an operation that simply tries its system call, not readiness
+//! bits; `VecDeque`s scanned for waiters, not linked lists by slab key.
+//!
+//! **Read** this file (the loop, tasks and how a wake finds them, [`Handle`]),
+//! then `time.rs`, `net.rs`, `sync.rs`. All safe code: the loop's state is in
+//! a `RefCell` behind a thread-local `Rc`; what threads share, behind `Arc<Mutex<…>>`.
+#![forbid(unsafe_code)]
+
+pub mod net;
+pub mod sync;
+mod time;
+
+pub use time::{Elapsed, Sleep, Timeout, TimerHandle, call_later, call_soon, sleep, sleep_until, timeout};
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
+use std::{cell::RefCell, fmt, future::Future, io, mem, panic, pin::Pin, rc::Rc};
+
+/// A runtime's loop. `state` is borrowed briefly, never while user code (a
+/// poll, a callback, a wake, a destructor) runs, so that code may spawn freely.
+struct Core {
+    shared: Arc<Shared>,
+    poll: RefCell<mio::Poll>,
+    events: RefCell<mio::Events>,
+    state: RefCell<State>,
+}
+
+#[derive(Default)]
+struct State {
+    tasks: slab::Slab<Task>,
+    /// Slab keys of the tasks to run, in wake order; each task at most once.
+    run_queue: VecDeque<usize>,
+    callbacks: VecDeque<Box<dyn FnOnce()>>,
+    // kettle: an indexed binary heap of 16-byte slots, i64 nanosecond deadlines —
+    // TimerQueue, src/time/queue.rs (DESIGN: "an indexed heap of 16-byte slots").
+    timers: BTreeMap<(Instant, u64), Timer>,
+    timer_seq: u64,
+    /// The wakers waiting on each registered socket, by mio token.
+    sources: slab::Slab<net::Waiters>,
+}
+
+enum Timer {
+    Wake(Waker),
+    Call(Box<dyn FnOnce()>),
+}
+
+struct Task {
+    header: Arc<Header>,
+    /// `None` while it is being polled, and once it has finished.
+    job: Option<Box<dyn Job>>,
+    queued: bool,
+}
+
+/// What other threads reach: the injector of requests the loop runs at step 2
+/// (`None` once the runtime is gone), and the waker that ends `epoll_wait`.
+struct Shared {
+    injector: Mutex<Option<Vec<Request>>>,
+    waker: mio::Waker,
+}
+
+type Request = Box<dyn FnOnce(&Core) + Send>;
+
+impl Shared {
+    /// Queues `request` and wakes the loop; hands it back if the runtime is gone.
+    fn push(&self, request: Request) -> Result<(), Request> {
+        match &mut *lock(&self.injector) {
+            Some(requests) => requests.push(request),
+            None => return Err(request),
+        }
+        // kettle: one eventfd write per idle period, not per push (the idle handshake)
+        // — Core::announce_idle, src/runtime/core.rs; Shared::push, src/runtime/shared.rs.
+        let _ = self.waker.wake();
+        Ok(())
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Runs user code that must not stop the loop: a panic is caught (the hook printed it).
+fn contain(f: impl FnOnce()) {
+    let _ = panic::catch_unwind(panic::AssertUnwindSafe(f));
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
+}
+
+/// The runtime running on this thread, if any.
+fn current() -> Option<Rc<Core>> {
+    CURRENT.try_with(|current| current.borrow().clone()).ok().flatten()
+}
+
+#[track_caller]
+fn expect_current(what: &str) -> Rc<Core> {
+    let hint = "call it inside Runtime::block_on or a task; from another thread, use a Handle";
+    current().unwrap_or_else(|| panic!("{what} called outside a kettle-mini runtime: {hint}"))
+}
+
+/// Makes `core` current until dropped, then puts back what was there.
+struct Entered(Option<Rc<Core>>);
+
+fn enter(core: &Rc<Core>) -> Entered {
+    Entered(CURRENT.with(|current| current.borrow_mut().replace(core.clone())))
+}
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        let _ = CURRENT.try_with(|current| *current.borrow_mut() = self.0.take());
+    }
+}
+
+impl Core {
+    /// One turn: poll, inject, timers, run. `main_ready`: `block_on`'s future was woken.
+    fn turn(&self, main_ready: bool) {
+        let pushed = lock(&self.shared.injector).as_ref().is_some_and(|requests| !requests.is_empty());
+        let state = self.state.borrow();
+        // kettle: busy turns skip this poll, but every 32nd busy turn in a row or after
+        // 61 task polls — Core::plan_poll, src/runtime/core.rs (DESIGN: "busy turns skip").
+        let timeout = if main_ready || pushed || !state.run_queue.is_empty() || !state.callbacks.is_empty() {
+            Some(Duration::ZERO)
+        } else {
+            // kettle: a timerfd ends the wait to the microsecond, re-armed only for an
+            // earlier deadline — TimerFd::arm_if_earlier, src/runtime/timerfd.rs.
+            state.timers.first_key_value().map(|(&(at, _), _)| at.saturating_duration_since(Instant::now()))
+        };
+        drop(state);
+        let (mut events, mut ready) = (self.events.borrow_mut(), Vec::new());
+        if let Err(e) = self.poll.borrow_mut().poll(&mut events, timeout) {
+            assert!(e.kind() == io::ErrorKind::Interrupted, "kettle-mini: epoll_wait failed: {e}");
+            events.clear();
+        }
+        for event in events.iter() {
+            if let Some(waiters) = self.state.borrow_mut().sources.get_mut(event.token().0) {
+                net::take_ready(waiters, event, &mut ready);
+            }
+        }
+        drop(events);
+        ready.into_iter().for_each(|waker| contain(|| waker.wake()));
+        // kettle: no lock unless something was pushed — Core::inject, Shared::has_pending
+        // (DESIGN: "the injector is drained without a lock when nothing was pushed").
+        let requests = lock(&self.shared.injector).as_mut().map(mem::take).unwrap_or_default();
+        requests.into_iter().for_each(|request| request(self));
+        let now = Instant::now();
+        loop {
+            // One pop per borrow: a woken waker may touch the timers again.
+            let due =
+                self.state.borrow_mut().timers.first_entry().filter(|t| t.key().0 <= now).map(|t| t.remove());
+            match due {
+                Some(Timer::Wake(waker)) => contain(|| waker.wake()),
+                Some(Timer::Call(callback)) => self.state.borrow_mut().callbacks.push_back(callback),
+                None => break,
+            }
+        }
+        let n = self.state.borrow().callbacks.len(); // "queued now": counted before the first runs
+        for _ in 0..n {
+            contain(self.state.borrow_mut().callbacks.pop_front().expect("counted"));
+        }
+        let n = self.state.borrow().run_queue.len(); // counted after the callbacks ran
+        for _ in 0..n {
+            let key = self.state.borrow_mut().run_queue.pop_front().expect("counted");
+            self.run_task(key);
+        }
+    }
+
+    /// Polls the task at `key` once — or, if it was cancelled, drops its future.
+    fn run_task(&self, key: usize) {
+        let mut state = self.state.borrow_mut();
+        let task = &mut state.tasks[key];
+        task.queued = false;
+        let (header, job) = (task.header.clone(), task.job.take());
+        drop(state);
+        // No job: it finished while queued (it woke itself in its last poll).
+        let Some(mut job) = job else { return self.release(key) };
+        // kettle: the loop lends the task a waker built on its own reference, no count
+        // touched — waker_ref, src/task/waker.rs (DESIGN: "the loop lends a waker").
+        let (cancelled, waker) = (header.cancelled.load(SeqCst), Waker::from(header));
+        if !cancelled && job.poll(&mut Context::from_waker(&waker)).is_pending() {
+            self.state.borrow_mut().tasks[key].job = Some(job);
+            return;
+        }
+        contain(|| drop(job)); // cancelled: `Spawned::drop` drops the future, tells the handle
+        self.release(key);
+    }
+
+    /// Lets go of a finished task, unless a stale queue entry still names it.
+    fn release(&self, key: usize) {
+        let mut state = self.state.borrow_mut();
+        let task = (!state.tasks[key].queued).then(|| state.tasks.remove(key));
+        drop(state);
+        contain(|| drop(task));
+    }
+
+    /// Puts a task into the slab and queues it for its first poll.
+    fn adopt(&self, header: Arc<Header>, job: Box<dyn Job>) {
+        let state = &mut *self.state.borrow_mut();
+        let entry = state.tasks.vacant_entry();
+        header.key.store(entry.key(), SeqCst);
+        state.run_queue.push_back(entry.key());
+        entry.insert(Task { header, job: Some(job), queued: true });
+    }
+
+    /// A wake on the loop's thread: queue the task unless it is queued already
+    /// or gone (its slab key may name another task by now: compare headers).
+    fn schedule(&self, header: &Arc<Header>) {
+        let (state, key) = (&mut *self.state.borrow_mut(), header.key.load(SeqCst));
+        if let Some(task) = state.tasks.get_mut(key)
+            && Arc::ptr_eq(&task.header, header)
+            && !mem::replace(&mut task.queued, true)
+        {
+            state.run_queue.push_back(key);
+        }
+    }
+}
+
+/// A single-threaded event loop (asyncio's). `!Send`: tasks never leave its thread.
+pub struct Runtime {
+    core: Rc<Core>,
+}
+
+impl Runtime {
+    pub fn new() -> io::Result<Runtime> {
+        let poll = mio::Poll::new()?;
+        let waker = mio::Waker::new(poll.registry(), mio::Token(usize::MAX))?;
+        let shared = Arc::new(Shared { injector: Mutex::new(Some(Vec::new())), waker });
+        let (events, state) = (RefCell::new(mio::Events::with_capacity(1024)), RefCell::default());
+        Ok(Runtime { core: Rc::new(Core { shared, poll: RefCell::new(poll), events, state }) })
+    }
+
+    /// Runs the loop until `future` completes (asyncio's `run_until_complete`).
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let entered = enter(&self.core);
+        let nested =
+            "Runtime::block_on inside a running kettle-mini runtime (nested block_on): .await instead";
+        assert!(entered.0.is_none(), "{nested}");
+        let main = Arc::new(MainWaker { woken: AtomicBool::new(true), shared: self.core.shared.clone() });
+        let (waker, mut future) = (Waker::from(main.clone()), std::pin::pin!(future));
+        loop {
+            if main.woken.swap(false, SeqCst)
+                && let Poll::Ready(output) = future.as_mut().poll(&mut Context::from_waker(&waker))
+            {
+                return output;
+            }
+            self.core.turn(main.woken.load(SeqCst));
+        }
+    }
+
+    /// Spawns `future` from outside the loop; it runs once the loop runs.
+    pub fn spawn<F: Future + 'static>(&self, future: F) -> JoinHandle<F::Output> {
+        self.core.spawn(future)
+    }
+
+    pub fn handle(&self) -> Handle {
+        Handle { shared: self.core.shared.clone() }
+    }
+}
+
+impl Drop for Runtime {
+    /// Refuses further requests, then drops every task, callback and timer with
+    /// the runtime current, so that their destructors find it.
+    fn drop(&mut self) {
+        let requests = lock(&self.core.shared.injector).take();
+        let _entered = enter(&self.core);
+        let state = mem::take(&mut *self.core.state.borrow_mut());
+        contain(|| drop(requests));
+        state.tasks.into_iter().for_each(|task| contain(|| drop(task)));
+        state.callbacks.into_iter().for_each(|callback| contain(|| drop(callback)));
+        state.timers.into_iter().for_each(|timer| contain(|| drop(timer)));
+    }
+}
+
+/// The waker of `block_on`'s own future: a flag, plus a nudge from off the loop.
+struct MainWaker {
+    woken: AtomicBool,
+    shared: Arc<Shared>,
+}
+
+impl Wake for MainWaker {
+    fn wake(self: Arc<Self>) {
+        let here = current().is_some_and(|core| Arc::ptr_eq(&core.shared, &self.shared));
+        if !self.woken.swap(true, SeqCst) && !here {
+            let _ = self.shared.waker.wake();
+        }
+    }
+}
+
+/// Creates a runtime, runs `future` on it, and drops it (asyncio's `run`).
+#[track_caller]
+pub fn run<F: Future>(future: F) -> F::Output {
+    Runtime::new().expect("kettle_mini::run: could not create a runtime (epoll/eventfd)").block_on(future)
+}
+
+/// What the loop, a task's handle and its wakers share. It *is* the task's
+/// waker — one `Arc` per task — and waking it schedules the task: onto the run
+/// queue on the loop's thread while it runs, else through the injector.
+// kettle: one allocation holds header, future and output, a waker is a counted
+// pointer to it — TaskCell (src/task/cell/stage.rs), State (src/task/state.rs).
+struct Header {
+    key: AtomicUsize,
+    shared: Arc<Shared>,
+    cancelled: AtomicBool,
+}
+
+impl Wake for Header {
+    fn wake(self: Arc<Self>) {
+        match current() {
+            Some(core) if Arc::ptr_eq(&core.shared, &self.shared) => core.schedule(&self),
+            // kettle: remote wakes of one task coalesce into one entry — State::claim_remote_wake,
+            // src/task/state.rs (DESIGN: "the REMOTE_QUEUED state bit"); schedule, src/task/waker.rs.
+            _ => drop(self.shared.clone().push(Box::new(move |core| core.schedule(&self)))),
+        }
+    }
+}
+
+/// A spawned future, its type erased, as the loop polls it.
+trait Job {
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()>;
+}
+
+/// A task's future, and where its result goes (`Done(None)` once the handle took it).
+struct Spawned<F: Future> {
+    future: Option<Pin<Box<F>>>,
+    join: Arc<Mutex<Stage<F::Output>>>,
+}
+
+enum Stage<T> {
+    Running(Option<Waker>),
+    Done(Option<Result<T, JoinError>>),
+}
+
+impl<F: Future> Job for Spawned<F> {
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let future = self.future.as_mut().expect("a finished task is not polled");
+        let result = match panic::catch_unwind(panic::AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(output)) => Ok(output),
+            Err(payload) => Err(JoinError::panic(payload)),
+        };
+        contain(|| self.future = None);
+        self.finish(result);
+        Poll::Ready(())
+    }
+}
+
+impl<F: Future> Spawned<F> {
+    fn finish(&self, result: Result<F::Output, JoinError>) {
+        let before = mem::replace(&mut *lock(&self.join), Stage::Done(Some(result)));
+        if let Stage::Running(Some(waker)) = before {
+            contain(|| waker.wake()); // after the lock: a waker is user code
+        }
+    }
+}
+
+impl<F: Future> Drop for Spawned<F> {
+    /// Dropped unfinished (cancelled, or the runtime is gone): drop the future, tell the handle.
+    fn drop(&mut self) {
+        if let Some(future) = self.future.take() {
+            contain(|| drop(future));
+            self.finish(Err(JoinError(None)));
+        }
+    }
+}
+
+fn new_task<F: Future>(future: F, shared: &Arc<Shared>) -> (Arc<Header>, Spawned<F>, JoinHandle<F::Output>) {
+    let header = Arc::new(Header {
+        key: AtomicUsize::new(0),
+        shared: shared.clone(),
+        cancelled: AtomicBool::new(false),
+    });
+    let join = Arc::new(Mutex::new(Stage::Running(None)));
+    (
+        header.clone(),
+        Spawned { future: Some(Box::pin(future)), join: join.clone() },
+        JoinHandle { header, join },
+    )
+}
+
+impl Core {
+    fn spawn<F: Future + 'static>(&self, future: F) -> JoinHandle<F::Output> {
+        let (header, job, handle) = new_task(future, &self.shared);
+        self.adopt(header, Box::new(job));
+        handle
+    }
+}
+
+/// Spawns `future` as a task (asyncio's `create_task`), to run from the next
+/// turn on, after the tasks already queued. Panics outside a runtime.
+#[track_caller]
+pub fn spawn<F: Future + 'static>(future: F) -> JoinHandle<F::Output> {
+    expect_current("kettle_mini::spawn").spawn(future)
+}
+
+/// Awaits a task's result. Dropping it detaches the task, which runs on.
+#[must_use = "dropping a JoinHandle detaches the task; await it or call cancel()"]
+pub struct JoinHandle<T> {
+    header: Arc<Header>,
+    join: Arc<Mutex<Stage<T>>>,
+}
+
+/// kettle's `RemoteJoinHandle` is a `JoinHandle` plus `wait`; here they are one type, without `wait`.
+pub type RemoteJoinHandle<T> = JoinHandle<T>;
+
+impl<T> JoinHandle<T> {
+    /// Whether the task returned, panicked, or was cancelled and dropped.
+    pub fn is_finished(&self) -> bool {
+        matches!(*lock(&self.join), Stage::Done(_))
+    }
+
+    /// Requests cancellation: the loop drops the future when it would next poll
+    /// it (a task cancelling itself finishes its poll). A finished task ignores it.
+    pub fn cancel(&self) {
+        if !self.is_finished() && !self.header.cancelled.swap(true, SeqCst) {
+            self.header.wake_by_ref();
+        }
+    }
+}
+
+impl<T> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut *lock(&self.join) {
+            Stage::Done(result) => Poll::Ready(result.take().expect("JoinHandle polled after it returned")),
+            Stage::Running(waker) => {
+                *waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+/// Why a task gave no value: it was cancelled (`None`), or it panicked (with its message, if any).
+pub struct JoinError(Option<Option<String>>);
+
+impl JoinError {
+    fn panic(payload: Box<dyn std::any::Any + Send>) -> JoinError {
+        let text = payload.downcast_ref::<&str>().map(|text| text.to_string());
+        JoinError(Some(text.or_else(|| payload.downcast_ref::<String>().cloned())))
+    }
+    pub fn is_cancelled(&self) -> bool {
+        self.0.is_none()
+    }
+    pub fn is_panic(&self) -> bool {
+        self.0.is_some()
+    }
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            None => f.write_str("task was cancelled"),
+            Some(Some(message)) => write!(f, "task panicked: {message}"),
+            Some(None) => f.write_str("task panicked"),
+        }
+    }
+}
+
+impl fmt::Debug for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            None => f.write_str("JoinError::Cancelled"),
+            Some(Some(message)) => write!(f, "JoinError::Panic({message:?})"),
+            Some(None) => f.write_str("JoinError::Panic(..)"),
+        }
+    }
+}
+
+impl std::error::Error for JoinError {}
+
+/// Lets the other tasks run: wakes itself and returns `Pending`, once.
+pub async fn yield_now() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if mem::replace(&mut yielded, true) {
+            return Poll::Ready(());
+        }
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    })
+    .await
+}
+
+/// A thread-safe way into a runtime, from anywhere.
+#[derive(Clone)]
+pub struct Handle {
+    shared: Arc<Shared>,
+}
+
+/// The runtime behind a [`Handle`] has been dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RuntimeClosed;
+
+impl fmt::Display for RuntimeClosed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the kettle runtime behind this handle has been dropped")
+    }
+}
+
+impl std::error::Error for RuntimeClosed {}
+
+impl Handle {
+    /// The handle of the runtime running on this thread. Panics outside one.
+    #[track_caller]
+    pub fn current() -> Handle {
+        Handle { shared: expect_current("kettle_mini::Handle::current").shared.clone() }
+    }
+
+    /// Spawns `future` from any thread (asyncio's `run_coroutine_threadsafe`);
+    /// if the runtime is gone, the task is cancelled at once (`Spawned::drop`).
+    pub fn spawn<F>(&self, future: F) -> RemoteJoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (header, job, join) = new_task(future, &self.shared);
+        drop(self.shared.push(Box::new(move |core| core.adopt(header, Box::new(job)))));
+        join
+    }
+
+    /// Queues `callback` to run on the loop (asyncio's `call_soon_threadsafe`).
+    pub fn call_soon<F: FnOnce() + Send + 'static>(&self, callback: F) -> Result<(), RuntimeClosed> {
+        let request = move |core: &Core| core.state.borrow_mut().callbacks.push_back(Box::new(callback));
+        self.shared.push(Box::new(request)).map_err(|_| RuntimeClosed)
+    }
+}
+
+#[cfg(test)]
+mod tests;
