@@ -192,7 +192,9 @@ impl Core {
         }
         let n = self.state.borrow().callbacks.len(); // "queued now": counted before the first runs
         for _ in 0..n {
-            contain(self.state.borrow_mut().callbacks.pop_front().expect("counted"));
+            // Taken out first: a callback may call back into the loop.
+            let callback = self.state.borrow_mut().callbacks.pop_front().expect("counted");
+            contain(callback);
         }
         let n = self.state.borrow().run_queue.len(); // counted after the callbacks ran
         for _ in 0..n {

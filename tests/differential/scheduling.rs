@@ -28,9 +28,6 @@ fn tasks_run_in_spawn_order_and_go_to_the_back_when_they_yield_on_kettle_and_min
 }
 
 #[test]
-#[ignore = "mini disagrees: a callback that calls back into the loop (cb1 queues cb3, cb2 wakes w) panics in mini with \
-            'RefCell already borrowed' and is lost: mini's Core::turn runs each callback with the state \
-            still borrowed (mini/src/lib.rs:195, `contain(self.state.borrow_mut().callbacks.pop_front()…)`)"]
 fn callbacks_run_before_tasks_and_what_a_turn_queues_runs_next_turn_on_kettle_and_mini() {
     let log =
         run_both("callbacks_then_tasks", on_kettle::callbacks_then_tasks, on_mini::callbacks_then_tasks);

@@ -34,9 +34,6 @@ fn timers_fire_in_deadline_then_insertion_order_on_kettle_and_mini() {
 }
 
 #[test]
-#[ignore = "mini disagrees: a callback that calls back into the loop (S1 calls call_soon and call_later) panics in mini with \
-            'RefCell already borrowed' and is lost: mini's Core::turn runs each callback with the state \
-            still borrowed (mini/src/lib.rs:195, `contain(self.state.borrow_mut().callbacks.pop_front()…)`)"]
 fn zero_delays_fire_next_turn_after_queued_callbacks_and_past_deadlines_do_not_yield_on_kettle_and_mini() {
     let log = run_both(
         "zero_delays_and_past_deadlines",
@@ -61,9 +58,6 @@ fn zero_delays_fire_next_turn_after_queued_callbacks_and_past_deadlines_do_not_y
 }
 
 #[test]
-#[ignore = "mini disagrees: a callback that calls back into the loop (`first` cancels `second`) panics in mini with \
-            'RefCell already borrowed' and is lost: mini's Core::turn runs each callback with the state \
-            still borrowed (mini/src/lib.rs:195, `contain(self.state.borrow_mut().callbacks.pop_front()…)`)"]
 fn a_call_later_cancelled_before_it_fires_never_runs_and_its_closure_drops_at_once_on_kettle_and_mini() {
     let log = run_both("call_later_cancel", on_kettle::call_later_cancel, on_mini::call_later_cancel);
     let expected = events(&[
