@@ -297,6 +297,37 @@ fn dropping_a_runtime_inside_another_restores_the_outer_one() {
     assert_eq!(outer.metrics().tasks_spawned, 1);
 }
 
+/// The loop's thread-local run queue is restored with the outer runtime too:
+/// a wake of an outer task on the loop thread is still a plain push, not a
+/// trip through the injector (which would work, one turn later and with a
+/// lock — so only the turn's counts can tell).
+#[test]
+fn after_a_runtime_is_dropped_inside_another_the_outer_loops_wakes_stay_local() {
+    let outer = Runtime::new().unwrap();
+    let parked: Rc<RefCell<Option<Waker>>> = Rc::default();
+    let woken = Rc::new(Cell::new(false));
+    let (p, w) = (parked.clone(), woken.clone());
+    let task = outer.spawn(poll_fn(move |cx| {
+        if w.get() {
+            return Poll::Ready(());
+        }
+        *p.borrow_mut() = Some(cx.waker().clone());
+        Poll::Pending
+    }));
+    let zero = Some(Duration::ZERO);
+    assert_eq!(outer.turn(zero).tasks_run, 1, "the task parks");
+    outer.block_on(async {
+        let inner = Runtime::new().unwrap();
+        let _inner_task = inner.spawn(pending::<()>());
+        drop(inner);
+        woken.set(true);
+        parked.borrow_mut().take().expect("parked").wake();
+    });
+    let turn = outer.turn(zero);
+    assert_eq!((turn.injected, turn.tasks_run), (0, 1), "{turn:?}");
+    assert!(task.is_finished());
+}
+
 /// Counts its drop, then panics: a capture whose destructor fails.
 struct PanicsOnDrop(Arc<AtomicUsize>);
 

@@ -45,11 +45,10 @@ pub enum TaskState {
 }
 
 impl TaskState {
-    /// The state of a task the loop holds; `running` if it is polling it now.
-    pub(crate) fn of(flags: &LoopFlags, running: bool) -> TaskState {
-        if running {
-            TaskState::Running
-        } else if flags.is_done() {
+    /// The state of a task the loop holds and is not polling now (the one
+    /// it polls is `Running`, which its flags cannot tell).
+    pub(crate) fn of(flags: &LoopFlags) -> TaskState {
+        if flags.is_done() {
             TaskState::FinishedUnread
         } else if flags.is_queued() {
             TaskState::Queued

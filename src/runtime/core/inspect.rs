@@ -54,7 +54,7 @@ impl Core {
     /// its flags say.
     pub(super) fn task_info(&self, header: &Header, state: Option<TaskState>, now: Instant) -> TaskInfo {
         let flags = header.flags(self.on_loop());
-        let state = state.unwrap_or_else(|| TaskState::of(flags, false));
+        let state = state.unwrap_or_else(|| TaskState::of(flags));
         // Building the info copies a name and numbers: no user code under
         // the table's borrow.
         self.with_notes(header, false, |notes| TaskInfo::of(header, flags, notes.as_deref(), state, now))
