@@ -52,6 +52,8 @@
 //!   poll-level method for adapters, or a `try_` method;
 //! - [`io`]: [`io::Async`], any pollable file descriptor (a pipe, an eventfd,
 //!   another library's socket) on the reactor;
+//! - [`process`]: child processes, waited for on the reactor (a pidfd,
+//!   or `SIGCHLD`), with async pipes;
 //! - [`spawn_blocking`] (a thread pool) and [`signal`] (any signal, on a
 //!   self-pipe);
 //! - [`test`](mod@test): [`test::check`], a test body run over many seeds of
@@ -86,6 +88,7 @@
 //! | `loop.set_debug(True)`               | [`Builder::slow_poll_threshold`], `KETTLE_DEBUG=1` |
 //! | `asyncio.open_connection` / `start_server` | [`net::TcpStream::connect`] / [`net::TcpListener::bind`] |
 //! | `asyncio.open_unix_connection` / `start_unix_server` | [`net::UnixStream::connect`] / [`net::UnixListener::bind`] |
+//! | `create_subprocess_exec` / `proc.communicate()` | [`process::Command::spawn`] / [`process::Child::wait_with_output`] |
 //!
 //! # Cargo features
 //!
@@ -118,6 +121,7 @@ pub mod hyper;
 pub mod io;
 mod loom;
 pub mod net;
+pub mod process;
 pub mod runtime;
 pub mod signal;
 mod stderr;
