@@ -243,8 +243,9 @@ fn a_timeout_around_output_with_kill_on_drop_returns_on_time_and_the_child_is_go
         let marker = "10.0137";
         let timed = kettle::spawn(async move {
             let start = Instant::now();
-            let output = Command::new("sleep").arg(marker).kill_on_drop(true).output();
-            let result = kettle::timeout(Duration::from_millis(300), output).await;
+            let mut sleep = Command::new("sleep");
+            sleep.arg(marker).kill_on_drop(true);
+            let result = kettle::timeout(Duration::from_millis(300), sleep.output()).await;
             (result.is_err(), start.elapsed())
         });
         let pid = loop {

@@ -78,6 +78,6 @@ mod tokio_io;
 
 pub use child::Child;
 pub use command::Command;
-pub use stdin::ChildStdin;
 pub use std::process::{ExitStatus, Output, Stdio};
+pub use stdin::ChildStdin;
 pub use stdout::{ChildStderr, ChildStdout};

@@ -112,7 +112,9 @@ impl Process {
     /// The fallback's poll; `sigchld.rs` says why this order loses nothing.
     fn poll_wait_sigchld(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<ExitStatus>> {
         loop {
-            let Watch::Sigchld { watch, listed } = &mut self.watch else { unreachable!("called for Sigchld") };
+            let Watch::Sigchld { watch, listed } = &mut self.watch else {
+                unreachable!("called for Sigchld")
+            };
             let watch = watch.clone();
             watch.list(listed, cx.waker());
             if let Some(status) = self.try_wait()? {
@@ -145,7 +147,11 @@ impl std::fmt::Debug for Process {
             Watch::Pidfd(_) => "pidfd",
             Watch::Sigchld { .. } => "SIGCHLD",
         };
-        f.debug_struct("Process").field("pid", &self.id()).field("status", &self.status).field("watch", &how).finish()
+        f.debug_struct("Process")
+            .field("pid", &self.id())
+            .field("status", &self.status)
+            .field("watch", &how)
+            .finish()
     }
 }
 

@@ -153,7 +153,6 @@ impl ChildStdin {
     }
 }
 
-
 impl AsFd for ChildStdin {
     /// The pipe's descriptor.
     ///

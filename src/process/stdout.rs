@@ -113,7 +113,11 @@ impl ChildStdout {
     ///
     /// # Errors
     /// As for [`read`](Self::read).
-    pub fn poll_read_uninit(&self, cx: &mut Context<'_>, buf: &mut [MaybeUninit<u8>]) -> Poll<io::Result<usize>> {
+    pub fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
         self.pipe.poll_read_uninit(cx, buf)
     }
 
@@ -211,7 +215,11 @@ impl ChildStderr {
     ///
     /// # Errors
     /// As for [`read`](Self::read).
-    pub fn poll_read_uninit(&self, cx: &mut Context<'_>, buf: &mut [MaybeUninit<u8>]) -> Poll<io::Result<usize>> {
+    pub fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
         self.pipe.poll_read_uninit(cx, buf)
     }
 

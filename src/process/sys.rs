@@ -1,6 +1,7 @@
 //! The system calls std does not make for us: `pidfd_open`, `kill`, a read
 //! into uninitialised memory, and a pipe write that cannot raise `SIGPIPE`.
-//! Every `unsafe` block of `kettle::process` is here.
+//! Every `unsafe` block of `kettle::process` is here, but for the two
+//! `ReadBuf` calls of `tokio_io.rs`.
 //!
 //! # Writing to a pipe without `SIGPIPE`
 //!
