@@ -152,7 +152,9 @@ impl Command {
     /// `PermissionDenied` for one that may not be run, `EMFILE` when the
     /// process is out of descriptors — with the program's name added to the
     /// message, keeping its kind. A child that started but could not be
-    /// watched is killed and reaped before the error returns.
+    /// watched (no descriptor left for its pidfd or its pipes' epoll
+    /// entries) is killed and reaped before the error returns, which names
+    /// the program too.
     ///
     /// # Panics
     /// Outside a runtime: the child's pipes and exit watch register with
@@ -161,7 +163,7 @@ impl Command {
     pub fn spawn(&mut self) -> io::Result<Child> {
         reap::sweep_orphans();
         let child = self.std.spawn().map_err(|e| self.spawn_error(e))?;
-        Child::new(child, self.kill_on_drop)
+        Child::new(child, self.kill_on_drop).map_err(|e| self.spawn_error(e))
     }
 
     /// Runs the child to its end and returns its exit status (stdin,
