@@ -678,3 +678,18 @@ mod echo_pair {
         );
     }
 }
+
+#[test]
+fn subprocess_streams_lines_feeds_sort_and_kills_the_slow_child() {
+    let out = run_example("subprocess");
+    assert_in_order(
+        &out,
+        &["child said: line 1", "child said: line 2", "child said: line 3", "child exited: exit status: 0"],
+    );
+    assert!(count_lines(&out, "tick (the loop is free)") >= 4, "the loop was blocked:\n{out}");
+    assert_in_order(&out, &["sorted: assam", "sorted: matcha", "sorted: oolong", "sorted: sencha"]);
+    let gave_up = line_with(&out, "sleep 10: no exit after ");
+    let waited = seconds_after(gave_up, "no exit after ");
+    assert!((0.1..0.6).contains(&waited), "the 100 ms timeout fired after {waited}s\n{out}");
+    assert!(out.contains("killed, signal Some(9), reaped: pid None"), "{out}");
+}
