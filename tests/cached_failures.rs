@@ -40,6 +40,18 @@ const INVENTORY: &[(&str, &str, &str)] = &[
     ("signal/waiting.rs", "WAITING", "the wakers of waiting signal listeners"),
     ("signal/waiting.rs", "NEXT", "a counter of listener ids"),
     ("signal/handler.rs", "DELIVERIES", "a counter per signal"),
+    (
+        "process/reap.rs",
+        "PIDFD_REFUSED",
+        "pidfd_open refused with ENOSYS or EPERM only: neither the kernel nor a seccomp filter changes while the \
+         process lives (EMFILE and the rest are returned, not cached)",
+    ),
+    ("process/reap.rs", "ORPHANS", "pids of dropped children nobody could reap yet, swept at each spawn"),
+    (
+        "process/sigchld.rs",
+        "WATCH",
+        "this thread's SIGCHLD listener, only once created: a failed creation stores nothing",
+    ),
     ("signal/handler.rs", "PIPE_WRITE", "the self-pipe's write end, once made; `pipe2` can fail: see below"),
     ("signal/handler.rs", "PIPE_READ", "the self-pipe's read end, once made; `pipe2` can fail: see below"),
     ("signal/handler.rs", "CREATING", "a lock held while the pipe is made"),
