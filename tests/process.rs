@@ -313,6 +313,16 @@ fn a_child_dropped_after_its_runtime_is_reaped_by_the_next_spawn() {
 
 #[test]
 fn a_thousand_concurrent_children_complete_on_one_loop_with_no_pool_thread() {
+    // 1,000 pidfds are open at once: more than a soft limit of 1,024
+    // leaves room for, so raise it to the hard limit (raising is harmless
+    // to the other tests of this binary).
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit and setrlimit read or write one live rlimit.
+    unsafe {
+        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit), 0);
+        limit.rlim_cur = limit.rlim_max.min(65_536).max(limit.rlim_cur);
+        libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+    }
     let rt = Runtime::new().unwrap();
     let statuses = rt.block_on(async {
         let children: Vec<_> =

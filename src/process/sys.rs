@@ -28,12 +28,20 @@ fn check(result: isize) -> io::Result<usize> {
 }
 
 /// `pidfd_open(2)` (Linux 5.3+): a descriptor that turns readable when the
-/// process `pid` exits, opened close-on-exec. `ENOSYS` on older kernels,
-/// `EPERM` where a seccomp filter refuses it.
+/// process `pid` exits, opened close-on-exec and, from Linux 5.10, already
+/// non-blocking (which saves `Async::new` its `fcntl`). `ENOSYS` on older
+/// kernels, `EPERM` where a seccomp filter refuses it.
 pub(super) fn pidfd_open(pid: u32) -> io::Result<OwnedFd> {
-    // SAFETY: pidfd_open takes two integers and touches no memory of ours.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0 as libc::c_uint) };
-    let fd = check(fd as isize)?;
+    let open = |flags: libc::c_int| {
+        // SAFETY: pidfd_open takes two integers and touches no memory of ours.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, flags as libc::c_uint) };
+        check(fd as isize)
+    };
+    // PIDFD_NONBLOCK is O_NONBLOCK; kernels before 5.10 refuse it (EINVAL).
+    let fd = match open(libc::O_NONBLOCK) {
+        Err(e) if e.raw_os_error() == Some(libc::EINVAL) => open(0),
+        result => result,
+    }?;
     // SAFETY: on success the kernel returned a new descriptor that nothing
     // else owns; the `OwnedFd` becomes its only owner and closes it.
     Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
