@@ -1,5 +1,6 @@
 //! The child's ends of its standard streams, seen from the parent:
-//! [`ChildStdin`] to write to, [`ChildStdout`] and [`ChildStderr`] to read.
+//! [`ChildStdin`] to write to, [`ChildStdout`](super::ChildStdout) and
+//! [`ChildStderr`](super::ChildStderr) to read.
 //!
 //! Each is a pipe descriptor std created (close-on-exec, so no other child
 //! inherits it) wrapped in [`Async`]: made non-blocking and registered with

@@ -12,7 +12,7 @@
 //! std sets `SIGPIPE` to "ignore" (unless built with
 //! `-Zon-broken-pipe=inherit`). A library cannot count on that — kettle may
 //! run in a C program, or in a Rust one that restored the default — so
-//! [`write`] asks first: if `SIGPIPE` is ignored, a plain `write(2)`;
+//! [`write()`] asks first: if `SIGPIPE` is ignored, a plain `write(2)`;
 //! otherwise the signal is blocked on this thread around the write, and an
 //! `EPIPE`'s `SIGPIPE`, now pending, is taken back with a zero-timeout
 //! `sigtimedwait` before the mask is restored. A thread that had blocked
