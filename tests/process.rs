@@ -336,3 +336,43 @@ fn a_thousand_concurrent_children_complete_on_one_loop_with_no_pool_thread() {
     assert!(statuses.iter().all(|status| status.success()));
     assert_eq!(rt.metrics().blocking_threads, 0, "a pool thread was started");
 }
+
+#[test]
+fn a_child_held_by_a_task_when_its_runtime_is_dropped_is_killed_if_asked_and_reaped_later() {
+    let rt = Runtime::new().unwrap();
+    let (killed, kept) = rt.block_on(async {
+        let killed = Command::new("sleep").arg("10").kill_on_drop(true).spawn().unwrap();
+        let kept = Command::new("sleep").arg("0.05").spawn().unwrap();
+        let pids = (killed.id().unwrap(), kept.id().unwrap());
+        // Both handles live in a task that never finishes.
+        kettle::spawn(async move {
+            let _children = (killed, kept);
+            std::future::pending::<()>().await
+        })
+        .detach();
+        kettle::yield_now().await;
+        pids
+    });
+    // Dropping the runtime drops the task, and with it the handles: a
+    // background reaper spawned during shutdown is dropped too, so both
+    // go on the orphan list; the first is killed on the way.
+    drop(rt);
+    std::thread::sleep(Duration::from_millis(200));
+    kettle::run(async {
+        Command::new("true").status().await.unwrap(); // sweeps the orphans
+    });
+    assert!(is_gone(killed), "the kill_on_drop child was not killed and reaped");
+    assert!(is_gone(kept), "the child that exited by itself was not reaped");
+}
+
+#[test]
+fn wait_with_output_cancelled_by_a_timeout_leaves_the_child_to_a_background_reaper() {
+    kettle::run(async {
+        let child = sh("sleep 0.1; echo late").stdout(Stdio::piped()).spawn().unwrap();
+        let pid = child.id().unwrap();
+        let cancelled = kettle::timeout(Duration::from_millis(10), child.wait_with_output()).await;
+        assert!(cancelled.is_err());
+        assert!(!is_gone(pid), "without kill_on_drop the child runs on");
+        until_gone(pid).await;
+    });
+}
