@@ -376,3 +376,29 @@ fn wait_with_output_cancelled_by_a_timeout_leaves_the_child_to_a_background_reap
         until_gone(pid).await;
     });
 }
+
+#[test]
+fn try_read_and_try_write_never_wait() {
+    kettle::run(async {
+        let mut child = Command::new("cat").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let mut buf = [0; 64];
+        assert_eq!(stdout.try_read(&mut buf).unwrap_err().kind(), io::ErrorKind::WouldBlock);
+        // Fill the pipe: try_write stops at WouldBlock instead of waiting.
+        let mut written = 0;
+        loop {
+            match stdin.try_write(&[b'x'; 4096]) {
+                Ok(n) => written += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => panic!("{e}"),
+            }
+            assert!(written < 64 << 20, "the pipe never filled");
+        }
+        drop(stdin);
+        let mut all = Vec::new();
+        stdout.read_to_end(&mut all).await.unwrap();
+        assert_eq!(all.len(), written);
+        assert!(child.wait().await.unwrap().success());
+    });
+}

@@ -45,6 +45,13 @@ use crate::runtime::context;
 ///
 /// A `Child` is `!Send`, like kettle's sockets: its pipes and its exit
 /// watch are registered with the runtime it was spawned on.
+///
+/// ```compile_fail
+/// kettle::run(async {
+///     let child = kettle::process::Command::new("true").spawn().unwrap();
+///     std::thread::spawn(move || drop(child)); // error: `Child` is not `Send`
+/// });
+/// ```
 #[derive(Debug)]
 pub struct Child {
     /// The child's stdin, if it was [`piped`](std::process::Stdio::piped);

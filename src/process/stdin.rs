@@ -135,6 +135,20 @@ impl ChildStdin {
         pipe.poll_write_with(cx, |file| sys::write(file.as_fd(), buf))
     }
 
+    /// One write now, never waiting: `WouldBlock` if the pipe is full. (Its
+    /// `WouldBlock` leaves the reactor's readiness as it was: a stale
+    /// "writable" costs the next poll one attempt, which clears it.)
+    ///
+    /// # Errors
+    /// `WouldBlock`, or as for [`write`](Self::write).
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        let pipe = self.pipe()?;
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        sys::write(pipe.get_ref().as_fd(), buf)
+    }
+
     /// Ready once the pipe has room (or the child has closed it), without
     /// writing.
     ///

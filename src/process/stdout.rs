@@ -130,6 +130,14 @@ impl ChildStdout {
         self.pipe.0.poll_readable(cx)
     }
 
+    /// One read now, never waiting: `WouldBlock` if the pipe is empty.
+    ///
+    /// # Errors
+    /// `WouldBlock`, or as for [`read`](Self::read).
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.pipe.try_read(buf)
+    }
+
     /// Reads until end-of-file into `buf`, as far as the pipe allows now.
     pub(super) fn poll_read_to_end(&self, cx: &mut Context<'_>, buf: &mut Vec<u8>) -> Poll<io::Result<()>> {
         self.pipe.poll_read_to_end(cx, buf)
@@ -232,6 +240,14 @@ impl ChildStderr {
         self.pipe.0.poll_readable(cx)
     }
 
+    /// One read now, never waiting: `WouldBlock` if the pipe is empty.
+    ///
+    /// # Errors
+    /// `WouldBlock`, or as for [`read`](Self::read).
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.pipe.try_read(buf)
+    }
+
     /// Reads until end-of-file into `buf`, as far as the pipe allows now.
     pub(super) fn poll_read_to_end(&self, cx: &mut Context<'_>, buf: &mut Vec<u8>) -> Poll<io::Result<()>> {
         self.pipe.poll_read_to_end(cx, buf)
@@ -263,6 +279,16 @@ impl PipeReader {
     #[track_caller]
     fn new(fd: OwnedFd) -> io::Result<PipeReader> {
         Ok(PipeReader(Async::new(File::from(fd))?))
+    }
+
+    /// A read straight on the non-blocking descriptor. Its `WouldBlock`
+    /// leaves the reactor's readiness as it was: a stale "readable" costs
+    /// the next poll one attempt, which clears it.
+    fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        (&mut self.0.get_ref()).read(buf)
     }
 
     async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
