@@ -141,6 +141,20 @@ impl Child {
     /// follow it with [`wait`](Self::wait). `Ok(())` if the child was
     /// reaped already.
     ///
+    ///
+    /// ```
+    /// # kettle::run(async {
+    /// let mut child = kettle::process::Command::new("sleep").arg("10").spawn()?;
+    /// child.start_kill()?;
+    /// // ... other work, then reap it:
+    /// let status = child.wait().await?;
+    /// # use std::os::unix::process::ExitStatusExt;
+    /// assert_eq!(status.signal(), Some(9));
+    /// # Ok::<_, std::io::Error>(())
+    /// # })?;
+    /// # Ok::<_, std::io::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// What `kill(2)` says.
     pub fn start_kill(&mut self) -> io::Result<()> {
@@ -155,6 +169,23 @@ impl Child {
     /// Dropped before it finishes (a timeout), the future drops the child
     /// handle: with `kill_on_drop(true)` the child is killed, and either
     /// way it is reaped in the background.
+    ///
+    ///
+    /// ```
+    /// use kettle::process::{Command, Stdio};
+    ///
+    /// # kettle::run(async {
+    /// let child = Command::new("sh")
+    ///     .args(["-c", "echo out; echo err >&2; exit 1"])
+    ///     .stdout(Stdio::piped())
+    ///     .stderr(Stdio::piped())
+    ///     .spawn()?;
+    /// let output = child.wait_with_output().await?;
+    /// assert_eq!((output.status.code(), &output.stdout[..], &output.stderr[..]), (Some(1), &b"out\n"[..], &b"err\n"[..]));
+    /// # Ok::<_, std::io::Error>(())
+    /// # })?;
+    /// # Ok::<_, std::io::Error>(())
+    /// ```
     ///
     /// # Errors
     /// A read error, or as for [`wait`](Self::wait).

@@ -129,6 +129,18 @@ impl Command {
     /// or [`output`](Self::output), cancelled by a timeout, say) kills the
     /// child with `SIGKILL`. Off by default, as in std and tokio: a dropped
     /// child runs on, and is reaped in the background when it exits.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use kettle::process::Command;
+    ///
+    /// # kettle::run(async {
+    /// let mut slow = Command::new("sleep");
+    /// slow.arg("10").kill_on_drop(true);
+    /// // Gives up after 50 ms; the dropped `output()` kills `sleep`.
+    /// assert!(kettle::timeout(Duration::from_millis(50), slow.output()).await.is_err());
+    /// # });
+    /// ```
     pub fn kill_on_drop(&mut self, kill_on_drop: bool) -> &mut Command {
         self.kill_on_drop = kill_on_drop;
         self
@@ -159,6 +171,20 @@ impl Command {
     /// # Panics
     /// Outside a runtime: the child's pipes and exit watch register with
     /// the runtime running on this thread.
+    ///
+    /// ```
+    /// use kettle::process::{Command, Stdio};
+    ///
+    /// # kettle::run(async {
+    /// let mut child = Command::new("echo").arg("hi").stdout(Stdio::piped()).spawn()?;
+    /// let mut text = String::new();
+    /// child.stdout.take().unwrap().read_to_string(&mut text).await?;
+    /// assert_eq!(text, "hi\n");
+    /// assert!(child.wait().await?.success());
+    /// # Ok::<_, std::io::Error>(())
+    /// # })?;
+    /// # Ok::<_, std::io::Error>(())
+    /// ```
     #[track_caller]
     pub fn spawn(&mut self) -> io::Result<Child> {
         reap::sweep_orphans();
