@@ -10,6 +10,7 @@ use std::process::{ExitStatus, Output, Stdio};
 
 use super::child::Child;
 use super::reap;
+use crate::runtime::context;
 
 /// A process builder, as `std::process::Command`, whose children are
 /// waited for on the loop: asyncio's `create_subprocess_exec`, tokio's
@@ -187,6 +188,9 @@ impl Command {
     /// ```
     #[track_caller]
     pub fn spawn(&mut self) -> io::Result<Child> {
+        // Checked before the child exists: a panic after std's spawn would
+        // leave it running, unwatched.
+        context::expect_current("kettle::process::Command::spawn", |_| ());
         reap::sweep_orphans();
         let child = self.std.spawn().map_err(|e| self.spawn_error(e))?;
         Child::new(child, self.kill_on_drop).map_err(|e| self.spawn_error(e))

@@ -96,3 +96,18 @@ fn a_child_dropped_with_no_runtime_waits_on_the_orphan_list_until_the_next_spawn
     crate::run(async { Command::new("true").status().await.unwrap() });
     assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists(), "the orphan was not reaped");
 }
+
+#[test]
+fn without_pidfd_spawning_outside_a_runtime_still_panics_before_starting_the_child() {
+    refuse_pidfd();
+    let marker = "kettle-outside-runtime-marker";
+    let panic =
+        std::panic::catch_unwind(|| Command::new("sh").args(["-c", "sleep 5", marker]).spawn()).unwrap_err();
+    let message = panic.downcast_ref::<String>().unwrap();
+    assert!(message.contains("outside a kettle runtime"), "{message}");
+    let started = std::fs::read_dir("/proc").unwrap().any(|entry| {
+        let cmdline = entry.ok().and_then(|e| std::fs::read_to_string(e.path().join("cmdline")).ok());
+        cmdline.is_some_and(|c| c.contains(marker))
+    });
+    assert!(!started, "the child was started before the panic");
+}
