@@ -111,3 +111,32 @@ fn without_pidfd_spawning_outside_a_runtime_still_panics_before_starting_the_chi
     });
     assert!(!started, "the child was started before the panic");
 }
+
+#[test]
+fn without_pidfd_children_of_two_threads_each_wake_their_own_waiters() {
+    refuse_pidfd();
+    let threads: Vec<_> = (0..2)
+        .map(|t| {
+            std::thread::spawn(move || {
+                crate::run(async move {
+                    let children: Vec<_> = (0..50)
+                        .map(|i| {
+                            crate::spawn(async move {
+                                let script = format!("sleep 0.0{}; exit {}", i % 5, t * 10 + i % 3);
+                                Command::new("sh").arg("-c").arg(script).status().await
+                            })
+                        })
+                        .collect();
+                    for (i, child) in children.into_iter().enumerate() {
+                        let status =
+                            crate::timeout(Duration::from_secs(10), child).await.expect("never woken");
+                        assert_eq!(status.unwrap().unwrap().code(), Some(t * 10 + i as i32 % 3));
+                    }
+                })
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+}
