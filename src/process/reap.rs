@@ -2,6 +2,17 @@
 //! exit on the reactor (a pidfd) or through `SIGCHLD` (`sigchld.rs`), and
 //! the process-wide orphan list for children nobody can wait for any more.
 //!
+//! A child's life, and who moves it along:
+//!
+//! ```text
+//!  Command::spawn ──> running ──(it exits)──> exited: a zombie ──(1)──> reaped
+//!                        │                          ▲                     (status kept;
+//!                        └── start_kill: SIGKILL ───┘                      pid never used)
+//!  (1) try_wait, or a wait woken by the pidfd (or SIGCHLD): waitpid(pid, WNOHANG);
+//!      for a dropped handle, the background task's wait, or the orphan sweep at
+//!      the next spawn.
+//! ```
+//!
 //! Reaping is std's: `std::process::Child::try_wait` calls
 //! `waitpid(pid, WNOHANG)` and, once it has an exit status, keeps it and
 //! never calls `waitpid` again. So each child is reaped exactly once, and
@@ -75,13 +86,19 @@ impl Process {
     /// Reaps the child if it has exited (`waitpid(pid, WNOHANG)`, at most
     /// once with a result).
     pub(super) fn try_wait(&mut self) -> io::Result<Option<ExitStatus>> {
-        if self.status.is_none() {
-            self.status = self.child.try_wait()?;
-            if self.status.is_some()
-                && let Watch::Sigchld { watch, listed } = &mut self.watch
-            {
-                watch.unlist(listed);
-            }
+        if let Some(status) = self.status {
+            debug_assert_eq!(
+                self.child.try_wait().ok().flatten(),
+                Some(status),
+                "a child is reaped exactly once: std keeps the status it got, and it is ours"
+            );
+            return Ok(Some(status));
+        }
+        self.status = self.child.try_wait()?;
+        if self.status.is_some()
+            && let Watch::Sigchld { watch, listed } = &mut self.watch
+        {
+            watch.unlist(listed);
         }
         Ok(self.status)
     }

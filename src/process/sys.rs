@@ -134,7 +134,9 @@ pub(super) fn read_appending(fd: BorrowedFd<'_>, vec: &mut Vec<u8>) -> io::Resul
     if vec.capacity() - vec.len() < 8192 {
         vec.reserve(8192);
     }
+    let spare = vec.capacity() - vec.len();
     let read = read_uninit(fd, vec.spare_capacity_mut())?;
+    debug_assert!(read <= spare, "read(2) returns at most the length it was given");
     // SAFETY: read(2) initialised the first `read` bytes of the spare
     // capacity, which follow the `len` initialised ones; `read` is at most
     // the spare capacity's length, so the new length is within capacity.
