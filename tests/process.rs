@@ -402,3 +402,18 @@ fn try_read_and_try_write_never_wait() {
         assert!(child.wait().await.unwrap().success());
     });
 }
+
+#[test]
+fn poll_write_vectored_sends_every_buffer_in_order() {
+    use std::io::IoSlice;
+    kettle::run(async {
+        let mut child = Command::new("cat").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let bufs = [IoSlice::new(b"earl "), IoSlice::new(b""), IoSlice::new(b"grey\n")];
+        let n = std::future::poll_fn(|cx| stdin.poll_write_vectored(cx, &bufs)).await.unwrap();
+        assert_eq!(n, 10, "a pipe with room takes all of a small write");
+        drop(stdin);
+        let output = child.wait_with_output().await.unwrap();
+        assert_eq!(output.stdout, b"earl grey\n");
+    });
+}

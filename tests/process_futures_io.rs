@@ -39,7 +39,10 @@ fn bytes_written_through_async_write_come_back_through_async_read_after_close() 
         let mut stdout = child.stdout.take().unwrap();
         let data = vec![42u8; 300_000]; // more than a pipe holds
         let writer = kettle::spawn(async move {
-            write_all(&mut stdin, &data).await?;
+            let bufs = [io::IoSlice::new(&[42; 3]), io::IoSlice::new(&[42; 7])];
+            let n = poll_fn(|cx| Pin::new(&mut stdin).poll_write_vectored(cx, &bufs)).await?;
+            assert_eq!(n, 10, "both buffers, in one writev");
+            write_all(&mut stdin, &data[10..]).await?;
             poll_fn(|cx| Pin::new(&mut stdin).poll_close(cx)).await // cat sees end-of-file
         });
         let read = read_to_end(&mut stdout).await.unwrap();

@@ -40,6 +40,9 @@ fn writing_to_a_child_that_exited_is_broken_pipe_even_with_sigpipe_at_its_defaul
             assert_eq!(error.kind(), io::ErrorKind::BrokenPipe);
             let error = stdin.write_all(&[7; 200_000]).await.unwrap_err();
             assert_eq!(error.kind(), io::ErrorKind::BrokenPipe);
+            let bufs = [io::IoSlice::new(b"one"), io::IoSlice::new(b"two")];
+            let error = std::future::poll_fn(|cx| stdin.poll_write_vectored(cx, &bufs)).await.unwrap_err();
+            assert_eq!(error.kind(), io::ErrorKind::BrokenPipe);
         }
         // A child that stops reading half-way: `head` takes one line and
         // exits while the parent is still writing.

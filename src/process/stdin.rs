@@ -18,7 +18,7 @@
 
 use std::fmt;
 use std::fs::File;
-use std::io;
+use std::io::{self, IoSlice};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::task::{Context, Poll};
 
@@ -147,6 +147,20 @@ impl ChildStdin {
             return Ok(0);
         }
         sys::write(pipe.get_ref().as_fd(), buf)
+    }
+
+    /// [`poll_write`](Self::poll_write) of several buffers in one
+    /// `writev` (at most 1,024 of them), in order; returns how many bytes
+    /// it wrote in all.
+    ///
+    /// # Errors
+    /// As for [`write`](Self::write).
+    pub fn poll_write_vectored(&self, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
+        let pipe = self.pipe()?;
+        if bufs.iter().take(sys::MAX_IOVECS).all(|buf| buf.is_empty()) {
+            return Poll::Ready(Ok(0));
+        }
+        pipe.poll_write_with(cx, |file| sys::write_vectored(file.as_fd(), bufs))
     }
 
     /// Ready once the pipe has room (or the child has closed it), without

@@ -18,7 +18,7 @@
 //! `sigtimedwait` before the mask is restored. A thread that had blocked
 //! `SIGPIPE` itself keeps its pending signal: it chose to handle it.
 
-use std::io;
+use std::io::{self, IoSlice};
 use std::mem::MaybeUninit;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
@@ -68,8 +68,31 @@ pub(super) fn read_uninit(fd: BorrowedFd<'_>, buf: &mut [MaybeUninit<u8>]) -> io
 /// One `write(2)` of `buf`; a reader that has gone is `BrokenPipe` and
 /// never a `SIGPIPE` for this process (module docs).
 pub(super) fn write(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
+    without_sigpipe(|| write_raw(fd, buf))
+}
+
+/// One `writev(2)` of the first [`MAX_IOVECS`] slices of `bufs`, in order;
+/// no `SIGPIPE`, as for [`write()`].
+pub(super) fn write_vectored(fd: BorrowedFd<'_>, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+    let bufs = &bufs[..bufs.len().min(MAX_IOVECS)];
+    without_sigpipe(|| {
+        // SAFETY: `IoSlice` is documented to be ABI-compatible with `iovec`
+        // on Unix; writev reads `bufs.len()` of them, each describing a live
+        // `&[u8]`, and writes no memory of ours. `fd` is borrowed, so open.
+        let written =
+            unsafe { libc::writev(fd.as_raw_fd(), bufs.as_ptr().cast(), bufs.len() as libc::c_int) };
+        check(written)
+    })
+}
+
+/// How many slices one vectored write passes at most (Linux's `IOV_MAX`).
+pub(super) const MAX_IOVECS: usize = 1024;
+
+/// Runs one pipe write, `write`, so that an `EPIPE` cannot end the process
+/// with `SIGPIPE` (module docs).
+fn without_sigpipe(write: impl FnOnce() -> io::Result<usize>) -> io::Result<usize> {
     if sigpipe_is_ignored() {
-        return write_raw(fd, buf);
+        return write();
     }
     let pipe_only = sigpipe_set();
     let mut previous = empty_set();
@@ -78,7 +101,7 @@ pub(super) fn write(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
     unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &pipe_only, &mut previous) };
     // SAFETY: `previous` was initialised by sigemptyset and then filled in.
     let was_blocked = unsafe { libc::sigismember(&previous, libc::SIGPIPE) } == 1;
-    let written = write_raw(fd, buf);
+    let written = write();
     if !was_blocked {
         if matches!(&written, Err(e) if e.raw_os_error() == Some(libc::EPIPE)) {
             let zero = libc::timespec { tv_sec: 0, tv_nsec: 0 };
