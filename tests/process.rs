@@ -99,10 +99,13 @@ fn a_missing_program_is_not_found_and_the_error_names_it() {
 }
 
 #[test]
-fn spawning_outside_a_runtime_panics_with_a_message_that_says_where_to_call_it() {
-    let panic = std::panic::catch_unwind(|| Command::new("true").spawn()).unwrap_err();
+fn spawning_outside_a_runtime_panics_with_a_message_that_says_where_to_call_it_and_starts_nothing() {
+    let marker = "kettle-spawned-outside-a-runtime";
+    let panic =
+        std::panic::catch_unwind(|| Command::new("sh").args(["-c", "sleep 5", marker]).spawn()).unwrap_err();
     let message = panic.downcast_ref::<String>().unwrap();
     assert!(message.contains("outside a kettle runtime"), "{message}");
+    assert_eq!(child_with_argument(marker), None, "the child was started before the panic");
 }
 
 #[test]
@@ -368,7 +371,7 @@ fn a_child_held_by_a_task_when_its_runtime_is_dropped_is_killed_if_asked_and_rea
 #[test]
 fn wait_with_output_cancelled_by_a_timeout_leaves_the_child_to_a_background_reaper() {
     kettle::run(async {
-        let child = sh("sleep 0.1; echo late").stdout(Stdio::piped()).spawn().unwrap();
+        let child = sh("sleep 0.5; echo late").stdout(Stdio::piped()).spawn().unwrap();
         let pid = child.id().unwrap();
         let cancelled = kettle::timeout(Duration::from_millis(10), child.wait_with_output()).await;
         assert!(cancelled.is_err());
