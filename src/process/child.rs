@@ -228,6 +228,28 @@ impl Guard {
     }
 }
 
+/// What becomes of a child whose handle is dropped (the module docs): the
+/// decision, apart from carrying it out in `Drop for Guard`.
+#[derive(Debug, PartialEq, Eq)]
+enum Fate {
+    /// Reaped, now or before (or no longer ours to reap: `ECHILD`).
+    Gone,
+    /// Not yet exited: a task on the running runtime waits for it.
+    ReaperTask,
+    /// Not yet exited, and no runtime running: the orphan list.
+    Orphan,
+}
+
+impl Fate {
+    fn of(still_there: bool, runtime_running: bool) -> Fate {
+        match (still_there, runtime_running) {
+            (false, _) => Fate::Gone,
+            (true, true) => Fate::ReaperTask,
+            (true, false) => Fate::Orphan,
+        }
+    }
+}
+
 impl Drop for Guard {
     fn drop(&mut self) {
         let Some(mut process) = self.process.take() else { return };
@@ -237,15 +259,17 @@ impl Drop for Guard {
         if self.kill_on_drop {
             let _ = process.start_kill();
         }
-        if !matches!(process.try_wait(), Ok(None)) {
-            return;
+        let still_there = matches!(process.try_wait(), Ok(None));
+        match Fate::of(still_there, context::current_id().is_some()) {
+            Fate::Gone => {}
+            Fate::ReaperTask => {
+                let reap = async move {
+                    let _ = process.wait().await;
+                };
+                crate::task::Builder::new().name("kettle::process reaper").spawn(reap).detach();
+            }
+            // Dropping it puts its pid on the list (`reap.rs`).
+            Fate::Orphan => drop(process),
         }
-        if context::current_id().is_some() {
-            let reap = async move {
-                let _ = process.wait().await;
-            };
-            crate::task::Builder::new().name("kettle::process reaper").spawn(reap).detach();
-        }
-        // Otherwise `process` is dropped here, onto the orphan list.
     }
 }
