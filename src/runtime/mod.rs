@@ -46,6 +46,7 @@ pub use debug::{DEFAULT_SLOW_POLL_THRESHOLD, SlowPoll};
 pub use handle::{Handle, RuntimeClosed};
 pub use metrics::{Metrics, Turn};
 
+use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::io;
@@ -81,6 +82,8 @@ use crate::task::JoinHandle;
 /// thread. Other threads reach it through a [`Handle`].
 pub struct Runtime {
     core: Rc<Core>,
+    /// `block_on`'s waker, kept for the next `block_on` ([`Runtime::main_waker`]).
+    main_waker: Cell<Option<Arc<MainWaker>>>,
 }
 
 impl Builder {
@@ -93,7 +96,7 @@ impl Builder {
     pub fn build(self) -> io::Result<Runtime> {
         let core = Rc::new(Core::new(&self)?);
         context::register(&core);
-        Ok(Runtime { core })
+        Ok(Runtime { core, main_waker: Cell::new(None) })
     }
 }
 
@@ -168,7 +171,7 @@ impl Runtime {
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _running = Running::enter(&self.core, "Runtime::block_on");
-        let main = Arc::new(MainWaker { woken: AtomicBool::new(true), shared: self.core.shared().clone() });
+        let main = self.main_waker();
         let waker = Waker::from(main.clone());
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(future);
@@ -176,11 +179,27 @@ impl Runtime {
             if main.woken.swap(false, Ordering::AcqRel)
                 && let Poll::Ready(output) = future.as_mut().poll(&mut cx)
             {
+                self.main_waker.set(Some(main));
                 return output;
             }
             // If the future woke itself while being polled, don't block.
             let main_ready = main.woken.load(Ordering::Acquire);
             self.core.turn(main_ready.then_some(Duration::ZERO), main_ready);
+        }
+    }
+
+    /// `block_on`'s waker, woken (so the future is polled first): the one the
+    /// last `block_on` used if nothing kept a clone of it, else a new one. A
+    /// shortcut: the simple version (kettle-mini's) allocates one per call,
+    /// and a program of many short `block_on`s pays an allocation for each.
+    fn main_waker(&self) -> Arc<MainWaker> {
+        match self.main_waker.take() {
+            // Only ours: no stale waker can wake the next `block_on`'s future.
+            Some(main) if Arc::strong_count(&main) == 1 && Arc::weak_count(&main) == 0 => {
+                main.woken.store(true, Ordering::Relaxed);
+                main
+            }
+            _ => Arc::new(MainWaker { woken: AtomicBool::new(true), shared: self.core.shared().clone() }),
         }
     }
 
