@@ -134,7 +134,9 @@ pub use blocking::spawn_blocking;
 pub use combinators::__private;
 pub use combinators::{TaskGroup, gather, race, try_gather};
 
-pub use runtime::{Builder, Handle, Metrics, Runtime, RuntimeClosed, SlowPoll, Turn, metrics, run};
+pub use runtime::{
+    Builder, Handle, Metrics, Runtime, RuntimeClosed, SlowPoll, Turn, TurnError, metrics, run,
+};
 pub use task::{JoinError, JoinHandle, RemoteJoinHandle, spawn, yield_now};
 pub use time::{
     Elapsed, Interval, Sleep, TimerHandle, call_at, call_later, call_soon, interval, interval_at, sleep,

@@ -118,20 +118,34 @@ pub(crate) struct Entered {
 /// Enters `core` to run it. Panics if a runtime already runs on this thread.
 #[track_caller]
 pub(crate) fn enter(core: &Rc<Core>, what: &str) -> Entered {
-    CURRENT.with(|slot| {
-        let mut slot = slot.borrow_mut();
-        assert!(
-            slot.is_none(),
+    match try_enter(core) {
+        Some(entered) => entered,
+        None => panic!(
             "{what} called while a kettle runtime is already running on this thread \
              (nested block_on, or a runtime started from inside a task). \
              Inside a runtime, `.await` the future or `kettle::spawn` it instead."
-        );
+        ),
+    }
+}
+
+/// Enters `core` to run it, or returns `None` if a runtime already runs on
+/// this thread (`Runtime::try_turn`, which must not panic).
+pub(crate) fn try_enter(core: &Rc<Core>) -> Option<Entered> {
+    let entered = CURRENT.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        if slot.is_some() {
+            return false;
+        }
         *slot = Some(core.clone());
+        true
     });
+    if !entered {
+        return None;
+    }
     CURRENT_ID.set(core.id());
     CURRENT_PAUSED.set(core.clock().is_paused());
     let previous_queue = run_queue::set_current(Some(core.run_queue().clone()));
-    Entered { previous: None, previous_queue }
+    Some(Entered { previous: None, previous_queue })
 }
 
 /// Enters `core` to tear it down, even inside another runtime (whose place is
