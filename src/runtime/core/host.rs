@@ -79,7 +79,9 @@ impl Core {
             let events = self.events.borrow();
             events.iter().count() >= events.capacity()
         };
-        if skipped_io || events_full || self.is_busy() {
+        // Remote work that came in meanwhile is `leave`'s to announce: it
+        // wrote the eventfd already.
+        if skipped_io || events_full || self.has_local_work() {
             self.shared.signal_host();
         } else if !self.extras.clock.is_paused()
             && let Some(deadline) = self.timers.borrow().next_deadline()
