@@ -45,7 +45,8 @@ fn shutdown_breaks_a_task_host_cycle_and_closes_every_descriptor() {
             rt.spawn(async move {
                 let _held = held;
                 kettle::sleep(Duration::from_secs(3600)).await;
-            });
+            })
+            .detach();
         }
         let _timer = rt.block_on(async { kettle::call_later(Duration::from_secs(3600), || {}) });
         rt.handle().call_soon(|| {}).unwrap();
