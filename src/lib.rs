@@ -64,6 +64,7 @@
 //! | `asyncio.run(main())`                | [`run`]                                  |
 //! | `loop.run_until_complete(f)`         | [`Runtime::block_on`]                    |
 //! | `loop.run_forever()` / `loop.stop()` | [`Runtime::run_forever`] / [`Handle::stop`] |
+//! | `loop.close()`                      | [`Runtime::shutdown`] (or dropping the runtime) |
 //! | `asyncio.create_task(c)`             | [`spawn`]                                |
 //! | `task.cancel()`, `task.done()`       | [`JoinHandle::cancel`], [`JoinHandle::is_finished`] |
 //! | `asyncio.sleep(s)`                   | [`sleep`]                                |
