@@ -118,34 +118,49 @@ pub(crate) struct Entered {
 /// Enters `core` to run it. Panics if a runtime already runs on this thread.
 #[track_caller]
 pub(crate) fn enter(core: &Rc<Core>, what: &str) -> Entered {
-    match try_enter(core) {
-        Some(entered) => entered,
-        None => panic!(
-            "{what} called while a kettle runtime is already running on this thread \
-             (nested block_on, or a runtime started from inside a task). \
-             Inside a runtime, `.await` the future or `kettle::spawn` it instead."
-        ),
+    if !claim(core) {
+        already_running(what);
     }
+    entered(core)
 }
 
 /// Enters `core` to run it, or returns `None` if a runtime already runs on
 /// this thread (`Runtime::try_turn`, which must not panic).
 pub(crate) fn try_enter(core: &Rc<Core>) -> Option<Entered> {
-    let entered = CURRENT.with(|slot| {
+    claim(core).then(|| entered(core))
+}
+
+/// Puts `core` in the empty `CURRENT` slot; `false` if it was not empty.
+#[inline(always)] // into `enter`, `block_on`'s hot path, as one function
+fn claim(core: &Rc<Core>) -> bool {
+    CURRENT.with(|slot| {
         let mut slot = slot.borrow_mut();
-        if slot.is_some() {
-            return false;
+        let free = slot.is_none();
+        if free {
+            *slot = Some(core.clone());
         }
-        *slot = Some(core.clone());
-        true
-    });
-    if !entered {
-        return None;
-    }
+        free
+    })
+}
+
+/// The rest of entering, once `core` holds the slot: its copies and its
+/// run queue.
+#[inline(always)]
+fn entered(core: &Rc<Core>) -> Entered {
     CURRENT_ID.set(core.id());
     CURRENT_PAUSED.set(core.clock().is_paused());
     let previous_queue = run_queue::set_current(Some(core.run_queue().clone()));
-    Some(Entered { previous: None, previous_queue })
+    Entered { previous: None, previous_queue }
+}
+
+#[cold]
+#[track_caller]
+fn already_running(what: &str) -> ! {
+    panic!(
+        "{what} called while a kettle runtime is already running on this thread \
+         (nested block_on, or a runtime started from inside a task). \
+         Inside a runtime, `.await` the future or `kettle::spawn` it instead."
+    )
 }
 
 /// Enters `core` to tear it down, even inside another runtime (whose place is
