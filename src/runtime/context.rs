@@ -118,29 +118,33 @@ pub(crate) struct Entered {
 /// Enters `core` to run it. Panics if a runtime already runs on this thread.
 #[track_caller]
 pub(crate) fn enter(core: &Rc<Core>, what: &str) -> Entered {
-    if !claim(core) {
-        already_running(what);
-    }
+    CURRENT.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        assert!(
+            slot.is_none(),
+            "{what} called while a kettle runtime is already running on this thread \
+             (nested block_on, or a runtime started from inside a task). \
+             Inside a runtime, `.await` the future or `kettle::spawn` it instead."
+        );
+        *slot = Some(core.clone());
+    });
     entered(core)
 }
 
-/// Enters `core` to run it, or returns `None` if a runtime already runs on
-/// this thread (`Runtime::try_turn`, which must not panic).
+/// [`enter`], or `None` if a runtime already runs on this thread
+/// (`Runtime::try_turn`, which must not panic). The check is repeated
+/// rather than shared: sharing it cost `block_on` 19 instructions, the
+/// slot's `with` no longer inlined (PERFORMANCE.md).
 pub(crate) fn try_enter(core: &Rc<Core>) -> Option<Entered> {
-    claim(core).then(|| entered(core))
-}
-
-/// Puts `core` in the empty `CURRENT` slot; `false` if it was not empty.
-#[inline(always)] // into `enter`, `block_on`'s hot path, as one function
-fn claim(core: &Rc<Core>) -> bool {
-    CURRENT.with(|slot| {
+    let free = CURRENT.with(|slot| {
         let mut slot = slot.borrow_mut();
         let free = slot.is_none();
         if free {
             *slot = Some(core.clone());
         }
         free
-    })
+    });
+    free.then(|| entered(core))
 }
 
 /// The rest of entering, once `core` holds the slot: its copies and its
@@ -151,16 +155,6 @@ fn entered(core: &Rc<Core>) -> Entered {
     CURRENT_PAUSED.set(core.clock().is_paused());
     let previous_queue = run_queue::set_current(Some(core.run_queue().clone()));
     Entered { previous: None, previous_queue }
-}
-
-#[cold]
-#[track_caller]
-fn already_running(what: &str) -> ! {
-    panic!(
-        "{what} called while a kettle runtime is already running on this thread \
-         (nested block_on, or a runtime started from inside a task). \
-         Inside a runtime, `.await` the future or `kettle::spawn` it instead."
-    )
 }
 
 /// Enters `core` to tear it down, even inside another runtime (whose place is
