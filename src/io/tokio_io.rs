@@ -33,6 +33,31 @@
 //! gather small buffers themselves. `poll_flush` flushes `T`; `poll_shutdown`
 //! flushes too, and does not close the descriptor — dropping the `Async`
 //! does (a pipe's reader sees end of file only then).
+//!
+//! ```
+//! use std::future::poll_fn;
+//! use std::pin::Pin;
+//! use std::process::{Command, Stdio};
+//! use tokio::io::{AsyncRead, ReadBuf};
+//!
+//! let mut child = Command::new("echo").arg("hello").stdout(Stdio::piped()).spawn()?;
+//! let stdout = child.stdout.take().unwrap(); // reads through `&mut self` only
+//! kettle::run(async {
+//!     let mut stdout = kettle::io::Async::new(stdout)?;
+//!     let mut storage = [0; 64];
+//!     let mut buf = ReadBuf::new(&mut storage);
+//!     while poll_fn(|cx| {
+//!         let before = buf.filled().len();
+//!         Pin::new(&mut stdout).poll_read(cx, &mut buf).map_ok(|()| buf.filled().len() > before)
+//!     })
+//!     .await?
+//!     {}
+//!     assert_eq!(buf.filled(), b"hello\n");
+//!     Ok::<_, std::io::Error>(())
+//! })?;
+//! child.wait()?;
+//! # Ok::<_, std::io::Error>(())
+//! ```
 
 use std::io::{self, IoSlice, Read, Write};
 use std::os::fd::AsFd;

@@ -31,6 +31,30 @@
 //! tokio's `split` — one task (or one branch of a `join`) reads while another
 //! writes. Two readers of one stream would share its one read poll slot;
 //! use the `async` methods for that.
+//!
+//! kettle's tokio has no `io-util` feature, so the example drives the
+//! traits by hand; with tokio's `AsyncReadExt`/`AsyncWriteExt` (or a codec)
+//! in your own dependencies, the same streams work with those:
+//!
+//! ```
+//! use std::future::poll_fn;
+//! use std::mem::MaybeUninit;
+//! use std::pin::Pin;
+//! use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+//!
+//! kettle::run(async {
+//!     let (mut a, mut b) = kettle::net::UnixStream::pair()?;
+//!     poll_fn(|cx| Pin::new(&mut a).poll_write(cx, b"tea")).await?;
+//!     poll_fn(|cx| Pin::new(&mut a).poll_shutdown(cx)).await?;
+//!     let mut storage = [MaybeUninit::uninit(); 1024]; // never zeroed
+//!     let mut buf = ReadBuf::uninit(&mut storage);
+//!     poll_fn(|cx| Pin::new(&mut b).poll_read(cx, &mut buf)).await?;
+//!     assert_eq!(buf.filled(), b"tea");
+//!     assert_eq!(buf.initialized().len(), 3, "only what recv wrote");
+//!     Ok::<_, std::io::Error>(())
+//! })?;
+//! # Ok::<_, std::io::Error>(())
+//! ```
 
 use std::io::{self, IoSlice};
 use std::pin::Pin;
