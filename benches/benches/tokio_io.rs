@@ -18,7 +18,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_util::codec::{FramedRead, FramedWrite, LinesCodec};
@@ -192,4 +192,33 @@ fn tokio_io_lines(c: &mut Criterion) {
 }
 
 criterion_group!(benches, tokio_io_echo, tokio_io_bulk, tokio_io_lines);
-criterion_main!(benches);
+
+/// criterion's run, or — with `TOKIO_IO_WORKLOAD=GROUP/RUNTIME[:RUNS]` in
+/// the environment (`lines/kettle:200`, say) — that one workload run `RUNS`
+/// times and nothing else, for a CPU-time count that the machine's other
+/// load does not blur: `perf stat -e task-clock` or callgrind, around the
+/// bench binary (PERFORMANCE.md, "tokio's I/O traits on kettle").
+fn main() {
+    let Ok(spec) = std::env::var("TOKIO_IO_WORKLOAD") else {
+        benches();
+        Criterion::default().configure_from_args().final_summary();
+        return;
+    };
+    let (workload, runs) = spec.split_once(':').unwrap_or((&spec, "100"));
+    let runs: usize = runs.parse().expect("TOKIO_IO_WORKLOAD=GROUP/RUNTIME[:RUNS]: RUNS is a number");
+    let kettle = kettle::Runtime::new().unwrap();
+    let tokio = tokio_rt();
+    for _ in 0..runs {
+        match workload {
+            "echo/kettle" => on_kettle(&kettle, CONNECTIONS, round_trips, echo),
+            "echo/tokio" => on_tokio(&tokio, CONNECTIONS, round_trips, echo),
+            "bulk/kettle" => on_kettle(&kettle, 1, send_bulk, receive_bulk),
+            "bulk/tokio" => on_tokio(&tokio, 1, send_bulk, receive_bulk),
+            "lines/kettle" => on_kettle(&kettle, 1, send_lines, receive_lines),
+            "lines/tokio" => on_tokio(&tokio, 1, send_lines, receive_lines),
+            other => {
+                panic!("TOKIO_IO_WORKLOAD: no workload {other:?}; try echo, bulk or lines, /kettle or /tokio")
+            }
+        }
+    }
+}
