@@ -252,7 +252,7 @@ fn poll_write_vectored_sends_every_buffer_in_one_call() {
     let (head, body) = (&b"HTTP/1.1 200 OK\r\n\r\n"[..], &b"body"[..]);
     let bufs = [IoSlice::new(head), IoSlice::new(b""), IoSlice::new(body)];
     assert!(stream.is_write_vectored());
-    assert!((&stream).is_write_vectored());
+    assert!(AsyncWrite::is_write_vectored(&&stream));
     let n =
         rt.block_on(bounded(poll_fn(|cx| Pin::new(&mut &stream).poll_write_vectored(cx, &bufs)))).unwrap();
     assert_eq!(n, head.len() + body.len(), "every buffer in one call, through &TcpStream");
