@@ -313,6 +313,24 @@ fn a_write_blocked_on_a_full_socket_resumes_when_the_peer_drains_it() {
     assert_peer_receives_what_was_sent(&rt, peer, writer);
 }
 
+#[test]
+fn writes_to_a_closed_unix_peer_or_pipe_fail_with_broken_pipe() {
+    // kettle's sockets send with MSG_NOSIGNAL; a pipe's `write` is T's own,
+    // safe here because Rust programs start with SIGPIPE ignored.
+    kettle::run(bounded(async {
+        let (mut a, b) = UnixStream::pair().unwrap();
+        drop(b);
+        let error = write_all(&mut a, b"hello?").await.unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::BrokenPipe, "UnixStream: {error:?}");
+
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let mut writer = Async::new(writer).unwrap();
+        let error = write_all(&mut writer, b"hello?").await.unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::BrokenPipe, "Async<PipeWriter>: {error:?}");
+    }));
+}
+
 // ----- halves, references, large transfers ------------------------------------
 
 #[test]
