@@ -68,11 +68,7 @@ use super::{OwnedReadHalf, OwnedWriteHalf, TcpStream, UnixStream, unix};
 /// One read of `stream` into `buf`'s unfilled part, without initialising it
 /// first; on `Ok`, `buf.filled()` has grown by what was read (not at all at
 /// end of file, or when `buf` had no room).
-fn read_buf<S: ReadSide + ?Sized>(
-    stream: &S,
-    cx: &mut Context<'_>,
-    buf: &mut ReadBuf<'_>,
-) -> Poll<io::Result<()>> {
+fn read_buf<S: ReadSide>(stream: &S, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
     // SAFETY: `unfilled_mut`'s contract is that no initialised byte is made
     // uninitialised again: only `recv` writes the slice, and it stores bytes.
     let spare = unsafe { buf.unfilled_mut() };
