@@ -483,3 +483,22 @@ fn a_std_unix_stream_in_async_works_owned_and_through_a_shared_reference() {
         assert_eq!(read(&mut &b, 64).await.unwrap(), b"", "end of file once the peer is dropped");
     }));
 }
+
+// ----- misuse ---------------------------------------------------------------------
+
+#[test]
+fn the_traits_fail_instead_of_hanging_once_the_runtime_is_gone() {
+    let rt = Runtime::new().unwrap();
+    let (_listener, _peer, mut stream) = std_peer_pair(&rt);
+    let (reader, _writer) = std::io::pipe().unwrap();
+    let mut reader = rt.block_on(async { Async::new(reader).unwrap() });
+    drop(rt);
+
+    let mut storage = [0; 8];
+    let read = poll_once(read_into(&mut stream, &mut ReadBuf::new(&mut storage)));
+    assert!(matches!(read, Poll::Ready(Err(_))), "a stream's read: {read:?}");
+    let read = poll_once(read_into(&mut reader, &mut ReadBuf::new(&mut storage)));
+    assert!(matches!(read, Poll::Ready(Err(_))), "an Async's read: {read:?}");
+    let write = poll_once(write_all(&mut stream, b"x"));
+    assert!(matches!(write, Poll::Ready(Err(_))), "a stream's write: {write:?}");
+}
