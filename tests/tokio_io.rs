@@ -6,8 +6,10 @@
 //! benches/tests/tokio_io.rs). Reads land in uninitialised `ReadBuf`s
 //! without zeroing them, partial reads append, end of file fills nothing,
 //! `poll_shutdown` is seen by the peer, a reset peer makes writes fail and
-//! shutdown succeed, and halves work from two tasks. Compiled only with
-//! `--features tokio-io`.
+//! shutdown succeed, a closed peer or pipe reader makes writes fail with
+//! `BrokenPipe`, halves work from two tasks and 8 MiB echo intact, and
+//! every trait method fails instead of hanging once the runtime is gone.
+//! Compiled only with `--features tokio-io`.
 #![cfg(feature = "tokio-io")]
 
 use std::cell::Cell;
