@@ -7,7 +7,7 @@
 //! without zeroing them, partial reads append, end of file fills nothing,
 //! `poll_shutdown` is seen by the peer, a reset peer makes writes fail and
 //! shutdown succeed, a closed peer or pipe reader makes writes fail with
-//! `BrokenPipe`, halves work from two tasks and 8 MiB echo intact, and
+//! `BrokenPipe`, halves work from two tasks and 4 MiB echo intact, and
 //! every trait method fails instead of hanging once the runtime is gone.
 //! Compiled only with `--features tokio-io`.
 #![cfg(feature = "tokio-io")]
@@ -336,8 +336,8 @@ fn writes_to_a_closed_unix_peer_or_pipe_fail_with_broken_pipe() {
 // ----- halves, references, large transfers ------------------------------------
 
 #[test]
-fn halves_in_two_tasks_echo_eight_mebibytes_through_the_traits() {
-    const LEN: usize = 8 << 20;
+fn halves_in_two_tasks_echo_four_mebibytes_through_the_traits() {
+    const LEN: usize = 4 << 20;
     let rt = Runtime::new().unwrap();
     let echoed = rt.block_on(bounded(async {
         let (_listener, client, server) = connected_pair().await;

@@ -21,7 +21,9 @@
 //!   [`UnixStream`], [`UnixDatagram`], and in [`unix`] the halves and
 //!   `Incoming` of Unix streams): the public types, each method one line
 //!   over the two files above;
-//! - `sys.rs`: the few libc calls std lacks, and so every `unsafe` of `net/`;
+//! - `sys.rs`: the few libc calls std lacks, and so every `unsafe` of `net/`
+//!   but `tokio_io.rs`'s two (marking the bytes `recv` wrote in tokio's
+//!   `ReadBuf`);
 //! - `futures_io.rs`: the `futures-io` traits, behind that feature;
 //! - `tokio_io.rs`: tokio's `AsyncRead`/`AsyncWrite`, behind `tokio-io`;
 //!   `poll_io.rs`: the read side and write side of each stream as two
