@@ -107,6 +107,12 @@
 //!   (`KettleIo`), its executor (`KettleExecutor`, for `!Send` futures) and
 //!   its timer (`KettleTimer`), with hyper's HTTP/1.1 server and client;
 //!   `hyper-http2` adds hyper's HTTP/2 (and the `h2` crate's build time).
+//! - `tokio-io`: tokio's `AsyncRead` and `AsyncWrite` (tokio without its
+//!   runtime: the traits and `ReadBuf` only) for [`net::TcpStream`],
+//!   [`net::UnixStream`], their halves, `&TcpStream`, `&UnixStream` and
+//!   [`io::Async<T>`](io::Async), so tokio-util's codecs and tokio-rustls
+//!   run on kettle without a compat layer; socket reads fill tokio's
+//!   `ReadBuf` without zeroing it.
 
 #![deny(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
