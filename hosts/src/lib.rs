@@ -32,6 +32,7 @@
 pub mod calloop;
 pub mod checks;
 pub mod glib;
+pub mod glib_source;
 pub mod host;
 pub mod mio_edge;
 pub mod poll;

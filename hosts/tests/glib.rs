@@ -1,0 +1,160 @@
+//! kettle in glib's main loop, as a custom `GSource` and as a unix-fd
+//! source: no stall,
+//! host-code spawns run promptly, no spin, no early timer, and a nested main
+//! loop run by a kettle task (a modal dialog) that is refused a turn
+//! without aborting, the outer loop going on after it.
+
+mod common;
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use kettle::Runtime;
+use kettle_hosts::HostLoop;
+use kettle_hosts::checks;
+use kettle_hosts::glib::{GlibHost, Way};
+
+fn host() -> GlibHost {
+    GlibHost::new(Runtime::new().unwrap(), Way::CustomSource)
+}
+
+fn fd_host() -> GlibHost {
+    GlibHost::new(Runtime::new().unwrap(), Way::FdSource)
+}
+
+#[test]
+fn readiness_during_a_busy_turn_is_handled_promptly() {
+    common::readiness_during_a_busy_turn_is_handled_promptly(host());
+}
+
+#[test]
+fn work_spawned_from_a_host_callback_runs_promptly() {
+    common::work_spawned_from_a_host_callback_runs_promptly(host());
+}
+
+#[test]
+fn an_idle_host_with_a_far_timer_does_not_spin() {
+    common::an_idle_host_with_a_far_timer_does_not_spin(host());
+}
+
+#[test]
+fn timers_never_fire_early_and_are_barely_late() {
+    common::timers_never_fire_early_and_are_barely_late(host());
+}
+
+#[test]
+fn through_an_fd_source_readiness_during_a_busy_turn_is_handled_promptly() {
+    common::readiness_during_a_busy_turn_is_handled_promptly(fd_host());
+}
+
+#[test]
+fn through_an_fd_source_work_spawned_from_a_host_callback_runs_promptly() {
+    common::work_spawned_from_a_host_callback_runs_promptly(fd_host());
+}
+
+#[test]
+fn through_an_fd_source_an_idle_host_with_a_far_timer_does_not_spin() {
+    common::an_idle_host_with_a_far_timer_does_not_spin(fd_host());
+}
+
+#[test]
+fn through_an_fd_source_timers_never_fire_early_and_are_barely_late() {
+    common::timers_never_fire_early_and_are_barely_late(fd_host());
+}
+
+#[test]
+fn a_nested_main_loop_in_a_task_is_refused_a_turn_without_aborting_and_the_outer_loop_goes_on() {
+    let mut host = host();
+    let rt = host.shared_runtime();
+    let refused = Rc::new(Cell::new(0));
+    let (counted, inner) = (refused.clone(), rt.clone());
+    let context = host.context().clone();
+    let timeouts = Timeouts(context.clone());
+    let dialog = rt.spawn(async move {
+        // A modal dialog: a nested main loop on the same context, whose
+        // "pump" callback turns kettle every millisecond, from glib's
+        // `extern "C"` trampoline, where a panic would abort.
+        let nested = glib::MainLoop::new(Some(&context), false);
+        let pump = timeouts.timeout(Duration::from_millis(1), move || {
+            match inner.try_turn(Some(Duration::ZERO)) {
+                Ok(_) => panic!("a turn inside a turn was allowed"),
+                Err(refusal) => assert!(refusal.to_string().contains("already running"), "{refusal}"),
+            }
+            counted.set(counted.get() + 1);
+            glib::ControlFlow::Continue
+        });
+        let closer = nested.clone();
+        timeouts.timeout(Duration::from_millis(30), move || {
+            closer.quit();
+            glib::ControlFlow::Break
+        });
+        let opened = Instant::now();
+        nested.run();
+        pump.destroy();
+        let modal = opened.elapsed();
+        // After the dialog: kettle goes on, timers and all.
+        kettle::sleep(Duration::from_millis(5)).await;
+        modal
+    });
+    drop(rt);
+    let turns = host.turns();
+    checks::run_until(&mut host, "the task that ran a nested loop", || dialog.is_finished());
+    let modal = host.runtime().block_on(dialog).unwrap();
+    assert!(modal >= Duration::from_millis(30), "the nested loop ran: {modal:?}");
+    assert!(refused.get() >= 3, "the pump was refused {} times", refused.get());
+    // glib does not dispatch a source again while its dispatch runs: kettle's
+    // own source slept through the nested loop (no spin on its fd).
+    assert_eq!(host.refused(), 0, "glib re-dispatched kettle's source inside the nested loop");
+    assert!(host.turns() - turns >= 2, "the outer loop turned kettle again after the dialog");
+    println!("glib           nested loop            {} refused turns in {modal:?}, no abort", refused.get());
+    host.shutdown();
+}
+
+#[test]
+fn shutdown_destroys_the_source_and_frees_the_tasks_host_state() {
+    for way in [Way::CustomSource, Way::FdSource] {
+        shutdown_frees(GlibHost::new(Runtime::new().unwrap(), way));
+    }
+}
+
+fn shutdown_frees(mut host: GlibHost) {
+    let context = host.context().clone();
+    let app = Rc::new("the application's state");
+    let held = app.clone();
+    let task = host.runtime().spawn(async move {
+        let _app = held;
+        std::future::pending::<()>().await
+    });
+    host.call_from_host(Duration::from_secs(60), Box::new(|_| unreachable!("never due")));
+    host.iterate(Duration::from_millis(10));
+    assert_eq!(Rc::strong_count(&app), 2);
+    host.shutdown();
+    assert_eq!(Rc::strong_count(&app), 1, "the task's future was dropped");
+    assert!(task.is_finished());
+    // No source is left on the closed fd: the context has nothing to do.
+    let start = Instant::now();
+    let mut dispatched = 0;
+    while start.elapsed() < Duration::from_millis(50) {
+        dispatched += usize::from(context.iteration(false));
+    }
+    assert_eq!(dispatched, 0, "a source fired after the shutdown");
+}
+
+/// Timeout sources on a given context, for code inside a task (which has
+/// no `&GlibHost`).
+struct Timeouts(glib::MainContext);
+
+impl Timeouts {
+    fn timeout(
+        &self,
+        after: Duration,
+        mut callback: impl FnMut() -> glib::ControlFlow + 'static,
+    ) -> glib::Source {
+        let mut guarded = glib::thread_guard::ThreadGuard::new(move || callback());
+        let source =
+            glib::timeout_source_new(after, None, glib::Priority::DEFAULT, move || (guarded.get_mut())());
+        source.attach(Some(&self.0));
+        source
+    }
+}
