@@ -31,9 +31,12 @@ impl Scenario {
         let start = Instant::now();
         let done = Rc::new(Cell::new(0));
 
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-        let addr = listener.local_addr().expect("the listener's address");
+        // The server binds inside its task (kettle's sockets register with
+        // the runtime they are made in) and hands its address to the client.
+        let (port_tx, port_rx) = kettle::sync::oneshot::channel();
         let _ = rt.spawn(async move {
+            let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+            let _ = port_tx.send(listener.local_addr().expect("the listener's address"));
             let (mut stream, _) = listener.accept().await.expect("accept");
             let mut buf = [0u8; 64];
             loop {
@@ -46,6 +49,7 @@ impl Scenario {
         });
         let finished = done.clone();
         let _ = rt.spawn(async move {
+            let addr = port_rx.await.expect("the server's address");
             let mut stream = TcpStream::connect(addr).await.expect("connect");
             stream.write_all(b"hello, host loop").await.expect("write");
             let mut echo = [0u8; 16];
@@ -124,4 +128,32 @@ fn ms(since: Instant) -> f64 {
 
 fn secs_ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1e3
+}
+
+/// Runs the scenario in `host` until every piece has finished: starts it,
+/// has a host timer spawn a task 5 ms in, iterates the host's loop, and
+/// prints how many iterations and kettle turns that took.
+///
+/// # Panics
+/// If the scenario does not finish within [`STALL`](crate::checks::STALL):
+/// the host stalled.
+pub fn run(host: &mut impl crate::HostLoop) {
+    println!("== kettle in {}", host.name());
+    let mut scenario = Scenario::start(host.runtime());
+    host.call_from_host(Duration::from_millis(5), scenario.host_callback());
+    let mut iterations = 0;
+    while !scenario.is_done() {
+        assert!(
+            Instant::now() - scenario.start < crate::checks::STALL,
+            "{}: the scenario stalled",
+            host.name()
+        );
+        host.iterate(Duration::from_secs(1));
+        iterations += 1;
+    }
+    println!(
+        "{:7.2} ms  done: {iterations} host iterations, {} kettle turns",
+        scenario.elapsed_ms(),
+        host.turns()
+    );
 }
