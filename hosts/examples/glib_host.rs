@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use glib::ControlFlow;
 use kettle::Runtime;
 use kettle_hosts::HostLoop;
-use kettle_hosts::glib::{GlibHost, Way};
+use kettle_hosts::glib::{GlibHost, Way, timeout_on};
 
 fn main() -> std::io::Result<()> {
     for way in [Way::CustomSource, Way::FdSource] {
@@ -37,10 +37,10 @@ fn nested_dialog(host: &mut GlibHost) {
     let refused = Rc::new(Cell::new(0));
     let rt = host.shared_runtime();
     let (inner, counted) = (rt.clone(), refused.clone());
-    let pump_host = Pump(host.context().clone());
+    let context = host.context().clone();
     let dialog = rt.spawn(async move {
-        let nested = glib::MainLoop::new(Some(&pump_host.0), false);
-        let pump = pump_host.timeout(Duration::from_millis(1), move || {
+        let nested = glib::MainLoop::new(Some(&context), false);
+        let pump = timeout_on(&context, Duration::from_millis(1), move || {
             if let Err(refusal) = inner.try_turn(Some(Duration::ZERO)) {
                 if counted.get() == 0 {
                     println!("           nested loop: try_turn refused: {refusal}");
@@ -50,7 +50,7 @@ fn nested_dialog(host: &mut GlibHost) {
             ControlFlow::Continue
         });
         let closer = nested.clone();
-        pump_host.timeout(Duration::from_millis(20), move || {
+        timeout_on(&context, Duration::from_millis(20), move || {
             closer.quit();
             ControlFlow::Break
         });
@@ -71,18 +71,4 @@ fn nested_dialog(host: &mut GlibHost) {
         modal.as_secs_f64() * 1e3,
         refused.get()
     );
-}
-
-/// Timeout sources on a context (glib's `*_local` helpers only know the
-/// default one).
-struct Pump(glib::MainContext);
-
-impl Pump {
-    fn timeout(&self, after: Duration, mut callback: impl FnMut() -> ControlFlow + 'static) -> glib::Source {
-        let mut guarded = glib::thread_guard::ThreadGuard::new(move || callback());
-        let source =
-            glib::timeout_source_new(after, None, glib::Priority::DEFAULT, move || (guarded.get_mut())());
-        source.attach(Some(&self.0));
-        source
-    }
 }

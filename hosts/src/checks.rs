@@ -126,7 +126,7 @@ pub fn host_spawn_latencies(host: &mut impl HostLoop, rounds: u32) -> Vec<Durati
                 Duration::from_millis(2),
                 Box::new(move |rt: &Runtime| {
                     let spawned = Instant::now();
-                    let _ = rt.spawn(async move { got.set(Some(spawned.elapsed())) });
+                    rt.spawn(async move { got.set(Some(spawned.elapsed())) }).detach();
                 }),
             );
             run_until(host, "a task spawned from a host callback", || ran.get().is_some());
@@ -173,7 +173,7 @@ pub async fn timer_lateness_task(count: u32, delay: Duration) -> Vec<Duration> {
 pub fn timer_lateness(host: &mut impl HostLoop, count: u32, delay: Duration) -> Vec<Duration> {
     let result = Rc::new(Cell::new(None));
     let got = result.clone();
-    let _ = host.runtime().spawn(async move { got.set(Some(timer_lateness_task(count, delay).await)) });
+    host.runtime().spawn(async move { got.set(Some(timer_lateness_task(count, delay).await)) }).detach();
     run_until(host, "a chain of timers", || {
         let done = result.take();
         let finished = done.is_some();

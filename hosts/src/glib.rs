@@ -92,16 +92,28 @@ impl GlibHost {
         self.refused.get()
     }
 
-    /// Attaches `callback` as a timeout source of this host's context, `after`
-    /// from now (rounded *up* to glib's milliseconds).
-    pub fn timeout(&self, after: Duration, mut callback: impl FnMut() -> ControlFlow + 'static) -> Source {
-        let ms =
-            Duration::from_millis(u64::try_from(after.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX));
-        let mut guarded = ThreadGuard::new(move || callback());
-        let source = glib::timeout_source_new(ms, None, Priority::DEFAULT, move || (guarded.get_mut())());
-        source.attach(Some(&self.context));
-        source
+    /// Attaches `callback` as a timeout source of this host's context:
+    /// [`timeout_on`].
+    pub fn timeout(&self, after: Duration, callback: impl FnMut() -> ControlFlow + 'static) -> Source {
+        timeout_on(&self.context, after, callback)
     }
+}
+
+/// Attaches `callback` as a timeout source of `context`, `after` from now
+/// (rounded *up* to glib's whole milliseconds: glib truncates, and a 0.4 ms
+/// wait would become 0). glib's `timeout_add_local` knows only the default
+/// context; this wraps the closure in glib's `ThreadGuard` (it may hold
+/// `Rc`s: it runs on this thread only) and attaches it where asked.
+pub fn timeout_on(
+    context: &MainContext,
+    after: Duration,
+    callback: impl FnMut() -> ControlFlow + 'static,
+) -> Source {
+    let ms = Duration::from_millis(u64::try_from(after.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX));
+    let mut guarded = ThreadGuard::new(callback);
+    let source = glib::timeout_source_new(ms, None, Priority::DEFAULT, move || (guarded.get_mut())());
+    source.attach(Some(context));
+    source
 }
 
 /// kettle's fd as a unix-fd source: a turn per dispatch.

@@ -34,7 +34,7 @@ impl Scenario {
         // The server binds inside its task (kettle's sockets register with
         // the runtime they are made in) and hands its address to the client.
         let (port_tx, port_rx) = kettle::sync::oneshot::channel();
-        let _ = rt.spawn(async move {
+        rt.spawn(async move {
             let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
             let _ = port_tx.send(listener.local_addr().expect("the listener's address"));
             let (mut stream, _) = listener.accept().await.expect("accept");
@@ -46,9 +46,10 @@ impl Scenario {
                 }
                 stream.write_all(&buf[..n]).await.expect("write");
             }
-        });
+        })
+        .detach();
         let finished = done.clone();
-        let _ = rt.spawn(async move {
+        rt.spawn(async move {
             let addr = port_rx.await.expect("the server's address");
             let mut stream = TcpStream::connect(addr).await.expect("connect");
             stream.write_all(b"hello, host loop").await.expect("write");
@@ -56,10 +57,11 @@ impl Scenario {
             stream.read_exact(&mut echo).await.expect("read the echo");
             println!("{:7.2} ms  echo over loopback: {:?}", ms(start), String::from_utf8_lossy(&echo));
             finished.set(finished.get() + 1);
-        });
+        })
+        .detach();
 
         let finished = done.clone();
-        let _ = rt.spawn(async move {
+        rt.spawn(async move {
             for link in 1..=3 {
                 let asked = Instant::now();
                 kettle::sleep(Duration::from_millis(10)).await;
@@ -71,7 +73,8 @@ impl Scenario {
                 );
             }
             finished.set(finished.get() + 1);
-        });
+        })
+        .detach();
 
         let handle = rt.handle();
         let remote = std::thread::spawn(move || {
@@ -90,14 +93,15 @@ impl Scenario {
     /// between turns). The fd must wake the host for it.
     pub fn spawn_from_host(&self, rt: &Runtime) {
         let (start, finished, spawned) = (self.start, self.done.clone(), Instant::now());
-        let _ = rt.spawn(async move {
+        rt.spawn(async move {
             println!(
                 "{:7.2} ms  a task spawned from a host callback ran {:.3} ms after the spawn",
                 ms(start),
                 secs_ms(spawned.elapsed())
             );
             finished.set(finished.get() + 1);
-        });
+        })
+        .detach();
     }
 
     /// A callback for [`HostLoop::call_from_host`](crate::HostLoop::call_from_host)

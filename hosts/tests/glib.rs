@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use kettle::Runtime;
 use kettle_hosts::HostLoop;
 use kettle_hosts::checks;
-use kettle_hosts::glib::{GlibHost, Way};
+use kettle_hosts::glib::{GlibHost, Way, timeout_on};
 
 fn host() -> GlibHost {
     GlibHost::new(Runtime::new().unwrap(), Way::CustomSource)
@@ -70,13 +70,12 @@ fn a_nested_main_loop_in_a_task_is_refused_a_turn_without_aborting_and_the_outer
     let refused = Rc::new(Cell::new(0));
     let (counted, inner) = (refused.clone(), rt.clone());
     let context = host.context().clone();
-    let timeouts = Timeouts(context.clone());
     let dialog = rt.spawn(async move {
         // A modal dialog: a nested main loop on the same context, whose
         // "pump" callback turns kettle every millisecond, from glib's
         // `extern "C"` trampoline, where a panic would abort.
         let nested = glib::MainLoop::new(Some(&context), false);
-        let pump = timeouts.timeout(Duration::from_millis(1), move || {
+        let pump = timeout_on(&context, Duration::from_millis(1), move || {
             match inner.try_turn(Some(Duration::ZERO)) {
                 Ok(_) => panic!("a turn inside a turn was allowed"),
                 Err(refusal) => assert!(refusal.to_string().contains("already running"), "{refusal}"),
@@ -85,7 +84,7 @@ fn a_nested_main_loop_in_a_task_is_refused_a_turn_without_aborting_and_the_outer
             glib::ControlFlow::Continue
         });
         let closer = nested.clone();
-        timeouts.timeout(Duration::from_millis(30), move || {
+        timeout_on(&context, Duration::from_millis(30), move || {
             closer.quit();
             glib::ControlFlow::Break
         });
@@ -139,22 +138,4 @@ fn shutdown_frees(mut host: GlibHost) {
         dispatched += usize::from(context.iteration(false));
     }
     assert_eq!(dispatched, 0, "a source fired after the shutdown");
-}
-
-/// Timeout sources on a given context, for code inside a task (which has
-/// no `&GlibHost`).
-struct Timeouts(glib::MainContext);
-
-impl Timeouts {
-    fn timeout(
-        &self,
-        after: Duration,
-        mut callback: impl FnMut() -> glib::ControlFlow + 'static,
-    ) -> glib::Source {
-        let mut guarded = glib::thread_guard::ThreadGuard::new(move || callback());
-        let source =
-            glib::timeout_source_new(after, None, glib::Priority::DEFAULT, move || (guarded.get_mut())());
-        source.attach(Some(&self.0));
-        source
-    }
 }
