@@ -35,6 +35,20 @@ pub struct CalloopHost {
 impl CalloopHost {
     /// A host driving `rt`, its fd registered in `mode` (`Mode::Level` or
     /// `Mode::Edge`).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use kettle_hosts::HostLoop;
+    /// use kettle_hosts::calloop::CalloopHost;
+    ///
+    /// let rt = kettle::Runtime::new().unwrap();
+    /// let mut host = CalloopHost::new(rt, calloop::Mode::Edge).unwrap();
+    /// // Host code spawns between turns: kettle's fd gets an edge for it.
+    /// let task = host.runtime().spawn(async { 1 + 1 });
+    /// host.iterate(Duration::from_secs(1));
+    /// assert!(task.is_finished());
+    /// host.shutdown();
+    /// ```
     pub fn new(rt: Runtime, mode: Mode) -> calloop::Result<CalloopHost> {
         let event_loop = EventLoop::try_new()?;
         let rt = Rc::new(rt);

@@ -62,6 +62,20 @@ pub struct GlibHost {
 impl GlibHost {
     /// A host driving `rt` from a main context of its own, kettle's fd in it
     /// the `way` given.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use kettle_hosts::HostLoop;
+    /// use kettle_hosts::glib::{GlibHost, Way};
+    ///
+    /// let mut host = GlibHost::new(kettle::Runtime::new().unwrap(), Way::CustomSource);
+    /// let task = host.runtime().spawn(kettle::sleep(Duration::from_millis(2)));
+    /// while !task.is_finished() {
+    ///     host.iterate(Duration::from_secs(1));
+    /// }
+    /// // The source first (it holds the runtime), then the runtime.
+    /// host.shutdown();
+    /// ```
     pub fn new(rt: Runtime, way: Way) -> GlibHost {
         let context = MainContext::new();
         let rt = Rc::new(rt);

@@ -18,6 +18,23 @@ use kettle::Runtime;
 pub type HostCallback = Box<dyn FnOnce(&Runtime)>;
 
 /// A host loop with kettle's fd registered in it.
+///
+/// ```
+/// use std::time::Duration;
+/// use kettle_hosts::HostLoop;
+///
+/// let mut host = kettle_hosts::poll::PollHost::new(kettle::Runtime::new().unwrap());
+/// let task = host.runtime().spawn(async {
+///     kettle::sleep(Duration::from_millis(5)).await;
+///     7
+/// });
+/// // The host's loop: kettle's fd fires for the timer, the host turns kettle.
+/// while !task.is_finished() {
+///     host.iterate(Duration::from_secs(1));
+/// }
+/// assert!(host.turns() >= 1);
+/// host.shutdown();
+/// ```
 pub trait HostLoop {
     /// The host's name, for reports ("poll", "calloop edge", ...).
     fn name(&self) -> &'static str;

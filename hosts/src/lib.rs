@@ -29,6 +29,8 @@
 //! from another thread); [`checks`] is what the tests measure (stalls,
 //! host-spawn latency, idle wake-ups, timer lateness, shutdown).
 
+#![deny(missing_docs)]
+
 pub mod calloop;
 pub mod checks;
 pub mod glib;
