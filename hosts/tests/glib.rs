@@ -65,7 +65,12 @@ fn through_an_fd_source_timers_never_fire_early_and_are_barely_late() {
 
 #[test]
 fn a_nested_main_loop_in_a_task_is_refused_a_turn_without_aborting_and_the_outer_loop_goes_on() {
-    let mut host = host();
+    nested_loop(host());
+    nested_loop(fd_host());
+}
+
+fn nested_loop(mut host: GlibHost) {
+    let name = host.name();
     let rt = host.shared_runtime();
     let refused = Rc::new(Cell::new(0));
     let (counted, inner) = (refused.clone(), rt.clone());
@@ -106,7 +111,49 @@ fn a_nested_main_loop_in_a_task_is_refused_a_turn_without_aborting_and_the_outer
     // own source slept through the nested loop (no spin on its fd).
     assert_eq!(host.refused(), 0, "glib re-dispatched kettle's source inside the nested loop");
     assert!(host.turns() - turns >= 2, "the outer loop turned kettle again after the dialog");
-    println!("glib           nested loop            {} refused turns in {modal:?}, no abort", refused.get());
+    println!("{name:14} nested loop            {} refused turns in {modal:?}, no abort", refused.get());
+    host.shutdown();
+}
+
+#[test]
+fn work_added_from_a_callback_of_a_nested_loop_runs_once_the_outer_turn_is_over() {
+    let mut host = host();
+    let rt = host.shared_runtime();
+    let context = host.context().clone();
+    let (inner, handle) = (rt.clone(), rt.handle());
+    let ran = Rc::new(Cell::new(None));
+    let got = ran.clone();
+    let closed = Rc::new(Cell::new(None));
+    let closed_at = closed.clone();
+    let dialog = rt.spawn(async move {
+        let nested = glib::MainLoop::new(Some(&context), false);
+        // A button in the dialog: host code spawning while a turn runs.
+        let mut got = Some(got);
+        timeout_on(&context, Duration::from_millis(2), move || {
+            let got = got.take().unwrap();
+            inner.spawn(async move { got.set(Some(Instant::now())) }).detach();
+            glib::ControlFlow::Break
+        });
+        // And another thread's work, sent meanwhile.
+        let remote = std::thread::spawn(move || handle.spawn(async { 5 }));
+        let closer = nested.clone();
+        timeout_on(&context, Duration::from_millis(20), move || {
+            closer.quit();
+            glib::ControlFlow::Break
+        });
+        nested.run();
+        closed_at.set(Some(Instant::now()));
+        remote.join().unwrap()
+    });
+    drop(rt);
+    checks::run_until(&mut host, "the dialog", || dialog.is_finished());
+    let mut remote = host.runtime().block_on(dialog).unwrap();
+    checks::run_until(&mut host, "the work added inside the nested loop", || {
+        ran.get().is_some() && remote.is_finished()
+    });
+    assert_eq!(remote.wait_timeout(Duration::ZERO).unwrap().unwrap(), 5);
+    let after = ran.get().unwrap().saturating_duration_since(closed.get().unwrap());
+    assert!(after < common::STALLED, "the spawned task waited {after:?} after the dialog closed");
     host.shutdown();
 }
 
