@@ -134,8 +134,6 @@ fn work_added_from_a_callback_of_a_nested_loop_runs_once_the_outer_turn_is_over(
             inner.spawn(async move { got.set(Some(Instant::now())) }).detach();
             glib::ControlFlow::Break
         });
-        // And another thread's work, sent meanwhile.
-        let remote = std::thread::spawn(move || handle.spawn(async { 5 }));
         let closer = nested.clone();
         timeout_on(&context, Duration::from_millis(20), move || {
             closer.quit();
@@ -143,11 +141,15 @@ fn work_added_from_a_callback_of_a_nested_loop_runs_once_the_outer_turn_is_over(
         });
         nested.run();
         closed_at.set(Some(Instant::now()));
-        remote.join().unwrap()
     });
     drop(rt);
+    // And another thread's work, sent while the dialog is open.
+    let remote = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(5));
+        handle.spawn(async { 5 })
+    });
     checks::run_until(&mut host, "the dialog", || dialog.is_finished());
-    let mut remote = host.runtime().block_on(dialog).unwrap();
+    let mut remote = remote.join().unwrap();
     checks::run_until(&mut host, "the work added inside the nested loop", || {
         ran.get().is_some() && remote.is_finished()
     });
