@@ -171,16 +171,9 @@ pub async fn timer_lateness_task(count: u32, delay: Duration) -> Vec<Duration> {
 
 /// [`timer_lateness_task`] in `host`: the host watches only kettle's fd.
 pub fn timer_lateness(host: &mut impl HostLoop, count: u32, delay: Duration) -> Vec<Duration> {
-    let result = Rc::new(Cell::new(None));
-    let got = result.clone();
-    host.runtime().spawn(async move { got.set(Some(timer_lateness_task(count, delay).await)) }).detach();
-    run_until(host, "a chain of timers", || {
-        let done = result.take();
-        let finished = done.is_some();
-        result.set(done);
-        finished
-    });
-    result.take().unwrap()
+    let task = host.runtime().spawn(timer_lateness_task(count, delay));
+    run_until(host, "a chain of timers", || task.is_finished());
+    host.runtime().block_on(task).expect("the timer task") // finished: returns at once
 }
 
 /// [`timer_lateness_task`] in kettle alone (`block_on`).

@@ -21,8 +21,8 @@
 //! - [`mio_edge`]: a program's own `mio::Poll`, edge-triggered;
 //! - [`calloop`](mod@crate::calloop): calloop's `Generic` source, in
 //!   `Mode::Level` or `Mode::Edge`;
-//! - [`glib`](mod@crate::glib): glib's `MainLoop`, with kettle's fd as a
-//!   unix-fd source.
+//! - [`glib`](mod@crate::glib): glib's main loop, kettle in it as a custom
+//!   `GSource` ([`glib_source`]) or as a unix-fd source.
 //!
 //! [`scenario`] is what the examples run in each host (an echo over
 //! loopback, a timer chain, work spawned from a host callback, remote work
