@@ -84,4 +84,45 @@ fn shutdown_with_a_task_holding_host_state_frees_it_and_leaks_no_descriptor() {
             Box::new(move || run(host))
         });
     }
+    // Here too: it closes a descriptor a glib source still watches, and no
+    // other test may open one in between.
+    the_wrong_order_with_a_glib_fd_source_ends_on_nval_instead_of_spinning();
+}
+
+/// The misuse kettle's docs warn about: the runtime shut down while a glib
+/// fd source still watches its fd. glib then reports `G_IO_NVAL` on every
+/// iteration; a source that stops on it (as `kettle_hosts::glib`'s does) is
+/// called once, not for ever.
+fn the_wrong_order_with_a_glib_fd_source_ends_on_nval_instead_of_spinning() {
+    use std::os::fd::{AsFd, AsRawFd};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let context = glib::MainContext::new();
+    let rt = Runtime::new().unwrap();
+    let (calls, nval) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (counted, saw_nval) = (calls.clone(), nval.clone());
+    let source = glib::unix_fd_source_new(
+        rt.as_fd().as_raw_fd(),
+        glib::IOCondition::IN,
+        None,
+        glib::Priority::DEFAULT,
+        move |_, condition| {
+            counted.fetch_add(1, Ordering::SeqCst);
+            if condition.contains(glib::IOCondition::NVAL) {
+                saw_nval.fetch_add(1, Ordering::SeqCst);
+                return glib::ControlFlow::Break;
+            }
+            glib::ControlFlow::Continue
+        },
+    );
+    source.attach(Some(&context));
+    rt.shutdown(); // before destroying the source: the wrong order
+    let start = std::time::Instant::now();
+    while start.elapsed() < Duration::from_millis(50) {
+        context.iteration(false);
+    }
+    assert_eq!(nval.load(Ordering::SeqCst), 1, "glib reported the closed fd once");
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "and the source, stopping on NVAL, was not called again");
+    assert!(source.is_destroyed());
 }
