@@ -11,6 +11,10 @@
 //! host's wait that reaches its cap is a stall: the cap is generous (5 s),
 //! and what is asserted is that the wait ended because the fd fired.
 
+// Some setup `block_on`s return a spawned task's handle on purpose: the task
+// must still be queued when they return.
+#![allow(clippy::async_yields_async)]
+
 use std::io::Write;
 use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::net::UnixStream as StdUnixStream;
@@ -470,4 +474,31 @@ fn a_timer_at_the_end_of_time_neither_fires_the_fd_nor_spins_the_host() {
     }
     assert!(!level_readable(&rt, Duration::from_millis(30)), "the fd stays quiet");
     assert_eq!(rt.turn(NOW), kettle::Turn::default());
+}
+
+#[test]
+fn work_and_timers_a_setup_block_on_left_are_announced_when_the_fd_is_first_asked_for() {
+    // The natural order: set up with block_on, then register the fd. (Found
+    // by the host-loop package: the first request for the fd must hand over
+    // what the earlier run left, or the host never hears of it.)
+    let rt = Runtime::new().unwrap();
+    let fired = Rc::new(std::cell::Cell::new(false));
+    let at = fired.clone();
+    let queued = rt.block_on(async move {
+        kettle::call_later(Duration::from_millis(10), move || at.set(true));
+        kettle::spawn(async { 1 })
+    });
+    let mut host = EdgeHost::new(&rt); // asks for the fd: the hand-over
+    assert!(level_readable(&rt, Duration::ZERO), "the queued task makes it readable");
+    host.run_until(&rt, || queued.is_finished() && fired.get());
+}
+
+#[test]
+fn a_runtime_with_a_wake_callback_is_hosted_from_the_start() {
+    let signal = Arc::new(Signal::default());
+    let rt = kettle::Builder::new().on_wake(signal.hook()).build().unwrap();
+    let queued = rt.block_on(async { kettle::spawn(async { 2 }) });
+    assert!(signal.wait(), "the task block_on left queued was announced");
+    rt.turn(NOW);
+    assert!(queued.is_finished());
 }

@@ -62,7 +62,8 @@ impl Extras {
             watch: Watch::new(config.debug_mode(), config.trace_capacity),
             done_callbacks: DoneCallbacks::default(),
             blocking: Pool::new(config.max_blocking_threads, config.blocking_keep_alive),
-            hosted: Cell::new(false),
+            // A wake callback is for a host: hosted from the start.
+            hosted: Cell::new(config.on_wake.0.is_some()),
         }
     }
 }

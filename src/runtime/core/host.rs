@@ -49,11 +49,17 @@ use super::{Core, IO_EVERY_BUSY_TURNS};
 
 impl Core {
     /// A host loop drives this runtime from now on (it asked for the poll
-    /// fd, or turns the loop itself): from now on, leaving the loop hands
-    /// over to it ([`hand_over_to_host`](Core::hand_over_to_host)). A
+    /// fd, turns the loop itself, or gave a wake callback): from now on,
+    /// leaving the loop hands over to it ([`hand_over_to_host`](Core::hand_over_to_host)). A
     /// program that only runs `block_on` or `run_forever` never pays for it.
+    ///
+    /// The first time, between runs, it also hands over what earlier runs
+    /// left: a program sets up with `block_on`, then registers the fd.
     pub(crate) fn mark_hosted(&self) {
-        self.extras.hosted.set(true);
+        let was_hosted = self.extras.hosted.replace(true);
+        if !was_hosted && !crate::runtime::context::is_current(&self.shared) {
+            self.hand_over_to_host();
+        }
     }
 
     /// Before an embedder's turn: make it poll for I/O even if work is
