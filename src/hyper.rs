@@ -64,7 +64,9 @@
 //! have [`poll_read_uninit`](TcpStream::poll_read_uninit), a `recv` into
 //! `&mut [MaybeUninit<u8>]`, so [`KettleIo`] reads straight into the
 //! cursor's spare capacity and then advances the cursor over the bytes the
-//! kernel wrote. Those two steps are this module's only `unsafe`.
+//! kernel wrote. Those two steps are this module's only `unsafe`. The read
+//! itself is shared with the `tokio-io` feature's bridge, which does the
+//! same for tokio's `ReadBuf` (`src/net/poll_io.rs`).
 //!
 //! # Writing
 //!
@@ -116,14 +118,13 @@
 
 use std::future::Future;
 use std::io::{self, IoSlice};
-use std::mem::MaybeUninit;
-use std::net::Shutdown;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
 use ::hyper::rt::{self, ReadBufCursor};
 
+use crate::net::poll_io as sealed;
 use crate::net::{OwnedReadHalf, OwnedWriteHalf, TcpStream, UnixStream, unix};
 use crate::runtime::context;
 use crate::time::Sleep;
@@ -235,14 +236,9 @@ impl<T: PollRead> rt::Read for KettleIo<T> {
         // SAFETY: no initialised byte is made uninitialised again (`as_mut`'s
         // contract): only `recv` writes the slice, and it stores bytes.
         let spare = unsafe { buf.as_mut() };
-        let n = match self.inner.poll_read_uninit(cx, spare) {
-            Poll::Ready(Ok(n)) => n,
-            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-            Poll::Pending => return Poll::Pending,
-        };
-        debug_assert!(n <= buf.remaining(), "poll_read_uninit reports no more bytes than it was given");
+        let n = ready!(self.inner.poll_read_spare(cx, spare))?;
         // SAFETY: the next `n` bytes are initialised (`advance`'s contract):
-        // `poll_read_uninit`'s `Ok(n)` means `spare`'s first `n` hold data.
+        // `poll_read_spare`'s `Ok(n)` means `spare`'s first `n` hold data.
         unsafe { buf.advance(n) };
         Poll::Ready(Ok(()))
     }
@@ -250,7 +246,7 @@ impl<T: PollRead> rt::Read for KettleIo<T> {
 
 impl<T: PollWrite> rt::Write for KettleIo<T> {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.inner.poll_write(cx, buf)
+        sealed::WriteSide::poll_write(&self.inner, cx, buf)
     }
 
     fn poll_write_vectored(
@@ -258,7 +254,7 @@ impl<T: PollWrite> rt::Write for KettleIo<T> {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.inner.poll_write_vectored(cx, bufs)
+        sealed::WriteSide::poll_write_vectored(&self.inner, cx, bufs)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -320,90 +316,16 @@ pub trait PollRead: sealed::ReadSide {}
 /// ```
 pub trait PollWrite: sealed::WriteSide {}
 
-/// The methods behind [`PollRead`] and [`PollWrite`], out of reach of other
-/// crates so that nothing else can implement them.
-mod sealed {
-    use super::*;
-
-    pub trait ReadSide {
-        fn poll_read_uninit(
-            &self,
-            cx: &mut Context<'_>,
-            buf: &mut [MaybeUninit<u8>],
-        ) -> Poll<io::Result<usize>>;
-    }
-
-    pub trait WriteSide {
-        fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>>;
-        fn poll_write_vectored(&self, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>>;
-        fn shutdown_write(&self) -> io::Result<()>;
-    }
-}
-
-/// `ReadSide` for each type that can read: one line, the type's own method.
-macro_rules! read_side {
-    ($($ty:ty),*) => {$(
-        impl sealed::ReadSide for $ty {
-            fn poll_read_uninit(&self, cx: &mut Context<'_>, buf: &mut [MaybeUninit<u8>]) -> Poll<io::Result<usize>> {
-                <$ty>::poll_read_uninit(self, cx, buf)
-            }
-        }
-        impl PollRead for $ty {}
-    )*};
-}
-
-read_side!(TcpStream, UnixStream, OwnedReadHalf, unix::OwnedReadHalf);
-
-impl sealed::WriteSide for TcpStream {
-    fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        TcpStream::poll_write(self, cx, buf)
-    }
-    fn poll_write_vectored(&self, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
-        TcpStream::poll_write_vectored(self, cx, bufs)
-    }
-    fn shutdown_write(&self) -> io::Result<()> {
-        self.shutdown(Shutdown::Write)
-    }
-}
+// The traits behind `PollRead` and `PollWrite`, and their impls for each
+// stream, are shared with the `tokio-io` bridge (`src/net/poll_io.rs`), out
+// of reach of other crates, so that nothing else can implement them.
+impl PollRead for TcpStream {}
+impl PollRead for UnixStream {}
+impl PollRead for OwnedReadHalf {}
+impl PollRead for unix::OwnedReadHalf {}
 impl PollWrite for TcpStream {}
-
-impl sealed::WriteSide for UnixStream {
-    fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        UnixStream::poll_write(self, cx, buf)
-    }
-    fn poll_write_vectored(&self, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
-        UnixStream::poll_write_vectored(self, cx, bufs)
-    }
-    fn shutdown_write(&self) -> io::Result<()> {
-        self.shutdown(Shutdown::Write)
-    }
-}
 impl PollWrite for UnixStream {}
-
-impl sealed::WriteSide for OwnedWriteHalf {
-    fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        OwnedWriteHalf::poll_write(self, cx, buf)
-    }
-    fn poll_write_vectored(&self, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
-        OwnedWriteHalf::poll_write_vectored(self, cx, bufs)
-    }
-    fn shutdown_write(&self) -> io::Result<()> {
-        self.shutdown()
-    }
-}
 impl PollWrite for OwnedWriteHalf {}
-
-impl sealed::WriteSide for unix::OwnedWriteHalf {
-    fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        unix::OwnedWriteHalf::poll_write(self, cx, buf)
-    }
-    fn poll_write_vectored(&self, cx: &mut Context<'_>, bufs: &[IoSlice<'_>]) -> Poll<io::Result<usize>> {
-        unix::OwnedWriteHalf::poll_write_vectored(self, cx, bufs)
-    }
-    fn shutdown_write(&self) -> io::Result<()> {
-        self.shutdown()
-    }
-}
 impl PollWrite for unix::OwnedWriteHalf {}
 
 /// hyper's `rt::Executor`: runs each future hyper hands over as a detached

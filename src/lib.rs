@@ -66,6 +66,7 @@
 //! | `asyncio.run(main())`                | [`run`]                                  |
 //! | `loop.run_until_complete(f)`         | [`Runtime::block_on`]                    |
 //! | `loop.run_forever()` / `loop.stop()` | [`Runtime::run_forever`] / [`Handle::stop`] |
+//! | `loop.close()`                      | [`Runtime::shutdown`] (or dropping the runtime) |
 //! | `asyncio.create_task(c)`             | [`spawn`]                                |
 //! | `task.cancel()`, `task.done()`       | [`JoinHandle::cancel`], [`JoinHandle::is_finished`] |
 //! | `asyncio.sleep(s)`                   | [`sleep`]                                |
@@ -98,7 +99,9 @@
 //! without the feature.
 //!
 //! - `futures-io`: `AsyncRead` and `AsyncWrite` for [`net::TcpStream`],
-//!   [`net::UnixStream`] and their halves (see [`net`]).
+//!   [`net::UnixStream`] and their halves (see [`net`]), and a child's
+//!   pipes ([`process::ChildStdin`], [`process::ChildStdout`],
+//!   [`process::ChildStderr`]).
 //! - `futures-core`: `Stream` (and `FusedStream`) for [`Interval`] (its
 //!   ticks, over [`Interval::poll_tick`]) and [`sync::QueueStream`] (a
 //!   queue's items until it is closed and drained, from
@@ -109,6 +112,13 @@
 //!   (`KettleIo`), its executor (`KettleExecutor`, for `!Send` futures) and
 //!   its timer (`KettleTimer`), with hyper's HTTP/1.1 server and client;
 //!   `hyper-http2` adds hyper's HTTP/2 (and the `h2` crate's build time).
+//! - `tokio-io`: tokio's `AsyncRead` and `AsyncWrite` (tokio without its
+//!   runtime: the traits and `ReadBuf` only) for [`net::TcpStream`],
+//!   [`net::UnixStream`], their halves, `&TcpStream`, `&UnixStream` and
+//!   [`io::Async<T>`](io::Async) and a child's pipes (see [`process`]),
+//!   so tokio-util's codecs and tokio-rustls
+//!   run on kettle without a compat layer; socket reads fill tokio's
+//!   `ReadBuf` without zeroing it.
 
 #![deny(missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
@@ -138,7 +148,9 @@ pub use blocking::spawn_blocking;
 pub use combinators::__private;
 pub use combinators::{TaskGroup, gather, race, try_gather};
 
-pub use runtime::{Builder, Handle, Metrics, Runtime, RuntimeClosed, SlowPoll, Turn, metrics, run};
+pub use runtime::{
+    Builder, Handle, Metrics, Runtime, RuntimeClosed, SlowPoll, Turn, TurnError, metrics, run,
+};
 pub use task::{JoinError, JoinHandle, RemoteJoinHandle, spawn, yield_now};
 pub use time::{
     Elapsed, Interval, Sleep, TimerHandle, call_at, call_later, call_soon, interval, interval_at, sleep,

@@ -203,3 +203,14 @@ fn a_gathers_wakers_free_their_shared_list_when_the_last_one_is_dropped() {
         assert_eq!(live_blocks(), before, "the last waker freed the list: nothing leaked");
     });
 }
+
+#[test]
+fn a_block_on_after_another_reuses_its_waker_and_allocates_nothing() {
+    let rt = kettle::Runtime::new().unwrap();
+    rt.block_on(async {}); // the first allocates the waker
+    let before = allocations();
+    for i in 0..100 {
+        assert_eq!(rt.block_on(std::future::ready(i)), i);
+    }
+    assert_eq!(allocations() - before, 0, "the main waker is reused when nothing kept a clone");
+}

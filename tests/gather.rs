@@ -53,7 +53,10 @@ impl Gate {
 #[test]
 fn gather_returns_results_in_input_order() {
     let finished = Rc::new(RefCell::new(Vec::new()));
-    let out = kettle::run(gather([40, 10, 30, 20].map(|ms| {
+    // A paused clock: the sleeps end in deadline order however slowly the
+    // machine polls them (real time let a 10 ms stall reorder them).
+    let rt = kettle::Builder::new().start_paused(true).build().unwrap();
+    let out = rt.block_on(gather([40, 10, 30, 20].map(|ms| {
         let finished = finished.clone();
         async move {
             sleep(Duration::from_millis(ms)).await;

@@ -1,19 +1,18 @@
 //! # kettle-mini: the runtime to read first
 //!
 //! kettle — a single-threaded async runtime on mio and slab, in asyncio's
-//! words — with each shortcut replaced by its simple version from the table in
-//! kettle's DESIGN.md ("Optimisations live behind a name"), and no extras; a
-//! `// kettle:` note names the function taking each shortcut. Read it first,
-//! then kettle. It is also the oracle of kettle's differential tests: a program
-//! written for `use kettle as k;` compiles with `use kettle_mini as k;` and
-//! must behave the same, so mini keeps kettle's order. One turn (`Core::turn`):
+//! words — with each shortcut replaced by its simple version from kettle's
+//! DESIGN.md ("Optimisations live behind a name"), and no extras; a `// kettle:`
+//! note names where kettle takes each shortcut. It is the oracle of kettle's
+//! differential tests: a program written for `use kettle as k;` compiles with
+//! `use kettle_mini as k;` and must behave the same. One turn (`Core::turn`):
 //!
-//! 1. **poll** I/O: `epoll_wait` with a zero timeout if anything is queued (here
-//!    or in the injector), else until the next timer (mio rounds up to whole
-//!    milliseconds: never early), else for ever; readiness wakes the tasks
-//!    waiting on that socket;
+//! 1. **poll** I/O: `epoll_wait`, with a zero timeout if anything is queued
+//!    (here or in the injector), else until the next timer (mio rounds up to
+//!    whole milliseconds: never early), else for ever; readiness wakes the
+//!    tasks waiting on that socket;
 //! 2. **inject** what other threads pushed, to run in this very turn;
-//! 3. **timers**: fire every due timer in (deadline, insertion) order — a
+//! 3. **timers**: fire each due timer in (deadline, insertion) order — a
 //!    sleep's wakes its task, a `call_later`'s queues its callback;
 //! 4. **run** the callbacks queued now, then the tasks queued now (each count
 //!    taken as its half starts), first in first out; what they queue runs next
@@ -22,18 +21,16 @@
 //! `block_on`'s future is not a task: it is polled first, then after each turn
 //! in which it was woken.
 //!
-//! **Left out**, because each watches or steers the loop without changing what
-//! a turn does: traces, task dumps, metrics, debug mode, the paused clock and
-//! seeded order for tests, the blocking pool, signals, Unix sockets, UDP, done
-//! callbacks, combinators, the other sync primitives, `run_forever`/`turn`.
-//! **Simple where kettle is fast** (same behaviour, more work per step): an
-//! `epoll_wait` every turn, not skipped on most busy turns; the injector locked
-//! every turn, and an eventfd write per remote request, not one per idle period;
-//! epoll's millisecond timeout, not a timerfd; a `BTreeMap` of timers, not an indexed
-//! heap; a `Box` for the future, an `Arc` header as the waker (cloned for each
-//! poll) and a `Mutex` for the result, not one cell with a state word and a
-//! lent waker; an operation that simply tries its system call, not readiness
-//! bits; `VecDeque`s scanned for waiters, not linked lists by slab key.
+//! **Left out**, as each watches or steers the loop without changing a turn:
+//! traces, task dumps, metrics, debug mode, the paused clock and seeded order,
+//! the blocking pool, signals, Unix sockets, UDP, done callbacks, combinators,
+//! the other sync primitives, `run_forever`/`turn`. **Simple where kettle is
+//! fast** (same behaviour, more work): an `epoll_wait` every turn; the injector
+//! locked every turn, and an eventfd write per remote request; epoll's
+//! millisecond timeout, not a timerfd; a `BTreeMap` of timers, not an indexed
+//! heap; a `Box` for the future, an `Arc` waker per task (cloned each poll) and
+//! a `Mutex` for the result, not one cell with a state word; a system call
+//! simply tried, not readiness bits; `VecDeque`s scanned for waiters.
 //!
 //! **Read** this file (the loop, tasks and how a wake finds them, [`Handle`]),
 //! then `time.rs`, `net.rs`, `sync.rs`. All safe code: the loop's state is in
@@ -51,19 +48,18 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
-use std::{cell::RefCell, fmt, future::Future, io, mem, panic, pin::Pin, rc::Rc};
+use std::{cell::RefCell, future::Future, io, mem, panic, pin::Pin, rc::Rc};
 
 /// A runtime's loop. `state` is borrowed briefly, never while user code (a
 /// poll, a callback, a wake, a destructor) runs, so that code may spawn freely.
 struct Core {
     shared: Arc<Shared>,
-    poll: RefCell<mio::Poll>,
-    events: RefCell<mio::Events>,
     state: RefCell<State>,
 }
 
-#[derive(Default)]
 struct State {
+    poll: mio::Poll,
+    events: mio::Events,
     tasks: slab::Slab<Task>,
     /// Slab keys of the tasks to run, in wake order; each task at most once.
     run_queue: VecDeque<usize>,
@@ -152,29 +148,33 @@ impl Core {
     /// One turn: poll, inject, timers, run. `main_ready`: `block_on`'s future was woken.
     fn turn(&self, main_ready: bool) {
         let pushed = lock(&self.shared.injector).as_ref().is_some_and(|requests| !requests.is_empty());
-        let state = self.state.borrow();
-        // kettle: busy turns skip this poll, but every 32nd busy turn in a row or after
-        // 61 task polls — Core::plan_poll, src/runtime/core.rs (DESIGN: "busy turns skip").
-        let timeout = if main_ready || pushed || !state.run_queue.is_empty() || !state.callbacks.is_empty() {
-            Some(Duration::ZERO)
-        } else {
-            // kettle: a timerfd ends the wait to the microsecond, re-armed only for an
-            // earlier deadline — TimerFd::arm_if_earlier, src/runtime/timerfd.rs.
-            state.timers.first_key_value().map(|(&(at, _), _)| at.saturating_duration_since(Instant::now()))
-        };
-        drop(state);
-        let (mut events, mut ready) = (self.events.borrow_mut(), Vec::new());
-        if let Err(e) = self.poll.borrow_mut().poll(&mut events, timeout) {
-            assert!(e.kind() == io::ErrorKind::Interrupted, "kettle-mini: epoll_wait failed: {e}");
-            events.clear();
-        }
-        for event in events.iter() {
-            if let Some(waiters) = self.state.borrow_mut().sources.get_mut(event.token().0) {
-                net::take_ready(waiters, event, &mut ready);
+        let mut ready = Vec::new();
+        {
+            let state = &mut *self.state.borrow_mut();
+            // kettle: busy turns skip this poll, but every 32nd busy turn in a row or after
+            // 61 task polls — Core::plan_poll, src/runtime/core.rs (DESIGN: "busy turns skip").
+            let timeout =
+                if main_ready || pushed || !state.run_queue.is_empty() || !state.callbacks.is_empty() {
+                    Some(Duration::ZERO)
+                } else {
+                    // kettle: a timerfd ends the wait to the microsecond, re-armed only for an
+                    // earlier deadline — TimerFd::arm_if_earlier, src/runtime/timerfd.rs.
+                    state
+                        .timers
+                        .first_key_value()
+                        .map(|(&(at, _), _)| at.saturating_duration_since(Instant::now()))
+                };
+            if let Err(e) = state.poll.poll(&mut state.events, timeout) {
+                assert!(e.kind() == io::ErrorKind::Interrupted, "kettle-mini: epoll_wait failed: {e}");
+                state.events.clear();
+            }
+            for event in state.events.iter() {
+                if let Some(waiters) = state.sources.get_mut(event.token().0) {
+                    net::take_ready(waiters, event, &mut ready);
+                }
             }
         }
-        drop(events);
-        ready.into_iter().for_each(|waker| contain(|| waker.wake()));
+        ready.into_iter().for_each(|waker| contain(|| waker.wake())); // user code: after the borrow
         // kettle: no lock unless something was pushed — Core::inject, Shared::has_pending
         // (DESIGN: "the injector is drained without a lock when nothing was pushed").
         let requests = lock(&self.shared.injector).as_mut().map(mem::take).unwrap_or_default();
@@ -251,6 +251,12 @@ impl Core {
             state.run_queue.push_back(key);
         }
     }
+
+    fn spawn<F: Future + 'static>(&self, future: F) -> JoinHandle<F::Output> {
+        let (header, job, handle) = new_task(future, &self.shared);
+        self.adopt(header, Box::new(job));
+        handle
+    }
 }
 
 /// A single-threaded event loop (asyncio's). `!Send`: tasks never leave its thread.
@@ -263,8 +269,17 @@ impl Runtime {
         let poll = mio::Poll::new()?;
         let waker = mio::Waker::new(poll.registry(), mio::Token(usize::MAX))?;
         let shared = Arc::new(Shared { injector: Mutex::new(Some(Vec::new())), waker });
-        let (events, state) = (RefCell::new(mio::Events::with_capacity(1024)), RefCell::default());
-        Ok(Runtime { core: Rc::new(Core { shared, poll: RefCell::new(poll), events, state }) })
+        let state = State {
+            poll,
+            events: mio::Events::with_capacity(1024),
+            tasks: Default::default(),
+            run_queue: Default::default(),
+            callbacks: Default::default(),
+            timers: Default::default(),
+            timer_seq: 0,
+            sources: Default::default(),
+        };
+        Ok(Runtime { core: Rc::new(Core { shared, state: RefCell::new(state) }) })
     }
 
     /// Runs the loop until `future` completes (asyncio's `run_until_complete`).
@@ -274,6 +289,7 @@ impl Runtime {
         let nested =
             "Runtime::block_on inside a running kettle-mini runtime (nested block_on): .await instead";
         assert!(entered.0.is_none(), "{nested}");
+        // kettle: the waker is kept for the next block_on if nobody cloned it — main_waker, src/runtime/mod.rs.
         let main = Arc::new(MainWaker { woken: AtomicBool::new(true), shared: self.core.shared.clone() });
         let (waker, mut future) = (Waker::from(main.clone()), std::pin::pin!(future));
         loop {
@@ -302,11 +318,14 @@ impl Drop for Runtime {
     fn drop(&mut self) {
         let requests = lock(&self.core.shared.injector).take();
         let _entered = enter(&self.core);
-        let state = mem::take(&mut *self.core.state.borrow_mut());
+        let mut state = self.core.state.borrow_mut();
+        let (tasks, callbacks, timers) =
+            (mem::take(&mut state.tasks), mem::take(&mut state.callbacks), mem::take(&mut state.timers));
+        drop(state);
         contain(|| drop(requests));
-        state.tasks.into_iter().for_each(|task| contain(|| drop(task)));
-        state.callbacks.into_iter().for_each(|callback| contain(|| drop(callback)));
-        state.timers.into_iter().for_each(|timer| contain(|| drop(timer)));
+        tasks.into_iter().for_each(|task| contain(|| drop(task)));
+        callbacks.into_iter().for_each(|callback| contain(|| drop(callback)));
+        timers.into_iter().for_each(|timer| contain(|| drop(timer)));
     }
 }
 
@@ -375,7 +394,7 @@ impl<F: Future> Job for Spawned<F> {
         let result = match panic::catch_unwind(panic::AssertUnwindSafe(|| future.as_mut().poll(cx))) {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(output)) => Ok(output),
-            Err(payload) => Err(JoinError::panic(payload)),
+            Err(_) => Err(JoinError { panicked: true }),
         };
         contain(|| self.future = None);
         self.finish(result);
@@ -397,31 +416,20 @@ impl<F: Future> Drop for Spawned<F> {
     fn drop(&mut self) {
         if let Some(future) = self.future.take() {
             contain(|| drop(future));
-            self.finish(Err(JoinError(None)));
+            self.finish(Err(JoinError { panicked: false }));
         }
     }
 }
 
 fn new_task<F: Future>(future: F, shared: &Arc<Shared>) -> (Arc<Header>, Spawned<F>, JoinHandle<F::Output>) {
-    let header = Arc::new(Header {
-        key: AtomicUsize::new(0),
-        shared: shared.clone(),
-        cancelled: AtomicBool::new(false),
-    });
+    let (key, cancelled) = (AtomicUsize::new(0), AtomicBool::new(false));
+    let header = Arc::new(Header { key, shared: shared.clone(), cancelled });
     let join = Arc::new(Mutex::new(Stage::Running(None)));
     (
         header.clone(),
         Spawned { future: Some(Box::pin(future)), join: join.clone() },
         JoinHandle { header, join },
     )
-}
-
-impl Core {
-    fn spawn<F: Future + 'static>(&self, future: F) -> JoinHandle<F::Output> {
-        let (header, job, handle) = new_task(future, &self.shared);
-        self.adopt(header, Box::new(job));
-        handle
-    }
 }
 
 /// Spawns `future` as a task (asyncio's `create_task`), to run from the next
@@ -469,43 +477,20 @@ impl<T> Future for JoinHandle<T> {
     }
 }
 
-/// Why a task gave no value: it was cancelled (`None`), or it panicked (with its message, if any).
-pub struct JoinError(Option<Option<String>>);
+/// Why a task gave no value: it was cancelled, or it panicked (kettle keeps the message).
+#[derive(Debug)]
+pub struct JoinError {
+    panicked: bool,
+}
 
 impl JoinError {
-    fn panic(payload: Box<dyn std::any::Any + Send>) -> JoinError {
-        let text = payload.downcast_ref::<&str>().map(|text| text.to_string());
-        JoinError(Some(text.or_else(|| payload.downcast_ref::<String>().cloned())))
-    }
     pub fn is_cancelled(&self) -> bool {
-        self.0.is_none()
+        !self.panicked
     }
     pub fn is_panic(&self) -> bool {
-        self.0.is_some()
+        self.panicked
     }
 }
-
-impl fmt::Display for JoinError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0 {
-            None => f.write_str("task was cancelled"),
-            Some(Some(message)) => write!(f, "task panicked: {message}"),
-            Some(None) => f.write_str("task panicked"),
-        }
-    }
-}
-
-impl fmt::Debug for JoinError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0 {
-            None => f.write_str("JoinError::Cancelled"),
-            Some(Some(message)) => write!(f, "JoinError::Panic({message:?})"),
-            Some(None) => f.write_str("JoinError::Panic(..)"),
-        }
-    }
-}
-
-impl std::error::Error for JoinError {}
 
 /// Lets the other tasks run: wakes itself and returns `Pending`, once.
 pub async fn yield_now() {
@@ -529,14 +514,6 @@ pub struct Handle {
 /// The runtime behind a [`Handle`] has been dropped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RuntimeClosed;
-
-impl fmt::Display for RuntimeClosed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the kettle runtime behind this handle has been dropped")
-    }
-}
-
-impl std::error::Error for RuntimeClosed {}
 
 impl Handle {
     /// The handle of the runtime running on this thread. Panics outside one.
@@ -564,5 +541,17 @@ impl Handle {
     }
 }
 
-#[cfg(test)]
-mod tests;
+/// The errors' words, as kettle's: `JoinError`, `Elapsed`, `RuntimeClosed`, `sync::Closed`.
+macro_rules! error_text {
+    ($type:ident $(<$t:ident>)?, $self:ident => $text:expr) => {
+        impl$(<$t>)? std::fmt::Display for $type$(<$t>)? {
+            fn fmt(&$self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str($text)
+            }
+        }
+        impl$(<$t>)? std::error::Error for $type$(<$t>)? {}
+    };
+}
+error_text!(JoinError, self => if self.panicked { "task panicked" } else { "task was cancelled" });
+error_text!(RuntimeClosed, self => "the kettle runtime behind this handle has been dropped");
+pub(crate) use error_text;

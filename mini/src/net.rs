@@ -41,10 +41,11 @@ impl<S: Source> Io<S> {
     #[track_caller]
     fn new(mut source: S) -> io::Result<Io<S>> {
         let core = expect_current("registering a kettle-mini socket");
-        let token = core.state.borrow_mut().sources.insert(Waiters::default());
+        let state = &mut *core.state.borrow_mut();
+        let token = state.sources.insert(Waiters::default());
         let interest = Interest::READABLE | Interest::WRITABLE;
-        if let Err(e) = core.poll.borrow().registry().register(&mut source, Token(token), interest) {
-            core.state.borrow_mut().sources.remove(token);
+        if let Err(e) = state.poll.registry().register(&mut source, Token(token), interest) {
+            state.sources.remove(token);
             return Err(e);
         }
         Ok(Io { source, token, core: Rc::downgrade(&core) })
@@ -75,8 +76,10 @@ impl<S: Source> Io<S> {
 impl<S: Source> Drop for Io<S> {
     fn drop(&mut self) {
         if let Some(core) = self.core.upgrade() {
-            let _ = core.poll.borrow().registry().deregister(&mut self.source);
-            let waiters = core.state.borrow_mut().sources.try_remove(self.token);
+            let mut state = core.state.borrow_mut();
+            let _ = state.poll.registry().deregister(&mut self.source);
+            let waiters = state.sources.try_remove(self.token);
+            drop(state);
             drop(waiters); // wakers: dropped after the borrow
         }
     }

@@ -193,10 +193,4 @@ impl<T> fmt::Debug for Closed<T> {
     }
 }
 
-impl<T> fmt::Display for Closed<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the queue is closed")
-    }
-}
-
-impl<T> std::error::Error for Closed<T> {}
+crate::error_text!(Closed<T>, self => "the queue is closed");

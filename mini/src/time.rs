@@ -7,7 +7,7 @@
 use std::future::{Future, IntoFuture};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
-use std::{fmt, pin::Pin, rc::Rc, rc::Weak, sync::Arc};
+use std::{pin::Pin, rc::Rc, rc::Weak, sync::Arc};
 
 use crate::{Core, Shared, Timer, contain, current, expect_current};
 
@@ -126,22 +126,10 @@ impl<F: Future> Future for Timeout<F> {
 }
 
 /// The error of a [`timeout`] whose deadline came first.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Elapsed(());
 
-impl fmt::Debug for Elapsed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Elapsed")
-    }
-}
-
-impl fmt::Display for Elapsed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("deadline has elapsed")
-    }
-}
-
-impl std::error::Error for Elapsed {}
+crate::error_text!(Elapsed, self => "deadline has elapsed");
 
 /// Queues `callback` to run on the loop next turn (asyncio's `call_soon`).
 #[track_caller]

@@ -296,9 +296,9 @@ impl<T: AsFd> Async<T> {
     }
 
     /// [`poll_with`](Self::poll_with) for an `op` that needs `&mut T`: what
-    /// the `futures-io` traits use for a `T` that reads or writes through
-    /// `&mut self` only (`ChildStdout`, say).
-    #[cfg_attr(not(feature = "futures-io"), allow(dead_code))]
+    /// the `futures-io` and `tokio-io` traits use for a `T` that reads or
+    /// writes through `&mut self` only (`ChildStdout`, say).
+    #[cfg_attr(not(any(feature = "futures-io", feature = "tokio-io")), allow(dead_code))]
     pub(super) fn poll_with_mut<R>(
         &mut self,
         cx: &mut Context<'_>,

@@ -88,6 +88,8 @@ mod async_fd;
 #[cfg(feature = "futures-io")]
 mod futures_io;
 mod ops;
+#[cfg(feature = "tokio-io")]
+mod tokio_io;
 
 pub use async_fd::Async;
 pub use ops::{IoWith, IoWithMut, Ready};

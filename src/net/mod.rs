@@ -21,8 +21,13 @@
 //!   [`UnixStream`], [`UnixDatagram`], and in [`unix`] the halves and
 //!   `Incoming` of Unix streams): the public types, each method one line
 //!   over the two files above;
-//! - `sys.rs`: the few libc calls std lacks, and so every `unsafe` of `net/`;
-//! - `futures_io.rs`: the `futures-io` traits, behind that feature.
+//! - `sys.rs`: the few libc calls std lacks, and so every `unsafe` of `net/`
+//!   but `tokio_io.rs`'s two (marking the bytes `recv` wrote in tokio's
+//!   `ReadBuf`);
+//! - `futures_io.rs`: the `futures-io` traits, behind that feature;
+//! - `tokio_io.rs`: tokio's `AsyncRead`/`AsyncWrite`, behind `tokio-io`;
+//!   `poll_io.rs`: the read side and write side of each stream as two
+//!   traits, shared by that bridge and hyper's.
 //!
 //! # Three ways to wait
 //!
@@ -55,15 +60,21 @@
 //!
 //! With the `futures-io` cargo feature, [`TcpStream`], [`UnixStream`] and
 //! their halves also implement `futures_io::AsyncRead` and `AsyncWrite`, so
-//! the wider ecosystem (codecs, TLS wrappers) works on kettle.
+//! the wider ecosystem (codecs, TLS wrappers) works on kettle; with
+//! `tokio-io`, they (and `&TcpStream`, `&UnixStream`) implement tokio's
+//! `AsyncRead` and `AsyncWrite`, for tokio-util's codecs and tokio-rustls.
 
 mod byte_stream;
 mod debug;
 mod evented;
 #[cfg(feature = "futures-io")]
 mod futures_io;
+#[cfg(any(feature = "hyper", feature = "tokio-io"))]
+pub(crate) mod poll_io;
 mod sys;
 mod tcp;
+#[cfg(feature = "tokio-io")]
+mod tokio_io;
 mod udp;
 pub mod unix;
 

@@ -1,5 +1,6 @@
 //! The socket system calls that neither `std` nor mio offers, and with them
-//! every `unsafe` block of `net/`.
+//! every `unsafe` block of `net/` that calls the kernel (the `tokio-io`
+//! bridge adds two, in `tokio_io.rs`, that mark bytes in tokio's `ReadBuf`).
 //!
 //! Three needs bring `net/` down to libc:
 //!

@@ -9,6 +9,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use super::debug::{self, DEFAULT_SLOW_POLL_THRESHOLD, SlowPoll};
+use super::shared::WakeHook;
 
 /// Configures a [`Runtime`](crate::Runtime) before it is built.
 ///
@@ -25,6 +26,7 @@ pub struct Builder {
     pub(crate) trace_capacity: usize,
     pub(crate) start_paused: bool,
     pub(crate) seed: Option<u64>,
+    pub(crate) on_wake: WakeHookSlot,
 }
 
 /// The builder's slow-poll hook, with a `Debug` that says only whether
@@ -33,6 +35,17 @@ pub struct Builder {
 struct SlowPollHookSlot(Option<debug::SlowPollHook>);
 
 impl fmt::Debug for SlowPollHookSlot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() { "Some(<hook>)" } else { "None" })
+    }
+}
+
+/// The builder's wake callback, with a `Debug` that says only whether
+/// there is one.
+#[derive(Clone, Default)]
+pub(crate) struct WakeHookSlot(pub(crate) Option<WakeHook>);
+
+impl fmt::Debug for WakeHookSlot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(if self.0.is_some() { "Some(<hook>)" } else { "None" })
     }
@@ -54,6 +67,7 @@ impl Builder {
             trace_capacity: crate::trace::DEFAULT_CAPACITY,
             start_paused: false,
             seed: None,
+            on_wake: WakeHookSlot::default(),
         }
     }
 
@@ -225,6 +239,60 @@ impl Builder {
     #[doc(alias = "rng_seed")]
     pub fn seed(mut self, seed: u64) -> Builder {
         self.seed = Some(seed);
+        self
+    }
+
+    /// Calls `hook` whenever kettle goes from having nothing to do to
+    /// having work, for a host loop that cannot watch the poll fd
+    /// ([`AsFd`](std::os::fd::AsFd)): a game loop's condition variable,
+    /// winit's `EventLoopProxy`. The host then runs a
+    /// [`turn`](crate::Runtime::turn).
+    ///
+    /// It fires at the moments kettle makes its poll fd readable by itself,
+    /// at most once each: the first push from another thread (or from
+    /// this thread between runs) after the loop went idle — a
+    /// [`Handle::spawn`](crate::Handle::spawn), a wake, a callback, a stop
+    /// — a [`Runtime::spawn`](crate::Runtime::spawn) from host code between
+    /// turns, and the end of an embedder's turn that leaves work behind.
+    /// Further pushes before the next turn do not call it again. It is not
+    /// called for I/O readiness or for timers, which only the fd (or
+    /// [`Runtime::next_timeout`](crate::Runtime::next_timeout), as the
+    /// host's wait timeout) can tell: a host without an fd wakes on its own
+    /// timeout for those.
+    ///
+    /// `hook` runs on the thread that pushed, with no lock held, so it may
+    /// call back into kettle through a [`Handle`](crate::Handle); it should
+    /// be quick (post a message, notify a condition variable). A panic in it
+    /// is contained and reported, and the push still counts.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Condvar, Mutex};
+    ///
+    /// let work = Arc::new((Mutex::new(false), Condvar::new()));
+    /// let signal = work.clone();
+    /// let rt = kettle::Builder::new()
+    ///     .on_wake(move || {
+    ///         *signal.0.lock().unwrap() = true;
+    ///         signal.1.notify_one();
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// let handle = rt.handle();
+    /// std::thread::spawn(move || handle.spawn(async { 42 }));
+    /// // The host's loop: sleep on the condition variable, turn when told.
+    /// let (flag, condvar) = &*work;
+    /// let mut has_work = condvar.wait_while(flag.lock().unwrap(), |has_work| !*has_work).unwrap();
+    /// *has_work = false;
+    /// drop(has_work);
+    /// let turn = rt.turn(Some(std::time::Duration::ZERO));
+    /// assert_eq!(turn.injected, 1);
+    /// ```
+    #[doc(alias = "wakeup_callback")]
+    pub fn on_wake<F>(mut self, hook: F) -> Builder
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        self.on_wake = WakeHookSlot(Some(std::sync::Arc::new(hook)));
         self
     }
 }

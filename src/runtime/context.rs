@@ -128,6 +128,29 @@ pub(crate) fn enter(core: &Rc<Core>, what: &str) -> Entered {
         );
         *slot = Some(core.clone());
     });
+    entered(core)
+}
+
+/// [`enter`], or `None` if a runtime already runs on this thread
+/// (`Runtime::try_turn`, which must not panic). The check is repeated
+/// rather than shared: sharing it cost `block_on` 19 instructions, the
+/// slot's `with` no longer inlined (PERFORMANCE.md).
+pub(crate) fn try_enter(core: &Rc<Core>) -> Option<Entered> {
+    let free = CURRENT.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        let free = slot.is_none();
+        if free {
+            *slot = Some(core.clone());
+        }
+        free
+    });
+    free.then(|| entered(core))
+}
+
+/// The rest of entering, once `core` holds the slot: its copies and its
+/// run queue.
+#[inline(always)]
+fn entered(core: &Rc<Core>) -> Entered {
     CURRENT_ID.set(core.id());
     CURRENT_PAUSED.set(core.clock().is_paused());
     let previous_queue = run_queue::set_current(Some(core.run_queue().clone()));

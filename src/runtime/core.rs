@@ -160,7 +160,7 @@ impl Core {
         let poll = mio::Poll::new()?;
         let waker = mio::Waker::new(poll.registry(), WAKER_TOKEN)?;
         let timer_fd = TimerFd::new(poll.registry(), TIMER_TOKEN)?;
-        let shared = Arc::new(Shared::new(waker));
+        let shared = Arc::new(Shared::new(waker, config.on_wake.0.clone()));
         registry::register(&shared);
         Ok(Core {
             timers: RefCell::new(TimerQueue::new(shared.id())),
@@ -558,6 +558,7 @@ impl Core {
 }
 
 mod extras;
+mod host;
 mod inspect;
 mod record;
 mod replay;

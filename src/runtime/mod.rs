@@ -19,7 +19,7 @@
 //! stop: [`block_on`](Runtime::block_on) when its future completes,
 //! [`run_forever`](Runtime::run_forever) when [`Handle::stop`] is called, and
 //! `turn` after one iteration — for embedders who drive kettle from their own
-//! main loop, watching the poll fd ([`AsRawFd`]) and calling `turn` when it is
+//! main loop, watching the poll fd ([`AsFd`](std::os::fd::AsFd)) and calling `turn` when it is
 //! readable or when [`Runtime::next_timeout`] runs out.
 //!
 //! Tasks still pending when a run ends stay in the runtime and go on in the
@@ -32,6 +32,7 @@ pub(crate) mod clock;
 pub(crate) mod context;
 pub(crate) mod core;
 mod debug;
+mod embed;
 mod handle;
 mod metrics;
 pub(crate) mod reactor;
@@ -43,13 +44,14 @@ mod timerfd;
 
 pub use builder::Builder;
 pub use debug::{DEFAULT_SLOW_POLL_THRESHOLD, SlowPoll};
+pub use embed::TurnError;
 pub use handle::{Handle, RuntimeClosed};
 pub use metrics::{Metrics, Turn};
 
+use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::io;
-use std::os::fd::{AsRawFd, RawFd};
 use std::pin::pin;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -81,6 +83,8 @@ use crate::task::JoinHandle;
 /// thread. Other threads reach it through a [`Handle`].
 pub struct Runtime {
     core: Rc<Core>,
+    /// `block_on`'s waker, kept for the next `block_on` ([`Runtime::main_waker`]).
+    main_waker: Cell<Option<Arc<MainWaker>>>,
 }
 
 impl Builder {
@@ -93,7 +97,7 @@ impl Builder {
     pub fn build(self) -> io::Result<Runtime> {
         let core = Rc::new(Core::new(&self)?);
         context::register(&core);
-        Ok(Runtime { core })
+        Ok(Runtime { core, main_waker: Cell::new(None) })
     }
 }
 
@@ -120,7 +124,9 @@ impl Wake for MainWaker {
 /// The loop running on this thread, for the length of one `block_on`,
 /// `run_forever` or `turn`. However that ends — returning or unwinding —
 /// dropping this leaves the loop ([`Core::leave`]) before the runtime stops
-/// being current, so that remote work makes the poll fd readable again.
+/// being current, so that remote work makes the poll fd readable again; and
+/// if a host loop drives the runtime, tells it what the run left behind
+/// (`core/host.rs`).
 struct Running<'a> {
     core: &'a Core,
     _entered: context::Entered,
@@ -136,6 +142,7 @@ impl<'a> Running<'a> {
 impl Drop for Running<'_> {
     fn drop(&mut self) {
         self.core.leave();
+        self.core.hand_over_to_host(); // if a host loop drives the runtime (`core/host.rs`)
     }
 }
 
@@ -168,7 +175,7 @@ impl Runtime {
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _running = Running::enter(&self.core, "Runtime::block_on");
-        let main = Arc::new(MainWaker { woken: AtomicBool::new(true), shared: self.core.shared().clone() });
+        let main = self.main_waker();
         let waker = Waker::from(main.clone());
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(future);
@@ -176,11 +183,27 @@ impl Runtime {
             if main.woken.swap(false, Ordering::AcqRel)
                 && let Poll::Ready(output) = future.as_mut().poll(&mut cx)
             {
+                self.main_waker.set(Some(main));
                 return output;
             }
             // If the future woke itself while being polled, don't block.
             let main_ready = main.woken.load(Ordering::Acquire);
             self.core.turn(main_ready.then_some(Duration::ZERO), main_ready);
+        }
+    }
+
+    /// `block_on`'s waker, woken (so the future is polled first): the one the
+    /// last `block_on` used if nothing kept a clone of it, else a new one. A
+    /// shortcut: the simple version (kettle-mini's) allocates one per call,
+    /// and a program of many short `block_on`s pays an allocation for each.
+    fn main_waker(&self) -> Arc<MainWaker> {
+        match self.main_waker.take() {
+            // Only ours: no stale waker can wake the next `block_on`'s future.
+            Some(main) if Arc::strong_count(&main) == 1 && Arc::weak_count(&main) == 0 => {
+                main.woken.store(true, Ordering::Relaxed);
+                main
+            }
+            _ => Arc::new(MainWaker { woken: AtomicBool::new(true), shared: self.core.shared().clone() }),
         }
     }
 
@@ -207,32 +230,6 @@ impl Runtime {
         }
     }
 
-    /// Runs exactly one loop iteration, blocking at most `max_wait` for I/O or
-    /// timers (`None`: until something happens; `Some(Duration::ZERO)`: not at
-    /// all), and reports what it did.
-    ///
-    /// This is the embedder's entry point: a host program with its own main
-    /// loop watches [`as_raw_fd`](AsRawFd::as_raw_fd) for readability (it
-    /// becomes readable on I/O and on wakes from other threads) and calls
-    /// `turn(Some(Duration::ZERO))` when it is, or when
-    /// [`next_timeout`](Runtime::next_timeout) has passed.
-    ///
-    /// # Panics
-    /// If a runtime is already running on this thread.
-    #[track_caller]
-    pub fn turn(&self, max_wait: Option<Duration>) -> Turn {
-        let _running = Running::enter(&self.core, "Runtime::turn");
-        self.core.turn(max_wait, false)
-    }
-
-    /// How long the next [`turn`](Runtime::turn) would block if nothing
-    /// happened: zero if tasks or callbacks are queued, the time to the next
-    /// timer otherwise, `None` if there is neither (only I/O or another thread
-    /// can create work then).
-    pub fn next_timeout(&self) -> Option<Duration> {
-        self.core.poll_timeout(None)
-    }
-
     /// Spawns `future` as a task, from outside the loop: it runs once the loop
     /// runs. Inside the loop use [`kettle::spawn`](crate::spawn).
     #[doc(alias = "create_task")]
@@ -241,7 +238,14 @@ impl Runtime {
     where
         F: Future + 'static,
     {
-        JoinHandle::new(self.core.spawn(future, std::panic::Location::caller()))
+        let task = self.core.spawn(future, std::panic::Location::caller());
+        // From host code between runs: make the poll fd readable, so that a
+        // host watching it runs the task (`embed.rs`). Inside a run of this
+        // runtime the task just runs on a later turn.
+        if !context::is_current(self.core.shared()) {
+            self.core.shared().wake_from_host();
+        }
+        JoinHandle::new(task)
     }
 
     /// A task dump: every task this runtime holds, by id (asyncio's
@@ -323,13 +327,6 @@ impl Runtime {
     /// ```
     pub fn metrics(&self) -> Metrics {
         self.core.metrics()
-    }
-}
-
-impl AsRawFd for Runtime {
-    /// The epoll fd: readable when a turn has I/O or remote work to do.
-    fn as_raw_fd(&self) -> RawFd {
-        self.core.poll_fd()
     }
 }
 

@@ -184,6 +184,17 @@ impl Reactor {
         self.poll.borrow().as_raw_fd()
     }
 
+    /// Whether the epoll descriptor is readable now — an event is waiting
+    /// that no `epoll_wait` has collected — without collecting it: one
+    /// `poll(2)` with a zero timeout.
+    pub(crate) fn is_readable(&self) -> bool {
+        let mut fd = libc::pollfd { fd: self.poll_fd(), events: libc::POLLIN, revents: 0 };
+        // SAFETY: `fd` is one valid `pollfd` on the stack, for the call only;
+        // the descriptor is our epoll's, open while `self` lives.
+        let ready = unsafe { libc::poll(&mut fd, 1, 0) };
+        ready > 0 && fd.revents & libc::POLLIN != 0
+    }
+
     /// `epoll_wait`: fills `events`, blocking at most `timeout`. The turn's
     /// step 2 hands each event back to [`dispatch`](Reactor::dispatch)
     /// (those of its own two tokens, the eventfd and the timerfd, aside).

@@ -83,10 +83,20 @@
 //!   and needs nothing from the counter (mio reads it only to reset it, in
 //!   the rare case a write would overflow it).
 //!
+//! Two more writes serve a host loop that drives kettle one turn at a time
+//! (`core/host.rs`): host code that spawns between runs makes the push's
+//! write itself ([`Shared::wake_from_host`]), and a turn that leaves work
+//! behind writes whatever `idle` says ([`Shared::signal_host`]), because an
+//! edge-triggered host needs a new edge, not a pending one. Either is the
+//! push's write as far as the protocol goes. After each write, a host's
+//! wake callback (`Builder::on_wake`) is called, outside the lock: one call
+//! per write, so one per idle period.
+//!
 //! `core/loom_model.rs` checks these races under every interleaving loom
 //! builds: a push, a notified flag, a stop and both at once, each racing the
 //! loop going idle, and a push racing the loop being left.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64};
 use std::thread::{self, ThreadId};
 
@@ -109,6 +119,9 @@ pub(crate) enum Remote {
     CancelTimer(TimerKey),
 }
 
+/// A host's wake callback ([`Builder::on_wake`](crate::Builder::on_wake)).
+pub(crate) type WakeHook = Arc<dyn Fn() + Send + Sync>;
+
 /// The thread-safe part of a runtime.
 pub(crate) struct Shared {
     /// Unique per runtime in this process (never reused, unlike addresses).
@@ -123,6 +136,9 @@ pub(crate) struct Shared {
     /// The next unused task id (`task/id.rs`): the loop takes them in
     /// blocks, other threads one at a time.
     next_task_id: AtomicU64,
+    /// Called after each eventfd write, outside the lock: a host with no
+    /// fd to watch learns that kettle has work (`runtime/embed.rs`).
+    on_wake: Option<WakeHook>,
 }
 
 struct Inject {
@@ -139,7 +155,7 @@ struct Inject {
 }
 
 impl Shared {
-    pub(crate) fn new(waker: mio::Waker) -> Shared {
+    pub(crate) fn new(waker: mio::Waker, on_wake: Option<WakeHook>) -> Shared {
         // 32 bits, so that a timer key can carry its runtime's id for free
         // (see `time/queue.rs`); never reused, so never wrapped.
         static NEXT_ID: AtomicU32 = AtomicU32::new(1);
@@ -159,6 +175,7 @@ impl Shared {
             pending: AtomicBool::new(false),
             stop: AtomicBool::new(false),
             next_task_id: AtomicU64::new(1),
+            on_wake,
         }
     }
 
@@ -192,7 +209,9 @@ impl Shared {
         }
         inject.queue.push(item);
         self.pending.store(true, Ordering::Release);
-        inject.wake_if_idle();
+        let wrote = inject.wake_if_idle();
+        drop(inject);
+        self.after_write(wrote);
         Ok(())
     }
 
@@ -200,10 +219,43 @@ impl Shared {
     /// idle, else nudges it so that it does not block before it has.
     pub(crate) fn notify(&self) {
         let mut inject = self.lock();
-        if inject.idle {
-            inject.wake_if_idle();
-        } else {
+        let wrote = inject.wake_if_idle();
+        if !wrote {
             inject.nudged = true;
+        }
+        drop(inject);
+        self.after_write(wrote);
+    }
+
+    /// Work was added on the loop's thread while the loop is not running
+    /// (`Runtime::spawn` from host code, between turns): make the poll fd
+    /// readable, as a push would. If the loop is not idle, a write is
+    /// already pending that the host has not yet turned for.
+    pub(crate) fn wake_from_host(&self) {
+        let wrote = self.lock().wake_if_idle();
+        self.after_write(wrote);
+    }
+
+    /// After an embedder's turn that leaves work behind: write the eventfd
+    /// whatever `idle` says, so that the poll fd gets a *new* edge and an
+    /// edge-triggered host comes back (`runtime/embed.rs`). The write is
+    /// the push's write as far as the protocol goes: `idle` is cleared, and
+    /// the loop forgets its announcement when it consumes the event.
+    pub(crate) fn signal_host(&self) {
+        let mut inject = self.lock();
+        inject.idle = true;
+        let wrote = inject.wake_if_idle();
+        drop(inject);
+        self.after_write(wrote);
+    }
+
+    /// Calls the host's wake callback after an eventfd write, with the lock
+    /// released (the callback may push again). A panic in it is contained:
+    /// it runs on whichever thread pushed.
+    #[inline]
+    fn after_write(&self, wrote: bool) {
+        if wrote && let Some(hook) = &self.on_wake {
+            crate::contain::call(|| hook());
         }
     }
 
@@ -265,9 +317,9 @@ impl Shared {
         let mut inject = self.lock();
         let waiting = !inject.queue.is_empty() | std::mem::take(&mut inject.nudged);
         inject.idle = true;
-        if waiting {
-            inject.wake_if_idle();
-        }
+        let wrote = waiting && inject.wake_if_idle();
+        drop(inject);
+        self.after_write(wrote);
     }
 
     /// The runtime is being dropped: refuse further items, close the eventfd,
@@ -281,14 +333,21 @@ impl Shared {
 }
 
 impl Inject {
-    fn wake_if_idle(&mut self) {
-        if self.idle {
-            self.idle = false;
-            if let Some(waker) = &self.waker {
-                // Fails only if the eventfd is gone or its counter is full;
-                // either way the loop already has a wake-up pending or is gone.
+    /// The push's write: if the loop is idle, marks it busy and writes the
+    /// eventfd. Returns whether it wrote (never once the runtime is gone).
+    fn wake_if_idle(&mut self) -> bool {
+        if !self.idle {
+            return false;
+        }
+        self.idle = false;
+        match &self.waker {
+            // Fails only if the eventfd's counter is full; the loop then
+            // already has a wake-up pending.
+            Some(waker) => {
                 let _ = waker.wake();
+                true
             }
+            None => false,
         }
     }
 }

@@ -1,14 +1,15 @@
 //! Everything `Core` holds that is not the loop's mechanism, behind one
 //! field: what kettle shows of itself (counters, task notes and dumps,
 //! debug mode and traces), the test options (the paused clock, the seeded
-//! order), done callbacks, and `spawn_blocking`'s threads.
+//! order), done callbacks, `spawn_blocking`'s threads, and whether a host
+//! loop drives the runtime.
 //!
 //! The turn (`core.rs`) touches these only at named points — a counter
 //! bumped, "is a trace recording?", "is the clock paused?" — each one
 //! branch or one increment when the extra is off. `kettle-mini` has none of
 //! them.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use slab::Slab;
 
@@ -44,6 +45,10 @@ pub(super) struct Extras {
     pub(super) done_callbacks: DoneCallbacks,
     /// Threads for `spawn_blocking` (`blocking_pool.rs`).
     pub(super) blocking: Pool,
+    /// A host loop drives this runtime — it has asked for the poll fd or
+    /// turned the loop itself — so leaving the loop hands over to it
+    /// (`core/host.rs`).
+    pub(super) hosted: Cell<bool>,
 }
 
 impl Extras {
@@ -57,6 +62,8 @@ impl Extras {
             watch: Watch::new(config.debug_mode(), config.trace_capacity),
             done_callbacks: DoneCallbacks::default(),
             blocking: Pool::new(config.max_blocking_threads, config.blocking_keep_alive),
+            // A wake callback is for a host: hosted from the start.
+            hosted: Cell::new(config.on_wake.0.is_some()),
         }
     }
 }

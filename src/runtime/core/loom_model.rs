@@ -179,3 +179,29 @@ fn loom_model_a_push_and_a_notify_racing_the_loop_going_idle_are_never_lost() {
         core.shutdown();
     });
 }
+
+#[test]
+fn loom_model_a_push_racing_an_embedders_turn_and_its_hand_over_is_never_lost() {
+    // A host loop turns kettle (`core/host.rs`): the turn always polls, and
+    // leaving hands over to the host, writing the eventfd if the turn left
+    // work. A push racing all of it must leave the fd readable if unseen,
+    // the second turn included (after the hand-over's own write).
+    loom::model(|| {
+        let core = core();
+        core.mark_hosted();
+        let (pusher, ran) = push_from_another_thread(&core);
+        for _ in 0..2 {
+            core.before_host_turn();
+            core.turn(NOW, false);
+            core.leave();
+            core.hand_over_to_host();
+        }
+        pusher.join().unwrap();
+        if !ran.load(SeqCst) {
+            assert!(eventfd_written(&core), "the host was left with the item unseen and the fd quiet");
+        }
+        drain(&core);
+        assert!(ran.load(SeqCst));
+        core.shutdown();
+    });
+}

@@ -98,10 +98,12 @@ fn a_hundred_thousand_short_lived_tasks_leave_every_side_table_as_they_found_it(
             }
             crate::yield_now().await;
             check_bounded(sizes(&core), REMOTE, BATCH);
+            // Awaited, not `wait`ed after the loop stops: a remote spawn
+            // still in the injector would never run on this thread.
+            for task in remote.join().unwrap() {
+                assert_eq!(task.await.unwrap(), 1);
+            }
         });
-        for task in remote.join().unwrap() {
-            assert_eq!(task.wait().unwrap(), 1);
-        }
         let now = sizes(&rt.core);
         check_bounded(now, 0, BATCH + REMOTE);
         peak = Sizes {

@@ -1,0 +1,105 @@
+//! What an embedder's turn leaves the host to see: the poll fd's contract.
+//!
+//! A host loop (a `poll(2)` loop, calloop, glib, its own `mio::Poll`) watches
+//! kettle's poll fd and calls [`Runtime::turn`](crate::Runtime::turn) when it
+//! is readable. The contract (`runtime/embed.rs` states it for users): the
+//! fd is readable whenever kettle has work it could do now, and every time
+//! such work appears it gets a *new* edge, so that a host that registered it
+//! edge-triggered is told too. Most of that is the loop's own machinery: an
+//! I/O event, a push from another thread (the eventfd), a timer (the
+//! timerfd) each make kettle's epoll readable, and epoll passes each new
+//! event on as a new edge of its own fd. Three cases are not, and
+//! [`Core::hand_over_to_host`] covers them whenever the loop is left — after
+//! an embedder's turn, and after a `block_on` that host code ran — once a
+//! host drives the runtime (it asked for the fd, or turned the loop: a
+//! program that never does pays nothing):
+//!
+//! - **Work the turn left queued**: a task that woke itself, a callback
+//!   queued by a callback, a timer that came due while tasks ran. Nothing
+//!   else would make the fd readable: the loop writes its eventfd.
+//! - **Readiness the turn did not collect**: a poll that filled the events
+//!   buffer leaves the rest in the kernel. The fd *is* readable then, but
+//!   its edge was the one that made the host call this turn: an
+//!   edge-triggered host would never come back for the rest. The eventfd
+//!   write is a new edge.
+//! - **The next timer**: a blocking loop arms its timerfd just before
+//!   `epoll_wait`; an embedder's turn does not block, so it is armed here,
+//!   and the fd fires at the deadline with kettle's own precision (at once
+//!   for a timer already due). A paused clock's deadlines are not the
+//!   kernel's: the fd never fires for them, and `next_timeout` is zero while
+//!   one is pending (the turn jumps the clock only if nothing else arrived,
+//!   which an eventfd write here would spoil).
+//!
+//! And a fourth is mostly avoided: a busy turn skips `epoll_wait`
+//! (`Core::plan_poll`'s shortcut), which leaves every event of the fd
+//! uncollected. An embedder's turn always polls, at least without blocking
+//! ([`Core::before_host_turn`]): the shortcut pays between turns that follow
+//! each other at once, not between turns the host's own work separates. A
+//! `block_on` whose last turn skipped the poll gets the eventfd write.
+//!
+//! Work added by host code between turns (`Runtime::spawn`) writes the
+//! eventfd where it is added (`Shared::wake_from_host`). The write is the
+//! injector's write as far as the wake protocol goes (`shared.rs`): it
+//! clears `idle`, and the loop forgets its idle announcement when a poll
+//! consumes the event. An overfull poll may leave it among the events not
+//! collected: that is the second case above, and the host keeps coming
+//! back until a poll has consumed it.
+
+use super::{Core, IO_EVERY_BUSY_TURNS};
+
+impl Core {
+    /// A host loop drives this runtime from now on (it asked for the poll
+    /// fd, turns the loop itself, or gave a wake callback): from now on,
+    /// leaving the loop hands over to it ([`hand_over_to_host`](Core::hand_over_to_host)). A
+    /// program that only runs `block_on` or `run_forever` never pays for it.
+    ///
+    /// The first time, between runs, it also hands over what earlier runs
+    /// left: a program sets up with `block_on`, then registers the fd.
+    pub(crate) fn mark_hosted(&self) {
+        let was_hosted = self.extras.hosted.replace(true);
+        if !was_hosted && !crate::runtime::context::is_current(&self.shared) {
+            self.hand_over_to_host();
+        }
+    }
+
+    /// Before an embedder's turn: make it poll for I/O even if work is
+    /// queued (see the module docs), by counting it as the last busy turn
+    /// the shortcut may skip.
+    pub(crate) fn before_host_turn(&self) {
+        self.mark_hosted();
+        self.shortcuts.busy_turns_without_io.set(IO_EVERY_BUSY_TURNS - 1);
+    }
+
+    /// Leaving the loop (after `Core::leave`), if a host drives it: makes
+    /// the poll fd tell the host about the work the run leaves behind (see
+    /// the module docs). After an embedder's turn, and after a `block_on`
+    /// or `run_forever` the host's code ran.
+    pub(crate) fn hand_over_to_host(&self) {
+        if !self.extras.hosted.get() {
+            return;
+        }
+        // A `block_on`'s last turn may have skipped the I/O poll; an
+        // embedder's never does.
+        let skipped_io = self.shortcuts.busy_turns_without_io.get() > 0;
+        let events_full = {
+            let events = self.events.borrow();
+            events.iter().count() >= events.capacity()
+        };
+        // Remote work that came in meanwhile is `leave`'s to announce: it
+        // wrote the eventfd already.
+        if skipped_io || events_full || self.has_local_work() {
+            self.shared.signal_host();
+        } else if !self.extras.clock.is_paused()
+            && let Some(deadline) = self.timers.borrow().next_deadline()
+        {
+            self.shortcuts.timer_fd.arm_if_earlier(deadline);
+        }
+    }
+
+    /// Whether the poll fd is readable right now (`Runtime::next_timeout`):
+    /// an event kettle has not collected — I/O, a push, a timer — or the
+    /// host's nudge.
+    pub(crate) fn poll_fd_is_readable(&self) -> bool {
+        self.reactor.is_readable()
+    }
+}

@@ -1,0 +1,65 @@
+//! `block_on`'s own waker: reused from one `block_on` to the next as a
+//! shortcut (`Runtime::main_waker`), but never when a clone of it is still
+//! held — a stale waker must not wake a later `block_on`'s future.
+
+use std::cell::{Cell, RefCell};
+use std::future::poll_fn;
+use std::rc::Rc;
+use std::task::{Poll, Waker};
+use std::time::Duration;
+
+#[test]
+fn a_waker_kept_from_one_block_on_does_not_wake_the_next() {
+    let rt = kettle::Runtime::new().unwrap();
+    let kept: RefCell<Option<Waker>> = RefCell::new(None);
+    rt.block_on(poll_fn(|cx| {
+        *kept.borrow_mut() = Some(cx.waker().clone());
+        Poll::Ready(())
+    }));
+    let (polls, woken_for_real) = (Cell::new(0), Rc::new(Cell::new(false)));
+    rt.block_on(poll_fn(|cx| {
+        polls.set(polls.get() + 1);
+        if polls.get() == 1 {
+            kept.borrow_mut().take().expect("kept").wake(); // the stale one
+            let (waker, woken) = (cx.waker().clone(), woken_for_real.clone());
+            kettle::call_later(Duration::from_millis(50), move || {
+                woken.set(true);
+                waker.wake();
+            });
+            return Poll::Pending;
+        }
+        assert!(woken_for_real.get(), "polled again before its own waker was woken: the stale one woke it");
+        Poll::Ready(())
+    }));
+    assert_eq!(polls.get(), 2);
+}
+
+#[test]
+fn a_block_on_whose_future_panicked_leaves_the_next_one_working() {
+    let rt = kettle::Runtime::new().unwrap();
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        rt.block_on(async { panic!("the future panics on purpose") })
+    }));
+    assert!(caught.is_err());
+    let task = rt.spawn(async {
+        kettle::sleep(Duration::from_millis(1)).await;
+        7
+    });
+    assert_eq!(rt.block_on(task).unwrap(), 7);
+}
+
+#[test]
+fn a_waker_woken_from_another_thread_after_its_block_on_returned_is_harmless() {
+    let rt = kettle::Runtime::new().unwrap();
+    let waker = rt.block_on(poll_fn(|cx| Poll::Ready(cx.waker().clone())));
+    std::thread::spawn(move || waker.wake()).join().unwrap();
+    // The next block_on has a fresh waker (the old one was kept), and
+    // completes normally whatever the old one did to the loop's fd.
+    assert_eq!(
+        rt.block_on(async {
+            kettle::yield_now().await;
+            3
+        }),
+        3
+    );
+}
