@@ -113,6 +113,7 @@
 mod blocking;
 pub mod combinators;
 mod contain;
+pub mod fs;
 #[cfg(feature = "hyper")]
 pub mod hyper;
 pub mod io;
