@@ -35,7 +35,10 @@
 //! A trip cannot be called back: the thread is inside a system call. So a
 //! free function's future dropped mid-way stops *waiting*, not the work: a
 //! dropped `fs::write` still writes the whole file, a dropped `fs::rename`
-//! still renames, and the result is dropped on the pool. [`File`]'s methods
+//! still renames, and the result is dropped on the pool — unless the
+//! runtime is dropped before a worker took the job: the pool drops queued
+//! jobs at shutdown ([`File`]'s pending writes are the exception, written
+//! by the dropping thread then). [`File`]'s methods
 //! keep the trip in flight in the `File` itself, so nothing is lost: each
 //! method's docs say what a cancelled call leaves.
 //!
@@ -232,7 +235,8 @@ pub async fn remove_dir(path: impl AsRef<Path>) -> io::Result<()> {
 /// });
 /// ```
 pub async fn remove_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
-    on_path("kettle::fs::remove_dir_all", "remove_dir_all", path.as_ref(), |p| std::fs::remove_dir_all(p)).await
+    on_path("kettle::fs::remove_dir_all", "remove_dir_all", path.as_ref(), |p| std::fs::remove_dir_all(p))
+        .await
 }
 
 /// Creates a directory ([`std::fs::create_dir`]); its parent must exist.
@@ -266,7 +270,8 @@ pub async fn create_dir(path: impl AsRef<Path>) -> io::Result<()> {
 /// });
 /// ```
 pub async fn create_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
-    on_path("kettle::fs::create_dir_all", "create_dir_all", path.as_ref(), |p| std::fs::create_dir_all(p)).await
+    on_path("kettle::fs::create_dir_all", "create_dir_all", path.as_ref(), |p| std::fs::create_dir_all(p))
+        .await
 }
 
 /// A path's metadata, following symbolic links ([`std::fs::metadata`]).
@@ -297,8 +302,10 @@ pub async fn metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
 /// });
 /// ```
 pub async fn symlink_metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
-    on_path("kettle::fs::symlink_metadata", "symlink_metadata", path.as_ref(), |p| std::fs::symlink_metadata(p))
-        .await
+    on_path("kettle::fs::symlink_metadata", "symlink_metadata", path.as_ref(), |p| {
+        std::fs::symlink_metadata(p)
+    })
+    .await
 }
 
 /// The absolute path with every link and `..` resolved
@@ -372,8 +379,10 @@ pub async fn read_link(path: impl AsRef<Path>) -> io::Result<PathBuf> {
 /// });
 /// ```
 pub async fn hard_link(original: impl AsRef<Path>, link: impl AsRef<Path>) -> io::Result<()> {
-    on_paths("kettle::fs::hard_link", "hard_link", original.as_ref(), link.as_ref(), |a, b| std::fs::hard_link(a, b))
-        .await
+    on_paths("kettle::fs::hard_link", "hard_link", original.as_ref(), link.as_ref(), |a, b| {
+        std::fs::hard_link(a, b)
+    })
+    .await
 }
 
 /// Sets a path's permissions ([`std::fs::set_permissions`]).

@@ -98,7 +98,8 @@ impl OpenOptions {
     /// ```
     pub async fn open(&self, path: impl AsRef<Path>) -> io::Result<File> {
         let options = self.0.clone();
-        let std = on_path("kettle::fs::OpenOptions::open", "open", path.as_ref(), move |p| options.open(p)).await?;
+        let std =
+            on_path("kettle::fs::OpenOptions::open", "open", path.as_ref(), move |p| options.open(p)).await?;
         Ok(File::from_std(std))
     }
 }

@@ -74,7 +74,8 @@ mod tests {
 
     #[test]
     fn a_two_path_error_names_both() {
-        let error = between("rename", Path::new("a"), Path::new("b"), io::Error::from(io::ErrorKind::NotFound));
+        let error =
+            between("rename", Path::new("a"), Path::new("b"), io::Error::from(io::ErrorKind::NotFound));
         assert!(error.to_string().starts_with("rename `a` to `b`: "), "{error}");
     }
 }

@@ -150,9 +150,10 @@ impl ReadDir {
                 State::Idle(None) => return Poll::Ready(Ok(None)),
                 State::Idle(rest) => {
                     let (std, dir) = (rest.take().expect("matched Some above"), self.path.clone());
-                    self.state = State::Busy(Box::pin(trip::run("kettle::fs::ReadDir::next_entry", move || {
-                        Ok(fetch(std, &dir))
-                    })));
+                    self.state =
+                        State::Busy(Box::pin(trip::run("kettle::fs::ReadDir::next_entry", move || {
+                            Ok(fetch(std, &dir))
+                        })));
                 }
                 State::Busy(trip) => {
                     let fetched = ready!(trip.as_mut().poll(cx));

@@ -55,7 +55,9 @@ pub(crate) enum Done {
     Settled,
     /// Read-ahead arrived; `eof` if the read reached the end of the file
     /// (read nothing, or read to the end).
-    Read { eof: bool },
+    Read {
+        eof: bool,
+    },
     Seek(u64),
     Metadata(Box<Metadata>),
 }
