@@ -221,8 +221,8 @@ fn a_cancelled_write_still_writes_the_whole_file() {
     let path = dir.join("f");
     let data = pattern(3 * 1024 * 1024);
     kettle::run(async move {
-        let finished = cancel_after(fs::write(&path, data.clone()), 1, Duration::ZERO).await;
-        assert!(finished.is_none(), "the first poll only starts the trip");
+        // One poll starts the trip (which may, on a loaded machine, finish).
+        let _ = cancel_after(fs::write(&path, data.clone()), 1, Duration::ZERO).await;
         // The runtime stays up: a job still queued when it drops is dropped.
         for _ in 0..5000 {
             if std::fs::read(&path).map(|d| d == data).unwrap_or(false) {
