@@ -54,6 +54,8 @@
 //!   another library's socket) on the reactor;
 //! - [`spawn_blocking`] (a thread pool) and [`signal`] (any signal, on a
 //!   self-pipe);
+//! - [`fs`]: files and directories, each operation a trip to the blocking
+//!   pool, and a buffered [`fs::File`];
 //! - [`test`](mod@test): [`test::check`], a test body run over many seeds of
 //!   [`Builder::seed`], with [`Builder::start_paused`] for time.
 //!
@@ -78,6 +80,7 @@
 //! | `asyncio.TaskGroup()`                | [`TaskGroup`]                            |
 //! | `asyncio.Queue`, `Event`, `Lock`, `Semaphore` | [`sync::Queue`], [`sync::Event`], [`sync::Mutex`], [`sync::Semaphore`] |
 //! | `loop.run_in_executor(None, f)`      | [`spawn_blocking`]                       |
+//! | `aiofiles.open(path)`                | [`fs::File::open`], [`fs::read`], [`fs::write`] |
 //! | `loop.time()`                        | [`time::now`]                            |
 //! | `loop.add_signal_handler(SIGINT, …)` | [`signal::ctrl_c`]                       |
 //! | `loop.add_signal_handler(sig, …)`    | [`signal::signal`], then `recv().await`  |
@@ -95,13 +98,15 @@
 //! without the feature.
 //!
 //! - `futures-io`: `AsyncRead` and `AsyncWrite` for [`net::TcpStream`],
-//!   [`net::UnixStream`] and their halves (see [`net`]).
+//!   [`net::UnixStream`] and their halves (see [`net`]); `AsyncRead`,
+//!   `AsyncWrite` and `AsyncSeek` for [`fs::File`].
 //! - `futures-core`: `Stream` (and `FusedStream`) for [`Interval`] (its
 //!   ticks, over [`Interval::poll_tick`]) and [`sync::QueueStream`] (a
 //!   queue's items until it is closed and drained, from
 //!   [`sync::Queue::stream`], over [`sync::QueueStream::poll_next`]), a
 //!   listener's connections ([`net::TcpListener::incoming`],
-//!   [`net::UnixListener::incoming`]) and a [`signal::Signal`]'s deliveries.
+//!   [`net::UnixListener::incoming`]), a [`signal::Signal`]'s deliveries
+//!   and a directory's entries ([`fs::ReadDir`]).
 //! - `hyper`: `kettle::hyper` — hyper's I/O traits over kettle's streams
 //!   (`KettleIo`), its executor (`KettleExecutor`, for `!Send` futures) and
 //!   its timer (`KettleTimer`), with hyper's HTTP/1.1 server and client;

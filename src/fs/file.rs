@@ -102,6 +102,7 @@ pub struct File {
     /// end of file, a seek's position). Cleared when a trip starts.
     last: Option<Done>,
     /// A seek asked for by tokio's `start_seek` and not yet started.
+    #[cfg_attr(not(feature = "tokio-io"), allow(dead_code))]
     queued_seek: Option<SeekFrom>,
     /// The target of the seek trip in flight or just back, until its
     /// position is collected.

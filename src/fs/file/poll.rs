@@ -136,6 +136,7 @@ impl File {
     /// futures-io's one-step seek: starts a seek to `pos` and returns its
     /// position when it is back. Polled again with the same `pos` while
     /// pending, as futures-io asks, it waits for the same trip.
+    #[cfg_attr(not(feature = "futures-io"), allow(dead_code))]
     pub(crate) fn poll_seek(&mut self, cx: &mut Context<'_>, pos: SeekFrom) -> Poll<io::Result<u64>> {
         loop {
             ready!(self.poll_idle(cx))?;
@@ -152,6 +153,7 @@ impl File {
     }
 
     /// tokio's first step: a seek to start at the next `poll_complete`.
+    #[cfg_attr(not(feature = "tokio-io"), allow(dead_code))]
     pub(crate) fn start_seek(&mut self, pos: SeekFrom) {
         self.queued_seek = Some(pos);
     }
@@ -159,6 +161,7 @@ impl File {
     /// tokio's second step: starts the queued seek (after any trip in
     /// flight) and returns its position. With no seek queued or in flight,
     /// the current position (a seek by 0: one trip).
+    #[cfg_attr(not(feature = "tokio-io"), allow(dead_code))]
     pub(crate) fn poll_complete(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<u64>> {
         loop {
             ready!(self.poll_idle(cx))?;
