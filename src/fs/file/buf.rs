@@ -33,11 +33,16 @@ enum Mode {
     Write,
 }
 
+/// The buffer. `bytes` is all initialised memory, kept between trips:
+/// zeroing a fresh 64 KiB before every read trip cost more than the copy
+/// out of it. What holds data is `bytes[pos..end]`.
 #[derive(Debug)]
 pub(crate) struct Buf {
     bytes: Vec<u8>,
     /// Read mode: the first byte not yet handed out. Write mode: 0.
     pos: usize,
+    /// The end of the data: read-ahead, or pending writes.
+    end: usize,
     mode: Mode,
     /// Read-ahead discarded since the last settle: the OS's position is this
     /// many bytes past the `File`'s.
@@ -46,13 +51,13 @@ pub(crate) struct Buf {
 
 impl Buf {
     pub(crate) fn new() -> Buf {
-        Buf { bytes: Vec::new(), pos: 0, mode: Mode::Read, rewind: 0 }
+        Buf { bytes: Vec::new(), pos: 0, end: 0, mode: Mode::Read, rewind: 0 }
     }
 
     /// Read-ahead not yet handed out.
     pub(crate) fn unread(&self) -> &[u8] {
         match self.mode {
-            Mode::Read => &self.bytes[self.pos..],
+            Mode::Read => &self.bytes[self.pos..self.end],
             Mode::Write => &[],
         }
     }
@@ -61,7 +66,7 @@ impl Buf {
     pub(crate) fn pending_writes(&self) -> usize {
         match self.mode {
             Mode::Read => 0,
-            Mode::Write => self.bytes.len(),
+            Mode::Write => self.end,
         }
     }
 
@@ -90,8 +95,7 @@ impl Buf {
     pub(crate) fn take_all_into(&mut self, dst: &mut Vec<u8>) -> usize {
         let n = self.unread().len();
         dst.extend_from_slice(self.unread());
-        self.pos += n;
-        self.release_if_large();
+        self.consume(n);
         n
     }
 
@@ -99,16 +103,23 @@ impl Buf {
     pub(crate) fn push_write(&mut self, src: &[u8]) {
         self.discard_read_ahead();
         self.mode = Mode::Write;
-        self.bytes.extend_from_slice(src);
+        let end = self.end + src.len();
+        if end <= self.bytes.len() {
+            self.bytes[self.end..end].copy_from_slice(src);
+        } else {
+            self.bytes.truncate(self.end);
+            self.bytes.extend_from_slice(src);
+        }
+        self.end = end;
     }
 
     /// Before a trip: read-ahead is given up (counted in `rewind`), so that
     /// the trip's operation starts at the `File`'s position.
     pub(crate) fn discard_read_ahead(&mut self) {
         if self.mode == Mode::Read {
-            self.rewind += self.bytes.len() - self.pos;
-            self.bytes.clear();
+            self.rewind += self.end - self.pos;
             self.pos = 0;
+            self.end = 0;
         }
     }
 
@@ -125,14 +136,14 @@ impl Buf {
             if rewind > 0 {
                 file.seek(SeekFrom::Current(-(rewind as i64)))?;
             }
-            if self.mode == Mode::Write && !self.bytes.is_empty() {
-                file.write_all(&self.bytes)?;
+            if self.mode == Mode::Write && self.end > 0 {
+                file.write_all(&self.bytes[..self.end])?;
             }
             Ok(())
         })();
-        self.bytes.clear();
         self.mode = Mode::Read;
         self.pos = 0;
+        self.end = 0;
         self.release_if_large();
         debug_assert!(!self.needs_settle(), "a settled buffer has nothing to seek back over or write");
         result
@@ -142,14 +153,16 @@ impl Buf {
     /// Returns how many (0 at the end of the file).
     pub(crate) fn fill(&mut self, file: &mut std::fs::File, max: usize) -> io::Result<usize> {
         debug_assert!(!self.needs_settle(), "a read trip starts from a settled buffer");
-        self.bytes.resize(max, 0);
+        if self.bytes.len() < max {
+            self.bytes.resize(max, 0); // zeroed once; reused by later trips
+        }
         let result = loop {
-            match file.read(&mut self.bytes) {
+            match file.read(&mut self.bytes[..max]) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 other => break other,
             }
         };
-        self.bytes.truncate(*result.as_ref().unwrap_or(&0));
+        (self.pos, self.end) = (0, *result.as_ref().unwrap_or(&0));
         result
     }
 
@@ -159,7 +172,9 @@ impl Buf {
         debug_assert!(!self.needs_settle(), "a read trip starts from a settled buffer");
         self.bytes.clear();
         // On error, what was read stays as read-ahead: nothing is lost.
-        file.read_to_end(&mut self.bytes)
+        let result = file.read_to_end(&mut self.bytes);
+        (self.pos, self.end) = (0, self.bytes.len());
+        result
     }
 
     /// Once a large buffer (a `read_to_end`, a big write) is used up, gives
@@ -168,6 +183,7 @@ impl Buf {
         if self.unread().is_empty() && self.pending_writes() == 0 && self.bytes.capacity() > MAX_TRIP {
             self.bytes = Vec::new();
             self.pos = 0;
+            self.end = 0;
         }
     }
 }
