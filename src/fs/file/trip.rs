@@ -83,7 +83,7 @@ impl Inner {
 
     /// Settles where it is dropped (a thread that may block): the last
     /// chance for pending writes. Their error has nowhere to go.
-    fn settle_and_close(mut self: Box<Self>) {
+    fn settle_and_close(&mut self) {
         let _ = self.buf.settle(&mut self.std);
     }
 }
@@ -113,7 +113,7 @@ impl TripJob {
 
     fn send(&mut self, inner: Box<Inner>, result: io::Result<Done>) {
         let tx = self.tx.take().expect("a job sends once");
-        if let Err((inner, _)) = tx.send((inner, result)) {
+        if let Err((mut inner, _)) = tx.send((inner, result)) {
             // The `File` is gone: nobody will settle it but us.
             contain::call(|| inner.settle_and_close());
         }
@@ -169,7 +169,7 @@ pub(crate) fn write_behind(inner: Box<Inner>) {
     struct WriteBehind(Option<Box<Inner>>);
     impl Drop for WriteBehind {
         fn drop(&mut self) {
-            if let Some(inner) = self.0.take() {
+            if let Some(mut inner) = self.0.take() {
                 inner.settle_and_close();
             }
         }
