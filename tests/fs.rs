@@ -277,3 +277,21 @@ fn the_paused_clock_holds_still_while_a_trip_is_in_flight() {
 fn a_free_function_outside_a_runtime_panics_saying_where_to_call_it() {
     common::block_on_thread(fs::read("Cargo.toml")).unwrap();
 }
+
+#[test]
+fn with_every_pool_thread_busy_a_call_waits_its_turn_and_then_runs() {
+    let dir = Scratch::new("exhausted");
+    let path = dir.join("f");
+    std::fs::write(&path, "waited").unwrap();
+    let rt = kettle::Builder::new().max_blocking_threads(1).build().unwrap();
+    rt.block_on(async {
+        let (gate_tx, gate_rx) = std::sync::mpsc::channel::<()>();
+        let busy = kettle::spawn_blocking(move || gate_rx.recv());
+        let read = kettle::spawn(fs::read_to_string(path));
+        kettle::sleep(Duration::from_millis(20)).await;
+        assert!(!read.is_finished(), "queued behind the busy thread");
+        gate_tx.send(()).unwrap();
+        assert_eq!(read.await.unwrap().unwrap(), "waited");
+        busy.await.unwrap().unwrap();
+    });
+}

@@ -108,6 +108,9 @@ impl File {
         if src.is_empty() {
             return Poll::Ready(Ok(0));
         }
+        // What an earlier trip said (an end of file, say) is out of date
+        // once bytes are accepted.
+        self.last = None;
         let buf = &mut self.idle().buf;
         let pending = buf.pending_writes();
         if pending + src.len() < WRITE_AT {
