@@ -30,6 +30,10 @@
 //! without waiting reports its failure: to the next `write`, `flush`, `read`
 //! or `seek`. `flush` exists to ask for it.
 //!
+//! Trips are 16 KiB and up: a streak of reads, or of writes, doubles them
+//! up to 1 MiB, so that streaming a big file costs few trips
+//! (`file/streak.rs`).
+//!
 //! Every trip starts by *settling* the buffer (`file/buf.rs`): seeking back
 //! over read-ahead not handed out, and writing pending bytes; so whatever it
 //! carries sees the file exactly as the caller does.
@@ -59,6 +63,7 @@
 mod buf;
 mod methods;
 mod poll;
+mod streak;
 mod trip;
 
 use std::fmt;
@@ -66,6 +71,7 @@ use std::io::{self, SeekFrom};
 use std::path::Path;
 
 use self::buf::Buf;
+use self::streak::Streak;
 use self::trip::{Done, Inner, Trip};
 use super::OpenOptions;
 
@@ -107,6 +113,8 @@ pub struct File {
     /// The target of the seek trip in flight or just back, until its
     /// position is collected.
     seek_in_flight: Option<SeekFrom>,
+    /// Trip sizes, grown by sequential use (`file/streak.rs`).
+    streak: Streak,
 }
 
 enum State {
@@ -190,6 +198,7 @@ impl File {
             last: None,
             queued_seek: None,
             seek_in_flight: None,
+            streak: Streak::new(),
         }
     }
 

@@ -17,12 +17,6 @@
 
 use std::io::{self, Read, Seek, SeekFrom, Write};
 
-/// A write that leaves this much (or more) pending starts a trip.
-pub(crate) const WRITE_AT: usize = 16 * 1024;
-
-/// The smallest read trip: a small `read` fetches this much.
-pub(crate) const READ_AT_LEAST: usize = 16 * 1024;
-
 /// The most one read or write trip carries (a larger `read` or `write`
 /// returns a short count, as `read`/`write` may).
 pub(crate) const MAX_TRIP: usize = 2 * 1024 * 1024;

@@ -11,7 +11,7 @@ use std::future::poll_fn;
 use std::io::{self, SeekFrom};
 use std::task::{Context, Poll, ready};
 
-use super::buf::{MAX_TRIP, READ_AT_LEAST, WRITE_AT};
+use super::buf::MAX_TRIP;
 use super::trip::{self, Done, Inner, Op};
 use super::{File, State};
 use crate::runtime::context;
@@ -62,6 +62,7 @@ impl File {
             unreachable!("File::start called while not idle");
         };
         inner.buf.discard_read_ahead();
+        self.streak.on_start(op);
         self.last = None;
         self.seek_in_flight = None;
         self.state = State::Busy(trip::start(inner, op));
@@ -76,7 +77,8 @@ impl File {
     }
 
     /// Reads into `dst` from read-ahead, or starts a read trip of at least
-    /// 16 KiB (up to `dst`'s size, at most 2 MiB) and hands out from it.
+    /// 16 KiB (more in a streak of reads, or for a larger `dst`; at most 2
+    /// MiB) and hands out from it.
     pub(crate) fn poll_read(&mut self, cx: &mut Context<'_>, dst: &mut [u8]) -> Poll<io::Result<usize>> {
         ready!(self.poll_read_ahead(cx, dst.len()))?;
         Poll::Ready(Ok(self.idle().buf.take_into(dst)))
@@ -97,12 +99,13 @@ impl File {
                 self.last = None;
                 return Poll::Ready(Ok(()));
             }
-            self.start(Op::Read(want.clamp(READ_AT_LEAST, MAX_TRIP)));
+            self.start(Op::Read(want.max(self.streak.read_ahead()).min(MAX_TRIP)));
         }
     }
 
     /// Accepts bytes from `src` into the buffer; once it holds 16 KiB or
-    /// more, sends it to the pool (without waiting) and returns.
+    /// more (up to 1 MiB in a streak of writes), sends it to the pool
+    /// (without waiting) and returns.
     pub(crate) fn poll_write(&mut self, cx: &mut Context<'_>, src: &[u8]) -> Poll<io::Result<usize>> {
         ready!(self.poll_idle(cx))?;
         if src.is_empty() {
@@ -111,16 +114,17 @@ impl File {
         // What an earlier trip said (an end of file, say) is out of date
         // once bytes are accepted.
         self.last = None;
+        let write_at = self.streak.write_at();
         let buf = &mut self.idle().buf;
         let pending = buf.pending_writes();
-        if pending + src.len() < WRITE_AT {
+        if pending + src.len() < write_at {
             buf.push_write(src);
             return Poll::Ready(Ok(src.len()));
         }
-        debug_assert!(pending < WRITE_AT, "a buffer that reached WRITE_AT was sent at once");
+        debug_assert!(pending < write_at, "a buffer that reached the threshold was sent at once");
         let n = src.len().min(MAX_TRIP - pending);
         buf.push_write(&src[..n]);
-        self.start(Op::Settle);
+        self.start(Op::WriteBehind);
         Poll::Ready(Ok(n))
     }
 

@@ -36,8 +36,10 @@ pub(crate) struct Inner {
 /// The operation a trip carries, after the settle every trip starts with.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Op {
-    /// Nothing more: the settle is the point (a flush, a write-behind).
+    /// Nothing more: the settle is the point (a flush, `into_std`).
     Settle,
+    /// The same, started by a `write` that filled the buffer.
+    WriteBehind,
     /// Read up to this many bytes as read-ahead.
     Read(usize),
     /// Read the rest of the file as read-ahead.
@@ -67,7 +69,7 @@ impl Inner {
     fn run(&mut self, op: Op) -> io::Result<Done> {
         self.buf.settle(&mut self.std)?;
         Ok(match op {
-            Op::Settle => Done::Settled,
+            Op::Settle | Op::WriteBehind => Done::Settled,
             Op::Read(max) => Done::Read { eof: self.buf.fill(&mut self.std, max)? == 0 },
             Op::ReadToEnd => {
                 self.buf.fill_to_end(&mut self.std)?;
