@@ -293,7 +293,8 @@ fn a_file_dropped_with_pending_writes_still_writes_them() {
     let data = pattern(40 * KIB + 3);
     kettle::run(async {
         let mut file = File::create(&path).await.unwrap();
-        file.write_all(&data).await.unwrap(); // the last 7 KiB + 3 are in the buffer
+        file.write_all(&data[..40 * KIB]).await.unwrap(); // 40 KiB: a trip, started and not awaited
+        file.write_all(&data[40 * KIB..]).await.unwrap(); // 3 bytes: in the buffer
         drop(file);
         let (path, data) = (path.clone(), data.clone());
         kettle::spawn_blocking(move || {
@@ -530,4 +531,39 @@ fn the_loop_keeps_ticking_during_a_large_read() {
 fn a_file_used_outside_a_runtime_panics_saying_where_to_call_it() {
     let mut file = File::from_std(std::fs::File::open("Cargo.toml").unwrap());
     common::block_on_thread(file.read(&mut [0; 4])).unwrap();
+}
+
+#[test]
+fn the_paused_clock_holds_still_while_a_file_trip_is_in_flight() {
+    let dir = Scratch::new("pausedfile");
+    let path = dir.join("f");
+    let rt = kettle::Builder::new().start_paused(true).build().unwrap();
+    rt.block_on(async {
+        let start = kettle::time::now();
+        let sleeper = kettle::spawn(async { kettle::sleep(Duration::from_secs(3600)).await });
+        let mut file = File::options().read(true).write(true).create(true).open(&path).await.unwrap();
+        for _ in 0..50 {
+            file.write_all(&pattern(50 * KIB)).await.unwrap();
+        }
+        file.flush().await.unwrap();
+        file.seek(SeekFrom::Start(0)).await.unwrap();
+        let mut back = Vec::new();
+        file.read_to_end(&mut back).await.unwrap();
+        assert_eq!(back.len(), 50 * 50 * KIB);
+        drop(file);
+        assert_eq!(kettle::time::now(), start, "no time passed on the paused clock during the trips");
+        assert!(!sleeper.is_finished());
+        sleeper.cancel();
+    });
+}
+
+#[test]
+fn files_directories_and_their_futures_can_move_between_threads() {
+    fn send<T: Send>(_: &T) {}
+    let mut file = File::from_std(std::fs::File::open("Cargo.toml").unwrap());
+    send(&file);
+    send(&file.read(&mut []));
+    send(&fs::read("Cargo.toml"));
+    send(&fs::read_dir("."));
+    send(&File::open("Cargo.toml"));
 }
