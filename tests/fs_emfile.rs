@@ -3,8 +3,6 @@
 //! open works once descriptors are free. Its own test binary: it lowers the
 //! process's descriptor limit.
 
-use std::io::ErrorKind;
-
 use kettle::fs::File;
 
 mod fs_common;
