@@ -499,3 +499,23 @@ fn files_directories_and_their_futures_can_move_between_threads() {
     send(&fs::read_dir("."));
     send(&File::open("Cargo.toml"));
 }
+
+#[test]
+fn a_file_owned_by_a_task_still_pending_when_the_runtime_drops_writes_its_bytes() {
+    let dir = Scratch::new("taskdrop");
+    let path = dir.join("f");
+    let rt = kettle::Runtime::new().unwrap();
+    rt.block_on(async {
+        let path = path.clone();
+        drop(kettle::spawn(async move {
+            let mut file = File::create(&path).await.unwrap();
+            file.write_all(b"from a task that never finished").await.unwrap();
+            std::future::pending::<()>().await;
+        }));
+        kettle::sleep(Duration::from_millis(50)).await;
+    });
+    drop(rt); // drops the task, and with it the File
+    eventually("the bytes are written", || {
+        std::fs::read(&path).map(|d| d == b"from a task that never finished").unwrap_or(false)
+    });
+}
