@@ -98,7 +98,7 @@ where
 /// while it runs (`runtime/clock.rs`, "Why a blocking job holds the clock")
 /// — and wraps it so that its thread sends the release to the loop once the
 /// job has run, or been dropped unrun. A real clock: `job` as it is.
-fn hold_paused_clock(core: &Core, job: Job) -> Job {
+pub(crate) fn hold_paused_clock(core: &Core, job: Job) -> Job {
     let Some(paused) = core.clock().paused() else { return job };
     paused.hold_for_blocking();
     let release = ReleaseOnDrop(core.shared().clone());

@@ -56,6 +56,8 @@
 //!   or `SIGCHLD`), with async pipes;
 //! - [`spawn_blocking`] (a thread pool) and [`signal`] (any signal, on a
 //!   self-pipe);
+//! - [`fs`]: files and directories, each operation a trip to the blocking
+//!   pool, and a buffered [`fs::File`];
 //! - [`test`](mod@test): [`test::check`], a test body run over many seeds of
 //!   [`Builder::seed`], with [`Builder::start_paused`] for time.
 //!
@@ -81,6 +83,7 @@
 //! | `asyncio.TaskGroup()`                | [`TaskGroup`]                            |
 //! | `asyncio.Queue`, `Event`, `Lock`, `Semaphore` | [`sync::Queue`], [`sync::Event`], [`sync::Mutex`], [`sync::Semaphore`] |
 //! | `loop.run_in_executor(None, f)`      | [`spawn_blocking`]                       |
+//! | `aiofiles.open(path)`                | [`fs::File::open`], [`fs::read`], [`fs::write`] |
 //! | `loop.time()`                        | [`time::now`]                            |
 //! | `loop.add_signal_handler(SIGINT, …)` | [`signal::ctrl_c`]                       |
 //! | `loop.add_signal_handler(sig, …)`    | [`signal::signal`], then `recv().await`  |
@@ -99,15 +102,17 @@
 //! without the feature.
 //!
 //! - `futures-io`: `AsyncRead` and `AsyncWrite` for [`net::TcpStream`],
-//!   [`net::UnixStream`] and their halves (see [`net`]), and a child's
+//!   [`net::UnixStream`] and their halves (see [`net`]), a child's
 //!   pipes ([`process::ChildStdin`], [`process::ChildStdout`],
-//!   [`process::ChildStderr`]).
+//!   [`process::ChildStderr`]); `AsyncRead`, `AsyncWrite` and `AsyncSeek`
+//!   for [`fs::File`].
 //! - `futures-core`: `Stream` (and `FusedStream`) for [`Interval`] (its
 //!   ticks, over [`Interval::poll_tick`]) and [`sync::QueueStream`] (a
 //!   queue's items until it is closed and drained, from
 //!   [`sync::Queue::stream`], over [`sync::QueueStream::poll_next`]), a
 //!   listener's connections ([`net::TcpListener::incoming`],
-//!   [`net::UnixListener::incoming`]) and a [`signal::Signal`]'s deliveries.
+//!   [`net::UnixListener::incoming`]), a [`signal::Signal`]'s deliveries
+//!   and a directory's entries ([`fs::ReadDir`]).
 //! - `hyper`: `kettle::hyper` — hyper's I/O traits over kettle's streams
 //!   (`KettleIo`), its executor (`KettleExecutor`, for `!Send` futures) and
 //!   its timer (`KettleTimer`), with hyper's HTTP/1.1 server and client;
@@ -115,8 +120,8 @@
 //! - `tokio-io`: tokio's `AsyncRead` and `AsyncWrite` (tokio without its
 //!   runtime: the traits and `ReadBuf` only) for [`net::TcpStream`],
 //!   [`net::UnixStream`], their halves, `&TcpStream`, `&UnixStream` and
-//!   [`io::Async<T>`](io::Async) and a child's pipes (see [`process`]),
-//!   so tokio-util's codecs and tokio-rustls
+//!   [`io::Async<T>`](io::Async), a child's pipes (see [`process`]) and
+//!   [`fs::File`] (with `AsyncSeek`), so tokio-util's codecs and tokio-rustls
 //!   run on kettle without a compat layer; socket reads fill tokio's
 //!   `ReadBuf` without zeroing it.
 
@@ -126,6 +131,7 @@
 mod blocking;
 pub mod combinators;
 mod contain;
+pub mod fs;
 #[cfg(feature = "hyper")]
 pub mod hyper;
 pub mod io;

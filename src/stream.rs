@@ -19,6 +19,7 @@
 //! | [`QueueStream`]  | `T`       | when the queue is closed and drained |
 //! | [`Incoming`] (`TcpListener::incoming()`), [`UnixIncoming`] | `io::Result` of a connection | never |
 //! | [`Signal`]       | `()`, once per batch of deliveries | never |
+//! | [`ReadDir`]      | `io::Result<DirEntry>` | after the last entry |
 //!
 //! Every impl is also a `FusedStream`: an interval, a listener's
 //! connections and a signal's deliveries are never terminated, a queue's
@@ -41,6 +42,7 @@ use futures_core::stream::FusedStream;
 
 use std::io;
 
+use crate::fs::{DirEntry, ReadDir};
 use crate::net::unix::Incoming as UnixIncoming;
 use crate::net::{Incoming, TcpStream, UnixStream};
 use crate::signal::Signal;
@@ -129,5 +131,21 @@ impl FusedStream for Signal {
     /// A signal can always come again.
     fn is_terminated(&self) -> bool {
         false
+    }
+}
+
+impl Stream for ReadDir {
+    type Item = io::Result<DirEntry>;
+
+    /// [`ReadDir::poll_next_entry`]; `None` after the last entry.
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<io::Result<DirEntry>>> {
+        self.get_mut().poll_next_entry(cx).map(Result::transpose)
+    }
+}
+
+impl FusedStream for ReadDir {
+    /// After the last entry was handed out.
+    fn is_terminated(&self) -> bool {
+        self.is_exhausted()
     }
 }

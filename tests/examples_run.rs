@@ -693,3 +693,24 @@ fn subprocess_streams_lines_feeds_sort_and_kills_the_slow_child() {
     assert!((0.1..0.6).contains(&waited), "the 100 ms timeout fired after {waited}s\n{out}");
     assert!(out.contains("killed, signal Some(9), reaped: pid None"), "{out}");
 }
+
+#[test]
+fn async_file_writes_and_reads_back_every_line_while_the_loop_keeps_ticking() {
+    let out = run_example("async_file");
+
+    line_with(&out, "main: wrote 50000 lines");
+    assert_in_order(
+        &out,
+        &[
+            "main: line 0: \"cup 0: green tea\"",
+            "main: line 1: \"cup 1: black tea\"",
+            "main: line 49999: \"cup 49999: white tea\"",
+        ],
+    );
+    line_with(&out, "main: read 50000 lines back");
+    // The error for the removed file names it, and keeps std's words.
+    let error = line_with(&out, "main: opening it again: open `");
+    assert!(error.contains("kettle-async-file-") && error.contains("No such file or directory"), "{out}");
+    let ticks = number_after(line_with(&out, "the loop ticked "), "ticked ");
+    assert!(ticks >= 1.0, "the ticker never ran while the file was written and read\n{out}");
+}
