@@ -697,3 +697,249 @@ fn a_task_left_queued_by_a_setup_block_on_reaches_a_host_that_asked_for_the_fd_f
         host.assert_quiet(&rt, Duration::from_millis(30), 1);
     }
 }
+
+// ----- shutdown ------------------------------------------------------------------
+
+#[test]
+fn shutdown_releases_a_thread_waiting_on_a_remote_task_not_yet_taken() {
+    let rt = Runtime::new().unwrap();
+    let _host = Host::new(&rt, Kind::Edge);
+    let handle = rt.handle();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let task = handle.spawn(async { 1 });
+        tx.send(()).unwrap();
+        task.wait()
+    });
+    rx.recv().unwrap();
+    std::thread::sleep(Duration::from_millis(20)); // the waiter parks
+    let start = Instant::now();
+    rt.shutdown();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(waiter.join().unwrap()).unwrap());
+    let result = rx.recv_timeout(STALL).expect("the waiting thread was never released");
+    assert!(result.unwrap_err().is_cancelled());
+    assert!(start.elapsed() < STALL);
+}
+
+#[test]
+fn shutdown_releases_a_thread_waiting_on_a_remote_task_already_running() {
+    let rt = Runtime::new().unwrap();
+    let mut host = Host::new(&rt, Kind::Level);
+    let handle = rt.handle();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let task = handle.spawn(std::future::pending::<()>());
+        tx.send(()).unwrap();
+        task.wait()
+    });
+    rx.recv().unwrap();
+    assert!(host.wait(STALL));
+    assert_eq!(rt.turn(NOW).injected, 1);
+    rt.shutdown();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(waiter.join().unwrap()).unwrap());
+    let result = rx.recv_timeout(STALL).expect("the waiting thread was never released");
+    assert!(result.unwrap_err().is_cancelled());
+}
+
+#[test]
+fn handles_after_shutdown_refuse_cleanly_and_never_call_on_wake() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = calls.clone();
+    let rt = kettle::Builder::new()
+        .on_wake(move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+        })
+        .build()
+        .unwrap();
+    let handle = rt.handle();
+    // Remote work pending at shutdown, with a drop guard.
+    struct Guard(Arc<AtomicBool>);
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+    let dropped = Arc::new(AtomicBool::new(false));
+    let guard = Guard(dropped.clone());
+    handle.call_soon(move || drop(guard)).unwrap();
+    let before = calls.load(Ordering::SeqCst);
+    rt.shutdown();
+    assert!(dropped.load(Ordering::SeqCst), "the pending callback was dropped by shutdown");
+    let elsewhere = handle.clone();
+    std::thread::spawn(move || {
+        assert!(elsewhere.is_closed());
+        assert_eq!(elsewhere.call_soon(|| {}), Err(kettle::RuntimeClosed));
+        elsewhere.stop();
+        assert!(elsewhere.metrics().is_err());
+        assert!(elsewhere.tasks().is_err());
+        let mut task = elsewhere.spawn(async { 1 });
+        let result = task.wait_timeout(STALL).expect("a task spawned on a closed runtime never reports");
+        assert!(result.unwrap_err().is_cancelled());
+    })
+    .join()
+    .unwrap();
+    assert!(handle.call_soon(|| {}).is_err());
+    assert_eq!(calls.load(Ordering::SeqCst), before, "no wake for a closed runtime");
+}
+
+#[test]
+fn shutdown_while_threads_keep_pushing_neither_hangs_nor_panics() {
+    let rt = Runtime::new().unwrap();
+    let mut host = Host::new(&rt, Kind::Edge);
+    let stop = Arc::new(AtomicBool::new(false));
+    let pushers: Vec<_> = (0..3)
+        .map(|i| {
+            let handle = rt.handle();
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut refused = 0;
+                while !stop.load(Ordering::SeqCst) {
+                    let ok = if i == 0 {
+                        handle.call_soon(|| {}).is_ok()
+                    } else {
+                        let mut task = handle.spawn(async { 1 });
+                        !task.wait_timeout(Duration::from_millis(1)).is_some_and(|r| r.is_err())
+                    };
+                    if !ok {
+                        refused += 1;
+                        if refused > 10 {
+                            break;
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_millis(50) {
+        host.wait(Duration::from_millis(10));
+        rt.turn(NOW);
+    }
+    rt.shutdown();
+    std::thread::sleep(Duration::from_millis(20));
+    stop.store(true, Ordering::SeqCst);
+    for pusher in pushers {
+        pusher.join().unwrap();
+    }
+}
+
+#[test]
+fn shutdown_does_not_wait_for_a_running_blocking_job() {
+    let rt = Runtime::new().unwrap();
+    let mut host = Host::new(&rt, Kind::Edge);
+    let started = Arc::new(AtomicBool::new(false));
+    let flag = started.clone();
+    let _task = rt.spawn(async move {
+        kettle::spawn_blocking(move || {
+            flag.store(true, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_secs(2));
+        })
+        .await
+    });
+    rt.turn(NOW);
+    while !started.load(Ordering::SeqCst) {
+        host.wait(Duration::from_millis(5));
+    }
+    let start = Instant::now();
+    rt.shutdown();
+    assert!(
+        start.elapsed() < Duration::from_secs(1),
+        "shutdown waited {:?} for a blocking job",
+        start.elapsed()
+    );
+}
+
+// ----- many threads pushing while the host turns ---------------------------------
+
+#[test]
+fn many_threads_pushing_while_the_host_turns_never_stall_either_host() {
+    for kind in KINDS {
+        let rt = Runtime::new().unwrap();
+        let mut host = Host::new(&rt, kind);
+        let ran = Arc::new(AtomicUsize::new(0));
+        const THREADS: usize = 4;
+        const EACH: usize = 2_000;
+        let pushers: Vec<_> = (0..THREADS)
+            .map(|t| {
+                let handle = rt.handle();
+                let ran = ran.clone();
+                std::thread::spawn(move || {
+                    for i in 0..EACH {
+                        let ran = ran.clone();
+                        if (i + t) % 2 == 0 {
+                            handle
+                                .call_soon(move || {
+                                    ran.fetch_add(1, Ordering::SeqCst);
+                                })
+                                .unwrap();
+                        } else {
+                            handle
+                                .spawn(async move {
+                                    ran.fetch_add(1, Ordering::SeqCst);
+                                })
+                                .detach();
+                        }
+                        if i % 97 == 0 {
+                            std::thread::sleep(Duration::from_micros(200));
+                        }
+                    }
+                })
+            })
+            .collect();
+        // Local busy work too, and a periodic timer.
+        let spinner = rt.spawn(async {
+            for _ in 0..200 {
+                kettle::yield_now().await;
+            }
+        });
+        let ticks = Rc::new(Cell::new(0));
+        let counter = ticks.clone();
+        let ticker = rt.spawn(async move {
+            let mut interval = kettle::time::interval(Duration::from_millis(1));
+            for _ in 0..20 {
+                interval.tick().await;
+                counter.set(counter.get() + 1);
+            }
+        });
+        host.run_until(&rt, || {
+            ran.load(Ordering::SeqCst) == THREADS * EACH && spinner.is_finished() && ticker.is_finished()
+        });
+        pushers.into_iter().for_each(|p| p.join().unwrap());
+        host.assert_quiet(&rt, Duration::from_millis(30), 2);
+    }
+}
+
+#[test]
+fn a_single_push_racing_the_end_of_every_turn_is_never_lost() {
+    // A pusher that waits for each of its tasks: every push races the
+    // host's turn ending (and its hand-over). A lost push is a stall.
+    for kind in KINDS {
+        let rt = Runtime::new().unwrap();
+        let mut host = Host::new(&rt, kind);
+        let handle = rt.handle();
+        let ran = Arc::new(AtomicUsize::new(0));
+        let counter = ran.clone();
+        let producer = std::thread::spawn(move || {
+            let mut sum = 0u64;
+            for i in 0..500u64 {
+                let counter = counter.clone();
+                let mut task = handle.spawn(async move {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    i
+                });
+                sum += task.wait_timeout(STALL).expect("a push was lost").unwrap();
+            }
+            sum
+        });
+        let spinner = rt.spawn(async {
+            for _ in 0..300 {
+                kettle::yield_now().await;
+            }
+        });
+        host.run_until(&rt, || ran.load(Ordering::SeqCst) == 500 && spinner.is_finished());
+        let watcher = producer;
+        assert_eq!(watcher.join().unwrap(), (0..500).sum::<u64>());
+    }
+}
