@@ -981,7 +981,11 @@ fn timers_fire_never_early_and_the_host_wakes_about_once_per_timer() {
         let timers: Vec<_> = (1..=10u64).map(|i| timer_at(&rt, Duration::from_millis(3 * i))).collect();
         let iterations = host.run_until(&rt, || timers.iter().all(|(_, _, fired)| fired.get().is_some()));
         for (i, (_, due, fired)) in timers.iter().enumerate() {
-            assert!(fired.get().unwrap() >= *due, "{kind:?}: timer {i} early by {:?}", *due - fired.get().unwrap());
+            assert!(
+                fired.get().unwrap() >= *due,
+                "{kind:?}: timer {i} early by {:?}",
+                *due - fired.get().unwrap()
+            );
         }
         assert!(iterations <= 25, "{kind:?}: {iterations} wakes for 10 timers");
         host.assert_quiet(&rt, Duration::from_millis(30), 1);
@@ -1075,11 +1079,9 @@ fn a_sleep_dropped_by_host_code_between_turns_leaves_the_host_quiet() {
         let slot: Rc<RefCell<Option<std::pin::Pin<Box<kettle::Sleep>>>>> =
             Rc::new(RefCell::new(Some(Box::pin(kettle::sleep(Duration::from_millis(10))))));
         let polled = slot.clone();
-        let task = rt.spawn(std::future::poll_fn(move |cx| {
-            match polled.borrow_mut().as_mut() {
-                Some(sleep) => sleep.as_mut().poll(cx),
-                None => Poll::Ready(()),
-            }
+        let task = rt.spawn(std::future::poll_fn(move |cx| match polled.borrow_mut().as_mut() {
+            Some(sleep) => sleep.as_mut().poll(cx),
+            None => Poll::Ready(()),
         }));
         rt.turn(NOW);
         drop(slot.borrow_mut().take());
@@ -1141,4 +1143,224 @@ fn a_paused_clock_waits_for_a_blocking_job_then_wakes_the_host() {
         }
         assert!(rt.block_on(task).unwrap(), "{kind:?}: the paused timeout fired while the job ran");
     }
+}
+
+// ----- debug mode, tracing -------------------------------------------------------
+
+/// A mixed workload: a busy task, a timer, a remote push, a socket.
+fn mixed_workload(rt: &Runtime, host: &mut Host) {
+    let spinner = rt.spawn(async {
+        for _ in 0..20 {
+            kettle::yield_now().await;
+        }
+    });
+    let (_timer, due, fired) = timer_at(rt, Duration::from_millis(10));
+    let (ours, mut theirs) = StdUnixStream::pair().unwrap();
+    let reader = rt.spawn(async move {
+        let mut ours = kettle::net::UnixStream::from_std(ours).unwrap();
+        let mut byte = [0u8];
+        ours.read_exact(&mut byte).await.unwrap();
+    });
+    let handle = rt.handle();
+    let remote = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(5));
+        theirs.write_all(b"x").unwrap();
+        handle.spawn(async { 1 }).wait().unwrap()
+    });
+    host.run_until(rt, || {
+        spinner.is_finished() && reader.is_finished() && fired.get().is_some() && remote.is_finished()
+    });
+    assert!(fired.get().unwrap() >= due, "early");
+    remote.join().unwrap();
+    host.assert_quiet(rt, Duration::from_millis(30), 1);
+}
+
+#[test]
+fn a_traced_runtime_keeps_the_fd_contract() {
+    for kind in KINDS {
+        let rt = Runtime::new().unwrap();
+        let mut host = Host::new(&rt, kind);
+        rt.start_trace();
+        mixed_workload(&rt, &mut host);
+        let trace = rt.stop_trace();
+        assert!(trace.events().len() > 0);
+        host.assert_quiet(&rt, Duration::from_millis(20), 1);
+    }
+}
+
+#[test]
+fn a_runtime_in_debug_mode_keeps_the_fd_contract_even_with_slow_polls() {
+    for kind in KINDS {
+        let slow = Rc::new(Cell::new(0));
+        let seen = slow.clone();
+        let rt = kettle::Builder::new()
+            .slow_poll_threshold(Duration::from_millis(1))
+            .on_slow_poll(move |_| seen.set(seen.get() + 1))
+            .build()
+            .unwrap();
+        let mut host = Host::new(&rt, kind);
+        let sluggish = rt.spawn(async {
+            for _ in 0..3 {
+                std::thread::sleep(Duration::from_millis(3));
+                kettle::yield_now().await;
+            }
+        });
+        host.run_until(&rt, || sluggish.is_finished());
+        assert!(slow.get() >= 3, "{kind:?}: slow polls reported: {}", slow.get());
+        mixed_workload(&rt, &mut host);
+    }
+}
+
+#[test]
+fn a_seeded_runtime_keeps_the_fd_contract() {
+    for kind in KINDS {
+        let rt = kettle::Builder::new().seed(7).build().unwrap();
+        let mut host = Host::new(&rt, kind);
+        mixed_workload(&rt, &mut host);
+    }
+}
+
+// ----- block_on and run_forever between host turns ----------------------------------
+
+#[test]
+fn a_block_on_between_host_turns_hands_leftover_work_back_to_the_host() {
+    for kind in KINDS {
+        let rt = Runtime::new().unwrap();
+        let mut host = Host::new(&rt, kind);
+        let spinner = rt.spawn(async {
+            for _ in 0..50 {
+                kettle::yield_now().await;
+            }
+        });
+        rt.turn(NOW);
+        rt.turn(NOW);
+        // Host code runs a short block_on: the spinner runs meanwhile, and
+        // is still busy when it returns.
+        rt.block_on(kettle::yield_now());
+        assert!(!spinner.is_finished());
+        host.run_until(&rt, || spinner.is_finished());
+        // A block_on that blocks (a sleep) and takes all the work.
+        let task = rt.spawn(async { 1 });
+        rt.block_on(kettle::sleep(Duration::from_millis(5)));
+        assert!(task.is_finished());
+        host.assert_quiet(&rt, Duration::from_millis(30), 1);
+        // A block_on that leaves a timer armed.
+        let (_timer, due, fired) = timer_at(&rt, Duration::from_millis(15));
+        rt.block_on(kettle::sleep(Duration::from_millis(2)));
+        host.run_until(&rt, || fired.get().is_some());
+        assert!(fired.get().unwrap() >= due);
+    }
+}
+
+#[test]
+fn a_block_on_that_leaves_remote_work_and_io_hands_them_to_the_host() {
+    for kind in KINDS {
+        let rt = Runtime::new().unwrap();
+        let mut host = Host::new(&rt, kind);
+        let (ours, mut theirs) = StdUnixStream::pair().unwrap();
+        let reader = rt.spawn(async move {
+            let mut ours = kettle::net::UnixStream::from_std(ours).unwrap();
+            let mut byte = [0u8];
+            ours.read_exact(&mut byte).await.unwrap();
+        });
+        rt.turn(NOW);
+        let handle = rt.handle();
+        let remote = rt.block_on(async move {
+            // Readiness and a remote push arrive while the block_on's last
+            // turn runs; the block_on then returns.
+            theirs.write_all(b"x").unwrap();
+            let remote = std::thread::spawn(move || handle.spawn(async { 2 })).join().unwrap();
+            kettle::yield_now().await;
+            remote
+        });
+        host.run_until(&rt, || reader.is_finished() && remote.is_finished());
+        host.assert_quiet(&rt, Duration::from_millis(30), 1);
+    }
+}
+
+#[test]
+fn run_forever_stopped_by_a_task_hands_leftover_work_to_the_host() {
+    for kind in KINDS {
+        let rt = Runtime::new().unwrap();
+        let mut host = Host::new(&rt, kind);
+        let handle = rt.handle();
+        let spinner = rt.spawn(async move {
+            for i in 0..30 {
+                if i == 3 {
+                    handle.stop();
+                }
+                kettle::yield_now().await;
+            }
+        });
+        let start = Instant::now();
+        rt.run_forever();
+        assert!(start.elapsed() < STALL);
+        assert!(!spinner.is_finished(), "stopped before the spinner was done");
+        host.run_until(&rt, || spinner.is_finished());
+        host.assert_quiet(&rt, Duration::from_millis(30), 1);
+    }
+}
+
+#[test]
+fn run_forever_stopped_from_another_thread_while_idle_returns_and_the_host_goes_on() {
+    for kind in KINDS {
+        let rt = Runtime::new().unwrap();
+        let mut host = Host::new(&rt, kind);
+        let handle = rt.handle();
+        let stopper = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(10));
+            handle.stop();
+        });
+        let start = Instant::now();
+        rt.run_forever();
+        assert!(start.elapsed() < STALL);
+        stopper.join().unwrap();
+        host.assert_quiet(&rt, Duration::from_millis(30), 1);
+        let task = rt.spawn(async { 1 });
+        host.run_until(&rt, || task.is_finished());
+    }
+}
+
+#[test]
+fn metrics_and_task_dumps_asked_from_another_thread_are_answered_by_the_host_loop() {
+    for kind in KINDS {
+        let rt = Runtime::new().unwrap();
+        let mut host = Host::new(&rt, kind);
+        rt.turn(NOW);
+        let handle = rt.handle();
+        let asker = std::thread::spawn(move || {
+            let metrics = handle.metrics_timeout(STALL).expect("the host never answered").unwrap();
+            let tasks = handle.tasks_timeout(STALL).expect("the host never answered").unwrap();
+            (metrics, tasks.len())
+        });
+        let mut turns = 0;
+        while !asker.is_finished() {
+            if host.wait(Duration::from_millis(100)) {
+                rt.turn(NOW);
+                turns += 1;
+            }
+            assert!(turns < 100);
+        }
+        asker.join().unwrap();
+    }
+}
+
+/// `event_capacity(0)` is clamped to 1 (`Core::new`), and so inherits the
+/// one-event buffer's endless re-nudge.
+#[test]
+#[ignore = "defect: event_capacity(0) is clamped to 1, and an idle hosted runtime's fd then never quietens (host spins)"]
+fn a_zero_event_capacity_is_refused_or_clamped_not_a_panic_in_the_host_turn() {
+    let rt = match kettle::Builder::new().event_capacity(0).build() {
+        Ok(rt) => rt,
+        Err(_) => return, // refused with an error: fine
+    };
+    let task = rt.spawn(async { 1 });
+    let turned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rt.turn(NOW)));
+    let message = turned.as_ref().err().and_then(|p| {
+        p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+    });
+    assert!(turned.is_ok(), "a host turn panicked: {message:?}");
+    assert!(task.is_finished());
+    let mut host = Host::new(&rt, Kind::Level);
+    host.assert_quiet(&rt, Duration::from_millis(30), 2);
 }
