@@ -1475,3 +1475,137 @@ fn a_wake_callback_host_hears_of_work_a_setup_block_on_left() {
         rt.turn(NOW);
     }
 }
+
+// ----- hosts that block in kettle, several runtimes, rendezvous hooks -----------
+
+#[test]
+fn a_host_turn_that_may_block_returns_for_a_timer_a_push_or_at_once_for_work() {
+    let rt = Runtime::new().unwrap();
+    let _host = Host::new(&rt, Kind::Edge);
+    // Work queued: returns at once, even with a huge budget.
+    let task = rt.spawn(async { 1 });
+    let start = Instant::now();
+    rt.turn(Some(Duration::MAX));
+    assert!(task.is_finished());
+    assert!(start.elapsed() < Duration::from_secs(1));
+    // A timer inside the budget: returns for it, not early.
+    let (_timer, due, fired) = timer_at(&rt, Duration::from_millis(10));
+    while fired.get().is_none() {
+        rt.turn(Some(Duration::from_secs(3)));
+        assert!(due.elapsed() < Duration::from_secs(2), "slept past the timer");
+    }
+    assert!(fired.get().unwrap() >= due);
+    // A push from another thread ends a blocking turn.
+    let handle = rt.handle();
+    let pusher = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(10));
+        handle.call_soon(|| {}).unwrap();
+    });
+    let start = Instant::now();
+    let mut injected = 0;
+    while injected == 0 {
+        injected += rt.turn(Some(Duration::MAX)).injected;
+        assert!(start.elapsed() < STALL);
+    }
+    pusher.join().unwrap();
+}
+
+#[test]
+fn a_paused_clock_host_turn_with_a_budget_jumps_to_the_timer() {
+    let rt = kettle::Builder::new().start_paused(true).build().unwrap();
+    let task = rt.spawn(kettle::sleep(Duration::from_secs(3600)));
+    let start = Instant::now();
+    let mut turns = 0;
+    while !task.is_finished() {
+        rt.turn(Some(Duration::from_millis(50)));
+        turns += 1;
+        assert!(turns < 20);
+    }
+    assert!(start.elapsed() < Duration::from_secs(2));
+}
+
+#[test]
+fn two_runtimes_in_one_edge_host_each_get_their_own_edges() {
+    let first = Runtime::new().unwrap();
+    let second = Runtime::new().unwrap();
+    let mut poll = mio::Poll::new().unwrap();
+    let mut events = mio::Events::with_capacity(8);
+    for (i, rt) in [&first, &second].into_iter().enumerate() {
+        let fd = rt.as_raw_fd();
+        poll.registry()
+            .register(&mut mio::unix::SourceFd(&fd), mio::Token(i), mio::Interest::READABLE)
+            .unwrap();
+    }
+    let spin = |n: usize| async move {
+        for _ in 0..n {
+            kettle::yield_now().await;
+        }
+    };
+    let a = first.spawn(spin(30));
+    let b = second.spawn(spin(7));
+    let (_timer, _, fired) = timer_at(&second, Duration::from_millis(15));
+    let mut iterations = 0;
+    while !(a.is_finished() && b.is_finished() && fired.get().is_some()) {
+        poll.poll(&mut events, Some(STALL)).unwrap();
+        assert!(!events.is_empty(), "the host stalled");
+        for event in events.iter() {
+            [&first, &second][event.token().0].turn(NOW);
+        }
+        iterations += 1;
+        assert!(iterations < 200, "spun");
+    }
+}
+
+#[test]
+fn an_on_wake_that_waits_for_the_host_to_turn_does_not_deadlock_it() {
+    // The hook holds the pushing thread until the host has turned (a
+    // synchronous hand-off): the host's turn must not need anything the
+    // hook's caller holds.
+    let (woke_tx, woke_rx) = std::sync::mpsc::sync_channel::<()>(16);
+    let turned = Arc::new((Mutex::new(0usize), std::sync::Condvar::new()));
+    let hook_turned = turned.clone();
+    let owner = std::thread::current().id();
+    let rt = kettle::Builder::new()
+        .on_wake(move || {
+            if std::thread::current().id() == owner {
+                return;
+            }
+            let seen = *hook_turned.0.lock().unwrap();
+            woke_tx.send(()).unwrap();
+            let guard = hook_turned.0.lock().unwrap();
+            let (_guard, timeout) =
+                hook_turned.1.wait_timeout_while(guard, STALL, |count| *count == seen).unwrap();
+            assert!(!timeout.timed_out(), "the host never turned while the hook waited");
+        })
+        .build()
+        .unwrap();
+    let handle = rt.handle();
+    let pusher = std::thread::spawn(move || {
+        for _ in 0..5 {
+            let mut task = handle.spawn(async { 1 });
+            task.wait_timeout(STALL).expect("lost").unwrap();
+        }
+    });
+    let mut rounds = 0;
+    while rounds < 5 {
+        if woke_rx.recv_timeout(STALL).is_err() {
+            panic!("the hook was never called");
+        }
+        rt.turn(NOW);
+        *turned.0.lock().unwrap() += 1;
+        turned.1.notify_all();
+        rounds += 1;
+    }
+    pusher.join().unwrap();
+}
+
+#[test]
+fn a_remote_join_handle_cancelled_by_host_code_makes_the_fd_readable() {
+    host_code_adds_work("remote cancel", |rt| {
+        let task = rt.handle().spawn(std::future::pending::<()>());
+        rt.turn(NOW);
+        assert!(!readable_now(rt));
+        task.cancel();
+        Box::new(move || task.is_finished())
+    });
+}
