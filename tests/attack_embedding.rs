@@ -1609,3 +1609,181 @@ fn a_remote_join_handle_cancelled_by_host_code_makes_the_fd_readable() {
         Box::new(move || task.is_finished())
     });
 }
+
+// ----- random sequences of host operations ---------------------------------------
+
+/// A tiny deterministic generator (xorshift), so a failing seed replays.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// Random host code between turns — spawns, cancels, wakes, remote pushes,
+/// timers set and cancelled, block_ons, extra turns — then a drain: the host
+/// loop watching only the fd must finish everything that was started, and
+/// then go quiet.
+fn random_host_session(kind: Kind, seed: u64, capacity: usize) {
+    let rt = kettle::Builder::new().event_capacity(capacity).build().unwrap();
+    let mut host = Host::new(&rt, kind);
+    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let local_done = Rc::new(Cell::new(0usize));
+    let remote_done = Arc::new(AtomicUsize::new(0));
+    let (mut local_expected, mut remote_expected) = (0usize, 0usize);
+    let mut parked: Vec<(kettle::JoinHandle<()>, Rc<RefCell<Option<Waker>>>, Rc<Cell<bool>>)> = Vec::new();
+    let mut timers: Vec<kettle::TimerHandle> = Vec::new();
+    let mut threads = Vec::new();
+    for step in 0..300 {
+        match rng.below(11) {
+            0 => {
+                let yields = rng.below(4);
+                let done = local_done.clone();
+                local_expected += 1;
+                rt.spawn(async move {
+                    for _ in 0..yields {
+                        kettle::yield_now().await;
+                    }
+                    done.set(done.get() + 1);
+                })
+                .detach();
+            }
+            1 => {
+                let slot = Rc::new(RefCell::new(None));
+                let flag = Rc::new(Cell::new(false));
+                let task = rt.spawn(waiting_on(slot.clone(), flag.clone()));
+                parked.push((task, slot, flag));
+            }
+            2 if !parked.is_empty() => {
+                let (task, slot, flag) = parked.swap_remove(rng.below(parked.len() as u64) as usize);
+                if rng.below(2) == 0 {
+                    task.cancel();
+                } else {
+                    flag.set(true);
+                    if let Some(waker) = slot.borrow_mut().take() {
+                        waker.wake();
+                    }
+                }
+                let done = local_done.clone();
+                local_expected += 1;
+                // Counted once the parked task is over, by a task awaiting it.
+                rt.spawn(async move {
+                    let _ = task.await;
+                    done.set(done.get() + 1);
+                })
+                .detach();
+            }
+            3 | 4 => {
+                let handle = rt.handle();
+                let done = remote_done.clone();
+                let spawn = rng.below(2) == 0;
+                let delay = rng.below(3);
+                remote_expected += 1;
+                threads.push(std::thread::spawn(move || {
+                    std::thread::sleep(Duration::from_millis(delay));
+                    if spawn {
+                        handle
+                            .spawn(async move {
+                                done.fetch_add(1, Ordering::SeqCst);
+                            })
+                            .detach();
+                    } else {
+                        handle
+                            .call_soon(move || {
+                                done.fetch_add(1, Ordering::SeqCst);
+                            })
+                            .unwrap();
+                    }
+                }));
+            }
+            5 => {
+                if rng.below(2) == 0 {
+                    rt.block_on(kettle::yield_now());
+                } else {
+                    rt.block_on(kettle::sleep(Duration::from_micros(300)));
+                }
+            }
+            6 => {
+                let done = local_done.clone();
+                let delay = Duration::from_micros(rng.below(8_000));
+                local_expected += 1;
+                timers.push(
+                    rt.block_on(async move { kettle::call_later(delay, move || done.set(done.get() + 1)) }),
+                );
+            }
+            7 if !timers.is_empty() => {
+                let timer = timers.swap_remove(rng.below(timers.len() as u64) as usize);
+                if timer.cancel() {
+                    local_expected -= 1;
+                }
+            }
+            8 => {
+                rt.turn(NOW);
+            }
+            9 => {
+                if host.wait(Duration::from_millis(rng.below(3))) {
+                    rt.turn(NOW);
+                }
+            }
+            _ => {
+                // Drain: everything started must finish, the fd alone driving.
+                let mut turns = 0;
+                while local_done.get() < local_expected
+                    || remote_done.load(Ordering::SeqCst) < remote_expected
+                {
+                    assert!(
+                        host.wait(STALL),
+                        "{kind:?} seed {seed} capacity {capacity} step {step}: stalled at {}/{} local, {}/{} remote",
+                        local_done.get(),
+                        local_expected,
+                        remote_done.load(Ordering::SeqCst),
+                        remote_expected
+                    );
+                    rt.turn(NOW);
+                    turns += 1;
+                    assert!(turns < 10_000, "{kind:?} seed {seed} step {step}: spun");
+                }
+            }
+        }
+    }
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    // Release the parked tasks, and drain for the last time.
+    for (task, slot, flag) in parked {
+        flag.set(true);
+        if let Some(waker) = slot.borrow_mut().take() {
+            waker.wake();
+        }
+        host.run_until(&rt, || task.is_finished());
+    }
+    host.run_until(&rt, || {
+        local_done.get() >= local_expected && remote_done.load(Ordering::SeqCst) >= remote_expected
+    });
+    assert_eq!(local_done.get(), local_expected);
+    host.assert_quiet(&rt, Duration::from_millis(30), 2);
+}
+
+#[test]
+fn random_host_sessions_never_stall_or_spin_either_host() {
+    // `ATTACK_SEEDS=500 cargo test --test attack_embedding random` sweeps more.
+    let seeds = std::env::var("ATTACK_SEEDS").ok().and_then(|n| n.parse().ok()).unwrap_or(12u64);
+    for seed in 1..=seeds {
+        for kind in KINDS {
+            random_host_session(kind, seed, 1024);
+        }
+    }
+}
+
+#[test]
+fn random_host_sessions_with_a_small_events_buffer_never_stall_or_spin() {
+    for seed in 100..=106 {
+        for kind in KINDS {
+            random_host_session(kind, seed, 2);
+        }
+    }
+}
