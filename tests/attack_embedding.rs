@@ -1787,3 +1787,79 @@ fn random_host_sessions_with_a_small_events_buffer_never_stall_or_spin() {
         }
     }
 }
+
+// ----- a condition-variable host under contention -----------------------------------
+
+/// A wake flag set by `on_wake`, waited on by the host.
+#[derive(Default)]
+struct WakeFlag {
+    calls: AtomicUsize,
+    set: Mutex<bool>,
+    condvar: std::sync::Condvar,
+}
+
+impl WakeFlag {
+    fn hook(self: &Arc<Self>) -> impl Fn() + Send + Sync + 'static {
+        let flag = self.clone();
+        move || {
+            flag.calls.fetch_add(1, Ordering::SeqCst);
+            *flag.set.lock().unwrap() = true;
+            flag.condvar.notify_all();
+        }
+    }
+
+    /// Waits for the hook at most `timeout`; whether it fired.
+    fn wait(&self, timeout: Duration) -> bool {
+        let set = self.set.lock().unwrap();
+        let (mut set, result) = self.condvar.wait_timeout_while(set, timeout, |set| !*set).unwrap();
+        *set = false;
+        !result.timed_out()
+    }
+}
+
+#[test]
+fn a_condition_variable_host_with_many_producers_never_misses_a_wake() {
+    let flag = Arc::new(WakeFlag::default());
+    let rt = kettle::Builder::new().on_wake(flag.hook()).build().unwrap();
+    let ran = Arc::new(AtomicUsize::new(0));
+    const PRODUCERS: usize = 4;
+    const EACH: usize = 300;
+    let producers: Vec<_> = (0..PRODUCERS)
+        .map(|p| {
+            let handle = rt.handle();
+            let ran = ran.clone();
+            std::thread::spawn(move || {
+                for i in 0..EACH {
+                    let ran = ran.clone();
+                    let mut task = handle.spawn(async move {
+                        ran.fetch_add(1, Ordering::SeqCst);
+                    });
+                    if (i + p) % 3 == 0 {
+                        task.wait_timeout(STALL).expect("a push was never run").unwrap();
+                    } else {
+                        task.detach();
+                    }
+                }
+            })
+        })
+        .collect();
+    // Local work now and then: turns that leave work behind.
+    let mut turns = 0;
+    while ran.load(Ordering::SeqCst) < PRODUCERS * EACH {
+        if rt.next_timeout() != Some(Duration::ZERO) {
+            assert!(
+                flag.wait(STALL),
+                "the condition-variable host was never woken ({} of {} ran)",
+                ran.load(Ordering::SeqCst),
+                PRODUCERS * EACH
+            );
+        }
+        if turns % 50 == 0 {
+            rt.spawn(kettle::yield_now()).detach();
+        }
+        rt.turn(NOW);
+        turns += 1;
+        assert!(turns < 1_000_000);
+    }
+    producers.into_iter().for_each(|p| p.join().unwrap());
+}
