@@ -1937,3 +1937,62 @@ fn a_sleep_reset_earlier_by_host_code_wakes_its_task_by_the_new_deadline() {
         assert!(Instant::now() >= due);
     }
 }
+
+// ----- kettle futures polled by the host's own executor --------------------------------
+
+/// A waker that counts its wakes (the host's own executor).
+struct CountingWaker(AtomicUsize);
+
+impl std::task::Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn a_join_handle_polled_by_the_hosts_executor_is_woken_by_a_host_turn() {
+    for kind in KINDS {
+        let rt = Runtime::new().unwrap();
+        let mut host = Host::new(&rt, kind);
+        let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
+        let waker = Waker::from(counter.clone());
+        let mut cx = std::task::Context::from_waker(&waker);
+        let mut task = rt.spawn(async {
+            kettle::sleep(Duration::from_millis(5)).await;
+            8
+        });
+        // The host's executor polls the handle outside any kettle run.
+        assert!(std::pin::Pin::new(&mut task).poll(&mut cx).is_pending());
+        host.run_until(&rt, || counter.0.load(Ordering::SeqCst) > 0);
+        match std::pin::Pin::new(&mut task).poll(&mut cx) {
+            Poll::Ready(Ok(8)) => {}
+            other => panic!("{kind:?}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_kettle_socket_read_polled_by_the_hosts_executor_completes_through_host_turns() {
+    for kind in KINDS {
+        let rt = Runtime::new().unwrap();
+        let mut host = Host::new(&rt, kind);
+        let (ours, mut theirs) = StdUnixStream::pair().unwrap();
+        let mut ours = rt.block_on(async move { kettle::net::UnixStream::from_std(ours).unwrap() });
+        let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
+        let waker = Waker::from(counter.clone());
+        let mut cx = std::task::Context::from_waker(&waker);
+        let mut buf = [0u8; 4];
+        {
+            let mut read = Box::pin(ours.read(&mut buf));
+            assert!(read.as_mut().poll(&mut cx).is_pending());
+            theirs.write_all(b"ping").unwrap();
+            host.run_until(&rt, || counter.0.load(Ordering::SeqCst) > 0);
+            match read.as_mut().poll(&mut cx) {
+                Poll::Ready(Ok(4)) => {}
+                other => panic!("{kind:?}: {other:?}"),
+            }
+        }
+        assert_eq!(&buf, b"ping");
+        host.assert_quiet(&rt, Duration::from_millis(30), 1);
+    }
+}
