@@ -1166,13 +1166,19 @@ fn mixed_workload(rt: &Runtime, host: &mut Host) {
         ours.read_exact(&mut byte).await.unwrap();
     });
     let handle = rt.handle();
+    let remote_ran = Arc::new(AtomicBool::new(false));
+    let ran = remote_ran.clone();
     let remote = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(5));
         theirs.write_all(b"x").unwrap();
-        handle.spawn(async { 1 }).wait().unwrap()
+        handle.spawn(async move { ran.store(true, Ordering::SeqCst) }).wait().unwrap()
     });
+    // (Not `remote.is_finished()`: the thread's exit is no work of kettle's.)
     host.run_until(rt, || {
-        spinner.is_finished() && reader.is_finished() && fired.get().is_some() && remote.is_finished()
+        spinner.is_finished()
+            && reader.is_finished()
+            && fired.get().is_some()
+            && remote_ran.load(Ordering::SeqCst)
     });
     assert!(fired.get().unwrap() >= due, "early");
     remote.join().unwrap();
