@@ -1633,6 +1633,10 @@ impl Rng {
     }
 }
 
+/// A task parked on a waker that host code holds: its handle, the waker's
+/// slot, and the flag that lets it finish.
+type Parked = (kettle::JoinHandle<()>, Rc<RefCell<Option<Waker>>>, Rc<Cell<bool>>);
+
 /// Random host code between turns — spawns, cancels, wakes, remote pushes,
 /// timers set and cancelled, block_ons, extra turns — then a drain: the host
 /// loop watching only the fd must finish everything that was started, and
@@ -1644,7 +1648,7 @@ fn random_host_session(kind: Kind, seed: u64, capacity: usize) {
     let local_done = Rc::new(Cell::new(0usize));
     let remote_done = Arc::new(AtomicUsize::new(0));
     let (mut local_expected, mut remote_expected) = (0usize, 0usize);
-    let mut parked: Vec<(kettle::JoinHandle<()>, Rc<RefCell<Option<Waker>>>, Rc<Cell<bool>>)> = Vec::new();
+    let mut parked: Vec<Parked> = Vec::new();
     let mut timers: Vec<kettle::TimerHandle> = Vec::new();
     let mut threads = Vec::new();
     for step in 0..300 {
