@@ -87,12 +87,15 @@ fn without_pidfd_a_dropped_child_is_reaped_in_the_background() {
 #[test]
 fn a_child_dropped_with_no_runtime_waits_on_the_orphan_list_until_the_next_spawn() {
     let rt = crate::Runtime::new().unwrap();
-    let child = rt.block_on(async { Command::new("sleep").arg("0.02").spawn().unwrap() });
+    // Long enough to be still running when its pid is listed: another
+    // test's spawn may sweep the list at any moment (tests run in
+    // parallel), and a sweep keeps a child that has not exited.
+    let child = rt.block_on(async { Command::new("sleep").arg("0.3").spawn().unwrap() });
     let pid = child.id().unwrap();
     drop(rt);
     drop(child);
     assert!(orphans() >= 1);
-    std::thread::sleep(Duration::from_millis(100));
+    std::thread::sleep(Duration::from_millis(600));
     crate::run(async { Command::new("true").status().await.unwrap() });
     assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists(), "the orphan was not reaped");
 }

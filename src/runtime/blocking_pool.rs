@@ -134,6 +134,10 @@ impl Pool {
         }
         state.queue.push_back(job);
         if state.idle >= state.queue.len() {
+            // Woken after the lock is released: a worker woken under it
+            // would only block again on the lock we hold. (An idle worker
+            // whose wait runs out meanwhile takes the job first anyway.)
+            drop(state);
             self.shared.work.notify_one();
             return Ok(());
         }

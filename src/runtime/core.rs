@@ -325,11 +325,10 @@ impl Core {
     /// embedder's `turn` returning — or unwound. Nobody drains the injector
     /// until the next run, so mark the loop idle, and make the poll fd
     /// readable at once if requests (or a nudge) are already waiting: an
-    /// embedder watching the fd must see them.
-    pub(crate) fn leave(&self) {
-        if !self.shortcuts.idle_announced.replace(true) {
-            self.shared.leave();
-        }
+    /// embedder watching the fd must see them. Returns whether it wrote the
+    /// eventfd.
+    pub(crate) fn leave(&self) -> bool {
+        !self.shortcuts.idle_announced.replace(true) && self.shared.leave()
     }
 
     /// Step 2: carries out the plan — `epoll_wait`, then records readiness

@@ -105,6 +105,12 @@ impl Runtime {
     /// nested loop then runs without kettle; kettle's turns resume when the
     /// outer one has returned.
     ///
+    /// A nested loop that watches kettle's fd *level-triggered* should take
+    /// it out of its sources until it returns (glib does: it never
+    /// dispatches a source that is already dispatching): the fd stays
+    /// readable while kettle has work, every `try_turn` is refused, and the
+    /// nested loop would spin. Edge-triggered, it is woken once.
+    ///
     /// ```
     /// use std::rc::Rc;
     /// use std::time::Duration;

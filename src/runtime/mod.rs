@@ -141,8 +141,8 @@ impl<'a> Running<'a> {
 
 impl Drop for Running<'_> {
     fn drop(&mut self) {
-        self.core.leave();
-        self.core.hand_over_to_host(); // if a host loop drives the runtime (`core/host.rs`)
+        let wrote = self.core.leave();
+        self.core.hand_over_to_host(wrote); // if a host loop drives the runtime (`core/host.rs`)
     }
 }
 

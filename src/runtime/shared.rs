@@ -312,14 +312,15 @@ impl Shared {
     /// Loop side, leaving the loop (see `Core::leave`): marks it idle, and if
     /// items or a nudge are already waiting — their pushes found the loop at
     /// work and wrote nothing — writes the eventfd now, so that an embedder
-    /// watching the poll fd sees them.
-    pub(crate) fn leave(&self) {
+    /// watching the poll fd sees them. Returns whether it wrote.
+    pub(crate) fn leave(&self) -> bool {
         let mut inject = self.lock();
         let waiting = !inject.queue.is_empty() | std::mem::take(&mut inject.nudged);
         inject.idle = true;
         let wrote = waiting && inject.wake_if_idle();
         drop(inject);
         self.after_write(wrote);
+        wrote
     }
 
     /// The runtime is being dropped: refuse further items, close the eventfd,

@@ -95,17 +95,38 @@ impl Sleep {
         super::now() >= self.deadline
     }
 
-    /// Moves the deadline, removing the current timer; the sleep registers
-    /// again when next polled.
+    /// Moves the deadline. A timer already registered moves with it and
+    /// keeps its waker, so the waiting task is woken by the new deadline
+    /// even when the reset comes from elsewhere (host code, another task);
+    /// a sleep not yet polled registers when it is.
+    ///
+    /// (Reset on another thread than its runtime's, the timer is removed
+    /// and the sleep registers again when next polled.)
     pub fn reset(&mut self, deadline: Instant) {
-        self.cancel_timer();
         self.deadline = deadline;
+        if let Some(timer) = self.timer.take() {
+            self.timer = move_timer(timer, deadline);
+        }
     }
 
     /// Removes this sleep's timer from its runtime's queue, if it is there.
     pub(crate) fn cancel_timer(&mut self) {
         if let Some(timer) = self.timer.take() {
             remove_timer(timer);
+        }
+    }
+}
+
+/// Moves `timer` to `deadline` in its runtime's queue if that runtime lives
+/// on this thread (running or not); elsewhere, removes it. Returns the key
+/// of the moved timer.
+fn move_timer(timer: TimerKey, deadline: Instant) -> Option<TimerKey> {
+    let here = context::with_runtime(timer.owner(), |core| core.map(|core| core.move_timer(timer, deadline)));
+    match here {
+        Some(moved) => moved,
+        None => {
+            registry::push_to(timer.owner(), Remote::CancelTimer(timer));
+            None
         }
     }
 }

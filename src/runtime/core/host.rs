@@ -20,8 +20,10 @@
 //! - **Readiness the turn did not collect**: a poll that filled the events
 //!   buffer leaves the rest in the kernel. The fd *is* readable then, but
 //!   its edge was the one that made the host call this turn: an
-//!   edge-triggered host would never come back for the rest. The eventfd
-//!   write is a new edge.
+//!   edge-triggered host would never come back for the rest. If a zero
+//!   `poll(2)` of the fd says events remain, the eventfd write is a new
+//!   edge. (Asking first matters: with a one-event buffer, the turn that
+//!   collects the write is full again, and would write again for ever.)
 //! - **The next timer**: a blocking loop arms its timerfd just before
 //!   `epoll_wait`; an embedder's turn does not block, so it is armed here,
 //!   and the fd fires at the deadline with kettle's own precision (at once
@@ -35,7 +37,12 @@
 //! uncollected. An embedder's turn always polls, at least without blocking
 //! ([`Core::before_host_turn`]): the shortcut pays between turns that follow
 //! each other at once, not between turns the host's own work separates. A
-//! `block_on` whose last turn skipped the poll gets the eventfd write.
+//! `block_on` whose last turn skipped the poll is treated as a full one:
+//! the write if the fd says events remain.
+//!
+//! One write per hand-over: if leaving the loop already wrote (remote work
+//! came in during the run), that is the host's new edge, and the wake
+//! callback has had its one call.
 //!
 //! Work added by host code between turns (`Runtime::spawn`) writes the
 //! eventfd where it is added (`Shared::wake_from_host`). The write is the
@@ -58,7 +65,7 @@ impl Core {
     pub(crate) fn mark_hosted(&self) {
         let was_hosted = self.extras.hosted.replace(true);
         if !was_hosted && !crate::runtime::context::is_current(&self.shared) {
-            self.hand_over_to_host();
+            self.hand_over_to_host(false);
         }
     }
 
@@ -70,27 +77,51 @@ impl Core {
         self.shortcuts.busy_turns_without_io.set(IO_EVERY_BUSY_TURNS - 1);
     }
 
-    /// Leaving the loop (after `Core::leave`), if a host drives it: makes
-    /// the poll fd tell the host about the work the run leaves behind (see
-    /// the module docs). After an embedder's turn, and after a `block_on`
-    /// or `run_forever` the host's code ran.
-    pub(crate) fn hand_over_to_host(&self) {
+    /// Leaving the loop (after `Core::leave`, which says whether it wrote
+    /// the eventfd), if a host drives it: makes the poll fd tell the host
+    /// about the work the run leaves behind (see the module docs). After an
+    /// embedder's turn, and after a `block_on` or `run_forever` the host's
+    /// code ran.
+    ///
+    /// One write is enough for one hand-over: if `leave` wrote (remote work
+    /// came in during the run), that is the new edge, and the wake callback
+    /// has been called once already.
+    pub(crate) fn hand_over_to_host(&self, left_with_a_write: bool) {
         if !self.extras.hosted.get() {
             return;
         }
-        // A `block_on`'s last turn may have skipped the I/O poll; an
-        // embedder's never does.
+        if self.has_local_work() || self.uncollected_events() {
+            if !left_with_a_write {
+                self.shared.signal_host();
+            }
+        } else if !self.extras.clock.is_paused()
+            && let Some(deadline) = self.timers.borrow().next_deadline()
+        {
+            self.shortcuts.timer_fd.arm_if_earlier(deadline);
+        }
+    }
+
+    /// Whether the last turn may have left events in the kernel: it skipped
+    /// the poll (a `block_on`'s busy turn; an embedder's never does) or
+    /// filled the events buffer — and the fd says some are there. Asking the
+    /// fd (one `poll(2)`, only in those two cases) keeps a one-event buffer,
+    /// which the hand-over's own write fills, from writing again for ever.
+    fn uncollected_events(&self) -> bool {
         let skipped_io = self.shortcuts.busy_turns_without_io.get() > 0;
         let events_full = {
             let events = self.events.borrow();
             events.iter().count() >= events.capacity()
         };
-        // Remote work that came in meanwhile is `leave`'s to announce: it
-        // wrote the eventfd already.
-        if skipped_io || events_full || self.has_local_work() {
-            self.shared.signal_host();
-        } else if !self.extras.clock.is_paused()
-            && let Some(deadline) = self.timers.borrow().next_deadline()
+        (skipped_io || events_full) && self.reactor.is_readable()
+    }
+
+    /// A timer moved between runs (`Sleep::reset` from host code): a host
+    /// that only watches the fd must be woken by the new deadline, so the
+    /// timerfd is armed for it if it is earlier.
+    pub(crate) fn timer_moved(&self, deadline: std::time::Instant) {
+        if self.extras.hosted.get()
+            && !self.extras.clock.is_paused()
+            && !crate::runtime::context::is_current(&self.shared)
         {
             self.shortcuts.timer_fd.arm_if_earlier(deadline);
         }

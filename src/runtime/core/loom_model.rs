@@ -136,7 +136,7 @@ fn loom_model_a_push_racing_the_loop_being_left_makes_the_fd_readable() {
         let core = core();
         let (pusher, ran) = push_from_another_thread(&core);
         core.turn(NOW, true); // main_ready: a busy turn
-        core.leave();
+        let _ = core.leave();
         pusher.join().unwrap();
         if !ran.load(SeqCst) {
             assert!(eventfd_written(&core), "left with the item unseen and the fd quiet");
@@ -193,8 +193,8 @@ fn loom_model_a_push_racing_an_embedders_turn_and_its_hand_over_is_never_lost() 
         for _ in 0..2 {
             core.before_host_turn();
             core.turn(NOW, false);
-            core.leave();
-            core.hand_over_to_host();
+            let wrote = core.leave();
+            core.hand_over_to_host(wrote);
         }
         pusher.join().unwrap();
         if !ran.load(SeqCst) {

@@ -193,6 +193,18 @@ impl Core {
         was_pending
     }
 
+    /// Moves the pending timer `timer` to `deadline`, keeping its action
+    /// (the waiting task's waker): returns its new key, or `None` if it is
+    /// not pending here. No user code runs: the action moves, unread.
+    pub(crate) fn move_timer(&self, timer: TimerKey, deadline: Instant) -> Option<TimerKey> {
+        let mut timers = self.timers.borrow_mut();
+        let action = timers.remove(timer)?;
+        let moved = timers.insert(deadline, action);
+        drop(timers);
+        self.timer_moved(deadline); // for a host loop (`core/host.rs`)
+        Some(moved)
+    }
+
     /// Whether `timer` is still pending here.
     pub(crate) fn timer_is_pending(&self, timer: TimerKey) -> bool {
         self.timers.borrow().contains(timer)
