@@ -1921,12 +1921,12 @@ fn semaphore_permits_added_by_host_code_make_the_fd_readable() {
     });
 }
 
-/// `Sleep::reset` removes the sleep's timer and leaves re-registering to
-/// the next poll, but nothing wakes the task for that poll: a sleep reset
-/// from outside the task awaiting it (host code between turns, or another
-/// task) strands that task — no timer is left, the fd never fires, and
-/// `next_timeout` is `None`. (`Sleep::reset`'s docs say "registers again
-/// when next polled"; tokio's `reset` re-registers with the stored waker.)
+/// Found here, fixed: `Sleep::reset` removed the sleep's timer and left
+/// re-registering to the next poll, but nothing woke the task for that
+/// poll: a sleep reset from outside the task awaiting it (host code between
+/// turns, or another task) stranded that task. It now moves the timer with
+/// its waker (as tokio's `reset` re-registers with the stored waker), and
+/// re-arms the timerfd between runs.
 #[test]
 fn a_sleep_reset_earlier_by_host_code_wakes_its_task_by_the_new_deadline() {
     for kind in KINDS {

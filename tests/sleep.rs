@@ -140,7 +140,7 @@ fn a_waker_replaced_by_a_later_poll_may_use_the_timers_as_it_drops() {
 }
 
 #[test]
-fn reset_moves_the_deadline_earlier_and_frees_the_old_timer() {
+fn reset_moves_the_deadline_earlier_and_moves_the_timer_with_it() {
     let rt = Runtime::new().unwrap();
     rt.block_on(async {
         let mut s = pin!(sleep(Duration::from_secs(10)));
@@ -151,7 +151,7 @@ fn reset_moves_the_deadline_earlier_and_frees_the_old_timer() {
         let new_deadline = start + Duration::from_millis(20);
         s.as_mut().reset(new_deadline);
         assert_eq!(s.deadline(), new_deadline);
-        assert_eq!(rt.metrics().timers_pending, 0, "reset removes the old timer at once");
+        assert_eq!(rt.metrics().timers_pending, 1, "reset moves the timer: still one, at the new deadline");
 
         s.as_mut().await;
         assert!(Instant::now() >= new_deadline);
@@ -322,4 +322,28 @@ fn a_sleep_of_a_runtime_that_is_gone_is_polled_and_dropped_elsewhere_harmlessly(
     let b = Runtime::new().unwrap();
     b.block_on(s.as_mut());
     assert_eq!(b.metrics().timers_pending, 0);
+}
+
+#[test]
+fn a_sleep_reset_by_another_task_still_wakes_its_own_task_at_the_new_deadline() {
+    // The reset comes from elsewhere than the task awaiting the sleep: the
+    // timer moves with that task's waker, so nobody needs to poll it again.
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let shared = std::rc::Rc::new(std::cell::RefCell::new(Box::pin(sleep(Duration::from_secs(3600)))));
+        let awaited = shared.clone();
+        let sleeper = kettle::spawn(async move {
+            std::future::poll_fn(|cx| awaited.borrow_mut().as_mut().poll(cx)).await;
+            Instant::now()
+        });
+        kettle::yield_now().await; // the sleeper registers its hour-long timer
+        let start = Instant::now();
+        shared.borrow_mut().as_mut().reset(start + Duration::from_millis(20));
+        let woke = kettle::timeout(Duration::from_secs(5), sleeper)
+            .await
+            .expect("the sleeper was stranded")
+            .unwrap();
+        assert!(woke >= start + Duration::from_millis(20), "never early");
+        assert!(start.elapsed() < UPPER, "woken by the new deadline, not the hour");
+    });
 }
