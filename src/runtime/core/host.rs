@@ -86,10 +86,17 @@ impl Core {
     /// One write is enough for one hand-over: if `leave` wrote (remote work
     /// came in during the run), that is the new edge, and the wake callback
     /// has been called once already.
+    #[inline(always)] // a flag read for a runtime no host drives: `block_on`'s hot path
     pub(crate) fn hand_over_to_host(&self, left_with_a_write: bool) {
-        if !self.extras.hosted.get() {
-            return;
+        if self.extras.hosted.get() {
+            self.hand_over(left_with_a_write);
         }
+    }
+
+    /// [`hand_over_to_host`](Core::hand_over_to_host)'s work, for a hosted
+    /// runtime.
+    #[inline(never)]
+    fn hand_over(&self, left_with_a_write: bool) {
         if self.has_local_work() || self.uncollected_events() {
             if !left_with_a_write {
                 self.shared.signal_host();
