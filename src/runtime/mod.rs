@@ -167,6 +167,12 @@ impl Runtime {
     /// is not a task: it runs between turns. Tasks it spawns that are still
     /// pending when it completes stay in the runtime for the next run.
     ///
+    /// Called from a host loop's callback (an embedder's GUI or game loop),
+    /// it runs kettle's loop *instead of* the host's until `future`
+    /// completes: the host freezes meanwhile, and a future that needs the
+    /// host (a dialog's answer) never completes. From host code, spawn the
+    /// future and let the host's loop [`turn`](Runtime::turn) kettle.
+    ///
     /// # Panics
     /// If a runtime is already running on this thread (nested `block_on`):
     /// `.await` the future instead. A panic in `future` itself propagates out
