@@ -52,225 +52,128 @@ pub struct ChildStderr {
     pipe: PipeReader,
 }
 
-impl ChildStdout {
-    /// Wraps std's handle (from a `std::process::Child`) for the current
-    /// runtime: non-blocking, on the reactor.
-    ///
-    /// # Errors
-    /// What registering the descriptor with epoll or `fcntl` says.
-    ///
-    /// # Panics
-    /// Outside a runtime.
-    #[track_caller]
-    pub fn from_std(pipe: std::process::ChildStdout) -> io::Result<ChildStdout> {
-        Ok(ChildStdout { pipe: PipeReader::new(OwnedFd::from(pipe))? })
-    }
+/// The methods, the descriptor and the `Debug` of [`ChildStdout`] and
+/// [`ChildStderr`], which are the same reader under two names (as in std).
+macro_rules! pipe_reader_methods {
+    ($name:ident, $std:ty) => {
+        impl $name {
+            /// Wraps std's handle (from a `std::process::Child`) for the current
+            /// runtime: non-blocking, on the reactor.
+            ///
+            /// # Errors
+            /// What registering the descriptor with epoll or `fcntl` says.
+            ///
+            /// # Panics
+            /// Outside a runtime.
+            #[track_caller]
+            pub fn from_std(pipe: $std) -> io::Result<$name> {
+                Ok($name { pipe: PipeReader::new(OwnedFd::from(pipe))? })
+            }
 
-    /// Reads what the child has written so far, up to `buf.len()` bytes,
-    /// waiting for something if nothing is there; `Ok(0)` is end-of-file
-    /// (the child closed it, or exited). Cancel-safe: a read dropped before
-    /// it finishes has read nothing.
-    ///
-    /// # Errors
-    /// What `read(2)` says; an error when the runtime is gone.
-    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.pipe.read(buf).await
-    }
+            /// Reads what the child has written so far, up to `buf.len()` bytes,
+            /// waiting for something if nothing is there; `Ok(0)` is end-of-file
+            /// (the child closed it, or exited). Cancel-safe: a read dropped before
+            /// it finishes has read nothing.
+            ///
+            /// # Errors
+            /// What `read(2)` says; an error when the runtime is gone.
+            pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                self.pipe.read(buf).await
+            }
 
-    /// Reads until end-of-file, appending to `buf`; returns how many bytes
-    /// it appended. Cancelled mid-way, what was read so far is in `buf`.
-    ///
-    /// # Errors
-    /// As for [`read`](Self::read).
-    pub async fn read_to_end(&mut self, buf: &mut Vec<u8>) -> io::Result<usize> {
-        self.pipe.read_to_end(buf).await
-    }
+            /// Reads until end-of-file, appending to `buf`; returns how many bytes
+            /// it appended. Cancelled mid-way, what was read so far is in `buf`.
+            ///
+            /// # Errors
+            /// As for [`read`](Self::read).
+            pub async fn read_to_end(&mut self, buf: &mut Vec<u8>) -> io::Result<usize> {
+                self.pipe.read_to_end(buf).await
+            }
 
-    /// Reads until end-of-file and appends it to `buf` as text; returns how
-    /// many bytes it appended. Cancelled mid-way, what was read so far is
-    /// lost (it may end inside a character).
-    ///
-    /// # Errors
-    /// `InvalidData` if the output is not UTF-8 (`buf` is left as it was);
-    /// otherwise as for [`read`](Self::read).
-    pub async fn read_to_string(&mut self, buf: &mut String) -> io::Result<usize> {
-        self.pipe.read_to_string(buf).await
-    }
+            /// Reads until end-of-file and appends it to `buf` as text; returns how
+            /// many bytes it appended. Cancelled mid-way, what was read so far is
+            /// lost (it may end inside a character).
+            ///
+            /// # Errors
+            /// `InvalidData` if the output is not UTF-8 (`buf` is left as it was);
+            /// otherwise as for [`read`](Self::read).
+            pub async fn read_to_string(&mut self, buf: &mut String) -> io::Result<usize> {
+                self.pipe.read_to_string(buf).await
+            }
 
-    /// One step of [`read`](Self::read), for adapters: reads if the pipe
-    /// has data (or is closed), else leaves `cx`'s waker to be woken when
-    /// it has. Only the latest poll's waker is kept.
-    ///
-    /// # Errors
-    /// As for [`read`](Self::read).
-    pub fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.pipe.poll_read(cx, buf)
-    }
+            /// One step of [`read`](Self::read), for adapters: reads if the pipe
+            /// has data (or is closed), else leaves `cx`'s waker to be woken when
+            /// it has. Only the latest poll's waker is kept.
+            ///
+            /// # Errors
+            /// As for [`read`](Self::read).
+            pub fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+                self.pipe.poll_read(cx, buf)
+            }
 
-    /// [`poll_read`](Self::poll_read) into memory that need not be
-    /// initialised (tokio's `ReadBuf`, hyper's); returns how many bytes it
-    /// initialised, from the start of `buf`.
-    ///
-    /// # Errors
-    /// As for [`read`](Self::read).
-    pub fn poll_read_uninit(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [MaybeUninit<u8>],
-    ) -> Poll<io::Result<usize>> {
-        self.pipe.poll_read_uninit(cx, buf)
-    }
+            /// [`poll_read`](Self::poll_read) into memory that need not be
+            /// initialised (tokio's `ReadBuf`, hyper's); returns how many bytes it
+            /// initialised, from the start of `buf`.
+            ///
+            /// # Errors
+            /// As for [`read`](Self::read).
+            pub fn poll_read_uninit(
+                &self,
+                cx: &mut Context<'_>,
+                buf: &mut [MaybeUninit<u8>],
+            ) -> Poll<io::Result<usize>> {
+                self.pipe.poll_read_uninit(cx, buf)
+            }
 
-    /// Ready once the pipe has data (or is closed), without reading and
-    /// without clearing that readiness.
-    ///
-    /// # Errors
-    /// When the runtime is gone.
-    pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.pipe.0.poll_readable(cx)
-    }
+            /// Ready once the pipe has data (or is closed), without reading and
+            /// without clearing that readiness.
+            ///
+            /// # Errors
+            /// When the runtime is gone.
+            pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                self.pipe.0.poll_readable(cx)
+            }
 
-    /// One read now, never waiting: `WouldBlock` if the pipe is empty.
-    ///
-    /// # Errors
-    /// `WouldBlock`, or as for [`read`](Self::read).
-    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.pipe.try_read(buf)
-    }
+            /// One read now, never waiting: `WouldBlock` if the pipe is empty.
+            ///
+            /// # Errors
+            /// `WouldBlock`, or as for [`read`](Self::read).
+            pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+                self.pipe.try_read(buf)
+            }
 
-    /// Reads until end-of-file into `buf`, as far as the pipe allows now.
-    pub(super) fn poll_read_to_end(&self, cx: &mut Context<'_>, buf: &mut Vec<u8>) -> Poll<io::Result<()>> {
-        self.pipe.poll_read_to_end(cx, buf)
-    }
+            /// Reads until end-of-file into `buf`, as far as the pipe allows now.
+            pub(super) fn poll_read_to_end(
+                &self,
+                cx: &mut Context<'_>,
+                buf: &mut Vec<u8>,
+            ) -> Poll<io::Result<()>> {
+                self.pipe.poll_read_to_end(cx, buf)
+            }
+        }
+
+        impl AsFd for $name {
+            fn as_fd(&self) -> BorrowedFd<'_> {
+                self.pipe.0.as_fd()
+            }
+        }
+
+        impl AsRawFd for $name {
+            fn as_raw_fd(&self) -> RawFd {
+                self.pipe.0.as_raw_fd()
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($name)).field("fd", &self.as_raw_fd()).finish()
+            }
+        }
+    };
 }
 
-impl AsFd for ChildStdout {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.pipe.0.as_fd()
-    }
-}
-
-impl AsRawFd for ChildStdout {
-    fn as_raw_fd(&self) -> RawFd {
-        self.pipe.0.as_raw_fd()
-    }
-}
-
-impl fmt::Debug for ChildStdout {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ChildStdout").field("fd", &self.as_raw_fd()).finish()
-    }
-}
-
-impl ChildStderr {
-    /// Wraps std's handle (from a `std::process::Child`) for the current
-    /// runtime: non-blocking, on the reactor.
-    ///
-    /// # Errors
-    /// What registering the descriptor with epoll or `fcntl` says.
-    ///
-    /// # Panics
-    /// Outside a runtime.
-    #[track_caller]
-    pub fn from_std(pipe: std::process::ChildStderr) -> io::Result<ChildStderr> {
-        Ok(ChildStderr { pipe: PipeReader::new(OwnedFd::from(pipe))? })
-    }
-
-    /// Reads what the child has written so far, up to `buf.len()` bytes,
-    /// waiting for something if nothing is there; `Ok(0)` is end-of-file
-    /// (the child closed it, or exited). Cancel-safe: a read dropped before
-    /// it finishes has read nothing.
-    ///
-    /// # Errors
-    /// What `read(2)` says; an error when the runtime is gone.
-    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.pipe.read(buf).await
-    }
-
-    /// Reads until end-of-file, appending to `buf`; returns how many bytes
-    /// it appended. Cancelled mid-way, what was read so far is in `buf`.
-    ///
-    /// # Errors
-    /// As for [`read`](Self::read).
-    pub async fn read_to_end(&mut self, buf: &mut Vec<u8>) -> io::Result<usize> {
-        self.pipe.read_to_end(buf).await
-    }
-
-    /// Reads until end-of-file and appends it to `buf` as text; returns how
-    /// many bytes it appended. Cancelled mid-way, what was read so far is
-    /// lost (it may end inside a character).
-    ///
-    /// # Errors
-    /// `InvalidData` if the output is not UTF-8 (`buf` is left as it was);
-    /// otherwise as for [`read`](Self::read).
-    pub async fn read_to_string(&mut self, buf: &mut String) -> io::Result<usize> {
-        self.pipe.read_to_string(buf).await
-    }
-
-    /// One step of [`read`](Self::read), for adapters: reads if the pipe
-    /// has data (or is closed), else leaves `cx`'s waker to be woken when
-    /// it has. Only the latest poll's waker is kept.
-    ///
-    /// # Errors
-    /// As for [`read`](Self::read).
-    pub fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.pipe.poll_read(cx, buf)
-    }
-
-    /// [`poll_read`](Self::poll_read) into memory that need not be
-    /// initialised (tokio's `ReadBuf`, hyper's); returns how many bytes it
-    /// initialised, from the start of `buf`.
-    ///
-    /// # Errors
-    /// As for [`read`](Self::read).
-    pub fn poll_read_uninit(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [MaybeUninit<u8>],
-    ) -> Poll<io::Result<usize>> {
-        self.pipe.poll_read_uninit(cx, buf)
-    }
-
-    /// Ready once the pipe has data (or is closed), without reading and
-    /// without clearing that readiness.
-    ///
-    /// # Errors
-    /// When the runtime is gone.
-    pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.pipe.0.poll_readable(cx)
-    }
-
-    /// One read now, never waiting: `WouldBlock` if the pipe is empty.
-    ///
-    /// # Errors
-    /// `WouldBlock`, or as for [`read`](Self::read).
-    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.pipe.try_read(buf)
-    }
-
-    /// Reads until end-of-file into `buf`, as far as the pipe allows now.
-    pub(super) fn poll_read_to_end(&self, cx: &mut Context<'_>, buf: &mut Vec<u8>) -> Poll<io::Result<()>> {
-        self.pipe.poll_read_to_end(cx, buf)
-    }
-}
-
-impl AsFd for ChildStderr {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.pipe.0.as_fd()
-    }
-}
-
-impl AsRawFd for ChildStderr {
-    fn as_raw_fd(&self) -> RawFd {
-        self.pipe.0.as_raw_fd()
-    }
-}
-
-impl fmt::Debug for ChildStderr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ChildStderr").field("fd", &self.as_raw_fd()).finish()
-    }
-}
+pipe_reader_methods!(ChildStdout, std::process::ChildStdout);
+pipe_reader_methods!(ChildStderr, std::process::ChildStderr);
 
 /// What [`ChildStdout`] and [`ChildStderr`] share: a pipe's read end.
 struct PipeReader(Async<File>);
