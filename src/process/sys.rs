@@ -75,12 +75,12 @@ pub(super) fn write(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
 /// no `SIGPIPE`, as for [`write()`].
 pub(super) fn write_vectored(fd: BorrowedFd<'_>, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
     let bufs = &bufs[..bufs.len().min(MAX_IOVECS)];
+    let (iovecs, count) = (bufs.as_ptr().cast(), bufs.len() as libc::c_int);
     without_sigpipe(|| {
         // SAFETY: `IoSlice` is documented to be ABI-compatible with `iovec`
-        // on Unix; writev reads `bufs.len()` of them, each describing a live
+        // on Unix; writev reads `count` of them, each describing a live
         // `&[u8]`, and writes no memory of ours. `fd` is borrowed, so open.
-        let written =
-            unsafe { libc::writev(fd.as_raw_fd(), bufs.as_ptr().cast(), bufs.len() as libc::c_int) };
+        let written = unsafe { libc::writev(fd.as_raw_fd(), iovecs, count) };
         check(written)
     })
 }
