@@ -159,6 +159,19 @@ fn host_code_adds_work(what: &str, add: impl Fn(&Runtime) -> Box<dyn Fn() -> boo
     }
 }
 
+/// A runtime whose wake callback counts its calls, and the count.
+fn counting_wakes() -> (Runtime, Arc<AtomicUsize>) {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = calls.clone();
+    let rt = kettle::Builder::new()
+        .on_wake(move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+        })
+        .build()
+        .unwrap();
+    (rt, calls)
+}
+
 // The attacks, by what they try (one file each, under attack_embedding/).
 #[path = "attack_embedding/lifecycle.rs"]
 mod lifecycle;

@@ -4,12 +4,11 @@ use super::*;
 
 // ----- a tiny events buffer -------------------------------------------------
 
-/// With `event_capacity(1)`, every turn that collects the host nudge (the
-/// eventfd's own event) fills the buffer, so `hand_over_to_host` counts it
-/// as "readiness not collected" and writes the eventfd again: the next turn
-/// collects that write, fills the buffer again, and so on for ever. An idle
-/// runtime keeps its fd readable and a host spins (about 100,000 turns a
-/// second, each `Turn { io_events: 1, .. }`).
+/// Found here, fixed: with `event_capacity(1)`, every turn that collected
+/// the host nudge (the eventfd's own event) filled the buffer, so the
+/// hand-over counted it as "readiness not collected" and wrote the eventfd
+/// again, for ever: an idle runtime kept its fd readable and a host spun
+/// (about 100,000 turns a second). The hand-over now asks the fd first.
 #[test]
 fn a_one_event_buffer_does_not_spin_the_host_once_the_work_is_done() {
     for kind in KINDS {
@@ -66,20 +65,13 @@ fn many_sockets_ready_at_once_with_a_tiny_buffer_reach_both_hosts_and_then_quiet
 
 // ----- on_wake ---------------------------------------------------------------
 
-/// The turn's end announces twice: `Core::leave` writes the eventfd (and
-/// calls the hook) for the remote item that arrived mid-turn, then
-/// `hand_over_to_host` sees local work, sets `idle` back to true in
-/// `Shared::signal_host` and writes (and calls the hook) again.
+/// Found here, fixed: the turn's end announced twice — `Core::leave` wrote
+/// the eventfd (and called the hook) for the remote item that arrived
+/// mid-turn, then the hand-over saw local work and wrote (and called the
+/// hook) again. Now one hand-over makes one write.
 #[test]
 fn a_turn_that_leaves_work_while_a_remote_push_arrives_calls_on_wake_once() {
-    let calls = Arc::new(AtomicUsize::new(0));
-    let counted = calls.clone();
-    let rt = kettle::Builder::new()
-        .on_wake(move || {
-            counted.fetch_add(1, Ordering::SeqCst);
-        })
-        .build()
-        .unwrap();
+    let (rt, calls) = counting_wakes();
     let handle = rt.handle();
     // A task that pushes remote work during the turn, then yields: the turn
     // leaves local work and remote work behind. One transition.
@@ -344,9 +336,8 @@ fn an_edge_triggered_nested_loop_is_told_once_and_does_not_spin() {
 // and documented on `Runtime::try_turn` (take the fd out while nested, as
 // glib does). The edge-triggered case above is woken once.
 
-/// The same setup gap, tried through `run_forever` stopped beforehand: it
-/// holds, though only because the stop's eventfd write is still unconsumed
-/// (the one turn is busy and skips the poll).
+/// The setup gap (fixed; see `lifecycle.rs`), tried through `run_forever`
+/// stopped beforehand.
 #[test]
 fn work_left_by_a_setup_run_forever_reaches_a_host_that_registers_afterwards() {
     let rt = Runtime::new().unwrap();
@@ -379,21 +370,13 @@ fn asking_for_the_fd_or_turning_once_after_setup_avoids_the_setup_gap() {
     }
 }
 
-/// Minor: `hand_over_to_host` writes the eventfd whenever the block_on's
-/// last turn skipped the I/O poll (its own future kept the loop busy), in
-/// case readiness was left uncollected — so a block_on that left nothing
-/// at all still calls `on_wake` and gives the fd an edge: one spurious
-/// host turn each time (bounded, not a spin).
+/// Found here, fixed (minor): the hand-over wrote the eventfd whenever a
+/// block_on's last turn skipped the I/O poll, in case readiness was left
+/// uncollected, so a block_on that left nothing still called `on_wake` and
+/// gave the fd an edge. It now writes only if the fd says events remain.
 #[test]
 fn a_block_on_that_leaves_nothing_behind_neither_calls_on_wake_nor_wakes_the_host() {
-    let calls = Arc::new(AtomicUsize::new(0));
-    let counted = calls.clone();
-    let rt = kettle::Builder::new()
-        .on_wake(move || {
-            counted.fetch_add(1, Ordering::SeqCst);
-        })
-        .build()
-        .unwrap();
+    let (rt, calls) = counting_wakes();
     let mut host = Host::new(&rt, Kind::Edge);
     rt.turn(NOW);
     let before = calls.load(Ordering::SeqCst);
@@ -407,19 +390,13 @@ fn a_block_on_that_leaves_nothing_behind_neither_calls_on_wake_nor_wakes_the_hos
     assert!(!host.wait(Duration::from_millis(20)), "the fd fired with nothing to do");
 }
 
-/// The double `on_wake` in its smallest form: no thread at all. A task
-/// pushes through a `Handle` on the loop's own thread (no eventfd write:
-/// the loop is at work) and yields; the turn's end calls the hook twice.
+/// The double `on_wake` (fixed) in its smallest form: no thread at all. A
+/// task pushes through a `Handle` on the loop's own thread (no eventfd
+/// write: the loop is at work) and yields; the turn's end calls the hook
+/// once.
 #[test]
 fn a_turn_leaving_a_yielded_task_and_a_handle_push_calls_on_wake_once() {
-    let calls = Arc::new(AtomicUsize::new(0));
-    let counted = calls.clone();
-    let rt = kettle::Builder::new()
-        .on_wake(move || {
-            counted.fetch_add(1, Ordering::SeqCst);
-        })
-        .build()
-        .unwrap();
+    let (rt, calls) = counting_wakes();
     let handle = rt.handle();
     rt.spawn(async move {
         handle.call_soon(|| {}).unwrap();
