@@ -3,17 +3,16 @@
 //! kettle — a single-threaded async runtime on mio and slab, in asyncio's
 //! words — with each shortcut replaced by its simple version from kettle's
 //! DESIGN.md ("Optimisations live behind a name"), and no extras; a `// kettle:`
-//! note names where kettle takes each shortcut. It is the oracle of kettle's
-//! differential tests: a program written for `use kettle as k;` compiles with
-//! `use kettle_mini as k;` and must behave the same. One turn (`Core::turn`):
+//! note names where kettle takes each shortcut. A program written for
+//! `use kettle as k;` compiles with `use kettle_mini as k;` and must behave the
+//! same: mini is the oracle of kettle's differential tests. One turn (`Core::turn`):
 //!
-//! 1. **poll** I/O: `epoll_wait`, with a zero timeout if anything is queued
-//!    (here or in the injector), else until the next timer (mio rounds up to
-//!    whole milliseconds: never early), else for ever; readiness wakes the
-//!    tasks waiting on that socket;
+//! 1. **poll** I/O: `epoll_wait`, for zero time if anything is queued, else
+//!    until the next timer (mio rounds up to whole milliseconds: never early),
+//!    else for ever; readiness wakes the tasks waiting on that socket;
 //! 2. **inject** what other threads pushed, to run in this very turn;
-//! 3. **timers**: fire each due timer in (deadline, insertion) order — a
-//!    sleep's wakes its task, a `call_later`'s queues its callback;
+//! 3. **timers**: fire the due ones in (deadline, insertion) order — a sleep's
+//!    wakes its task, a `call_later`'s queues its callback;
 //! 4. **run** the callbacks queued now, then the tasks queued now (each count
 //!    taken as its half starts), first in first out; what they queue runs next
 //!    turn, so nothing starves the rest.
@@ -22,19 +21,18 @@
 //! in which it was woken.
 //!
 //! **Left out**, as each watches or steers the loop without changing a turn:
-//! traces, task dumps, metrics, debug mode, the paused clock and seeded order,
-//! the blocking pool, signals, Unix sockets, UDP, done callbacks, combinators,
-//! the other sync primitives, `run_forever`/`turn`. **Simple where kettle is
-//! fast** (same behaviour, more work): an `epoll_wait` every turn; the injector
-//! locked every turn, and an eventfd write per remote request; epoll's
-//! millisecond timeout, not a timerfd; a `BTreeMap` of timers, not an indexed
-//! heap; a `Box` for the future, an `Arc` waker per task (cloned each poll) and
-//! a `Mutex` for the result, not one cell with a state word; a system call
-//! simply tried, not readiness bits; `VecDeque`s scanned for waiters.
+//! traces, dumps, metrics, debug mode, the paused clock and seeded order, the
+//! blocking pool, signals, files, Unix sockets, done callbacks, combinators,
+//! the other sync primitives. **Simple where kettle is fast** (same behaviour,
+//! more work): `epoll_wait` every turn; the injector locked every turn and the
+//! eventfd written per push; epoll's millisecond timeout; a `BTreeMap` of
+//! timers; a `Box` for the future, an `Arc` waker per task and a `Mutex` for
+//! the result, not one cell with a state word; a system call simply tried, not
+//! readiness bits; `VecDeque`s scanned for waiters.
 //!
-//! **Read** this file (the loop, tasks and how a wake finds them, [`Handle`]),
-//! then `time.rs`, `net.rs`, `sync.rs`. All safe code: the loop's state is in
-//! a `RefCell` behind a thread-local `Rc`; what threads share, behind `Arc<Mutex<…>>`.
+//! **Read** this file (the loop, tasks and their wakes, [`Handle`]), then
+//! `time.rs` and `net.rs`; `sync.rs` (the queue) when you like. All safe code: the loop's state is in a
+//! `RefCell` behind a thread-local `Rc`; what threads share, behind `Arc<Mutex<…>>`.
 #![forbid(unsafe_code)]
 
 pub mod net;
@@ -64,8 +62,7 @@ struct State {
     /// Slab keys of the tasks to run, in wake order; each task at most once.
     run_queue: VecDeque<usize>,
     callbacks: VecDeque<Box<dyn FnOnce()>>,
-    // kettle: an indexed binary heap of 16-byte slots, i64 nanosecond deadlines —
-    // TimerQueue, src/time/queue.rs (DESIGN: "an indexed heap of 16-byte slots").
+    // kettle: an indexed heap of 16-byte slots — TimerQueue, src/time/queue.rs.
     timers: BTreeMap<(Instant, u64), Timer>,
     timer_seq: u64,
     /// The wakers waiting on each registered socket, by mio token.
@@ -100,8 +97,8 @@ impl Shared {
             Some(requests) => requests.push(request),
             None => return Err(request),
         }
-        // kettle: one eventfd write per idle period, not per push (the idle handshake)
-        // — Core::announce_idle, src/runtime/core.rs; Shared::push, src/runtime/shared.rs.
+        // kettle: one eventfd write per idle period (the idle handshake) — Shared::push,
+        // src/runtime/shared.rs.
         let _ = self.waker.wake();
         Ok(())
     }
@@ -131,7 +128,7 @@ fn expect_current(what: &str) -> Rc<Core> {
     current().unwrap_or_else(|| panic!("{what} called outside a kettle-mini runtime: {hint}"))
 }
 
-/// Makes `core` current until dropped, then puts back what was there.
+/// Makes a runtime current until dropped, then puts back what was there.
 struct Entered(Option<Rc<Core>>);
 
 fn enter(core: &Rc<Core>) -> Entered {
@@ -151,19 +148,15 @@ impl Core {
         let mut ready = Vec::new();
         {
             let state = &mut *self.state.borrow_mut();
-            // kettle: busy turns skip this poll, but every 32nd busy turn in a row or after
-            // 61 task polls — Core::plan_poll, src/runtime/core.rs (DESIGN: "busy turns skip").
-            let timeout =
-                if main_ready || pushed || !state.run_queue.is_empty() || !state.callbacks.is_empty() {
-                    Some(Duration::ZERO)
-                } else {
-                    // kettle: a timerfd ends the wait to the microsecond, re-armed only for an
-                    // earlier deadline — TimerFd::arm_if_earlier, src/runtime/timerfd.rs.
-                    state
-                        .timers
-                        .first_key_value()
-                        .map(|(&(at, _), _)| at.saturating_duration_since(Instant::now()))
-                };
+            // kettle: busy turns skip this poll — Core::plan_poll, src/runtime/core.rs.
+            let busy = main_ready || pushed || !state.run_queue.is_empty() || !state.callbacks.is_empty();
+            // kettle: a timerfd ends the wait to the microsecond — src/runtime/timerfd.rs.
+            let next = state.timers.first_key_value().map(|(&(at, _), _)| at);
+            let timeout = if busy {
+                Some(Duration::ZERO)
+            } else {
+                next.map(|at| at.saturating_duration_since(Instant::now()))
+            };
             if let Err(e) = state.poll.poll(&mut state.events, timeout) {
                 assert!(e.kind() == io::ErrorKind::Interrupted, "kettle-mini: epoll_wait failed: {e}");
                 state.events.clear();
@@ -175,8 +168,7 @@ impl Core {
             }
         }
         ready.into_iter().for_each(|waker| contain(|| waker.wake())); // user code: after the borrow
-        // kettle: no lock unless something was pushed — Core::inject, Shared::has_pending
-        // (DESIGN: "the injector is drained without a lock when nothing was pushed").
+        // kettle: no lock unless something was pushed — Core::inject, src/runtime/core.rs.
         let requests = lock(&self.shared.injector).as_mut().map(mem::take).unwrap_or_default();
         requests.into_iter().for_each(|request| request(self));
         let now = Instant::now();
@@ -190,13 +182,13 @@ impl Core {
                 None => break,
             }
         }
-        let n = self.state.borrow().callbacks.len(); // "queued now": counted before the first runs
+        // Each half counted as it starts; taken out one at a time, as each may call back in.
+        let n = self.state.borrow().callbacks.len();
         for _ in 0..n {
-            // Taken out first: a callback may call back into the loop.
             let callback = self.state.borrow_mut().callbacks.pop_front().expect("counted");
             contain(callback);
         }
-        let n = self.state.borrow().run_queue.len(); // counted after the callbacks ran
+        let n = self.state.borrow().run_queue.len();
         for _ in 0..n {
             let key = self.state.borrow_mut().run_queue.pop_front().expect("counted");
             self.run_task(key);
@@ -212,14 +204,13 @@ impl Core {
         drop(state);
         // No job: it finished while queued (it woke itself in its last poll).
         let Some(mut job) = job else { return self.release(key) };
-        // kettle: the loop lends the task a waker built on its own reference, no count
-        // touched — waker_ref, src/task/waker.rs (DESIGN: "the loop lends a waker").
+        // kettle: the loop lends a waker, no count touched — waker_ref, src/task/waker.rs.
         let (cancelled, waker) = (header.cancelled.load(SeqCst), Waker::from(header));
         if !cancelled && job.poll(&mut Context::from_waker(&waker)).is_pending() {
             self.state.borrow_mut().tasks[key].job = Some(job);
             return;
         }
-        contain(|| drop(job)); // cancelled: `Spawned::drop` drops the future, tells the handle
+        contain(|| drop(job)); // if cancelled, `Spawned::drop` drops the future, tells the handle
         self.release(key);
     }
 
@@ -269,16 +260,9 @@ impl Runtime {
         let poll = mio::Poll::new()?;
         let waker = mio::Waker::new(poll.registry(), mio::Token(usize::MAX))?;
         let shared = Arc::new(Shared { injector: Mutex::new(Some(Vec::new())), waker });
-        let state = State {
-            poll,
-            events: mio::Events::with_capacity(1024),
-            tasks: Default::default(),
-            run_queue: Default::default(),
-            callbacks: Default::default(),
-            timers: Default::default(),
-            timer_seq: 0,
-            sources: Default::default(),
-        };
+        let (events, timer_seq) = (mio::Events::with_capacity(1024), 0);
+        let (tasks, run_queue, callbacks, timers, sources) = Default::default();
+        let state = State { poll, events, tasks, run_queue, callbacks, timers, timer_seq, sources };
         Ok(Runtime { core: Rc::new(Core { shared, state: RefCell::new(state) }) })
     }
 
@@ -289,7 +273,7 @@ impl Runtime {
         let nested =
             "Runtime::block_on inside a running kettle-mini runtime (nested block_on): .await instead";
         assert!(entered.0.is_none(), "{nested}");
-        // kettle: the waker is kept for the next block_on if nobody cloned it — main_waker, src/runtime/mod.rs.
+        // kettle: the waker is reused if nobody kept a clone — main_waker, src/runtime/mod.rs.
         let main = Arc::new(MainWaker { woken: AtomicBool::new(true), shared: self.core.shared.clone() });
         let (waker, mut future) = (Waker::from(main.clone()), std::pin::pin!(future));
         loop {
@@ -319,13 +303,14 @@ impl Drop for Runtime {
         let requests = lock(&self.core.shared.injector).take();
         let _entered = enter(&self.core);
         let mut state = self.core.state.borrow_mut();
-        let (tasks, callbacks, timers) =
-            (mem::take(&mut state.tasks), mem::take(&mut state.callbacks), mem::take(&mut state.timers));
+        let tasks = mem::take(&mut state.tasks).into_iter().map(|(_, task)| task);
+        let callbacks = mem::take(&mut state.callbacks);
+        let timers = mem::take(&mut state.timers).into_values();
         drop(state);
         contain(|| drop(requests));
-        tasks.into_iter().for_each(|task| contain(|| drop(task)));
+        tasks.for_each(|task| contain(|| drop(task)));
         callbacks.into_iter().for_each(|callback| contain(|| drop(callback)));
-        timers.into_iter().for_each(|timer| contain(|| drop(timer)));
+        timers.for_each(|timer| contain(|| drop(timer)));
     }
 }
 
@@ -353,8 +338,8 @@ pub fn run<F: Future>(future: F) -> F::Output {
 /// What the loop, a task's handle and its wakers share. It *is* the task's
 /// waker — one `Arc` per task — and waking it schedules the task: onto the run
 /// queue on the loop's thread while it runs, else through the injector.
-// kettle: one allocation holds header, future and output, a waker is a counted
-// pointer to it — TaskCell (src/task/cell/stage.rs), State (src/task/state.rs).
+// kettle: one allocation holds header, future and output; a waker is a counted
+// pointer to it — TaskCell (src/task/cell.rs), State (src/task/state.rs).
 struct Header {
     key: AtomicUsize,
     shared: Arc<Shared>,
@@ -365,8 +350,7 @@ impl Wake for Header {
     fn wake(self: Arc<Self>) {
         match current() {
             Some(core) if Arc::ptr_eq(&core.shared, &self.shared) => core.schedule(&self),
-            // kettle: remote wakes of one task coalesce into one entry — State::claim_remote_wake,
-            // src/task/state.rs (DESIGN: "the REMOTE_QUEUED state bit"); schedule, src/task/waker.rs.
+            // kettle: remote wakes of one task make one entry — the REMOTE_QUEUED bit, src/task/state.rs.
             _ => drop(self.shared.clone().push(Box::new(move |core| core.schedule(&self)))),
         }
     }

@@ -59,16 +59,14 @@ impl Future for Sleep {
             return Poll::Ready(());
         }
         let core = expect_current("polling a kettle-mini Sleep");
-        let mut state = core.state.borrow_mut();
         // Still pending in this runtime: keep the entry, with the latest poll's waker.
         if let Some((shared, key)) = &self.timer
             && Arc::ptr_eq(shared, &core.shared)
-            && let Some(Timer::Wake(waker)) = state.timers.get_mut(key)
+            && let Some(Timer::Wake(waker)) = core.state.borrow_mut().timers.get_mut(key)
         {
             waker.clone_from(cx.waker());
             return Poll::Pending;
         }
-        drop(state);
         remove(self.timer.take()); // fired meanwhile, or another runtime's
         let key = core.insert_timer(self.deadline, Timer::Wake(cx.waker().clone()));
         self.timer = Some((core.shared.clone(), key));
@@ -98,8 +96,7 @@ pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoF
 
 /// The future of [`timeout`]: the future first (ready in time wins, even with
 /// the deadline passed too), then the sleep, made at the first `Pending`.
-// kettle: the same rule (the clock read at the first `Pending`) — Clock::poll_elapsed,
-// src/time/timeout.rs; there the future is pinned in place (pin_project_lite), here boxed.
+// kettle: the same rule — Clock::poll_elapsed, src/time/timeout.rs; the future pinned in place, not boxed.
 #[must_use = "futures do nothing unless awaited"]
 pub struct Timeout<F> {
     future: Option<Pin<Box<F>>>,
@@ -111,9 +108,8 @@ impl<F: Future> Future for Timeout<F> {
     type Output = Result<F::Output, Elapsed>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        if let Poll::Ready(output) =
-            this.future.as_mut().expect("Timeout polled after it completed").as_mut().poll(cx)
-        {
+        let future = this.future.as_mut().expect("Timeout polled after it completed");
+        if let Poll::Ready(output) = future.as_mut().poll(cx) {
             (this.future, this.sleep) = (None, None);
             return Poll::Ready(Ok(output));
         }
