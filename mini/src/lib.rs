@@ -5,7 +5,8 @@
 //! DESIGN.md ("Optimisations live behind a name"), and no extras; a `// kettle:`
 //! note names where kettle takes each shortcut. A program written for
 //! `use kettle as k;` compiles with `use kettle_mini as k;` and must behave the
-//! same: mini is the oracle of kettle's differential tests. One turn (`Core::turn`):
+//! same: mini is the oracle of kettle's differential tests. One turn (`Core::turn`;
+//! kettle's step 1 is the idle handshake mini does without, so mini's n is kettle's n+1):
 //!
 //! 1. **poll** I/O: `epoll_wait`, for zero time if anything is queued, else
 //!    until the next timer (mio rounds up to whole milliseconds: never early),

@@ -10,10 +10,10 @@
 //! # One turn
 //!
 //! ```text
-//!       plan     skip the I/O poll on a busy turn (shortcut: only every
-//!                32nd busy turn in a row, or after 61 task polls); else
-//!                peek if work is queued; else wait until the next timer
-//!  ┌─▶ 1. idle   before a wait that may block: tell other threads the loop
+//!  ┌─▶    plan   skip the I/O poll on a busy turn (shortcut: only every
+//!  │             32nd busy turn in a row, or after 61 task polls); else
+//!  │             peek if work is queued; else wait until the next timer
+//!  │   1. idle   before a wait that may block: tell other threads the loop
 //!  │             is idle, so their pushes wake it (the idle handshake); if
 //!  │             something came in meanwhile, peek instead of waiting
 //!  │   2. poll   epoll_wait (a timerfd ends the wait on time, to the

@@ -17,7 +17,11 @@
 //! tasks perform I/O. Every I/O operation is therefore the same step,
 //! [`Registration::poll_io`]: if the direction is ready, try the operation
 //! once; on `WouldBlock`, clear the readiness bits that attempt observed and
-//! wait for the next edge.
+//! wait for the next edge. A new registration starts with no bits set: its
+//! first operation waits, without a system call, for the descriptor's first
+//! event — which epoll reports at once if it is already ready when
+//! registered. (kettle-mini simply tries the call every time: the simple
+//! version.)
 //!
 //! A bit is state, and each one is set in one place and cleared in two:
 //!

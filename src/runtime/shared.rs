@@ -3,7 +3,8 @@
 //! Everything else in a runtime belongs to its thread. `Shared` is the one
 //! `Send + Sync` piece, reached through [`Handle`](crate::Handle)s and through
 //! the wakers of its tasks. It holds a queue of [`Remote`] requests (spawn this
-//! task, wake that one, call this closure, stop), and the `mio::Waker` that
+//! task, wake that one, call this closure, cancel that timer), the flags a
+//! push or a stop request sets beside it, and the `mio::Waker` that
 //! interrupts the loop's `epoll_wait`.
 //!
 //! # The remote wake protocol
