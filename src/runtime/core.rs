@@ -314,7 +314,7 @@ impl Core {
     fn announce_idle(&self, plan: PollPlan) -> PollPlan {
         let PollPlan::Wait(_) = plan else { return plan };
         if self.shortcuts.idle_announced.get() {
-            return plan; // still announced: see the flag's invariant
+            return plan; // still announced: see its invariant in shared.rs's essay
         }
         let idle = self.shared.end_work();
         self.shortcuts.idle_announced.set(idle);

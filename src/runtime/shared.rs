@@ -46,9 +46,9 @@
 //! `idle` is set *or an eventfd write is pending* — the only other way
 //! `idle` is cleared is the push's write, which writes the eventfd, and the loop forgets
 //! the flag when it consumes that event. So a wait that skips step 1 still
-//! ends at once if anything came in. And step 3 (inject) is skipped on busy turns and
-//! on the first turn of a run (a `block_on` of a ready future takes no lock
-//! at all): a push that finds the loop still marked idle then pays one
+//! ends at once if anything came in. And step 3 (inject) takes no lock when
+//! nothing is pending, on busy turns and on the first turn of a run alike (a
+//! `block_on` of a ready future takes no lock at all): a push that finds the loop still marked idle then pays one
 //! eventfd write while it works, which costs a syscall but is never wrong.
 //!
 //! The races, and why no wake is lost:

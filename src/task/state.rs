@@ -14,7 +14,7 @@
 //! |------------------|------------------------------------|--------------------------------------|
 //! | `COMPLETE`       | the loop, after writing the output | never                                |
 //! | `CANCELLED`      | `JoinHandle::cancel`, any thread   | never                                |
-//! | `JOIN_INTEREST`  | spawn                              | the join handle's drop, if early     |
+//! | `JOIN_INTEREST`  | `State::new`, at allocation        | the join handle's drop, if early     |
 //! | `JOIN_WAKER`     | the join handle, slot written      | the join handle, to rewrite the slot |
 //! | `REMOTE_QUEUED`  | a remote wake, entry pushed        | the loop, entry drained              |
 //! | `DONE_CALLBACKS` | the loop, callbacks pending        | the loop, callbacks run or dropped   |
