@@ -61,7 +61,7 @@ use std::task::{Context, Poll, Waker};
 pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
     let state = State { value: None, sender_done: false, receiver_gone: false, waker: None };
     let inner = Arc::new(Mutex::new(state));
-    (Sender { inner: inner.clone() }, Receiver { inner, done: false })
+    (Sender { inner: Some(inner.clone()) }, Receiver { inner, done: false })
 }
 
 struct State<T> {
@@ -83,7 +83,10 @@ fn lock<T>(inner: &Mutex<State<T>>) -> MutexGuard<'_, State<T>> {
 
 /// The sending half of a [`channel`]: sends one value, from any thread.
 pub struct Sender<T> {
-    inner: Arc<Mutex<State<T>>>,
+    /// The channel; `None` once [`send`](Sender::send) has taken it, so
+    /// that the drop which follows a send knows, without the lock, that it
+    /// has nothing to say ([`Sender::take_after_send`]).
+    inner: Option<Arc<Mutex<State<T>>>>,
 }
 
 impl<T> Sender<T> {
@@ -93,9 +96,10 @@ impl<T> Sender<T> {
     /// # Errors
     /// `Err(value)` if the receiver was dropped: nobody would ever read it.
     #[doc(alias = "set_result")]
-    pub fn send(self, value: T) -> Result<(), T> {
+    pub fn send(mut self, value: T) -> Result<(), T> {
+        let inner = self.take_after_send();
         let waker = {
-            let mut state = lock(&self.inner);
+            let mut state = lock(&inner);
             if state.receiver_gone {
                 return Err(value);
             }
@@ -107,21 +111,31 @@ impl<T> Sender<T> {
             waker.wake();
         }
         Ok(())
-        // `self` drops here and finds `sender_done` already set.
+    }
+
+    /// Takes the channel out of a sender that is sending: whatever the send
+    /// does, it leaves the channel `sender_done` (sent, or the receiver is
+    /// gone and nobody will look), so the sender's drop that follows has
+    /// nothing to tell anyone and skips the lock. The simple version keeps
+    /// the channel and lets the drop lock it once more to find
+    /// `sender_done` set.
+    fn take_after_send(&mut self) -> Arc<Mutex<State<T>>> {
+        self.inner.take().expect("a sender is consumed by its send")
     }
 
     /// Whether the receiver was dropped, so that [`send`](Sender::send) would
     /// fail.
     pub fn is_closed(&self) -> bool {
-        lock(&self.inner).receiver_gone
+        self.inner.as_ref().is_none_or(|inner| lock(inner).receiver_gone)
     }
 }
 
 impl<T> Drop for Sender<T> {
     /// Without a send, tells the receiver that no value will come.
     fn drop(&mut self) {
+        let Some(inner) = &self.inner else { return }; // sent
         let waker = {
-            let mut state = lock(&self.inner);
+            let mut state = lock(inner);
             if state.sender_done {
                 return;
             }
@@ -202,6 +216,9 @@ impl<T> Future for Receiver<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
+        if self.done {
+            return self.forget_after_done();
+        }
         let (value, waker) = {
             let mut state = lock(&self.inner);
             state.receiver_gone = true;
@@ -209,6 +226,22 @@ impl<T> Drop for Receiver<T> {
         };
         // Dropped after the lock is released.
         drop((value, waker));
+    }
+}
+
+impl<T> Receiver<T> {
+    /// The drop of a receiver that returned its result: nothing is left to
+    /// clean up, so the lock is skipped. The value was taken; the sender is
+    /// done (it sent, or was dropped), and took the waker as it finished;
+    /// and `receiver_gone` would tell nobody anything, since a sender that
+    /// is done never looks. The simple version locks, sets `receiver_gone`,
+    /// and takes a value and a waker that are both `None`.
+    #[inline]
+    fn forget_after_done(&mut self) {
+        debug_assert!({
+            let state = lock(&self.inner);
+            state.value.is_none() && state.waker.is_none() && state.sender_done
+        });
     }
 }
 
