@@ -27,6 +27,18 @@
 //! every put notifies a getter when one waits, getters only wait while every
 //! buffered item is reserved — the invariant `debug_check` asserts.
 //!
+//! # The quiet path
+//!
+//! In a busy queue most puts and gets wake nobody: a put finds no getter
+//! waiting (the consumer is busy, or already woken), a get frees a slot no
+//! putter waits for. Those two go straight to the buffer under one borrow
+//! (`State::put_without_waking`, `State::take_without_waking`) and never
+//! build the list of wakers to fire; anything else — a waiter to notify, a
+//! closed queue, a future already in line — takes the full path, which
+//! decides as above. The quiet path is the full path with nobody to wake,
+//! so it needs no rule of its own: `tests/queue_model.rs` checks the two
+//! against a ledger in seeded random workloads.
+//!
 //! # Cancel safety
 //!
 //! A future can be dropped at any `.await` point; at each one, nothing is lost:
