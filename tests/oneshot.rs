@@ -210,7 +210,6 @@ fn every_way_a_channel_ends_drops_the_value_once_and_releases_the_receivers_wake
                 }
                 drop(rx);
                 assert_eq!(drops.load(Ordering::SeqCst), usize::from(sends), "{case}: the value dropped once");
-                drop(cx);
                 drop(waker);
                 assert_eq!(Arc::strong_count(&counting), 1, "{case}: no clone of the waker is left behind");
             }
