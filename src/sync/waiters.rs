@@ -352,6 +352,43 @@ mod tests {
         assert!(list.entries.is_empty(), "no tombstones remain");
     }
 
+    /// A waker that logs its id when woken.
+    struct Logs(usize, std::sync::Arc<std::sync::Mutex<Vec<usize>>>);
+
+    impl std::task::Wake for Logs {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.1.lock().unwrap().push(self.0);
+        }
+    }
+
+    #[test]
+    fn fire_wakes_in_the_order_collected_and_drops_retired_wakers_unwoken() {
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let waker = |id| Waker::from(std::sync::Arc::new(Logs(id, log.clone())));
+        for (woken, retired) in [(0, 0), (0, 1), (1, 0), (1, 2), (3, 0), (3, 2)] {
+            log.lock().unwrap().clear();
+            let mut wakeups = Wakeups::new();
+            let retired_wakers: Vec<_> = (100..100 + retired).map(waker).collect();
+            for id in 0..woken {
+                wakeups.push(waker(id));
+                if let Some(old) = retired_wakers.get(id) {
+                    wakeups.retire(old.clone());
+                }
+            }
+            for old in retired_wakers.iter().skip(woken) {
+                wakeups.retire(old.clone());
+            }
+            wakeups.fire();
+            assert_eq!(*log.lock().unwrap(), (0..woken).collect::<Vec<_>>(), "{woken} woken, {retired} retired");
+            // Left alive: `log`, and the originals of the retired wakers.
+            assert_eq!(
+                std::sync::Arc::strong_count(&log),
+                1 + retired,
+                "the woken wakers were consumed, the retired clones dropped"
+            );
+        }
+    }
+
     #[test]
     fn wake_all_leaves_waiters_waiting() {
         let mut list = WaitList::new();
