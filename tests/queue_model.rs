@@ -1,6 +1,7 @@
 //! Specifies `sync::Queue` against a ledger, in seeded random workloads:
-//! gets and puts started, polled when woken, dropped mid-wait (before and
-//! after they were woken), `try_get`s and `try_put`s, and a close, in every
+//! gets, streams watching through `poll_next`, and puts started, polled
+//! when woken, dropped mid-wait (before and after they were woken),
+//! `try_get`s and `try_put`s, and a close, in every
 //! order a seed picks — polled by hand, without a runtime, so each step is
 //! one poll and each wake-up is recorded.
 //!
@@ -12,7 +13,8 @@
 //! - items come out in the order they went in, each exactly once, and an
 //!   item whose put did not complete never comes out;
 //! - no wake-up is lost: once every woken future has been polled, a get
-//!   still waits only on an empty queue, and a put only on a full one;
+//!   or a stream still waits only on an empty queue, and a put only on a
+//!   full one;
 //! - after the close, once settled, nobody waits.
 //!
 //! A failure names its seed; `QUEUE_MODEL_SEED=n` replays one.
@@ -23,7 +25,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 
-use kettle::sync::{Queue, TryGetError, TryPutError};
+use kettle::sync::{Queue, QueueStream, TryGetError, TryPutError};
 
 /// A waker that records that it was woken.
 #[derive(Default)]
@@ -51,7 +53,12 @@ impl Rng {
     }
 }
 
-type GetFuture<'a> = kettle::sync::Get<'a, u64>;
+/// A get in flight: a `get` in line, or a stream watching through
+/// `poll_next` (which holds no place in line).
+enum GetFuture<'a> {
+    InLine(kettle::sync::Get<'a, u64>),
+    Watching(QueueStream<u64>),
+}
 type PutFuture<'a> = kettle::sync::Put<'a, u64>;
 
 /// A future in flight, with the flag its waker sets.
@@ -72,7 +79,12 @@ struct Ledger {
 fn poll_get(ledger: &mut Ledger, get: &mut Waiting<GetFuture<'_>>) -> bool {
     get.woken.0.store(false, Ordering::SeqCst);
     let waker = Waker::from(get.woken.clone());
-    match Pin::new(&mut get.future).poll(&mut Context::from_waker(&waker)) {
+    let mut cx = Context::from_waker(&waker);
+    let poll = match &mut get.future {
+        GetFuture::InLine(get) => Pin::new(get).poll(&mut cx),
+        GetFuture::Watching(stream) => stream.poll_next(&mut cx),
+    };
+    match poll {
         Poll::Ready(Some(item)) => {
             ledger.taken.push(item);
             true
@@ -160,7 +172,12 @@ fn run(seed: u64, capacity: Option<usize>, steps: usize) {
         match if ending { 3 } else { rng.below(9) } {
             // Start a get and poll it once.
             0 | 1 => {
-                let mut get = Waiting { future: queue.get(), woken: Arc::default(), item: 0 };
+                let future = if rng.below(3) == 0 {
+                    GetFuture::Watching(queue.stream())
+                } else {
+                    GetFuture::InLine(queue.get())
+                };
+                let mut get = Waiting { future, woken: Arc::default(), item: 0 };
                 if !poll_get(&mut ledger, &mut get) {
                     gets.push(get);
                 }
@@ -231,14 +248,14 @@ fn seeds() -> Vec<u64> {
 }
 
 #[test]
-fn random_gets_puts_and_cancellations_on_a_bounded_queue_lose_nothing_and_wake_everyone_owed() {
+fn random_gets_streams_and_puts_with_cancellations_on_a_bounded_queue_lose_nothing_and_wake_everyone_owed() {
     for seed in seeds() {
         run(seed, Some(1 + (seed % 4) as usize), 400);
     }
 }
 
 #[test]
-fn random_gets_puts_and_cancellations_on_an_unbounded_queue_lose_nothing_and_wake_everyone_owed() {
+fn random_gets_streams_and_puts_with_cancellations_on_an_unbounded_queue_lose_nothing_and_wake_everyone_owed() {
     for seed in seeds() {
         run(seed, None, 400);
     }
