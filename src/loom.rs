@@ -2,17 +2,20 @@
 //! place, so that the [loom](https://docs.rs/loom) model checker can stand in
 //! for them.
 //!
-//! Three protocols cross threads: the injector's remote wake protocol
+//! Four protocols cross threads: the injector's remote wake protocol
 //! (`runtime/shared.rs`: a mutex, two atomic flags), the task cell's state
 //! word (`task/cell.rs`, `task/state.rs`: two atomic words, and the two
 //! `UnsafeCell`s they guard — the join waker's slot and the future's stage),
-//! and the blocking pool's accounting (`runtime/blocking_pool.rs`: a mutex,
-//! a condition variable, and the worker threads it starts).
+//! the blocking pool's accounting (`runtime/blocking_pool.rs`: a mutex,
+//! a condition variable, and the worker threads it starts), and the oneshot
+//! channel (`sync/oneshot.rs`: a word of flags and the two `UnsafeCell`s it
+//! hands from side to side — the value and the receiver's waker).
 //! They take their `Mutex`, `Condvar`, atomics, `UnsafeCell` and thread
 //! spawning from here. A normal build re-exports the standard library's;
 //! `RUSTFLAGS="--cfg loom"` swaps in loom's, which record every access, so
 //! that the models in `runtime/core/loom_model.rs`,
-//! `task/cell/loom_model.rs` and `runtime/blocking_pool/loom_model.rs` can
+//! `task/cell/loom_model.rs`, `runtime/blocking_pool/loom_model.rs` and
+//! `sync/oneshot/loom_model.rs` can
 //! run each scenario under every interleaving the memory model allows
 //! (bounded by `LOOM_MAX_PREEMPTIONS`) and fail on a lost wake, a double
 //! drop, a job no worker will run, or an access to a cell that no
@@ -26,7 +29,7 @@
 //! wakes — the real thing can do exactly that (a notification and the
 //! time-out racing), and a model ends a wait "by time" by notifying.
 //!
-//! Everything else kettle does (its slab, its run queue, `sync`'s
+//! Everything else kettle does (its slab, its run queue, `sync`'s other
 //! primitives) lives on one thread and keeps using `std` directly.
 
 #[cfg(not(loom))]

@@ -162,3 +162,66 @@ fn both_halves_are_send_and_sync_when_the_value_is_send() {
     assert_send_sync::<oneshot::Sender<Vec<u8>>>();
     assert_send_sync::<oneshot::Receiver<Vec<u8>>>();
 }
+
+/// A waker that counts its wakes; `Arc::strong_count` tells how many clones
+/// of it are still held somewhere.
+#[derive(Default)]
+struct CountingWaker(AtomicUsize);
+
+impl std::task::Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn every_way_a_channel_ends_drops_the_value_once_and_releases_the_receivers_waker() {
+    // {sender sends, sender dropped} × {receiver polled before the sender
+    // finishes, or not} × {receiver polled to its result then dropped,
+    // receiver dropped without its result}.
+    for sends in [true, false] {
+        for polled_first in [true, false] {
+            for reads in [true, false] {
+                let case = format!("sends: {sends}, polled first: {polled_first}, reads: {reads}");
+                let drops = Arc::new(AtomicUsize::new(0));
+                let counting = Arc::new(CountingWaker::default());
+                let waker = std::task::Waker::from(counting.clone());
+                let mut cx = std::task::Context::from_waker(&waker);
+                let (tx, mut rx) = oneshot::channel();
+                if polled_first {
+                    assert!(Pin::new(&mut rx).poll(&mut cx).is_pending(), "{case}");
+                }
+                if sends {
+                    tx.send(DropGuard(drops.clone())).ok().unwrap();
+                } else {
+                    drop(tx);
+                }
+                let woken = counting.0.load(Ordering::SeqCst);
+                assert_eq!(woken, usize::from(polled_first), "{case}: woken once if it waited");
+                if reads {
+                    match Pin::new(&mut rx).poll(&mut cx) {
+                        std::task::Poll::Ready(Ok(value)) => {
+                            assert!(sends, "{case}");
+                            drop(value);
+                        }
+                        std::task::Poll::Ready(Err(RecvError)) => assert!(!sends, "{case}"),
+                        std::task::Poll::Pending => panic!("{case}: the sender is done, the receiver must be ready"),
+                    }
+                }
+                drop(rx);
+                assert_eq!(drops.load(Ordering::SeqCst), usize::from(sends), "{case}: the value dropped once");
+                drop(waker);
+                assert_eq!(Arc::strong_count(&counting), 1, "{case}: no clone of the waker is left behind");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_sender_dropped_before_the_receiver_polls_wakes_nobody_and_gives_recv_error() {
+    let (tx, mut rx) = oneshot::channel::<u8>();
+    drop(tx);
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    let rt = Runtime::new().unwrap();
+    assert_eq!(rt.block_on(rx), Err(RecvError));
+}

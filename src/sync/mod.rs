@@ -16,7 +16,9 @@
 //! `Rc`), touched only by tasks of the loop that owns them. No atomics, no
 //! locks: a task runs until it awaits, so a `RefCell` borrow can never be
 //! contended — as long as no borrow is held across a call that may re-enter.
-//! The one exception is [`oneshot`], whose purpose is to cross threads.
+//! The one exception is [`oneshot`], whose purpose is to cross threads: its
+//! two halves share a word of atomic flags that hands each of its two slots
+//! from one side to the other (its module docs).
 //!
 //! The compiler holds us to it: a queue cannot be sent to another thread,
 //!

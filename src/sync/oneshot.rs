@@ -5,26 +5,66 @@
 //!
 //! # How it works
 //!
-//! Sender and receiver share an `Arc<std::sync::Mutex<State>>`: the value
-//! slot, a flag per side saying it is done, and the receiver's waker. This is
-//! the one primitive of `sync` that is thread-safe — the others live on the
-//! loop's thread in `Rc<RefCell<_>>` — because its job is to let another
+//! Sender and receiver share an `Arc` of three things: a **state word** of
+//! four flags, the **value slot**, and the receiver's **waker slot**. This
+//! is the one primitive of `sync` that is thread-safe — the others live on
+//! the loop's thread in `Rc<RefCell<_>>` — because its job is to let another
 //! thread complete a task on the loop: `send` from any thread wakes the
-//! waiting task, and kettle's waker carries that wake across threads (through
-//! the runtime's injector, waking the loop out of `epoll_wait` if it sleeps).
+//! waiting task, and kettle's waker carries that wake across threads
+//! (through the runtime's injector, waking the loop out of `epoll_wait` if
+//! it sleeps).
+//!
+//! | flag    | set by                        | means                                              |
+//! |---------|-------------------------------|----------------------------------------------------|
+//! | `SENT`  | `send`, with `DONE`           | the value slot holds the value                     |
+//! | `DONE`  | `send`, or the sender's drop  | the sender is finished: the value slot is the receiver's |
+//! | `WAKER` | a pending poll                | the waker slot holds the receiver's waker, for the sender to wake |
+//! | `GONE`  | the receiver's drop           | a send would go nowhere                            |
 //!
 //! ```text
-//!   Sender                       State (locked)                 Receiver (a future)
-//!   send(v) ──▶ value = v; sender_done; take waker ──▶ wake ──▶ poll: take value → Ok(v)
-//!   drop    ──▶ sender_done; take waker           ──▶ wake ──▶ poll: no value   → Err(RecvError)
-//!                                                            ◀── drop: receiver_gone; take value
-//!   send(v) after that ──▶ Err(v)
+//!   Sender                                   Receiver (a future)
+//!   send(v): write value; DONE|SENT ──▶ wake ──▶ poll: DONE seen → take value → Ok(v)
+//!   drop:    DONE                   ──▶ wake ──▶ poll: DONE seen, no value   → Err(RecvError)
+//!   send(v) after GONE → Err(v)          ◀── drop: GONE (and the value, if one was sent)
 //! ```
 //!
-//! Every operation is a few field moves under the lock. Wakers are woken and
-//! dropped, and values dropped, only after the lock is released: a waker may
-//! run arbitrary code, and a value's destructor could be anything, including
+//! **Who may touch a slot** is decided by the flags, one read-modify-write
+//! of the state word at a time, never by a lock:
+//!
+//! - *The value slot* is the sender's until it sets `DONE`, and the
+//!   receiver's once it has seen `DONE` (an acquire load, or its own
+//!   read-modify-write). The one exception: a receiver that set `GONE`
+//!   before `DONE` will never look at the value, so a sender that finds
+//!   `GONE` in the word it replaced takes its value back.
+//! - *The waker slot* is the receiver's while `WAKER` is clear. While
+//!   `WAKER` is set it is only read: by the receiver (is the stored waker
+//!   still the right one?) and, once it has set `DONE`, by the sender,
+//!   which wakes it by reference. To store another waker the receiver first
+//!   clears `WAKER`; if the word it replaced had `DONE`, the sender may be
+//!   reading the slot, so it leaves it alone and returns the result instead.
+//!   A waker still in the slot at the end is dropped with the channel.
+//!
+//! This is tokio's oneshot, minus the sender's own waker (kettle's sender
+//! cannot wait for the receiver to go). The simple version is one
+//! `Mutex<State>` holding the value, the waker and the flags, locked by
+//! every operation, as kettle-mini would write it; it takes two atomic
+//! read-modify-writes per lock where the flags take one or none
+//! (`Sender::send`, `Receiver::poll`). The loom model in
+//! `sync/oneshot/loom_model.rs` runs the protocol under every interleaving
+//! with another thread.
+//!
+//! Wakers are woken, and values dropped, with nothing held: a waker may run
+//! arbitrary code, and a value's destructor could be anything, including
 //! code that touches this very channel.
+//!
+//! # Safety
+//!
+//! The `unsafe` here is the two slots' `UnsafeCell` accesses, one function
+//! per kind of access ([`Inner::write_value`], [`Inner::take_value`],
+//! [`Inner::wake_receiver`], [`Inner::stored_waker_will_wake`],
+//! [`Inner::replace_waker`], [`Inner::take_waker`]), each stating which
+//! flags make it the caller's, and `Send`/`Sync` for the shared part, which
+//! hands a `T` from one thread to another exactly once.
 //!
 //! # Cancel safety
 //!
@@ -37,8 +77,14 @@ use std::error::Error;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
+
+use crate::loom::cell::UnsafeCell;
+use crate::loom::sync::atomic::{AtomicUsize, Ordering};
+
+#[cfg(all(test, loom))]
+mod loom_model;
 
 /// Creates a channel for one value: the [`Sender`] sends it, the
 /// [`Receiver`] is a future that resolves to it.
@@ -59,31 +105,107 @@ use std::task::{Context, Poll, Waker};
 /// assert_eq!(answer, 42);
 /// ```
 pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
-    let state = State { value: None, sender_done: false, receiver_gone: false, waker: None };
-    let inner = Arc::new(Mutex::new(state));
-    (Sender { inner: inner.clone() }, Receiver { inner, done: false })
+    let inner = Arc::new(Inner {
+        state: AtomicUsize::new(0),
+        value: UnsafeCell::new(None),
+        waker: UnsafeCell::new(None),
+    });
+    (Sender { inner: Some(inner.clone()) }, Receiver { inner, done: false })
 }
 
-struct State<T> {
+/// The value slot holds the value (set with [`DONE`], by `send`).
+const SENT: usize = 1;
+/// The sender is finished — it sent, or was dropped: the value slot is the
+/// receiver's. Never cleared.
+const DONE: usize = 2;
+/// The waker slot holds the receiver's waker, for the sender to wake; set
+/// and cleared only by the receiver.
+const WAKER: usize = 4;
+/// The receiver was dropped. Never cleared.
+const GONE: usize = 8;
+
+/// What the two halves share; see the module docs for who may touch which
+/// slot when.
+struct Inner<T> {
+    /// [`SENT`], [`DONE`], [`WAKER`], [`GONE`].
+    state: AtomicUsize,
     /// The value sent, until the receiver takes it.
-    value: Option<T>,
-    /// The sender sent, or was dropped: nothing more will come.
-    sender_done: bool,
-    /// The receiver was dropped: a send would go nowhere.
-    receiver_gone: bool,
-    /// The waker of the task awaiting the receiver, while it waits.
-    waker: Option<Waker>,
+    value: UnsafeCell<Option<T>>,
+    /// The waker of the task awaiting the receiver.
+    waker: UnsafeCell<Option<Waker>>,
 }
 
-/// Locks the state. No code panics while holding the lock, so it is never
-/// poisoned in practice; if it were, the state would still be consistent.
-fn lock<T>(inner: &Mutex<State<T>>) -> MutexGuard<'_, State<T>> {
-    inner.lock().unwrap_or_else(PoisonError::into_inner)
+// SAFETY: the slots are shared between threads only as the flags allow (the
+// module docs): the value slot is accessed by one side at a time, handed
+// over by a release/acquire pair on `state`, so a `T` moves from the
+// sender's thread to the receiver's once — `T: Send` is all that needs;
+// the waker slot holds a `Waker`, which is `Send + Sync`, and is only read
+// by both sides at once.
+unsafe impl<T: Send> Send for Inner<T> {}
+// SAFETY: as for `Send`: no `&T` is ever shared, only `T` moved.
+unsafe impl<T: Send> Sync for Inner<T> {}
+
+impl<T> Inner<T> {
+    /// Stores the value. Only the sender, before it sets [`DONE`].
+    fn write_value(&self, value: T) {
+        // SAFETY: the value slot is the sender's until it sets `DONE`, and
+        // it has not: the receiver does not touch it (module docs).
+        self.value.with_mut(|slot| unsafe { *slot = Some(value) });
+    }
+
+    /// Takes the value, if the slot holds one. Only the receiver once it
+    /// has seen [`DONE`], or the sender that found [`GONE`] set before its
+    /// `DONE`.
+    fn take_value(&self) -> Option<T> {
+        // SAFETY: by the callers' contract the slot is theirs alone: after
+        // `DONE` the sender never touches it again; a receiver that set
+        // `GONE` before `DONE` never touches it at all.
+        self.value.with_mut(|slot| unsafe { (*slot).take() })
+    }
+
+    /// Wakes the stored waker, by reference. Only the sender, after it set
+    /// [`DONE`] in a word that had [`WAKER`].
+    fn wake_receiver(&self) {
+        // SAFETY: with `WAKER` set when `DONE` was set, the receiver only
+        // reads the slot from now on (it writes only after clearing `WAKER`
+        // in a word without `DONE`): shared reads only.
+        self.waker.with(|slot| {
+            if let Some(waker) = unsafe { &*slot } {
+                waker.wake_by_ref();
+            }
+        });
+    }
+
+    /// Whether the stored waker wakes the same task as `waker`. Only the
+    /// receiver, while [`WAKER`] is set (it is then read-only).
+    fn stored_waker_will_wake(&self, waker: &Waker) -> bool {
+        // SAFETY: while `WAKER` is set nobody writes the slot; the sender
+        // may be reading it too.
+        self.waker.with(|slot| unsafe { &*slot }.as_ref().is_some_and(|stored| stored.will_wake(waker)))
+    }
+
+    /// Stores `waker`, returning the one it replaces. Only the receiver,
+    /// while [`WAKER`] is clear and [`DONE`] was clear when it cleared it.
+    fn replace_waker(&self, waker: &Waker) -> Option<Waker> {
+        // SAFETY: with `WAKER` clear the sender does not read the slot (it
+        // reads it only after setting `DONE` in a word with `WAKER`).
+        self.waker.with_mut(|slot| unsafe { (*slot).replace(waker.clone()) })
+    }
+
+    /// Takes the stored waker. Only the receiver, having cleared [`WAKER`]
+    /// in a word without [`DONE`].
+    fn take_waker(&self) -> Option<Waker> {
+        // SAFETY: as for `replace_waker`.
+        self.waker.with_mut(|slot| unsafe { (*slot).take() })
+    }
 }
 
 /// The sending half of a [`channel`]: sends one value, from any thread.
 pub struct Sender<T> {
-    inner: Arc<Mutex<State<T>>>,
+    /// The channel; `None` once [`send`](Sender::send) has taken it, so
+    /// that the drop which follows a send knows that it has nothing to say
+    /// ([`Sender::take_after_send`]).
+    inner: Option<Arc<Inner<T>>>,
 }
 
 impl<T> Sender<T> {
@@ -93,43 +215,48 @@ impl<T> Sender<T> {
     /// # Errors
     /// `Err(value)` if the receiver was dropped: nobody would ever read it.
     #[doc(alias = "set_result")]
-    pub fn send(self, value: T) -> Result<(), T> {
-        let waker = {
-            let mut state = lock(&self.inner);
-            if state.receiver_gone {
-                return Err(value);
-            }
-            state.value = Some(value);
-            state.sender_done = true;
-            state.waker.take()
-        };
-        if let Some(waker) = waker {
-            waker.wake();
+    pub fn send(mut self, value: T) -> Result<(), T> {
+        let inner = self.take_after_send();
+        if inner.state.load(Ordering::Acquire) & GONE != 0 {
+            return Err(value);
+        }
+        inner.write_value(value);
+        // Release: the receiver that sees `DONE` sees the value.
+        let prev = inner.state.fetch_or(SENT | DONE, Ordering::AcqRel);
+        if prev & GONE != 0 {
+            // The receiver went between our look and our `DONE`; it saw no
+            // `DONE`, so it left the value alone: hand it back.
+            return Err(inner.take_value().expect("the value was just written"));
+        }
+        if prev & WAKER != 0 {
+            inner.wake_receiver();
         }
         Ok(())
-        // `self` drops here and finds `sender_done` already set.
+    }
+
+    /// Takes the channel out of a sender that is sending: whatever the send
+    /// does, it finishes the sender's part, so the drop that follows has
+    /// nothing to tell anyone and skips the state word. The simple version
+    /// keeps the channel and lets the drop look at the word once more to
+    /// find `DONE` set.
+    fn take_after_send(&mut self) -> Arc<Inner<T>> {
+        self.inner.take().expect("a sender is consumed by its send")
     }
 
     /// Whether the receiver was dropped, so that [`send`](Sender::send) would
     /// fail.
     pub fn is_closed(&self) -> bool {
-        lock(&self.inner).receiver_gone
+        self.inner.as_ref().is_none_or(|inner| inner.state.load(Ordering::Acquire) & GONE != 0)
     }
 }
 
 impl<T> Drop for Sender<T> {
     /// Without a send, tells the receiver that no value will come.
     fn drop(&mut self) {
-        let waker = {
-            let mut state = lock(&self.inner);
-            if state.sender_done {
-                return;
-            }
-            state.sender_done = true;
-            state.waker.take()
-        };
-        if let Some(waker) = waker {
-            waker.wake();
+        let Some(inner) = &self.inner else { return }; // sent
+        let prev = inner.state.fetch_or(DONE, Ordering::AcqRel);
+        if prev & (WAKER | GONE) == WAKER {
+            inner.wake_receiver();
         }
     }
 }
@@ -147,7 +274,7 @@ impl<T> fmt::Debug for Sender<T> {
 /// If polled again after it returned.
 #[must_use = "futures do nothing unless awaited"]
 pub struct Receiver<T> {
-    inner: Arc<Mutex<State<T>>>,
+    inner: Arc<Inner<T>>,
     /// The value (or the error) was returned; it cannot be returned twice.
     done: bool,
 }
@@ -160,15 +287,23 @@ impl<T> Receiver<T> {
     /// [`TryRecvError::Closed`] if the sender was dropped without sending, or
     /// the value was already taken.
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        let mut state = lock(&self.inner);
-        match state.value.take() {
+        if self.inner.state.load(Ordering::Acquire) & DONE == 0 {
+            return Err(TryRecvError::Empty);
+        }
+        match self.inner.take_value() {
             Some(value) => {
                 self.done = true;
                 Ok(value)
             }
-            None if state.sender_done || self.done => Err(TryRecvError::Closed),
-            None => Err(TryRecvError::Empty),
+            None => Err(TryRecvError::Closed),
         }
+    }
+
+    /// The result, once [`DONE`] has been seen: the value, or `RecvError`
+    /// if the sender went without sending.
+    fn finish(&mut self) -> Poll<Result<T, RecvError>> {
+        self.done = true;
+        Poll::Ready(self.inner.take_value().ok_or(RecvError))
     }
 }
 
@@ -178,37 +313,63 @@ impl<T> Future for Receiver<T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
         let this = self.get_mut();
         assert!(!this.done, "oneshot::Receiver polled after it returned its result");
-        let mut state = lock(&this.inner);
-        if let Some(value) = state.value.take() {
-            this.done = true;
-            return Poll::Ready(Ok(value));
+        let inner = &this.inner;
+        let state = inner.state.load(Ordering::Acquire);
+        if state & DONE != 0 {
+            return this.finish();
         }
-        if state.sender_done {
-            this.done = true;
-            return Poll::Ready(Err(RecvError));
+        if state & WAKER != 0 {
+            // Polled again by the same task: the stored waker will do.
+            if inner.stored_waker_will_wake(cx.waker()) {
+                return Poll::Pending;
+            }
+            // Another task: take the slot back before writing it, unless the
+            // sender finished meanwhile (it may be reading the slot).
+            if inner.state.fetch_and(!WAKER, Ordering::AcqRel) & DONE != 0 {
+                return this.finish();
+            }
         }
-        // Keep the latest waker: the task awaiting us may have changed. The
-        // one it replaces is dropped after the lock is released, like every
-        // waker here (its drop may be code that touches this channel).
-        let replaced = match &mut state.waker {
-            Some(waker) if waker.will_wake(cx.waker()) => None,
-            slot => slot.replace(cx.waker().clone()),
-        };
-        drop(state);
-        drop(replaced);
+        let replaced = inner.replace_waker(cx.waker());
+        // Release: the sender that sees `WAKER` sees the waker.
+        let prev = inner.state.fetch_or(WAKER, Ordering::AcqRel);
+        drop(replaced); // another executor's code: with nothing held
+        if prev & DONE != 0 {
+            // The sender finished before it could see our waker.
+            return this.finish();
+        }
         Poll::Pending
     }
 }
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        let (value, waker) = {
-            let mut state = lock(&self.inner);
-            state.receiver_gone = true;
-            (state.value.take(), state.waker.take())
+        if self.done {
+            return self.forget_after_done();
+        }
+        // Set `GONE`; and, while the sender is not done, take the waker slot
+        // back too, so that the task's waker is released now, not when the
+        // sender goes.
+        let update = |state: usize| Some(if state & DONE == 0 { (state | GONE) & !WAKER } else { state | GONE });
+        let prev = match self.inner.state.fetch_update(Ordering::AcqRel, Ordering::Acquire, update) {
+            Ok(prev) | Err(prev) => prev,
         };
-        // Dropped after the lock is released.
-        drop((value, waker));
+        if prev & DONE != 0 {
+            drop(self.inner.take_value()); // sent and never read
+        } else if prev & WAKER != 0 {
+            drop(self.inner.take_waker());
+        }
+    }
+}
+
+impl<T> Receiver<T> {
+    /// The drop of a receiver that returned its result: nothing is left to
+    /// clean up, so the state word is not touched. The value was taken; the
+    /// sender is done; a waker left in its slot goes with the channel; and
+    /// `GONE` would tell nobody anything, since a sender that is done never
+    /// looks. The simple version sets `GONE` and looks for a value to drop.
+    #[inline]
+    fn forget_after_done(&mut self) {
+        debug_assert!(self.inner.state.load(Ordering::Acquire) & DONE != 0, "a receiver is done only after the sender");
     }
 }
 

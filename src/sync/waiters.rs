@@ -145,8 +145,17 @@ impl WaitList {
 
     /// Notifies the waiter at the front of the FIFO, if any, and returns its
     /// waker for the caller to fire once its borrow is released.
+    ///
+    /// Inline, so that the common call that finds nobody waiting costs one
+    /// test; the hand-over itself is [`notify_head`](WaitList::notify_head).
+    #[inline]
     pub(crate) fn notify_one(&mut self) -> Option<Waker> {
         let key = self.head?;
+        Some(self.notify_head(key))
+    }
+
+    /// Notifies the head of the FIFO, `key`, and returns its waker.
+    fn notify_head(&mut self, key: usize) -> Waker {
         let entry = std::mem::replace(&mut self.entries[key], Entry::Notified);
         let Entry::Waiting { waker, prev, next } = entry else {
             unreachable!("the FIFO links only waiting entries");
@@ -154,7 +163,7 @@ impl WaitList {
         debug_assert_eq!(prev, None, "the head has no predecessor");
         self.unlink(prev, next);
         self.notified += 1;
-        Some(waker)
+        waker
     }
 
     /// Notifies every waiting entry, in FIFO order.
@@ -228,6 +237,7 @@ impl Wakeups {
         Wakeups::default()
     }
 
+    #[inline]
     pub(crate) fn push(&mut self, waker: Waker) {
         match self.first {
             None => self.first = Some(waker),
@@ -242,6 +252,7 @@ impl Wakeups {
     }
 
     /// Adds `waker` if there is one (the result of `notify_one`).
+    #[inline]
     pub(crate) fn extend(&mut self, waker: Option<Waker>) {
         if let Some(waker) = waker {
             self.push(waker);
@@ -251,13 +262,28 @@ impl Wakeups {
     /// Wakes everything collected, in the order it was collected, then
     /// drops the retired wakers. Call only with no borrow of the primitive's
     /// state held.
+    ///
+    /// Inline, and the common cases first: most operations wake nobody, and
+    /// most of the others wake one waiter. Keeping those two paths to a
+    /// test or two each, with no call, is the whole point of holding
+    /// `first` apart; the simple version would be one `Vec` of wakers,
+    /// drained (`wake_rest`) after every operation.
+    #[inline]
     pub(crate) fn fire(self) {
-        // Most operations wake nobody: keep that path to one branch (the
-        // retired wakers, if any, are dropped with `rest`).
-        let Some(first) = self.first else { return };
+        let Wakeups { first, rest, retired } = self;
+        // Nobody to wake: the retired wakers, if any, are dropped with `rest`.
+        let Some(first) = first else { return };
         first.wake();
-        let mut rest = self.rest;
-        rest.drain(self.retired..).for_each(Waker::wake);
+        if rest.len() > retired {
+            Wakeups::wake_rest(rest, retired);
+        }
+    }
+
+    /// Wakes the wakers of `rest` after the `retired` ones, then drops
+    /// them all.
+    #[inline(never)]
+    fn wake_rest(mut rest: Vec<Waker>, retired: usize) {
+        rest.drain(retired..).for_each(Waker::wake);
     }
 }
 
@@ -324,6 +350,43 @@ mod tests {
         assert!(!list.remove(again, &mut Wakeups::new()));
         assert!(list.is_empty());
         assert!(list.entries.is_empty(), "no tombstones remain");
+    }
+
+    /// A waker that logs its id when woken.
+    struct Logs(usize, std::sync::Arc<std::sync::Mutex<Vec<usize>>>);
+
+    impl std::task::Wake for Logs {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.1.lock().unwrap().push(self.0);
+        }
+    }
+
+    #[test]
+    fn fire_wakes_in_the_order_collected_and_drops_retired_wakers_unwoken() {
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let waker = |id| Waker::from(std::sync::Arc::new(Logs(id, log.clone())));
+        for (woken, retired) in [(0, 0), (0, 1), (1, 0), (1, 2), (3, 0), (3, 2)] {
+            log.lock().unwrap().clear();
+            let mut wakeups = Wakeups::new();
+            let retired_wakers: Vec<_> = (100..100 + retired).map(waker).collect();
+            for id in 0..woken {
+                wakeups.push(waker(id));
+                if let Some(old) = retired_wakers.get(id) {
+                    wakeups.retire(old.clone());
+                }
+            }
+            for old in retired_wakers.iter().skip(woken) {
+                wakeups.retire(old.clone());
+            }
+            wakeups.fire();
+            assert_eq!(*log.lock().unwrap(), (0..woken).collect::<Vec<_>>(), "{woken} woken, {retired} retired");
+            // Left alive: `log`, and the originals of the retired wakers.
+            assert_eq!(
+                std::sync::Arc::strong_count(&log),
+                1 + retired,
+                "the woken wakers were consumed, the retired clones dropped"
+            );
+        }
     }
 
     #[test]

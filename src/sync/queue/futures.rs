@@ -46,6 +46,11 @@ impl Getter {
     /// is closed and drained, or a place in line. Once it has returned
     /// `Ready`, the next call starts a new get.
     pub(super) fn poll<T>(&mut self, queue: &Queue<T>, cx: &Context<'_>) -> Poll<Option<T>> {
+        if self.place.is_none()
+            && let Some(item) = queue.with_state_quietly(State::take_without_waking)
+        {
+            return Poll::Ready(Some(item));
+        }
         queue.with_state(|state, wakeups| {
             if let Some(Place::Watching(_)) = self.place {
                 self.leave(state, wakeups);
@@ -113,10 +118,19 @@ impl Getter {
     /// buffered, and it is offered on — to the next getter in line, or to
     /// the watchers — so a cancelled getter never swallows an item. A
     /// watcher's wake-up promised nothing: there is nothing to pass on.
+    ///
+    /// Inline, and the leaving itself out of line, so that the drop of
+    /// every get that completed stays one test.
+    #[inline]
     pub(super) fn cancel<T>(&mut self, queue: &Queue<T>) {
         if self.place.is_some() {
-            queue.with_state(|state, wakeups| self.leave(state, wakeups));
+            self.cancel_waiting(queue);
         }
+    }
+
+    #[inline(never)]
+    fn cancel_waiting<T>(&mut self, queue: &Queue<T>) {
+        queue.with_state(|state, wakeups| self.leave(state, wakeups));
     }
 
     fn leave<T>(&mut self, state: &mut State<T>, wakeups: &mut Wakeups) {
@@ -216,6 +230,19 @@ impl<'a, T> Put<'a, T> {
         state.insert(item, wakeups);
         Poll::Ready(Ok(()))
     }
+
+    /// A put dropped while in line, at `key`, leaves it. Out of line, so that
+    /// the drop of every put that completed stays one test.
+    #[inline(never)]
+    fn leave_line(&self, key: usize) {
+        self.queue.with_state(|state, wakeups| {
+            // Granted a slot but dropped before it ran: the slot goes to the
+            // next putter in line (after a close, nobody may use it).
+            if state.putters.remove(key, wakeups) && !state.closed {
+                wakeups.extend(state.putters.notify_one());
+            }
+        });
+    }
 }
 
 impl<T> Future for Put<'_, T> {
@@ -224,6 +251,12 @@ impl<T> Future for Put<'_, T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Closed<T>>> {
         let this = self.get_mut();
         let queue = this.queue;
+        if this.key.is_none() {
+            match queue.with_state_quietly(|state| state.put_without_waking(this.take_item())) {
+                Ok(()) => return Poll::Ready(Ok(())),
+                Err(item) => this.item = Some(item),
+            }
+        }
         queue.with_state(|state, wakeups| this.poll_state(state, cx, wakeups))
     }
 }
@@ -232,14 +265,9 @@ impl<T> Drop for Put<'_, T> {
     /// Leaves the queue as if this put never happened; the item, if not
     /// inserted, is dropped with the future, after the state is released.
     fn drop(&mut self) {
-        let Some(key) = self.key else { return };
-        self.queue.with_state(|state, wakeups| {
-            // Granted a slot but dropped before it ran: the slot goes to the
-            // next putter in line (after a close, nobody may use it).
-            if state.putters.remove(key, wakeups) && !state.closed {
-                wakeups.extend(state.putters.notify_one());
-            }
-        });
+        if let Some(key) = self.key {
+            self.leave_line(key);
+        }
     }
 }
 

@@ -27,6 +27,18 @@
 //! every put notifies a getter when one waits, getters only wait while every
 //! buffered item is reserved — the invariant `debug_check` asserts.
 //!
+//! # The quiet path
+//!
+//! In a busy queue most puts and gets wake nobody: a put finds no getter
+//! waiting (the consumer is busy, or already woken), a get frees a slot no
+//! putter waits for. Those two go straight to the buffer under one borrow
+//! (`State::put_without_waking`, `State::take_without_waking`) and never
+//! build the list of wakers to fire; anything else — a waiter to notify, a
+//! closed queue, a future already in line — takes the full path, which
+//! decides as above. The quiet path is the full path with nobody to wake,
+//! so it needs no rule of its own: `tests/queue_model.rs` checks the two
+//! against a ledger in seeded random workloads.
+//!
 //! # Cancel safety
 //!
 //! A future can be dropped at any `.await` point; at each one, nothing is lost:
@@ -160,6 +172,35 @@ impl<T> State<T> {
     /// Buffered items not promised to a notified getter.
     fn unreserved_items(&self) -> usize {
         self.items.len() - self.getters.notified()
+    }
+
+    /// Buffers `item` at once when that wakes nobody — the queue is open, a
+    /// slot is free, and no getter or stream waits for an item — and hands
+    /// it back otherwise, for the full path. The common put of a busy queue.
+    /// The simple version is [`insert`](State::insert) under
+    /// [`Queue::with_state`], collecting wakers even when there are none.
+    #[inline]
+    fn put_without_waking(&mut self, item: T) -> Result<(), T> {
+        if self.closed || self.free_slots() == 0 || !self.getters.is_empty() || !self.watchers.is_empty() {
+            return Err(item);
+        }
+        self.items.push_back(item);
+        self.unfinished += 1;
+        Ok(())
+    }
+
+    /// Takes the front item at once when that wakes nobody — the queue is
+    /// open, an unreserved item is buffered, and no putter waits for the
+    /// slot it frees — and `None` otherwise, for the full path. The common
+    /// get of a busy queue. The simple version is
+    /// [`remove_front`](State::remove_front) under [`Queue::with_state`],
+    /// collecting wakers even when there are none.
+    #[inline]
+    fn take_without_waking(&mut self) -> Option<T> {
+        if self.closed || self.unreserved_items() == 0 || !self.putters.is_empty() {
+            return None;
+        }
+        self.items.pop_front()
     }
 
     /// Buffers `item` and offers it ([`offer`](State::offer)).
@@ -335,8 +376,8 @@ impl<T> Queue<T> {
     }
 
     /// Runs `f` on the queue's state, checks the invariants, releases the
-    /// borrow, and only then fires the wakers `f` collected — the one way
-    /// this module changes its state (collect, release, then fire).
+    /// borrow, and only then fires the wakers `f` collected — the way this
+    /// module changes its state (collect, release, then fire).
     fn with_state<R>(&self, f: impl FnOnce(&mut State<T>, &mut Wakeups) -> R) -> R {
         let mut wakeups = Wakeups::new();
         let result = {
@@ -346,6 +387,19 @@ impl<T> Queue<T> {
             result
         };
         wakeups.fire();
+        result
+    }
+
+    /// Runs `f`, which wakes nobody, on the queue's state and checks the
+    /// invariants: how the fast paths that wake nobody
+    /// ([`State::put_without_waking`], [`State::take_without_waking`]) get
+    /// in. The simple version is [`with_state`](Queue::with_state), and an
+    /// empty `Wakeups` to fire.
+    #[inline]
+    fn with_state_quietly<R>(&self, f: impl FnOnce(&mut State<T>) -> R) -> R {
+        let mut state = self.state.borrow_mut();
+        let result = f(&mut state);
+        state.debug_check();
         result
     }
 
