@@ -6,7 +6,7 @@
 //! |--------------------------|-----------------------------------------------------------------------|
 //! | `async_io_eventfd`       | two tasks bounce a counter through two eventfds, 100,000 round trips  |
 //! | `async_io_unix`          | two tasks bounce a byte through a `UnixStream` pair, 100,000 round trips |
-//! | `async_io_hyper_client`  | hyper's HTTP/1.1 client, 8 connections × 500 requests, to one server  |
+//! | `async_io_hyper_client`  | hyper's HTTP/1.1 client, 8 connections × 2,000 requests, to one server  |
 //!
 //! The eventfd ping-pong uses `Async::read_with`/`write_with` on kettle and
 //! `AsyncFd::async_io` on tokio (the same rule: try, and on `WouldBlock`
@@ -47,7 +47,7 @@ use hyper::body::Body;
 const ROUND_TRIPS: usize = 100_000;
 /// hyper client connections per run, and requests per connection.
 const CONNECTIONS: usize = 8;
-const REQUESTS: usize = 500;
+const REQUESTS: usize = 2_000;
 
 fn tokio_rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
@@ -465,15 +465,17 @@ fn async_io_hyper_client(c: &mut Criterion) {
 criterion_group!(benches, async_io_eventfd, async_io_unix, async_io_hyper_client);
 
 /// `rounds` alternating runs of `workload` on kettle and on tokio (which
-/// goes first alternates too), each run's wall time, and the medians: on a
-/// shared machine, drift in its load then hits both alike.
+/// goes first alternates too), each run's wall time and the CPU time of the
+/// thread running it (user + system: what the runtime and the kernel spent
+/// on its behalf, which other load on a shared machine blurs less), and the
+/// medians of both.
 fn rounds(workload: &str, rounds: usize) {
     let kettle = kettle::Runtime::new().unwrap();
     let tokio = tokio_rt();
     let time = |runtime: &str| {
-        let start = Instant::now();
+        let (start, cpu) = (Instant::now(), thread_cpu_time());
         run(&format!("{workload}/{runtime}"), &kettle, &tokio);
-        start.elapsed()
+        (start.elapsed(), thread_cpu_time() - cpu)
     };
     time("kettle"); // warm-up: the server's threads, the allocator
     time("tokio");
@@ -486,21 +488,44 @@ fn rounds(workload: &str, rounds: usize) {
             let t = time("tokio");
             (time("kettle"), t)
         };
-        println!("round {round}: kettle {k:?}, tokio {t:?}, kettle/tokio {:.2}", ratio(k, t));
+        println!(
+            "round {round}: wall kettle {:?}, tokio {:?} ({:.2}); cpu kettle {:?}, tokio {:?} ({:.2})",
+            k.0,
+            t.0,
+            ratio(k.0, t.0),
+            k.1,
+            t.1,
+            ratio(k.1, t.1)
+        );
         ours.push(k);
         theirs.push(t);
     }
-    let (k, t) = (median(&mut ours), median(&mut theirs));
-    println!("{workload}: median kettle {k:?}, tokio {t:?}, kettle/tokio {:.2}", ratio(k, t));
+    let median = |times: &mut Vec<(Duration, Duration)>, cpu: bool| {
+        let mut times: Vec<Duration> = times.iter().map(|t| if cpu { t.1 } else { t.0 }).collect();
+        times.sort();
+        times[times.len() / 2]
+    };
+    let (kw, tw) = (median(&mut ours, false), median(&mut theirs, false));
+    let (kc, tc) = (median(&mut ours, true), median(&mut theirs, true));
+    println!(
+        "{workload}: median wall kettle {kw:?}, tokio {tw:?}, kettle/tokio {:.2}; \
+         median cpu kettle {kc:?}, tokio {tc:?}, kettle/tokio {:.2}",
+        ratio(kw, tw),
+        ratio(kc, tc)
+    );
+}
+
+/// The CPU time (user + system) this thread has used so far.
+fn thread_cpu_time() -> Duration {
+    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `now` is a valid `timespec` on the stack, for the call only.
+    let status = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+    assert_eq!(status, 0, "clock_gettime: {}", io::Error::last_os_error());
+    Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
 }
 
 fn ratio(a: Duration, b: Duration) -> f64 {
     a.as_secs_f64() / b.as_secs_f64()
-}
-
-fn median(times: &mut [Duration]) -> Duration {
-    times.sort();
-    times[times.len() / 2]
 }
 
 /// criterion's run; or, with `ASYNC_IO_WORKLOAD=GROUP/RUNTIME[:RUNS]`, that

@@ -235,13 +235,22 @@ impl Registration {
     /// Gives back the entry an operation owns in `direction`'s waiter list
     /// (when it completes or is dropped), leaving every other operation's
     /// entry where it is.
+    #[inline]
     pub(crate) fn forget(&self, direction: Direction, id: &mut Option<u64>) {
         if let Some(id) = id.take() {
-            let mut waiters = self.io.waiters(direction).borrow_mut();
-            if let Some(at) = waiters.position(id) {
-                waiters.wakers.swap_remove(at);
-                waiters.ids.swap_remove(at);
-            }
+            self.remove_entry(direction, id);
+        }
+    }
+
+    /// [`forget`](Self::forget)'s search, out of line: the operations that
+    /// never waited (most of them) pass `None` and pay one test, inlined
+    /// into their poll and their drop.
+    #[inline(never)]
+    fn remove_entry(&self, direction: Direction, id: u64) {
+        let mut waiters = self.io.waiters(direction).borrow_mut();
+        if let Some(at) = waiters.position(id) {
+            waiters.wakers.swap_remove(at);
+            waiters.ids.swap_remove(at);
         }
     }
 
