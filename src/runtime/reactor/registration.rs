@@ -318,10 +318,16 @@ mod tests {
     #[test]
     fn would_block_is_recognised_with_an_os_code_and_without_one_and_nothing_else_is() {
         assert!(is_would_block(&io::Error::from_raw_os_error(libc::EAGAIN)), "EAGAIN, as the kernel says it");
-        assert!(is_would_block(&io::ErrorKind::WouldBlock.into()), "a WouldBlock made in user code (an op's own)");
+        assert!(
+            is_would_block(&io::ErrorKind::WouldBlock.into()),
+            "a WouldBlock made in user code (an op's own)"
+        );
         assert!(is_would_block(&io::Error::new(io::ErrorKind::WouldBlock, "not yet")), "with a message");
         assert!(!is_would_block(&io::Error::from_raw_os_error(libc::ECONNRESET)), "another OS error");
-        assert!(!is_would_block(&io::Error::from_raw_os_error(libc::EINTR)), "EINTR is not a drained descriptor");
+        assert!(
+            !is_would_block(&io::Error::from_raw_os_error(libc::EINTR)),
+            "EINTR is not a drained descriptor"
+        );
         assert!(!is_would_block(&io::ErrorKind::UnexpectedEof.into()), "another kind");
     }
 }
