@@ -175,6 +175,37 @@ fn an_eventfd_counts_what_write_with_adds_and_read_with_takes() {
 }
 
 #[test]
+fn two_tasks_bouncing_a_counter_through_two_eventfds_each_take_every_bump_exactly_once() {
+    // The shape of the `async_io_eventfd` bench: every read but the first
+    // of a wait ends in `WouldBlock`, which clears readiness, and the other
+    // task's write is the edge that wakes it again.
+    const ROUND_TRIPS: u64 = 1_000;
+    kettle::run(async {
+        let ping = Rc::new(Async::new(eventfd()).unwrap());
+        let pong = Rc::new(Async::new(eventfd()).unwrap());
+        let (their_ping, their_pong) = (ping.clone(), pong.clone());
+        let other = kettle::spawn(async move {
+            let mut taken = 0;
+            for _ in 0..ROUND_TRIPS {
+                taken += their_ping.read_with(take).await.unwrap();
+                their_pong.write_with(|fd| add(fd, 1)).await.unwrap();
+            }
+            taken
+        });
+        let mut taken = 0;
+        bounded(async {
+            for _ in 0..ROUND_TRIPS {
+                ping.write_with(|fd| add(fd, 1)).await.unwrap();
+                taken += pong.read_with(take).await.unwrap();
+            }
+        })
+        .await;
+        assert_eq!(taken, ROUND_TRIPS, "each read took one bump");
+        assert_eq!(bounded(other).await.unwrap(), ROUND_TRIPS);
+    });
+}
+
+#[test]
 fn read_with_mut_and_write_with_mut_hand_the_operation_a_mutable_reference() {
     kettle::run(async {
         let (ours, theirs) = UnixStream::pair().unwrap();

@@ -142,10 +142,21 @@ struct Waiters {
 
 impl Waiters {
     /// Wakes everyone: every entry (emptying the list), and the poll slot.
+    ///
+    /// Moves the usual one waiter (or none) by hand. The simple version is
+    /// `wake.append(&mut self.wakers)`, which reserves and copies (a
+    /// `memcpy` call) even for an empty list, and an event names both
+    /// directions of a socket whose other side nobody waits on.
     fn take_all(&mut self, wake: &mut Vec<Waker>) {
-        wake.append(&mut self.wakers);
+        match self.wakers.len() {
+            0 => {}
+            1 => wake.extend(self.wakers.pop()),
+            _ => wake.append(&mut self.wakers),
+        }
         self.ids.clear();
-        wake.extend(self.poll.take());
+        if let Some(waker) = self.poll.take() {
+            wake.push(waker);
+        }
     }
 
     fn position(&self, id: u64) -> Option<usize> {
@@ -341,6 +352,47 @@ mod tests {
         registration.deregister(&mut mio::unix::SourceFd(&fd));
         drop(registration);
         assert_eq!(rt.metrics().io_sources, 0, "the slot is freed");
+    }
+
+    /// A waker that counts its wake-ups.
+    struct Counter(std::sync::atomic::AtomicUsize);
+
+    impl std::task::Wake for Counter {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn an_event_hands_over_every_waiter_once_whether_none_one_or_several_wait() {
+        use std::sync::{Arc, atomic::Ordering};
+        for entries in [0, 1, 3] {
+            for with_poll_slot in [false, true] {
+                let case = format!("{entries} entries, poll slot {with_poll_slot}");
+                let counters: Vec<_> = (0..=entries).map(|_| Arc::new(Counter(0.into()))).collect();
+                let mut waiters = Waiters::default();
+                for counter in &counters[..entries] {
+                    waiters.wakers.push(Waker::from(counter.clone()));
+                    waiters.ids.push(waiters.next_id);
+                    waiters.next_id += 1;
+                }
+                if with_poll_slot {
+                    waiters.poll = Some(Waker::from(counters[entries].clone()));
+                }
+                let mut wake = vec![Waker::noop().clone()]; // the turn's earlier events
+                waiters.take_all(&mut wake);
+                assert_eq!(wake.len(), 1 + entries + usize::from(with_poll_slot), "{case}");
+                assert!(waiters.wakers.is_empty() && waiters.ids.is_empty(), "{case}: the list is emptied");
+                assert!(waiters.poll.is_none(), "{case}: the poll slot is emptied");
+                wake.drain(..).for_each(Waker::wake);
+                for (i, counter) in counters.iter().enumerate() {
+                    let expected = usize::from(i < entries || with_poll_slot);
+                    assert_eq!(counter.0.load(Ordering::Relaxed), expected, "{case}: waiter {i}");
+                }
+                waiters.take_all(&mut wake);
+                assert!(wake.is_empty(), "{case}: a second event finds nobody waiting");
+            }
+        }
     }
 
     #[test]
