@@ -79,8 +79,6 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use slab::Slab;
-
 use super::metrics::Turn;
 use super::reactor::Reactor;
 use super::registry;
@@ -134,8 +132,9 @@ pub(crate) struct Core {
     shared: Arc<Shared>,
     /// Slab keys of tasks ready to run, in wake order (`run_queue.rs`).
     run_queue: Rc<RunQueue>,
-    /// Every live task; `None` while the task is being polled.
-    tasks: RefCell<Slab<Option<TaskRef>>>,
+    /// Every live task, by key; a slot is empty while its task is being
+    /// polled (`core/task_slab.rs`).
+    tasks: RefCell<TaskSlab>,
     /// Callbacks ready to run, in the order they were queued.
     callbacks: RefCell<VecDeque<Callback>>,
     /// Sleeps, timeouts and `call_later`s, by deadline (`time/queue.rs`).
@@ -167,7 +166,7 @@ impl Core {
             run_queue: Rc::new(RunQueue::new(OnLoop::new(&shared))),
             on_loop: OnLoop::new(&shared),
             shared,
-            tasks: RefCell::new(Slab::new()),
+            tasks: RefCell::new(TaskSlab::new()),
             callbacks: RefCell::new(VecDeque::new()),
             reactor: Reactor::new(poll),
             events: RefCell::new(mio::Events::with_capacity(config.event_capacity.max(1))),
@@ -485,7 +484,7 @@ impl Core {
     /// done and not queued again, releases it.
     #[inline(always)]
     fn run_task(&self, key: usize) {
-        let task = self.tasks.borrow_mut().get_mut(key).and_then(Option::take);
+        let task = self.tasks.borrow_mut().take(key);
         let task = task.expect("a queued task's key names its own slab entry");
         task.header().flags(self.on_loop()).mark_dequeued();
         // Timing (debug mode, a trace) reads the clock around the poll; the
@@ -527,7 +526,7 @@ impl Core {
                 drop(task); // outside the borrow: freeing may run destructors
             }
         } else {
-            self.tasks.borrow_mut()[key] = Some(task);
+            self.tasks.borrow_mut().put_back(key, task);
         }
     }
 
@@ -564,10 +563,12 @@ mod replay;
 mod requests;
 mod shortcuts;
 mod shutdown;
+mod task_slab;
 mod watch;
 
 use extras::Extras;
 use shortcuts::Shortcuts;
+use task_slab::TaskSlab;
 
 pub(crate) use requests::{Action, Callback};
 

@@ -19,6 +19,13 @@
 //! | `REMOTE_QUEUED`  | a remote wake, entry pushed        | the loop, entry drained              |
 //! | `DONE_CALLBACKS` | the loop, callbacks pending        | the loop, callbacks run or dropped   |
 //!
+//! The bits above [`REF_ONE`] count the task's references: every `TaskRef`
+//! and every `Waker` of the task holds one, and the last to go frees the
+//! cell (R5). The simple version keeps the count in a word of its own; one
+//! word for both makes the header a word smaller
+//! ([`State::ref_inc`], [`State::ref_dec`]), and no transition of the
+//! flags disturbs the count, nor a count change the flags.
+//!
 //! The join handle may take the output once the task is **readable**:
 //! `COMPLETE` is set and `DONE_CALLBACKS` is not. The gate exists because done
 //! callbacks borrow the output on the loop thread while the join handle may
@@ -56,7 +63,8 @@ use std::cell::Cell;
 use std::fmt;
 
 use crate::loom::sync::atomic::AtomicUsize;
-use crate::loom::sync::atomic::Ordering::{AcqRel, Acquire};
+use crate::loom::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+use crate::loom::sync::atomic::fence;
 
 /// The task has finished: its output (a value or a `JoinError`) is stored and
 /// its future is gone. Set once, by the loop, after it wrote the output (R2);
@@ -85,6 +93,11 @@ const REMOTE_QUEUED: usize = 1 << 4;
 /// callback is added later), cleared by the loop when the last pending
 /// callback has run or been dropped.
 const DONE_CALLBACKS: usize = 1 << 5;
+/// One reference (a `TaskRef` or a `Waker`): the count is the word shifted
+/// right by six. A new task has two, the loop's and the join handle's.
+const REF_ONE: usize = 1 << 6;
+/// The flag bits, below the count.
+const FLAGS: usize = REF_ONE - 1;
 
 /// The task's atomic state word: the bits above, changed only through the
 /// transitions below.
@@ -166,9 +179,35 @@ pub(crate) enum RemoteWake {
 }
 
 impl State {
-    /// A new task's state: a join handle exists, nothing else has happened.
+    /// A new task's state: a join handle exists, nothing else has happened;
+    /// two references, the loop's and the join handle's.
     pub(crate) fn new() -> State {
-        State(AtomicUsize::new(JOIN_INTEREST))
+        State(AtomicUsize::new(JOIN_INTEREST | 2 * REF_ONE))
+    }
+
+    // ----- references (R5) -----------------------------------------------------
+
+    /// One more reference. Relaxed suffices for an increment: whoever
+    /// increments already holds a reference, so the cell cannot be freed
+    /// concurrently.
+    #[inline]
+    pub(crate) fn ref_inc(&self) {
+        if self.0.fetch_add(REF_ONE, Relaxed) > isize::MAX as usize {
+            std::process::abort(); // a leak of 2^57 wakers: better stop here
+        }
+    }
+
+    /// One reference fewer. Returns `true` if it was the last: the caller
+    /// frees the cell, and sees every write made through the others.
+    #[inline]
+    pub(crate) fn ref_dec(&self) -> bool {
+        let prev = self.0.fetch_sub(REF_ONE, Release);
+        debug_assert!(prev >= REF_ONE, "a reference is released at most once");
+        if prev & !FLAGS != REF_ONE {
+            return false;
+        }
+        fence(Acquire);
+        true
     }
 
     #[inline]
@@ -315,6 +354,12 @@ impl Snapshot {
         self.0 & DONE_CALLBACKS != 0
     }
 
+    /// How many `TaskRef`s and `Waker`s point at the cell.
+    #[inline]
+    pub(crate) fn refs(self) -> usize {
+        self.0 / REF_ONE
+    }
+
     /// How to hand over an output that has just become readable; `self` is
     /// the state just before, without `DONE_CALLBACKS`.
     #[inline]
@@ -339,8 +384,11 @@ impl fmt::Debug for Snapshot {
             (REMOTE_QUEUED, "REMOTE_QUEUED"),
             (DONE_CALLBACKS, "DONE_CALLBACKS"),
         ];
-        let set: Vec<&str> =
-            NAMES.iter().filter(|(bit, _)| self.0 & bit != 0).map(|(_, name)| *name).collect();
+        let mut set: Vec<String> =
+            NAMES.iter().filter(|(bit, _)| self.0 & bit != 0).map(|(_, name)| name.to_string()).collect();
+        if self.refs() > 0 {
+            set.push(format!("refs: {}", self.refs()));
+        }
         if set.is_empty() { f.write_str("{}") } else { f.write_str(&set.join(" | ")) }
     }
 }
@@ -399,17 +447,17 @@ impl LoopFlags {
         }
     }
 
-    /// The task's slab key.
+    /// The task's slab key, as the run queue holds it.
     #[inline]
-    pub(crate) fn key(&self) -> usize {
-        self.key.get() as usize
+    pub(crate) fn key(&self) -> u32 {
+        self.key.get()
     }
 
     /// Adopts the task into the slab at `key`; the caller pushes it onto the
     /// run queue (it is marked queued from birth).
     pub(crate) fn adopt(&self, key: usize) {
         debug_assert!(self.queued.get(), "a task is born queued and first runs after adoption");
-        debug_assert!(u32::try_from(key).is_ok(), "fewer than 2^32 live tasks: each takes 88 bytes");
+        debug_assert!(u32::try_from(key).is_ok(), "fewer than 2^32 live tasks: each takes 80 bytes");
         self.key.set(key as u32);
     }
 

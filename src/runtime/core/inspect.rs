@@ -32,7 +32,6 @@ impl Core {
             .tasks
             .borrow()
             .iter()
-            .filter_map(|(_, task)| task.as_ref())
             .filter(listed)
             .cloned()
             .collect();

@@ -124,11 +124,10 @@ impl Core {
     /// Puts a task into the slab and queues it for its first run.
     pub(super) fn adopt(&self, task: TaskRef) {
         let mut tasks = self.tasks.borrow_mut();
-        let entry = tasks.vacant_entry();
-        let key = entry.key();
+        let key = tasks.next_key();
         task.header().flags(self.on_loop()).adopt(key);
         self.note_spawn(&task);
-        entry.insert(Some(task));
+        tasks.insert(task);
         drop(tasks);
         self.run_queue.push_adopted(key);
     }
