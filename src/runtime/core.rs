@@ -518,16 +518,22 @@ impl Core {
             }
             RunOutcome::AlreadyDone => self.extras.stats.on_stale_entry_popped(),
         }
-        if task.header().flags(self.on_loop()).is_releasable() {
-            self.tasks.borrow_mut().remove(key);
-            if task.header().flags(self.on_loop()).notes_key().is_some() {
-                self.release_noted(task); // a named or timed task: `core/watch.rs`
-            } else {
-                drop(task); // outside the borrow: freeing may run destructors
+        let flags = task.header().flags(self.on_loop());
+        if flags.is_done_or_carrying() {
+            if flags.take_poll_carry() {
+                self.carry_polls(task.header()); // every 2^32 polls of a task
             }
-        } else {
-            self.tasks.borrow_mut().put_back(key, task);
+            if flags.is_releasable() {
+                self.tasks.borrow_mut().remove(key);
+                if flags.notes_key().is_some() {
+                    self.release_noted(task); // a named or timed task: `core/watch.rs`
+                } else {
+                    drop(task); // outside the borrow: freeing may run destructors
+                }
+                return;
+            }
         }
+        self.tasks.borrow_mut().put_back(key, task);
     }
 
     /// A task that has just finished stays in the slab if it was queued

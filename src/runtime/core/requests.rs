@@ -111,6 +111,14 @@ impl Core {
         f(key.map(|key| &mut table[key]))
     }
 
+    /// Adds 2^32 polls to the notes of a task whose 32-bit poll count in its
+    /// flags has just wrapped (`LoopFlags::count_poll`).
+    #[cold]
+    #[inline(never)]
+    pub(super) fn carry_polls(&self, header: &Header) {
+        self.with_notes(header, true, |notes| notes.expect("created").polls_carried += 1 << 32);
+    }
+
     /// Forgets the notes of a task the loop lets go of for good.
     pub(super) fn drop_notes(&self, header: &Header) {
         let flags = header.flags(self.on_loop());
