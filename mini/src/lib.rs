@@ -60,8 +60,11 @@ struct Core {
 struct State {
     poll: mio::Poll,
     events: mio::Events,
+    // kettle: free keys on a stack beside one-pointer slots — TaskSlab,
+    // src/runtime/core/task_slab.rs (DESIGN: "the task slab keeps its free keys on a stack").
     tasks: slab::Slab<Task>,
     /// Slab keys of the tasks to run, in wake order; each task at most once.
+    // kettle: 32-bit keys — RunQueue, src/runtime/run_queue.rs.
     run_queue: VecDeque<usize>,
     callbacks: VecDeque<Box<dyn FnOnce()>>,
     // kettle: an indexed binary heap of 16-byte slots, i64 nanosecond deadlines —
@@ -354,7 +357,10 @@ pub fn run<F: Future>(future: F) -> F::Output {
 /// waker — one `Arc` per task — and waking it schedules the task: onto the run
 /// queue on the loop's thread while it runs, else through the injector.
 // kettle: one allocation holds header, future and output, a waker is a counted
-// pointer to it — TaskCell (src/task/cell/stage.rs), State (src/task/state.rs).
+// pointer to it — TaskCell (src/task/cell/stage.rs), State (src/task/state.rs), whose
+// word holds the reference count too (State::ref_inc); the loop's flags are four
+// 32-bit words (LoopFlags::count_poll); a taken output is not dropped again
+// (output_already_taken, src/task/cell/stage.rs).
 struct Header {
     key: AtomicUsize,
     shared: Arc<Shared>,

@@ -50,7 +50,8 @@
 //! Every field sits in its own `RefCell` (or `Cell`) and is private to this
 //! module: this file (the turn) and its children — `core/requests.rs` (what
 //! other modules ask of the loop: spawn, queue a callback, a timer, a done
-//! callback, a blocking job), `core/extras.rs`, `core/shutdown.rs`, and the
+//! callback, a blocking job), `core/task_slab.rs` (the tasks by key, a plain
+//! data structure), `core/extras.rs`, `core/shutdown.rs`, and the
 //! four that watch or steer the turn, `core/inspect.rs` (task dumps,
 //! metrics), `core/watch.rs` (debug mode's timing), `core/record.rs` (the
 //! traced turn) and `core/replay.rs` (the paused clock's jump, the seeded

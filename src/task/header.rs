@@ -2,8 +2,8 @@
 //! and what any holder may do with it.
 //!
 //! Every pointer to a task — a [`TaskRef`], a `Waker` — points at a
-//! `Header`. It holds the state word (`state.rs`), the reference count, the
-//! runtime that owns the task, the loop-only flags, the join handle's waker
+//! `Header`. It holds the state word (`state.rs`, with the reference count
+//! in its upper bits), the runtime that owns the task, the loop-only flags, the join handle's waker
 //! slot, and the [`Vtable`]: the typed operations of the future behind it,
 //! chosen at spawn (`cell/stage.rs`). The rules R1–R5 that govern these
 //! fields are stated in `cell.rs`; the methods here name the rule they
