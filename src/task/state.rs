@@ -182,7 +182,7 @@ impl State {
     /// A new task's state: a join handle exists, nothing else has happened;
     /// two references, the loop's and the join handle's.
     pub(crate) fn new() -> State {
-        State(AtomicUsize::new(JOIN_INTEREST | 2 * REF_ONE))
+        State(AtomicUsize::new(JOIN_INTEREST | (2 * REF_ONE)))
     }
 
     // ----- references (R5) -----------------------------------------------------
