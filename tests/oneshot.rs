@@ -205,11 +205,17 @@ fn every_way_a_channel_ends_drops_the_value_once_and_releases_the_receivers_wake
                             drop(value);
                         }
                         std::task::Poll::Ready(Err(RecvError)) => assert!(!sends, "{case}"),
-                        std::task::Poll::Pending => panic!("{case}: the sender is done, the receiver must be ready"),
+                        std::task::Poll::Pending => {
+                            panic!("{case}: the sender is done, the receiver must be ready")
+                        }
                     }
                 }
                 drop(rx);
-                assert_eq!(drops.load(Ordering::SeqCst), usize::from(sends), "{case}: the value dropped once");
+                assert_eq!(
+                    drops.load(Ordering::SeqCst),
+                    usize::from(sends),
+                    "{case}: the value dropped once"
+                );
                 drop(waker);
                 assert_eq!(Arc::strong_count(&counting), 1, "{case}: no clone of the waker is left behind");
             }

@@ -120,8 +120,10 @@ fn settle<'a>(
     puts: &mut Vec<Waiting<PutFuture<'a>>>,
 ) {
     loop {
-        let woken_gets: Vec<usize> = (0..gets.len()).filter(|&i| gets[i].woken.0.load(Ordering::SeqCst)).collect();
-        let woken_puts: Vec<usize> = (0..puts.len()).filter(|&i| puts[i].woken.0.load(Ordering::SeqCst)).collect();
+        let woken_gets: Vec<usize> =
+            (0..gets.len()).filter(|&i| gets[i].woken.0.load(Ordering::SeqCst)).collect();
+        let woken_puts: Vec<usize> =
+            (0..puts.len()).filter(|&i| puts[i].woken.0.load(Ordering::SeqCst)).collect();
         if woken_gets.is_empty() && woken_puts.is_empty() {
             return;
         }
@@ -196,14 +198,18 @@ fn run(seed: u64, capacity: Option<usize>, steps: usize) {
             5 if !puts.is_empty() => drop(puts.remove(rng.below(puts.len() as u64) as usize)),
             6 => match queue.try_get() {
                 Ok(item) => ledger.taken.push(item),
-                Err(TryGetError::Closed) => assert!(closed, "seed {seed}: try_get says closed on an open queue"),
+                Err(TryGetError::Closed) => {
+                    assert!(closed, "seed {seed}: try_get says closed on an open queue")
+                }
                 Err(TryGetError::Empty) => {}
             },
             7 => {
                 next_item += 1;
                 match queue.try_put(next_item) {
                     Ok(()) => ledger.inserted.push(next_item),
-                    Err(TryPutError::Closed(_)) => assert!(closed, "seed {seed}: try_put says closed on an open queue"),
+                    Err(TryPutError::Closed(_)) => {
+                        assert!(closed, "seed {seed}: try_put says closed on an open queue")
+                    }
                     Err(TryPutError::Full(_)) => {}
                 }
             }
@@ -255,7 +261,8 @@ fn random_gets_streams_and_puts_with_cancellations_on_a_bounded_queue_lose_nothi
 }
 
 #[test]
-fn random_gets_streams_and_puts_with_cancellations_on_an_unbounded_queue_lose_nothing_and_wake_everyone_owed() {
+fn random_gets_streams_and_puts_with_cancellations_on_an_unbounded_queue_lose_nothing_and_wake_everyone_owed()
+{
     for seed in seeds() {
         run(seed, None, 400);
     }

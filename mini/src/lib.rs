@@ -59,8 +59,11 @@ struct Core {
 struct State {
     poll: mio::Poll,
     events: mio::Events,
+    // kettle: free keys on a stack beside one-pointer slots — TaskSlab,
+    // src/runtime/core/task_slab.rs (DESIGN: "the task slab keeps its free keys on a stack").
     tasks: slab::Slab<Task>,
     /// Slab keys of the tasks to run, in wake order; each task at most once.
+    // kettle: 32-bit keys — RunQueue, src/runtime/run_queue.rs.
     run_queue: VecDeque<usize>,
     callbacks: VecDeque<Box<dyn FnOnce()>>,
     // kettle: an indexed heap of 16-byte slots — TimerQueue, src/time/queue.rs.
@@ -339,8 +342,9 @@ pub fn run<F: Future>(future: F) -> F::Output {
 /// What the loop, a task's handle and its wakers share. It *is* the task's
 /// waker — one `Arc` per task — and waking it schedules the task: onto the run
 /// queue on the loop's thread while it runs, else through the injector.
-// kettle: one allocation holds header, future and output; a waker is a counted
-// pointer to it — TaskCell (src/task/cell.rs), State (src/task/state.rs).
+// kettle: one allocation holds header, future and output; a waker is a counted pointer
+// to it, the count in the state word — TaskCell (src/task/cell.rs), State::ref_inc
+// (src/task/state.rs); the loop's flags are 32-bit words (LoopFlags, same file).
 struct Header {
     key: AtomicUsize,
     shared: Arc<Shared>,

@@ -50,7 +50,8 @@
 //! Every field sits in its own `RefCell` (or `Cell`) and is private to this
 //! module: this file (the turn) and its children — `core/requests.rs` (what
 //! other modules ask of the loop: spawn, queue a callback, a timer, a done
-//! callback, a blocking job), `core/extras.rs`, `core/shutdown.rs`, and the
+//! callback, a blocking job), `core/task_slab.rs` (the tasks by key, a plain
+//! data structure), `core/extras.rs`, `core/shutdown.rs`, and the
 //! four that watch or steer the turn, `core/inspect.rs` (task dumps,
 //! metrics), `core/watch.rs` (debug mode's timing), `core/record.rs` (the
 //! traced turn) and `core/replay.rs` (the paused clock's jump, the seeded
@@ -78,8 +79,6 @@ use std::marker::PhantomData;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-use slab::Slab;
 
 use super::metrics::Turn;
 use super::reactor::Reactor;
@@ -134,8 +133,9 @@ pub(crate) struct Core {
     shared: Arc<Shared>,
     /// Slab keys of tasks ready to run, in wake order (`run_queue.rs`).
     run_queue: Rc<RunQueue>,
-    /// Every live task; `None` while the task is being polled.
-    tasks: RefCell<Slab<Option<TaskRef>>>,
+    /// Every live task, by key; a slot is empty while its task is being
+    /// polled (`core/task_slab.rs`).
+    tasks: RefCell<TaskSlab>,
     /// Callbacks ready to run, in the order they were queued.
     callbacks: RefCell<VecDeque<Callback>>,
     /// Sleeps, timeouts and `call_later`s, by deadline (`time/queue.rs`).
@@ -167,7 +167,7 @@ impl Core {
             run_queue: Rc::new(RunQueue::new(OnLoop::new(&shared))),
             on_loop: OnLoop::new(&shared),
             shared,
-            tasks: RefCell::new(Slab::new()),
+            tasks: RefCell::new(TaskSlab::new()),
             callbacks: RefCell::new(VecDeque::new()),
             reactor: Reactor::new(poll),
             events: RefCell::new(mio::Events::with_capacity(config.event_capacity.max(1))),
@@ -485,7 +485,7 @@ impl Core {
     /// done and not queued again, releases it.
     #[inline(always)]
     fn run_task(&self, key: usize) {
-        let task = self.tasks.borrow_mut().get_mut(key).and_then(Option::take);
+        let task = self.tasks.borrow_mut().take(key);
         let task = task.expect("a queued task's key names its own slab entry");
         task.header().flags(self.on_loop()).mark_dequeued();
         // Timing (debug mode, a trace) reads the clock around the poll; the
@@ -519,16 +519,22 @@ impl Core {
             }
             RunOutcome::AlreadyDone => self.extras.stats.on_stale_entry_popped(),
         }
-        if task.header().flags(self.on_loop()).is_releasable() {
-            self.tasks.borrow_mut().remove(key);
-            if task.header().flags(self.on_loop()).notes_key().is_some() {
-                self.release_noted(task); // a named or timed task: `core/watch.rs`
-            } else {
-                drop(task); // outside the borrow: freeing may run destructors
+        let flags = task.header().flags(self.on_loop());
+        if flags.is_done_or_carrying() {
+            if flags.take_poll_carry() {
+                self.carry_polls(task.header()); // every 2^32 polls of a task
             }
-        } else {
-            self.tasks.borrow_mut()[key] = Some(task);
+            if flags.is_releasable() {
+                self.tasks.borrow_mut().remove(key);
+                if flags.notes_key().is_some() {
+                    self.release_noted(task); // a named or timed task: `core/watch.rs`
+                } else {
+                    drop(task); // outside the borrow: freeing may run destructors
+                }
+                return;
+            }
         }
+        self.tasks.borrow_mut().put_back(key, task);
     }
 
     /// A task that has just finished stays in the slab if it was queued
@@ -564,10 +570,12 @@ mod replay;
 mod requests;
 mod shortcuts;
 mod shutdown;
+mod task_slab;
 mod watch;
 
 use extras::Extras;
 use shortcuts::Shortcuts;
+use task_slab::TaskSlab;
 
 pub(crate) use requests::{Action, Callback};
 

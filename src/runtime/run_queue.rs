@@ -2,7 +2,9 @@
 //! of the loop a waker needs.
 //!
 //! It holds slab keys, not pointers: step 5 of the turn pops a key and takes
-//! the task out of its slab entry (`core.rs`). A task is in the queue at most
+//! the task out of its slab entry (`core.rs`). A key is 32 bits, as in the
+//! task's loop flags (`task/state.rs`): the queue's buffer keeps the size it
+//! grew to, so a wide key would cost every live task four more bytes. A task is in the queue at most
 //! once, exactly while its `queued` flag is set (`task/state.rs`):
 //! [`enqueue`](RunQueue::enqueue) sets it and pushes, the loop clears it as
 //! it pops.
@@ -25,7 +27,7 @@ use crate::task::header::{Header, OnLoop};
 
 /// Slab keys of the tasks ready to run, in wake order.
 pub(crate) struct RunQueue {
-    keys: RefCell<VecDeque<usize>>,
+    keys: RefCell<VecDeque<u32>>,
     /// The loop this queue belongs to: proof of its thread, to reach the
     /// tasks' loop-only flags.
     on_loop: OnLoop,
@@ -55,13 +57,14 @@ impl RunQueue {
     /// pushed without asking its flags.
     #[inline]
     pub(crate) fn push_adopted(&self, key: usize) {
-        self.keys.borrow_mut().push_back(key);
+        debug_assert!(u32::try_from(key).is_ok(), "a slab key fits in 32 bits (`LoopFlags::adopt`)");
+        self.keys.borrow_mut().push_back(key as u32);
     }
 
     /// The next task to run, if any. The caller clears its `queued` flag.
     #[inline]
     pub(crate) fn pop(&self) -> Option<usize> {
-        self.keys.borrow_mut().pop_front()
+        self.keys.borrow_mut().pop_front().map(|key| key as usize)
     }
 
     #[inline]
@@ -76,7 +79,7 @@ impl RunQueue {
 
     /// Calls `f` with the keys, to reorder them (the seeded shuffle) or
     /// forget them (shutdown). `f` runs no user code.
-    pub(crate) fn with_keys<R>(&self, f: impl FnOnce(&mut VecDeque<usize>) -> R) -> R {
+    pub(crate) fn with_keys<R>(&self, f: impl FnOnce(&mut VecDeque<u32>) -> R) -> R {
         f(&mut self.keys.borrow_mut())
     }
 }

@@ -349,7 +349,8 @@ impl<T> Drop for Receiver<T> {
         // Set `GONE`; and, while the sender is not done, take the waker slot
         // back too, so that the task's waker is released now, not when the
         // sender goes.
-        let update = |state: usize| Some(if state & DONE == 0 { (state | GONE) & !WAKER } else { state | GONE });
+        let update =
+            |state: usize| Some(if state & DONE == 0 { (state | GONE) & !WAKER } else { state | GONE });
         let prev = match self.inner.state.fetch_update(Ordering::AcqRel, Ordering::Acquire, update) {
             Ok(prev) | Err(prev) => prev,
         };
@@ -369,7 +370,10 @@ impl<T> Receiver<T> {
     /// looks. The simple version sets `GONE` and looks for a value to drop.
     #[inline]
     fn forget_after_done(&mut self) {
-        debug_assert!(self.inner.state.load(Ordering::Acquire) & DONE != 0, "a receiver is done only after the sender");
+        debug_assert!(
+            self.inner.state.load(Ordering::Acquire) & DONE != 0,
+            "a receiver is done only after the sender"
+        );
     }
 }
 

@@ -379,7 +379,11 @@ mod tests {
                 wakeups.retire(old.clone());
             }
             wakeups.fire();
-            assert_eq!(*log.lock().unwrap(), (0..woken).collect::<Vec<_>>(), "{woken} woken, {retired} retired");
+            assert_eq!(
+                *log.lock().unwrap(),
+                (0..woken).collect::<Vec<_>>(),
+                "{woken} woken, {retired} retired"
+            );
             // Left alive: `log`, and the originals of the retired wakers.
             assert_eq!(
                 std::sync::Arc::strong_count(&log),

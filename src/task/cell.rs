@@ -21,7 +21,8 @@
 //! 2. **the join handle** (any thread, if `T: Send`): reads the output once it
 //!    is readable, and manages the join-waker slot (rule R3 below; the
 //!    steps are `Header::register_join_waker`'s);
-//! 3. **wakers** (any thread): touch only `refs`, `state` and the owner.
+//! 3. **wakers** (any thread): touch only `state` (the reference count is
+//!    in it) and the owner.
 //!
 //! The state word and the loop-only flags have their own file, `state.rs`:
 //! there each change of state says what must happen next (drop the output,
@@ -40,7 +41,8 @@
 //!   after `COMPLETE` nobody writes it again (it is dropped with the cell).
 //! - R4. The loop-only flags are plain `Cell`s, read and written only by the
 //!   owner's loop thread.
-//! - R5. The cell is freed when `refs` drops to zero. The runtime's task slab
+//! - R5. The cell is freed when the reference count (in the state word)
+//!   drops to zero. The runtime's task slab
 //!   holds a reference for as long as the future exists, so the last reference
 //!   never drops a future (R1) — only an already-consumed stage.
 //!

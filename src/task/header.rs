@@ -2,8 +2,8 @@
 //! and what any holder may do with it.
 //!
 //! Every pointer to a task — a [`TaskRef`], a `Waker` — points at a
-//! `Header`. It holds the state word (`state.rs`), the reference count, the
-//! runtime that owns the task, the loop-only flags, the join handle's waker
+//! `Header`. It holds the state word (`state.rs`, with the reference count
+//! in its upper bits), the runtime that owns the task, the loop-only flags, the join handle's waker
 //! slot, and the [`Vtable`]: the typed operations of the future behind it,
 //! chosen at spawn (`cell/stage.rs`). The rules R1–R5 that govern these
 //! fields are stated in `cell.rs`; the methods here name the rule they
@@ -37,20 +37,14 @@ use std::task::{Context, Waker};
 use super::id::Id;
 use super::state::{JoinWakerSet, JoinWakerUnset, LoopFlags, State};
 use crate::loom::cell::UnsafeCell;
-use crate::loom::sync::atomic::{
-    AtomicUsize,
-    Ordering::{Acquire, Relaxed},
-};
-use crate::loom::sync::atomic::{Ordering::Release, fence};
 use crate::runtime::shared::Shared;
 
 /// The type-erased part of every task, at the start of its cell.
 #[repr(C)]
 pub(crate) struct Header {
-    /// The state word: completion, cancellation, the join protocol (`state.rs`).
+    /// The state word: completion, cancellation, the join protocol, and the
+    /// number of `TaskRef`s and `Waker`s pointing at this cell (`state.rs`).
     pub(in crate::task) state: State,
-    /// Number of `TaskRef`s and `Waker`s pointing at this cell.
-    pub(in crate::task) refs: AtomicUsize,
     pub(in crate::task) vtable: &'static Vtable,
     /// The runtime this task belongs to: fixed at spawn, read from any thread
     /// (a remote wake finds the injector through it).
@@ -95,7 +89,6 @@ impl Header {
     ) -> Header {
         Header {
             state: State::new(),
-            refs: AtomicUsize::new(2),
             vtable,
             owner,
             flags: LoopFlags::new(),
@@ -105,12 +98,9 @@ impl Header {
         }
     }
 
+    #[inline]
     pub(crate) fn ref_inc(&self) {
-        // Relaxed suffices for an increment: whoever increments already holds
-        // a reference, so the cell cannot be freed concurrently.
-        if self.refs.fetch_add(1, Relaxed) > isize::MAX as usize {
-            std::process::abort();
-        }
+        self.state.ref_inc()
     }
 
     /// The task's id.
@@ -178,7 +168,8 @@ impl Header {
     /// the handle still has interest, and someone besides the caller's one
     /// reference still holds the cell (the handle, or — rarely — a waker).
     pub(crate) fn may_be_unread(&self) -> bool {
-        self.state.load().has_join_interest() && self.refs.load(Acquire) > 1
+        let state = self.state.load();
+        state.has_join_interest() && state.refs() > 1
     }
 
     #[inline]
@@ -260,8 +251,7 @@ impl Clone for TaskRef {
 
 impl Drop for TaskRef {
     fn drop(&mut self) {
-        if self.header().refs.fetch_sub(1, Release) == 1 {
-            fence(Acquire);
+        if self.header().state.ref_dec() {
             // SAFETY: that was the last reference (R5).
             unsafe { (self.header().vtable.dealloc)(self.ptr) };
         }

@@ -140,7 +140,7 @@ impl TaskInfo {
             name,
             location: header.location(),
             state,
-            polls: flags.polls(),
+            polls: flags.polls(notes.map_or(0, |notes| notes.polls_carried)),
             age,
             busy,
         }

@@ -12,11 +12,12 @@
 //! the future, whose slot later holds the output. One allocation per spawn.
 //!
 //! ```text
-//! ┌─────────────────────── Header ───────────────────────┬──── Stage<F> ─────┐
-//! │ state: State (atomic word)   refs (atomic)   vtable  │ Running(F)        │
-//! │ flags: LoopFlags — owner: Arc, and the loop-only     │ Finished(Result)  │
-//! │   Cells key, queued, done, done callbacks, polls,    │ Consumed          │
-//! │   and the key of its notes (name, timings) if any    │                   │
+//! ┌─────────────────────── Header (72 bytes) ────────────┬──── Stage<F> ─────┐
+//! │ state: State — the flags and the reference count,    │ Running(F)        │
+//! │   one atomic word                  vtable    owner   │ Finished(Result)  │
+//! │ flags: LoopFlags — the loop-only Cells, 4 × 32 bits: │ Consumed          │
+//! │   key, the key of its notes (name, timings) if any,  │                   │
+//! │   polls, and queued | done | done callbacks          │                   │
 //! │ join_waker (guarded by a state bit)                  │                   │
 //! │ id, spawn location (fixed)                           │                   │
 //! └──────────────────────────────────────────────────────┴───────────────────┘

@@ -20,4 +20,7 @@ pub(crate) struct Notes {
     pub(crate) spawned_at: Option<Instant>,
     /// Time spent inside this task's polls while the loop timed them.
     pub(crate) busy: Duration,
+    /// Polls beyond what the loop flags count: 2^32 for each time their
+    /// 32-bit count wrapped (`LoopFlags::count_poll`).
+    pub(crate) polls_carried: u64,
 }

@@ -19,6 +19,13 @@
 //! | `REMOTE_QUEUED`  | a remote wake, entry pushed        | the loop, entry drained              |
 //! | `DONE_CALLBACKS` | the loop, callbacks pending        | the loop, callbacks run or dropped   |
 //!
+//! The bits above [`REF_ONE`] count the task's references: every `TaskRef`
+//! and every `Waker` of the task holds one, and the last to go frees the
+//! cell (R5). The simple version keeps the count in a word of its own; one
+//! word for both makes the header a word smaller
+//! ([`State::ref_inc`], [`State::ref_dec`]), and no transition of the
+//! flags disturbs the count, nor a count change the flags.
+//!
 //! The join handle may take the output once the task is **readable**:
 //! `COMPLETE` is set and `DONE_CALLBACKS` is not. The gate exists because done
 //! callbacks borrow the output on the loop thread while the join handle may
@@ -46,8 +53,8 @@
 //!
 //! # The loop-only flags ([`LoopFlags`])
 //!
-//! `key`, `queued`, `done` and the count of pending done callbacks are plain
-//! `Cell`s (rule R4 in `cell.rs`): only the owner's loop thread touches them.
+//! `key`, `queued`, `done`, the poll count and the count of pending done
+//! callbacks are plain `Cell`s (rule R4 in `cell.rs`): only the owner's loop thread touches them.
 //! The header hands them out only for the owner loop's `OnLoop` token,
 //! which proves the thread (it is `!Send`); debug builds also check that it
 //! is the owner's token and not another runtime's on the same thread.
@@ -56,7 +63,8 @@ use std::cell::Cell;
 use std::fmt;
 
 use crate::loom::sync::atomic::AtomicUsize;
-use crate::loom::sync::atomic::Ordering::{AcqRel, Acquire};
+use crate::loom::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+use crate::loom::sync::atomic::fence;
 
 /// The task has finished: its output (a value or a `JoinError`) is stored and
 /// its future is gone. Set once, by the loop, after it wrote the output (R2);
@@ -85,6 +93,11 @@ const REMOTE_QUEUED: usize = 1 << 4;
 /// callback is added later), cleared by the loop when the last pending
 /// callback has run or been dropped.
 const DONE_CALLBACKS: usize = 1 << 5;
+/// One reference (a `TaskRef` or a `Waker`): the count is the word shifted
+/// right by six. A new task has two, the loop's and the join handle's.
+const REF_ONE: usize = 1 << 6;
+/// The flag bits, below the count.
+const FLAGS: usize = REF_ONE - 1;
 
 /// The task's atomic state word: the bits above, changed only through the
 /// transitions below.
@@ -166,9 +179,35 @@ pub(crate) enum RemoteWake {
 }
 
 impl State {
-    /// A new task's state: a join handle exists, nothing else has happened.
+    /// A new task's state: a join handle exists, nothing else has happened;
+    /// two references, the loop's and the join handle's.
     pub(crate) fn new() -> State {
-        State(AtomicUsize::new(JOIN_INTEREST))
+        State(AtomicUsize::new(JOIN_INTEREST | (2 * REF_ONE)))
+    }
+
+    // ----- references (R5) -----------------------------------------------------
+
+    /// One more reference. Relaxed suffices for an increment: whoever
+    /// increments already holds a reference, so the cell cannot be freed
+    /// concurrently.
+    #[inline]
+    pub(crate) fn ref_inc(&self) {
+        if self.0.fetch_add(REF_ONE, Relaxed) > isize::MAX as usize {
+            std::process::abort(); // a leak of 2^57 wakers: better stop here
+        }
+    }
+
+    /// One reference fewer. Returns `true` if it was the last: the caller
+    /// frees the cell, and sees every write made through the others.
+    #[inline]
+    pub(crate) fn ref_dec(&self) -> bool {
+        let prev = self.0.fetch_sub(REF_ONE, Release);
+        debug_assert!(prev >= REF_ONE, "a reference is released at most once");
+        if prev & !FLAGS != REF_ONE {
+            return false;
+        }
+        fence(Acquire);
+        true
     }
 
     #[inline]
@@ -315,6 +354,12 @@ impl Snapshot {
         self.0 & DONE_CALLBACKS != 0
     }
 
+    /// How many `TaskRef`s and `Waker`s point at the cell.
+    #[inline]
+    pub(crate) fn refs(self) -> usize {
+        self.0 / REF_ONE
+    }
+
     /// How to hand over an output that has just become readable; `self` is
     /// the state just before, without `DONE_CALLBACKS`.
     #[inline]
@@ -339,8 +384,11 @@ impl fmt::Debug for Snapshot {
             (REMOTE_QUEUED, "REMOTE_QUEUED"),
             (DONE_CALLBACKS, "DONE_CALLBACKS"),
         ];
-        let set: Vec<&str> =
-            NAMES.iter().filter(|(bit, _)| self.0 & bit != 0).map(|(_, name)| *name).collect();
+        let mut set: Vec<String> =
+            NAMES.iter().filter(|(bit, _)| self.0 & bit != 0).map(|(_, name)| name.to_string()).collect();
+        if self.refs() > 0 {
+            set.push(format!("refs: {}", self.refs()));
+        }
         if set.is_empty() { f.write_str("{}") } else { f.write_str(&set.join(" | ")) }
     }
 }
@@ -348,8 +396,18 @@ impl fmt::Debug for Snapshot {
 /// `LoopFlags::notes` when the task has no notes.
 const NO_NOTES: u32 = u32::MAX;
 
+/// `LoopFlags::bits`: the task is in the run queue.
+const IN_QUEUE: u32 = 1 << 31;
+/// `LoopFlags::bits`: the task completed.
+const DONE: u32 = 1 << 30;
+/// `LoopFlags::bits`: the poll count went past 2^32 and the loop has not yet
+/// carried it into the task's notes.
+const POLL_CARRY: u32 = 1 << 29;
+/// `LoopFlags::bits`: the count of pending done callbacks, below the flags.
+const CALLBACKS: u32 = POLL_CARRY - 1;
+
 /// The bookkeeping a task's loop keeps on it: its slab key, whether it is
-/// queued or done, its notes and counts.
+/// queued or done, its notes and counts. Four 32-bit words, 16 bytes.
 ///
 /// Read and written only by the task's own runtime, on its loop thread (R4):
 /// the header hands them out only for that loop's `OnLoop` token
@@ -357,30 +415,32 @@ const NO_NOTES: u32 = u32::MAX;
 /// and debug builds check that the token is the owner's.
 pub(crate) struct LoopFlags {
     /// The task's key in its runtime's slab. Set once, when the loop adopts
-    /// the task; meaningless before (`u32::MAX`). 32 bits, so that it and
-    /// `notes` (below) share a word: four billion live tasks would need
-    /// terabytes.
+    /// the task; meaningless before (`u32::MAX`). 32 bits: four billion live
+    /// tasks would need hundreds of gigabytes.
     key: Cell<u32>,
-    /// The task is in the run queue: exactly while this is set, and at most
-    /// once. Set from birth (adoption pushes the task) and by `mark_queued`,
-    /// which refuses a task already queued or done; cleared by
-    /// `mark_dequeued` when the loop pops the task.
-    queued: Cell<bool>,
-    /// The task completed (finished, cancelled or shut down) and is never
-    /// polled again. Set once, by `mark_done`; never cleared. A task may be
-    /// done and still queued: it woke itself during its last poll, and the
-    /// loop pops that stale entry without running it.
-    done: Cell<bool>,
-    // The extras' bookkeeping: done callbacks, notes, counts.
-    /// Done callbacks registered and not yet run or dropped. Raised by
-    /// `add_done_callback` until the output has left; lowered by
-    /// `release_done_callbacks` as their batches run or are dropped.
-    done_callbacks: Cell<u32>,
     /// The task's entry in the loop's table of notes (its name and timings,
     /// `task/notes.rs`), or [`NO_NOTES`]. Most tasks have none.
     notes: Cell<u32>,
-    /// How many times the loop has polled the task (`info.rs`).
-    polls: Cell<u64>,
+    /// How many times the loop has polled the task (`info.rs`), modulo
+    /// 2^32: see [`LoopFlags::count_poll`].
+    polls: Cell<u32>,
+    /// Three flags and a count, packed ([`LoopFlags::bits`]'s constants):
+    ///
+    /// - `IN_QUEUE`: the task is in the run queue — exactly while this is
+    ///   set, and at most once. Set from birth (adoption pushes the task)
+    ///   and by `mark_queued`, which refuses a task already queued or done;
+    ///   cleared by `mark_dequeued` when the loop pops the task.
+    /// - `DONE`: the task completed (finished, cancelled or shut down) and
+    ///   is never polled again. Set once, by `mark_done`; never cleared. A
+    ///   task may be done and still queued: it woke itself during its last
+    ///   poll, and the loop pops that stale entry without running it.
+    /// - `POLL_CARRY`: set by `count_poll` when `polls` wraps, cleared by
+    ///   the loop when it has added 2^32 to the task's notes.
+    /// - `CALLBACKS` (the low 29 bits): done callbacks registered and not
+    ///   yet run or dropped. Raised by `add_done_callback` until the output
+    ///   has left; lowered by `release_done_callbacks` as their batches run
+    ///   or are dropped.
+    bits: Cell<u32>,
 }
 
 impl LoopFlags {
@@ -392,24 +452,22 @@ impl LoopFlags {
         LoopFlags {
             key: Cell::new(u32::MAX),
             notes: Cell::new(NO_NOTES),
-            queued: Cell::new(true),
-            done: Cell::new(false),
-            done_callbacks: Cell::new(0),
             polls: Cell::new(0),
+            bits: Cell::new(IN_QUEUE),
         }
     }
 
-    /// The task's slab key.
+    /// The task's slab key, as the run queue holds it.
     #[inline]
-    pub(crate) fn key(&self) -> usize {
-        self.key.get() as usize
+    pub(crate) fn key(&self) -> u32 {
+        self.key.get()
     }
 
     /// Adopts the task into the slab at `key`; the caller pushes it onto the
     /// run queue (it is marked queued from birth).
     pub(crate) fn adopt(&self, key: usize) {
-        debug_assert!(self.queued.get(), "a task is born queued and first runs after adoption");
-        debug_assert!(u32::try_from(key).is_ok(), "fewer than 2^32 live tasks: each takes 88 bytes");
+        debug_assert!(self.is_queued(), "a task is born queued and first runs after adoption");
+        debug_assert!(u32::try_from(key).is_ok(), "fewer than 2^32 live tasks: each takes 72 bytes");
         self.key.set(key as u32);
     }
 
@@ -417,18 +475,19 @@ impl LoopFlags {
     /// if the caller must push it onto the run queue.
     #[inline]
     pub(crate) fn mark_queued(&self) -> bool {
-        if self.queued.get() || self.done.get() {
+        let bits = self.bits.get();
+        if bits & (IN_QUEUE | DONE) != 0 {
             return false;
         }
-        self.queued.set(true);
+        self.bits.set(bits | IN_QUEUE);
         true
     }
 
     /// The task was popped from the run queue.
     #[inline]
     pub(crate) fn mark_dequeued(&self) {
-        debug_assert!(self.queued.get(), "a task is in the run queue exactly when its queued flag is set");
-        self.queued.set(false);
+        debug_assert!(self.is_queued(), "a task is in the run queue exactly when its queued flag is set");
+        self.bits.set(self.bits.get() & !IN_QUEUE);
     }
 
     /// The task's entry in the loop's table of notes, if it has one.
@@ -446,56 +505,95 @@ impl LoopFlags {
     }
 
     /// Whether the task is in the run queue (for a task dump).
+    #[inline]
     pub(crate) fn is_queued(&self) -> bool {
-        self.queued.get()
+        self.bits.get() & IN_QUEUE != 0
     }
 
     #[inline]
     pub(crate) fn is_done(&self) -> bool {
-        self.done.get()
+        self.bits.get() & DONE != 0
     }
 
     /// The task completed; it is never polled or queued again.
     #[inline]
     pub(crate) fn mark_done(&self) {
-        debug_assert!(!self.done.get(), "a task completes exactly once");
-        self.done.set(true);
+        debug_assert!(!self.is_done(), "a task completes exactly once");
+        self.bits.set(self.bits.get() | DONE);
     }
 
     /// A done task that is not queued can leave the slab.
     #[inline]
     pub(crate) fn is_releasable(&self) -> bool {
-        self.done.get() && !self.queued.get()
+        self.bits.get() & (DONE | IN_QUEUE) == DONE
+    }
+
+    /// Whether the loop has anything to do about the task after a poll:
+    /// it is done, or its poll count must be carried. One test where the
+    /// simple version would make two, on every poll.
+    #[inline]
+    pub(crate) fn is_done_or_carrying(&self) -> bool {
+        self.bits.get() & (DONE | POLL_CARRY) != 0
     }
 
     /// Whether done callbacks are registered and not yet run or dropped.
     #[inline]
     pub(crate) fn has_done_callbacks(&self) -> bool {
-        self.done_callbacks.get() > 0
+        self.bits.get() & CALLBACKS != 0
     }
 
     /// One more done callback is pending.
     pub(crate) fn add_done_callback(&self) {
-        self.done_callbacks.set(self.done_callbacks.get() + 1);
+        let bits = self.bits.get();
+        assert!(bits & CALLBACKS != CALLBACKS, "kettle: more than 2^29 done callbacks pending on one task");
+        self.bits.set(bits + 1);
     }
 
     /// The loop polled the task once more.
+    ///
+    /// The simple version is a 64-bit count. Here the flags keep the low 32
+    /// bits, and on the rare wrap (every 2^32 polls of one task) they raise
+    /// `POLL_CARRY`; the loop then adds 2^32 to the task's notes
+    /// ([`LoopFlags::take_poll_carry`]). That keeps the flags in 16 bytes.
     #[inline]
     pub(crate) fn count_poll(&self) {
-        self.polls.set(self.polls.get() + 1);
+        let polls = self.polls.get().wrapping_add(1);
+        self.polls.set(polls);
+        if polls == 0 {
+            self.bits.set(self.bits.get() | POLL_CARRY);
+        }
     }
 
-    pub(crate) fn polls(&self) -> u64 {
-        self.polls.get()
+    /// Clears `POLL_CARRY`; returns whether it was set (the caller adds
+    /// 2^32 polls to the task's notes).
+    pub(crate) fn take_poll_carry(&self) -> bool {
+        let bits = self.bits.get();
+        self.bits.set(bits & !POLL_CARRY);
+        bits & POLL_CARRY != 0
+    }
+
+    /// The poll count, given the carries (multiples of 2^32) already moved
+    /// into the task's notes.
+    pub(crate) fn polls(&self, carried: u64) -> u64 {
+        let pending = if self.bits.get() & POLL_CARRY != 0 { 1 << 32 } else { 0 };
+        carried + pending + u64::from(self.polls.get())
     }
 
     /// `count` done callbacks ran or were dropped. Returns `true` if that
     /// was the last of a done task's: the caller then releases the output
     /// ([`State::release_done_callbacks`]).
     pub(crate) fn release_done_callbacks(&self, count: u32) -> bool {
-        let left = self.done_callbacks.get() - count;
-        self.done_callbacks.set(left);
-        left == 0 && self.done.get()
+        let bits = self.bits.get();
+        debug_assert!(count <= bits & CALLBACKS, "only pending done callbacks are released");
+        let bits = bits - count;
+        self.bits.set(bits);
+        bits & CALLBACKS == 0 && bits & DONE != 0
+    }
+
+    /// Sets the poll count's low 32 bits (tests of the carry).
+    #[cfg(test)]
+    pub(crate) fn set_polls(&self, polls: u32) {
+        self.polls.set(polls);
     }
 }
 

@@ -28,14 +28,7 @@ impl Core {
         };
         // Clones (one count each) so that no borrow of the slab is held
         // while the infos are built.
-        let held: Vec<TaskRef> = self
-            .tasks
-            .borrow()
-            .iter()
-            .filter_map(|(_, task)| task.as_ref())
-            .filter(listed)
-            .cloned()
-            .collect();
+        let held: Vec<TaskRef> = self.tasks.borrow().iter().filter(listed).cloned().collect();
         let mut infos: Vec<TaskInfo> =
             held.iter().map(|task| self.task_info(task.header(), None, now)).collect();
         infos.extend(self.current_task());
@@ -98,6 +91,7 @@ impl Core {
 mod tests {
     use std::time::Duration;
 
+    use crate::runtime::core::Core;
     use crate::{Builder, Runtime};
 
     /// How many tasks have notes in the loop's table.
@@ -143,5 +137,22 @@ mod tests {
         let _ = traced.stop_trace();
         assert_eq!(noted(&traced), 0, "and forgotten when timing stops");
         drop(unread);
+    }
+
+    #[test]
+    fn a_dump_counts_the_polls_of_a_task_whose_32_bit_count_wrapped() {
+        let core = Core::new(&crate::runtime::Builder::new()).expect("epoll, eventfd and timerfd");
+        let task = core.spawn(std::future::pending::<()>(), std::panic::Location::caller());
+        task.header().flags(core.on_loop()).set_polls(u32::MAX - 1);
+        core.turn(Some(Duration::ZERO), false);
+        assert_eq!(core.tasks()[0].polls, u64::from(u32::MAX), "no carry yet");
+        crate::task::waker::schedule(task.header());
+        core.turn(Some(Duration::ZERO), false);
+        assert_eq!(core.tasks()[0].polls, 1 << 32, "carried into the notes");
+        crate::task::waker::schedule(task.header());
+        core.turn(Some(Duration::ZERO), false);
+        assert_eq!(core.tasks()[0].polls, (1 << 32) + 1);
+        drop(task);
+        core.shutdown();
     }
 }

@@ -111,6 +111,14 @@ impl Core {
         f(key.map(|key| &mut table[key]))
     }
 
+    /// Adds 2^32 polls to the notes of a task whose 32-bit poll count in its
+    /// flags has just wrapped (`LoopFlags::count_poll`).
+    #[cold]
+    #[inline(never)]
+    pub(super) fn carry_polls(&self, header: &Header) {
+        self.with_notes(header, true, |notes| notes.expect("created").polls_carried += 1 << 32);
+    }
+
     /// Forgets the notes of a task the loop lets go of for good.
     pub(super) fn drop_notes(&self, header: &Header) {
         let flags = header.flags(self.on_loop());
@@ -124,11 +132,10 @@ impl Core {
     /// Puts a task into the slab and queues it for its first run.
     pub(super) fn adopt(&self, task: TaskRef) {
         let mut tasks = self.tasks.borrow_mut();
-        let entry = tasks.vacant_entry();
-        let key = entry.key();
+        let key = tasks.next_key();
         task.header().flags(self.on_loop()).adopt(key);
         self.note_spawn(&task);
-        entry.insert(Some(task));
+        tasks.insert(task);
         drop(tasks);
         self.run_queue.push_adopted(key);
     }

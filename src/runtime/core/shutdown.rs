@@ -29,7 +29,7 @@ impl Core {
                     other => contain::drop_value(other),
                 }
             }
-            let tasks: Vec<TaskRef> = self.tasks.borrow_mut().drain().flatten().collect();
+            let tasks: Vec<TaskRef> = self.tasks.borrow_mut().take_all();
             self.extras.stats.on_slab_emptied();
             found |= !tasks.is_empty();
             for task in tasks {

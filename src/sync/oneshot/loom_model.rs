@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicUsize as StdUsize;
 use std::task::{Context, Poll, Wake, Waker};
 
-use super::{RecvError, Receiver, channel};
+use super::{Receiver, RecvError, channel};
 use crate::loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
 
 /// Counts its drops.
