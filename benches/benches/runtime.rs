@@ -22,10 +22,10 @@ use criterion::{Criterion, criterion_group, criterion_main};
 
 #[path = "../peers/smol.rs"]
 mod on_smol;
-#[path = "../peers/suite.rs"]
-mod suite;
 #[path = "../peers/tokio.rs"]
 mod on_tokio;
+#[path = "../peers/suite.rs"]
+mod suite;
 
 /// Every workload of the suite, one group each, one function per column.
 fn standard(c: &mut Criterion) {

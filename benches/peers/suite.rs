@@ -103,11 +103,20 @@ pub fn suite() -> Vec<Workload> {
         what: "10,000 tasks spawned and awaited",
         sample_size: None,
         columns: vec![
-            column("kettle", { let rt = kettle.clone(); move || kettle_bench::spawn_many(&rt, SPAWNS) }),
-            column("tokio", { let rt = tokio.clone(); move || on_tokio::spawn_many(&rt, SPAWNS) }),
+            column("kettle", {
+                let rt = kettle.clone();
+                move || kettle_bench::spawn_many(&rt, SPAWNS)
+            }),
+            column("tokio", {
+                let rt = tokio.clone();
+                move || on_tokio::spawn_many(&rt, SPAWNS)
+            }),
             column("smol", move || on_smol::spawn_many(&Smol, SPAWNS)),
             column("floor", move || floor::spawn_many(&Floor, SPAWNS)),
-            column("mini", { let rt = mini.clone(); move || kettle_bench::mini::spawn_many(&rt, SPAWNS) }),
+            column("mini", {
+                let rt = mini.clone();
+                move || kettle_bench::mini::spawn_many(&rt, SPAWNS)
+            }),
         ],
     });
 
@@ -150,11 +159,20 @@ pub fn suite() -> Vec<Workload> {
         what: "200 tasks × 1,000 yields",
         sample_size: None,
         columns: vec![
-            column("kettle", { let rt = kettle.clone(); move || kettle_bench::yield_many(&rt, TASKS, YIELDS) }),
-            column("tokio", { let rt = tokio.clone(); move || on_tokio::yield_many(&rt, TASKS, YIELDS) }),
+            column("kettle", {
+                let rt = kettle.clone();
+                move || kettle_bench::yield_many(&rt, TASKS, YIELDS)
+            }),
+            column("tokio", {
+                let rt = tokio.clone();
+                move || on_tokio::yield_many(&rt, TASKS, YIELDS)
+            }),
             column("smol", move || on_smol::yield_many(&Smol, TASKS, YIELDS)),
             column("floor", move || floor::yield_many(&Floor, TASKS, YIELDS)),
-            column("mini", { let rt = mini.clone(); move || kettle_bench::mini::yield_many(&rt, TASKS, YIELDS) }),
+            column("mini", {
+                let rt = mini.clone();
+                move || kettle_bench::mini::yield_many(&rt, TASKS, YIELDS)
+            }),
         ],
     });
 
@@ -164,8 +182,14 @@ pub fn suite() -> Vec<Workload> {
         what: "1,000 pairs through two oneshots",
         sample_size: None,
         columns: vec![
-            column("kettle", { let rt = kettle.clone(); move || kettle_bench::ping_pong(&rt, PINGS) }),
-            column("tokio", { let rt = tokio.clone(); move || on_tokio::ping_pong(&rt, PINGS) }),
+            column("kettle", {
+                let rt = kettle.clone();
+                move || kettle_bench::ping_pong(&rt, PINGS)
+            }),
+            column("tokio", {
+                let rt = tokio.clone();
+                move || on_tokio::ping_pong(&rt, PINGS)
+            }),
             column("smol", move || on_smol::ping_pong(&Smol, PINGS)),
             column("floor", move || floor::ping_pong(&Floor, PINGS)),
         ],
@@ -177,11 +201,20 @@ pub fn suite() -> Vec<Workload> {
         what: "each task spawns the next, 1,000 deep",
         sample_size: None,
         columns: vec![
-            column("kettle", { let rt = kettle.clone(); move || kettle_bench::chained_spawn(&rt, DEPTH) }),
-            column("tokio", { let rt = tokio.clone(); move || on_tokio::chained_spawn(&rt, DEPTH) }),
+            column("kettle", {
+                let rt = kettle.clone();
+                move || kettle_bench::chained_spawn(&rt, DEPTH)
+            }),
+            column("tokio", {
+                let rt = tokio.clone();
+                move || on_tokio::chained_spawn(&rt, DEPTH)
+            }),
             column("smol", move || on_smol::chained_spawn(&Smol, DEPTH)),
             column("floor", move || floor::chained_spawn(&Floor, DEPTH)),
-            column("mini", { let rt = mini.clone(); move || kettle_bench::mini::chained_spawn(&rt, DEPTH) }),
+            column("mini", {
+                let rt = mini.clone();
+                move || kettle_bench::mini::chained_spawn(&rt, DEPTH)
+            }),
         ],
     });
 
@@ -190,11 +223,20 @@ pub fn suite() -> Vec<Workload> {
         what: "timeout(1 s) on a future ready at its 2nd poll",
         sample_size: None,
         columns: vec![
-            column("kettle", { let rt = kettle.clone(); move || kettle_bench::timeout_ready(&rt) }),
-            column("tokio", { let rt = tokio.clone(); move || on_tokio::timeout_ready(&rt) }),
+            column("kettle", {
+                let rt = kettle.clone();
+                move || kettle_bench::timeout_ready(&rt)
+            }),
+            column("tokio", {
+                let rt = tokio.clone();
+                move || on_tokio::timeout_ready(&rt)
+            }),
             column("smol", move || on_smol::timeout_ready(&Smol)),
             column("floor", move || floor::timeout_ready(&Floor)),
-            column("mini", { let rt = mini.clone(); move || kettle_bench::mini::timeout_ready(&rt) }),
+            column("mini", {
+                let rt = mini.clone();
+                move || kettle_bench::mini::timeout_ready(&rt)
+            }),
         ],
     });
 
@@ -204,8 +246,14 @@ pub fn suite() -> Vec<Workload> {
         what: "100 × timeout(1 s) on futures ready at once",
         sample_size: None,
         columns: vec![
-            column("kettle", { let rt = kettle.clone(); move || kettle_bench::timeout_immediate(&rt, TIMEOUTS) }),
-            column("tokio", { let rt = tokio.clone(); move || on_tokio::timeout_immediate(&rt, TIMEOUTS) }),
+            column("kettle", {
+                let rt = kettle.clone();
+                move || kettle_bench::timeout_immediate(&rt, TIMEOUTS)
+            }),
+            column("tokio", {
+                let rt = tokio.clone();
+                move || on_tokio::timeout_immediate(&rt, TIMEOUTS)
+            }),
             column("smol", move || on_smol::timeout_immediate(&Smol, TIMEOUTS)),
             column("floor", move || floor::timeout_immediate(&Floor, TIMEOUTS)),
             column("mini", {
@@ -221,11 +269,20 @@ pub fn suite() -> Vec<Workload> {
         what: "10,000 sleeps over 1–10 ms",
         sample_size: Some(10),
         columns: vec![
-            column("kettle", { let rt = kettle.clone(); move || kettle_bench::sleep_spread(&rt, SLEEPERS) }),
-            column("tokio", { let rt = tokio.clone(); move || on_tokio::sleep_spread(&rt, SLEEPERS) }),
+            column("kettle", {
+                let rt = kettle.clone();
+                move || kettle_bench::sleep_spread(&rt, SLEEPERS)
+            }),
+            column("tokio", {
+                let rt = tokio.clone();
+                move || on_tokio::sleep_spread(&rt, SLEEPERS)
+            }),
             column("smol", move || on_smol::sleep_spread(&Smol, SLEEPERS)),
             column("floor", move || floor::sleep_spread(&Floor, SLEEPERS)),
-            column("mini", { let rt = mini.clone(); move || kettle_bench::mini::sleep_spread(&rt, SLEEPERS) }),
+            column("mini", {
+                let rt = mini.clone();
+                move || kettle_bench::mini::sleep_spread(&rt, SLEEPERS)
+            }),
         ],
     });
 
@@ -241,7 +298,10 @@ pub fn suite() -> Vec<Workload> {
                 let rt = kettle.clone();
                 move || kettle_bench::queue(&rt, PRODUCERS, ITEMS, CAPACITY)
             }),
-            column("tokio", { let rt = tokio.clone(); move || on_tokio::queue(&rt, PRODUCERS, ITEMS, CAPACITY) }),
+            column("tokio", {
+                let rt = tokio.clone();
+                move || on_tokio::queue(&rt, PRODUCERS, ITEMS, CAPACITY)
+            }),
             column("smol", move || on_smol::queue(&Smol, PRODUCERS, ITEMS, CAPACITY)),
             column("floor", move || floor::queue(&Floor, PRODUCERS, ITEMS, CAPACITY)),
             column("mini", {
@@ -257,11 +317,20 @@ pub fn suite() -> Vec<Workload> {
         what: "10,000 futures yielding once",
         sample_size: None,
         columns: vec![
-            column("kettle", { let rt = kettle.clone(); move || kettle_bench::gather(&rt, GATHERED) }),
-            column("tokio", { let rt = tokio.clone(); move || on_tokio::gather(&rt, GATHERED) }),
+            column("kettle", {
+                let rt = kettle.clone();
+                move || kettle_bench::gather(&rt, GATHERED)
+            }),
+            column("tokio", {
+                let rt = tokio.clone();
+                move || on_tokio::gather(&rt, GATHERED)
+            }),
             column("smol", move || on_smol::gather(&Smol, GATHERED)),
             column("floor", move || floor::gather(&Floor, GATHERED)),
-            column("mini", { let rt = mini.clone(); move || kettle_bench::mini::gather(&rt, GATHERED) }),
+            column("mini", {
+                let rt = mini.clone();
+                move || kettle_bench::mini::gather(&rt, GATHERED)
+            }),
         ],
     });
 
@@ -276,7 +345,10 @@ pub fn suite() -> Vec<Workload> {
                 let rt = kettle.clone();
                 move || kettle_bench::tcp_echo(&rt, CONNECTIONS, ROUND_TRIPS)
             }),
-            column("tokio", { let rt = tokio.clone(); move || on_tokio::tcp_echo(&rt, CONNECTIONS, ROUND_TRIPS) }),
+            column("tokio", {
+                let rt = tokio.clone();
+                move || on_tokio::tcp_echo(&rt, CONNECTIONS, ROUND_TRIPS)
+            }),
             column("smol", move || on_smol::tcp_echo(&Smol, CONNECTIONS, ROUND_TRIPS)),
             column("floor", move || floor::tcp_echo(&Floor, CONNECTIONS, ROUND_TRIPS)),
             column("mini", {

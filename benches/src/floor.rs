@@ -271,7 +271,11 @@ fn wait_for_timers() {
     loop {
         let due = LOOP.with(|floor| {
             let mut floor = floor.borrow_mut();
-            floor.timers.peek_mut().filter(|t| t.deadline <= now).map(std::collections::binary_heap::PeekMut::pop)
+            floor
+                .timers
+                .peek_mut()
+                .filter(|t| t.deadline <= now)
+                .map(std::collections::binary_heap::PeekMut::pop)
         });
         match due {
             Some(timer) => timer.waker.wake(),
@@ -392,7 +396,9 @@ impl<F: Future + Unpin> Future for Timeout<F> {
             None => {
                 let deadline = Instant::now() + this.duration;
                 this.deadline = Some(deadline);
-                LOOP.with(|floor| floor.borrow_mut().timers.push(Timer { deadline, waker: cx.waker().clone() }));
+                LOOP.with(|floor| {
+                    floor.borrow_mut().timers.push(Timer { deadline, waker: cx.waker().clone() })
+                });
                 Poll::Pending
             }
             Some(deadline) if Instant::now() >= deadline => Poll::Ready(Err(())),

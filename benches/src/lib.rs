@@ -52,11 +52,17 @@ macro_rules! workloads {
         /// awaits every one. The tasks start running while the other thread
         /// is still submitting, as they would in a real program.
         /// Checksum: the sum of the tasks' outputs.
-        pub fn spawn_remote(rt: &rt::Runtime, n: usize, submit: impl FnOnce(Box<dyn FnOnce() + Send>)) -> u64 {
+        pub fn spawn_remote(
+            rt: &rt::Runtime,
+            n: usize,
+            submit: impl FnOnce(Box<dyn FnOnce() + Send>),
+        ) -> u64 {
             let handle = rt.handle();
             rt.block_on(async {
                 let (tx, rx) = crate::oneshot();
-                submit(Box::new(move || tx.send((0..n).map(|i| handle.spawn(async move { i as u64 })).collect())));
+                submit(Box::new(move || {
+                    tx.send((0..n).map(|i| handle.spawn(async move { i as u64 })).collect())
+                }));
                 let handles: Vec<_> = rx.await;
                 let mut sum = 0;
                 for h in handles {
