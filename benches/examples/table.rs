@@ -36,10 +36,10 @@ use std::time::{Duration, Instant};
 
 #[path = "../peers/smol.rs"]
 mod on_smol;
-#[path = "../peers/suite.rs"]
-mod suite;
 #[path = "../peers/tokio.rs"]
 mod on_tokio;
+#[path = "../peers/suite.rs"]
+mod suite;
 
 use suite::RUNTIMES;
 

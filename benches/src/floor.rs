@@ -24,18 +24,23 @@
 //!
 //! # How it runs
 //!
-//! The "executor" is a thread-local [`Loop`]: the tasks in a `Vec` of boxed
-//! futures (index = task; never reused within one [`Floor::block_on`], cleared
-//! after it), a `VecDeque` of the indices of woken tasks, and a min-heap of
-//! timers. A waker is the task's index itself, in the data pointer of a
-//! [`RawWaker`]: cloning it copies a word, waking it pushes the index onto the
-//! ready queue unless it is queued already. The future given to `block_on`
-//! is the *root*, with its own index; it is polled when woken, then the ready
-//! queue is drained, and when nothing is ready and the root is not woken,
-//! the loop sleeps until the earliest timer (or panics: nothing could wake
-//! it). Timers are cancelled lazily: a timeout that completes leaves its
-//! entry in the heap, and if the entry ever fires its task gets a spurious
-//! wake, which futures must tolerate anyway.
+//! The "executor" is as little as a wakeable set of boxed futures can be.
+//! [`Floor::block_on`] keeps the tasks' futures in a local `Vec` (index =
+//! task; never reused within one `block_on`) and polls them in place; what
+//! tasks and wakers must reach is the thread-local [`Shared`]: a `VecDeque`
+//! of the indices of woken tasks, the futures spawned during the current
+//! poll (moved into the `Vec` after it), each task's output or waiting
+//! joiner, and a min-heap of timers. A waker is the task's index itself, in
+//! the data pointer of a [`RawWaker`]: cloning it copies a word, waking it
+//! pushes the index onto the ready queue — no reference count, no "already
+//! queued" flag (no workload here wakes a task twice between two of its
+//! polls; if one did, the task would be polled once more for nothing, which
+//! futures allow). The future given to `block_on` is the *root*, polled when
+//! woken; then the ready queue is drained; when nothing is ready and the
+//! root is not woken, the loop sleeps until the earliest timer (or panics:
+//! nothing could wake it). Timers are cancelled lazily: a timeout that
+//! completes leaves its entry in the heap, and if the entry ever fires its
+//! task gets a spurious wake.
 //!
 //! The wakers are for this thread only: woken from another thread, they
 //! would schedule on that thread's loop. No workload here wakes across
@@ -84,29 +89,14 @@ use std::time::{Duration, Instant};
 use crate::MESSAGE;
 
 /// The floor's "runtime": a unit value, so that the floor's workloads have
-/// the same signatures as kettle's (`floor::spawn_many(&Floor, n)`). All its
-/// state is the thread-local [`Loop`].
+/// the same signatures as kettle's (`floor::spawn_many(&Floor, n)`). Its
+/// state is [`Floor::block_on`]'s locals and the thread-local [`Shared`].
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Floor;
 
 /// A task: a boxed future of the task's output (every floor task returns a
 /// `u64`, the workloads' checksum currency).
 type BoxFuture = Pin<Box<dyn Future<Output = u64>>>;
-
-/// One spawned task's slot in [`Loop::tasks`].
-struct Task {
-    /// The future; `None` while it is being polled (taken out, so that the
-    /// loop is not borrowed during the poll) and once it has finished.
-    future: Option<BoxFuture>,
-    /// The output, from the moment the task finishes until its join takes it.
-    output: Option<u64>,
-    /// The waker of whoever awaits the [`JoinHandle`], if it had to wait.
-    joiner: Option<Waker>,
-    /// On the ready queue already: a second wake adds nothing.
-    queued: bool,
-    /// Finished: wakes are ignored.
-    finished: bool,
-}
 
 /// A timer: a deadline and whom to wake. Ordered by deadline, *earliest
 /// greatest*, so that `BinaryHeap` (a max-heap) pops the earliest.
@@ -135,13 +125,21 @@ impl Ord for Timer {
     }
 }
 
-/// Everything the floor keeps between polls.
-#[derive(Default)]
-struct Loop {
-    /// Every task spawned in this `block_on`, by index.
-    tasks: Vec<Task>,
+/// A task's join: its output, from the moment it finishes until the
+/// [`JoinHandle`] takes it, and the waker of whoever waits for it.
+struct Join {
+    output: Option<u64>,
+    joiner: Option<Waker>,
+}
+
+/// What tasks, wakers and timers reach while `block_on` polls.
+struct Shared {
     /// The indices of the woken tasks, in wake order.
     ready: VecDeque<usize>,
+    /// Futures spawned since `block_on` last looked, in index order.
+    spawned: Vec<BoxFuture>,
+    /// Every task's join, by index (so also the next task's index).
+    joins: Vec<Join>,
     /// The root (the future `block_on` runs) was woken.
     root_woken: bool,
     /// Pending timers, earliest first; cancelled ones stay until they fire.
@@ -149,7 +147,20 @@ struct Loop {
 }
 
 thread_local! {
-    static LOOP: RefCell<Loop> = RefCell::new(Loop::default());
+    static SHARED: RefCell<Shared> = const {
+        RefCell::new(Shared {
+            ready: VecDeque::new(),
+            spawned: Vec::new(),
+            joins: Vec::new(),
+            root_woken: false,
+            timers: BinaryHeap::new(),
+        })
+    };
+}
+
+/// Runs `f` on this thread's [`Shared`].
+fn shared<T>(f: impl FnOnce(&mut Shared) -> T) -> T {
+    SHARED.with(|shared| f(&mut shared.borrow_mut()))
 }
 
 /// The root's index in wakers (no task has it).
@@ -162,8 +173,10 @@ fn clone_waker(index: *const ()) -> RawWaker {
     RawWaker::new(index, &VTABLE)
 }
 
+/// Marks task `index` (or the root) woken.
 fn wake(index: *const ()) {
-    schedule(index as usize);
+    let index = index as usize;
+    shared(|shared| if index == ROOT { shared.root_woken = true } else { shared.ready.push_back(index) });
 }
 
 fn drop_waker(_: *const ()) {}
@@ -177,31 +190,15 @@ fn waker(index: usize) -> Waker {
     unsafe { Waker::from_raw(RawWaker::new(index as *const (), &VTABLE)) }
 }
 
-/// Marks task `index` (or the root) woken: onto the ready queue, once.
-fn schedule(index: usize) {
-    LOOP.with(|floor| {
-        let mut floor = floor.borrow_mut();
-        if index == ROOT {
-            floor.root_woken = true;
-            return;
-        }
-        let task = &mut floor.tasks[index];
-        if !task.queued && !task.finished {
-            task.queued = true;
-            floor.ready.push_back(index);
-        }
-    })
-}
-
-/// Spawns `future` as a task on this thread's floor: boxed, stored, queued.
+/// Spawns `future` as a task on this thread's floor: boxed, queued, and
+/// handed to `block_on` after the current poll.
 pub fn spawn(future: impl Future<Output = u64> + 'static) -> JoinHandle {
     let future: BoxFuture = Box::pin(future);
-    LOOP.with(|floor| {
-        let mut floor = floor.borrow_mut();
-        let index = floor.tasks.len();
-        let task = Task { future: Some(future), output: None, joiner: None, queued: true, finished: false };
-        floor.tasks.push(task);
-        floor.ready.push_back(index);
+    shared(|shared| {
+        let index = shared.joins.len();
+        shared.joins.push(Join { output: None, joiner: None });
+        shared.spawned.push(future);
+        shared.ready.push_back(index);
         JoinHandle { index }
     })
 }
@@ -215,12 +212,12 @@ impl Future for JoinHandle {
     type Output = u64;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u64> {
-        LOOP.with(|floor| {
-            let task = &mut floor.borrow_mut().tasks[self.index];
-            match task.output.take() {
+        shared(|shared| {
+            let join = &mut shared.joins[self.index];
+            match join.output.take() {
                 Some(output) => Poll::Ready(output),
                 None => {
-                    task.joiner = Some(cx.waker().clone());
+                    join.joiner = Some(cx.waker().clone());
                     Poll::Pending
                 }
             }
@@ -228,31 +225,15 @@ impl Future for JoinHandle {
     }
 }
 
-/// Polls task `index` once: takes its future out, polls it with the loop
-/// unborrowed, then puts it back or, if it finished, stores its output and
-/// wakes its joiner (after releasing the loop, since the wake borrows it).
-fn run(index: usize) {
-    let future = LOOP.with(|floor| {
-        let task = &mut floor.borrow_mut().tasks[index];
-        task.queued = false;
-        task.future.take()
+/// Stores task `index`'s output and wakes its joiner, if it waits.
+fn finish(index: usize, output: u64) {
+    let joiner = shared(|shared| {
+        let join = &mut shared.joins[index];
+        join.output = Some(output);
+        join.joiner.take()
     });
-    let Some(mut future) = future else { return };
-    let waker = waker(index);
-    match future.as_mut().poll(&mut Context::from_waker(&waker)) {
-        Poll::Pending => LOOP.with(|floor| floor.borrow_mut().tasks[index].future = Some(future)),
-        Poll::Ready(output) => {
-            drop(future);
-            let joiner = LOOP.with(|floor| {
-                let task = &mut floor.borrow_mut().tasks[index];
-                task.output = Some(output);
-                task.finished = true;
-                task.joiner.take()
-            });
-            if let Some(joiner) = joiner {
-                joiner.wake();
-            }
-        }
+    if let Some(joiner) = joiner {
+        joiner.wake();
     }
 }
 
@@ -260,7 +241,7 @@ fn run(index: usize) {
 /// Panics when there is none: nothing is ready, the root is not woken, and
 /// nothing could ever wake anything.
 fn wait_for_timers() {
-    let first = LOOP.with(|floor| floor.borrow_mut().timers.pop());
+    let first = shared(|shared| shared.timers.pop());
     let first = first.expect("the floor is stuck: nothing is ready and no timer is pending");
     let now = Instant::now();
     if first.deadline > now {
@@ -268,19 +249,14 @@ fn wait_for_timers() {
     }
     first.waker.wake();
     let now = Instant::now();
-    loop {
-        let due = LOOP.with(|floor| {
-            let mut floor = floor.borrow_mut();
-            floor
-                .timers
-                .peek_mut()
-                .filter(|t| t.deadline <= now)
-                .map(std::collections::binary_heap::PeekMut::pop)
-        });
-        match due {
-            Some(timer) => timer.waker.wake(),
-            None => break,
-        }
+    while let Some(timer) = shared(|shared| {
+        shared
+            .timers
+            .peek_mut()
+            .filter(|t| t.deadline <= now)
+            .map(std::collections::binary_heap::PeekMut::pop)
+    }) {
+        timer.waker.wake();
     }
 }
 
@@ -288,33 +264,39 @@ impl Floor {
     /// Runs `future` to completion on this thread's floor, with every task it
     /// spawns; the tasks (all finished, in these workloads) are dropped after.
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        let mut future = pin!(future);
-        let waker = waker(ROOT);
-        let mut cx = Context::from_waker(&waker);
-        LOOP.with(|floor| floor.borrow_mut().root_woken = true);
-        let output = loop {
-            if LOOP.with(|floor| std::mem::take(&mut floor.borrow_mut().root_woken))
-                && let Poll::Ready(output) = future.as_mut().poll(&mut cx)
+        let mut root = pin!(future);
+        let root_waker = waker(ROOT);
+        let mut tasks: Vec<Option<BoxFuture>> = Vec::new();
+        shared(|shared| shared.root_woken = true);
+        let output = 'run: loop {
+            if shared(|shared| std::mem::take(&mut shared.root_woken))
+                && let Poll::Ready(output) = root.as_mut().poll(&mut Context::from_waker(&root_waker))
             {
-                break output;
+                break 'run output;
             }
-            while let Some(index) = LOOP.with(|floor| floor.borrow_mut().ready.pop_front()) {
-                run(index);
+            // Take in what was spawned, and the next ready task, in one go.
+            while let Some(index) = shared(|shared| {
+                if !shared.spawned.is_empty() {
+                    tasks.extend(shared.spawned.drain(..).map(Some));
+                }
+                shared.ready.pop_front()
+            }) {
+                let Some(future) = tasks[index].as_mut() else { continue }; // finished
+                if let Poll::Ready(output) = future.as_mut().poll(&mut Context::from_waker(&waker(index))) {
+                    tasks[index] = None;
+                    finish(index, output);
+                }
             }
-            if !LOOP.with(|floor| floor.borrow().root_woken) {
+            if !shared(|shared| shared.root_woken) {
                 wait_for_timers();
             }
         };
-        // Keep the vector's capacity for the next run, but drop the tasks
-        // outside the borrow (a task's destructor may use the loop).
-        let mut tasks = LOOP.with(|floor| {
-            let mut floor = floor.borrow_mut();
-            floor.ready.clear();
-            floor.timers.clear();
-            std::mem::take(&mut floor.tasks)
+        drop(tasks);
+        shared(|shared| {
+            shared.ready.clear();
+            shared.joins.clear();
+            shared.timers.clear();
         });
-        tasks.clear();
-        LOOP.with(|floor| floor.borrow_mut().tasks = tasks);
         output
     }
 }
@@ -363,7 +345,7 @@ impl Future for Sleep {
         }
         self.registered = true;
         let timer = Timer { deadline: self.deadline, waker: cx.waker().clone() };
-        LOOP.with(|floor| floor.borrow_mut().timers.push(timer));
+        shared(|shared| shared.timers.push(timer));
         Poll::Pending
     }
 }
@@ -396,9 +378,7 @@ impl<F: Future + Unpin> Future for Timeout<F> {
             None => {
                 let deadline = Instant::now() + this.duration;
                 this.deadline = Some(deadline);
-                LOOP.with(|floor| {
-                    floor.borrow_mut().timers.push(Timer { deadline, waker: cx.waker().clone() })
-                });
+                shared(|shared| shared.timers.push(Timer { deadline, waker: cx.waker().clone() }));
                 Poll::Pending
             }
             Some(deadline) if Instant::now() >= deadline => Poll::Ready(Err(())),
