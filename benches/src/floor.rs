@@ -36,7 +36,9 @@
 //! queued" flag (no workload here wakes a task twice between two of its
 //! polls; if one did, the task would be polled once more for nothing, which
 //! futures allow). The future given to `block_on` is the *root*, polled when
-//! woken; then the ready queue is drained; when nothing is ready and the
+//! woken; then the ready queue is drained, a batch at a time (the queue is
+//! swapped out whole, and what the batch wakes forms the next); when nothing
+//! is ready and the
 //! root is not woken, the loop sleeps until the earliest timer (or panics:
 //! nothing could wake it). Timers are cancelled lazily: a timeout that
 //! completes leaves its entry in the heap, and if the entry ever fires its
@@ -267,6 +269,7 @@ impl Floor {
         let mut root = pin!(future);
         let root_waker = waker(ROOT);
         let mut tasks: Vec<Option<BoxFuture>> = Vec::new();
+        let mut batch = VecDeque::new();
         shared(|shared| shared.root_woken = true);
         let output = 'run: loop {
             if shared(|shared| std::mem::take(&mut shared.root_woken))
@@ -274,17 +277,26 @@ impl Floor {
             {
                 break 'run output;
             }
-            // Take in what was spawned, and the next ready task, in one go.
-            while let Some(index) = shared(|shared| {
-                if !shared.spawned.is_empty() {
-                    tasks.extend(shared.spawned.drain(..).map(Some));
+            // Run the ready tasks, a batch at a time: take in what was
+            // spawned and swap the whole ready queue out in one borrow; what
+            // the batch wakes or spawns lands in the next one.
+            loop {
+                shared(|shared| {
+                    if !shared.spawned.is_empty() {
+                        tasks.extend(shared.spawned.drain(..).map(Some));
+                    }
+                    std::mem::swap(&mut batch, &mut shared.ready);
+                });
+                if batch.is_empty() {
+                    break;
                 }
-                shared.ready.pop_front()
-            }) {
-                let Some(future) = tasks[index].as_mut() else { continue }; // finished
-                if let Poll::Ready(output) = future.as_mut().poll(&mut Context::from_waker(&waker(index))) {
-                    tasks[index] = None;
-                    finish(index, output);
+                for index in batch.drain(..) {
+                    let Some(future) = tasks[index].as_mut() else { continue }; // finished
+                    if let Poll::Ready(output) = future.as_mut().poll(&mut Context::from_waker(&waker(index)))
+                    {
+                        tasks[index] = None;
+                        finish(index, output);
+                    }
                 }
             }
             if !shared(|shared| shared.root_woken) {
