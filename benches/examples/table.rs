@@ -140,7 +140,7 @@ fn main() {
                 .collect(),
         })
         .collect();
-    print!("{}", table(&rows, |ns| human(ns), |spread| format!(" ±{:.0}%", spread.relative() * 100.0)));
+    print!("{}", table(&rows, human, |spread| format!(" ±{:.0}%", spread.relative() * 100.0)));
 }
 
 /// A column's figures over the rounds (nanoseconds per iteration, or

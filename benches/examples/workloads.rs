@@ -42,9 +42,12 @@ mod on_tokio;
 /// the function that does so, returning the sum of the checksums.
 type Driver = (&'static str, u32, fn() -> u64);
 
+/// A driver under its full name (`NAME`, `tokio/NAME`, …).
+type Named = (String, u32, fn() -> u64);
+
 /// Every workload of every runtime, plus kettle's own three.
-fn workloads() -> Vec<(String, u32, fn() -> u64)> {
-    let prefixed = |prefix: &'static str, drivers: &[Driver]| -> Vec<(String, u32, fn() -> u64)> {
+fn workloads() -> Vec<Named> {
+    let prefixed = |prefix: &'static str, drivers: &[Driver]| -> Vec<Named> {
         drivers.iter().map(|&(name, reps, run)| (format!("{prefix}{name}"), reps, run)).collect()
     };
     let mut all = prefixed("", &on_kettle::ALL);

@@ -27,7 +27,7 @@
 //! The "executor" is as little as a wakeable set of boxed futures can be.
 //! [`Floor::block_on`] keeps the tasks' futures in a local `Vec` (index =
 //! task; never reused within one `block_on`) and polls them in place; what
-//! tasks and wakers must reach is the thread-local [`Shared`]: a `VecDeque`
+//! tasks and wakers must reach is the thread-local `Shared`: a `VecDeque`
 //! of the indices of woken tasks, the futures spawned during the current
 //! poll (moved into the `Vec` after it), each task's output or waiting
 //! joiner, and a min-heap of timers. A waker is the task's index itself, in
@@ -102,7 +102,7 @@ use crate::MESSAGE;
 
 /// The floor's "runtime": a unit value, so that the floor's workloads have
 /// the same signatures as kettle's (`floor::spawn_many(&Floor, n)`). Its
-/// state is [`Floor::block_on`]'s locals and the thread-local [`Shared`].
+/// state is [`Floor::block_on`]'s locals and the thread-local `Shared`.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Floor;
 
@@ -409,15 +409,19 @@ impl<F: Future + Unpin> Future for Timeout<F> {
     }
 }
 
+/// A oneshot's shared slot: the value, once sent, and the receiver's waker,
+/// while it waits.
+type OneshotSlot = RefCell<(Option<()>, Option<Waker>)>;
+
 /// A one-value channel between two tasks of one thread: a shared slot for
 /// the value and the receiver's waker.
-fn oneshot() -> (Rc<RefCell<(Option<()>, Option<Waker>)>>, OneshotReceiver) {
+fn oneshot() -> (Rc<OneshotSlot>, OneshotReceiver) {
     let slot = Rc::new(RefCell::new((None, None)));
     (slot.clone(), OneshotReceiver(slot))
 }
 
 /// Puts the value in the slot and wakes the receiver, if it waits.
-fn oneshot_send(slot: &RefCell<(Option<()>, Option<Waker>)>) {
+fn oneshot_send(slot: &OneshotSlot) {
     let waker = {
         let mut slot = slot.borrow_mut();
         slot.0 = Some(());
@@ -429,7 +433,7 @@ fn oneshot_send(slot: &RefCell<(Option<()>, Option<Waker>)>) {
 }
 
 /// The receiving half of [`oneshot`].
-struct OneshotReceiver(Rc<RefCell<(Option<()>, Option<Waker>)>>);
+struct OneshotReceiver(Rc<OneshotSlot>);
 
 impl Future for OneshotReceiver {
     type Output = ();
