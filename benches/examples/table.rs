@@ -18,12 +18,14 @@
 //! `--sample-ms` (default 40 ms); its figure is the time per iteration.
 //!
 //! **What the table says.** Each cell is the *median* of the rounds'
-//! samples, with `±x%`: the larger distance from the median to the fastest
-//! or the slowest round. Each ratio is kettle's median over the other's; it
-//! is marked `≈` when the two columns' ranges (fastest to slowest round)
-//! overlap, i.e. when some round had them the other way round or equal —
-//! within noise. The last row is the geometric mean of each ratio column
-//! over the rows that have it.
+//! samples, with `±x%`: half the interquartile range (the middle half of
+//! the rounds), relative to the median. Each ratio is kettle's median over
+//! the other's; it is marked `≈` when the two columns' interquartile ranges
+//! overlap — within noise. Why not the full range: on the shared machine a
+//! single round that lands on someone else's build stretches every column's
+//! range until every row overlaps; the middle half says where the rounds
+//! usually were. The last row is the geometric mean of each ratio column over
+//! the rows that have it (the raw samples go to `--csv`).
 //!
 //! `--callgrind FILE` formats instruction counts instead: `FILE` has one
 //! `RUNTIME WORKLOAD INSTRUCTIONS REPETITIONS` line per callgrind run of the
@@ -135,7 +137,12 @@ fn main() {
                 .zip(samples)
                 .map(|(column, mut s)| {
                     s.sort_by(f64::total_cmp);
-                    (column.runtime, Spread { median: median(&s), min: s[0], max: s[s.len() - 1] })
+                    let spread = Spread {
+                        median: quantile(&s, 0.5),
+                        low: quantile(&s, 0.25),
+                        high: quantile(&s, 0.75),
+                    };
+                    (column.runtime, spread)
                 })
                 .collect(),
         })
@@ -143,24 +150,26 @@ fn main() {
     print!("{}", table(&rows, human, |spread| format!(" ±{:.0}%", spread.relative() * 100.0)));
 }
 
-/// A column's figures over the rounds (nanoseconds per iteration, or
-/// instructions per iteration with `min == max == median`).
+/// A column's figures over the rounds: the median and the quartiles
+/// (nanoseconds per iteration; or instructions per iteration, all three
+/// equal).
 #[derive(Clone, Copy)]
 struct Spread {
     median: f64,
-    min: f64,
-    max: f64,
+    low: f64,
+    high: f64,
 }
 
 impl Spread {
-    /// The larger distance from the median to either end, relative to it.
+    /// Half the interquartile range, relative to the median.
     fn relative(&self) -> f64 {
-        (self.median - self.min).max(self.max - self.median) / self.median
+        (self.high - self.low) / 2.0 / self.median
     }
 
-    /// The two ranges share a point: the order of the two is within noise.
+    /// The two interquartile ranges share a point: the order of the two is
+    /// within noise.
     fn overlaps(&self, other: &Spread) -> bool {
-        self.min <= other.max && other.min <= self.max
+        self.low <= other.high && other.low <= self.high
     }
 }
 
@@ -170,9 +179,12 @@ struct Row {
     cells: Vec<(&'static str, Spread)>,
 }
 
-fn median(sorted: &[f64]) -> f64 {
-    let n = sorted.len();
-    if n % 2 == 1 { sorted[n / 2] } else { (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0 }
+/// The `q` quantile of `sorted` (0.5: the median), interpolating linearly
+/// between the two nearest samples.
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    let position = q * (sorted.len() - 1) as f64;
+    let (below, above) = (position.floor() as usize, position.ceil() as usize);
+    sorted[below] + (sorted[above] - sorted[below]) * (position - below as f64)
 }
 
 /// `rows` as Markdown: a figure per column (`value` formats the median,
@@ -207,7 +219,7 @@ fn table(rows: &[Row], value: impl Fn(f64) -> String, spread: impl Fn(&Spread) -
                 Some(s) => {
                     let ratio = kettle.median / s.median;
                     logs.entry(other).or_default().push(ratio.ln());
-                    let noise = if kettle.min != kettle.max && kettle.overlaps(&s) { " ≈" } else { "" };
+                    let noise = if kettle.low != kettle.high && kettle.overlaps(&s) { " ≈" } else { "" };
                     format!(" {}{noise} |", ratio_text(ratio))
                 }
                 None => " – |".into(),
@@ -265,7 +277,7 @@ fn callgrind_table(counts: &str) -> String {
         let [runtime, workload, total, reps] = fields[..] else { panic!("bad callgrind line {line:?}") };
         let runtime = RUNTIMES.into_iter().find(|r| *r == runtime).expect("a known runtime");
         let per_iteration = total.parse::<f64>().unwrap() / reps.parse::<f64>().unwrap();
-        let spread = Spread { median: per_iteration, min: per_iteration, max: per_iteration };
+        let spread = Spread { median: per_iteration, low: per_iteration, high: per_iteration };
         match rows.iter_mut().find(|r| r.label == workload) {
             Some(row) => row.cells.push((runtime, spread)),
             None => rows.push(Row { label: workload.to_string(), cells: vec![(runtime, spread)] }),
