@@ -280,7 +280,14 @@ impl Floor {
         let root_waker = waker(ROOT);
         let mut tasks: Vec<Option<BoxFuture>> = Vec::new();
         let mut batch = VecDeque::new();
-        shared(|shared| shared.root_woken = true);
+        shared(|shared| {
+            // Empty already, unless a `block_on` before this one panicked.
+            shared.ready.clear();
+            shared.spawned.clear();
+            shared.joins.clear();
+            shared.timers.clear();
+            shared.root_woken = true;
+        });
         let output = 'run: loop {
             if shared(|shared| std::mem::take(&mut shared.root_woken))
                 && let Poll::Ready(output) = root.as_mut().poll(&mut Context::from_waker(&root_waker))
