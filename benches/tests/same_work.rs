@@ -238,6 +238,19 @@ fn the_floor_runs_one_workload_after_another_on_the_same_thread() {
 }
 
 #[test]
+fn the_floor_starts_afresh_after_a_block_on_that_panicked() {
+    let panicked = std::panic::catch_unwind(|| {
+        Floor.block_on(async {
+            let _left_behind = floor::spawn(async { 1 });
+            floor::yield_now().await;
+            panic!("the root gives up with a task still queued");
+        })
+    });
+    assert!(panicked.is_err());
+    assert_eq!(floor::spawn_many(&Floor, 10), 45);
+}
+
+#[test]
 fn every_suite_workload_has_kettle_tokio_smol_and_floor_and_mini_wherever_mini_can() {
     for workload in suite::suite() {
         let runtimes: Vec<_> = workload.columns.iter().map(|c| c.runtime).collect();
