@@ -159,7 +159,7 @@ fn eventfd_readable_tokio(rt: &tokio::runtime::Runtime, round_trips: usize) {
     async fn read(fd: &AsyncFd<OwnedFd>) -> io::Result<u64> {
         loop {
             let mut guard = fd.readable().await?;
-            if let Ok(result) = guard.try_io(|fd| take(fd)) {
+            if let Ok(result) = guard.try_io(take) {
                 return result;
             }
         }
@@ -167,7 +167,7 @@ fn eventfd_readable_tokio(rt: &tokio::runtime::Runtime, round_trips: usize) {
     async fn write(fd: &AsyncFd<OwnedFd>) -> io::Result<()> {
         loop {
             let mut guard = fd.writable().await?;
-            if let Ok(result) = guard.try_io(|fd| bump(fd)) {
+            if let Ok(result) = guard.try_io(bump) {
                 return result;
             }
         }
@@ -222,7 +222,7 @@ fn eventfd_poll_tokio(rt: &tokio::runtime::Runtime, round_trips: usize) {
     fn poll_read(fd: &AsyncFd<OwnedFd>, cx: &mut Context<'_>) -> Poll<io::Result<u64>> {
         loop {
             let mut guard = ready!(fd.poll_read_ready(cx))?;
-            if let Ok(result) = guard.try_io(|fd| take(fd)) {
+            if let Ok(result) = guard.try_io(take) {
                 return Poll::Ready(result);
             }
         }
@@ -230,7 +230,7 @@ fn eventfd_poll_tokio(rt: &tokio::runtime::Runtime, round_trips: usize) {
     fn poll_write(fd: &AsyncFd<OwnedFd>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         loop {
             let mut guard = ready!(fd.poll_write_ready(cx))?;
-            if let Ok(result) = guard.try_io(|fd| bump(fd)) {
+            if let Ok(result) = guard.try_io(bump) {
                 return Poll::Ready(result);
             }
         }

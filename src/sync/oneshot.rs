@@ -60,9 +60,9 @@
 //! # Safety
 //!
 //! The `unsafe` here is the two slots' `UnsafeCell` accesses, one function
-//! per kind of access ([`Inner::write_value`], [`Inner::take_value`],
-//! [`Inner::wake_receiver`], [`Inner::stored_waker_will_wake`],
-//! [`Inner::replace_waker`], [`Inner::take_waker`]), each stating which
+//! per kind of access (`Inner::write_value`, `take_value`,
+//! `wake_receiver`, `stored_waker_will_wake`, `replace_waker`,
+//! `take_waker`), each stating which
 //! flags make it the caller's, and `Send`/`Sync` for the shared part, which
 //! hands a `T` from one thread to another exactly once.
 //!
@@ -166,11 +166,12 @@ impl<T> Inner<T> {
     /// Wakes the stored waker, by reference. Only the sender, after it set
     /// [`DONE`] in a word that had [`WAKER`].
     fn wake_receiver(&self) {
-        // SAFETY: with `WAKER` set when `DONE` was set, the receiver only
-        // reads the slot from now on (it writes only after clearing `WAKER`
-        // in a word without `DONE`): shared reads only.
         self.waker.with(|slot| {
-            if let Some(waker) = unsafe { &*slot } {
+            // SAFETY: with `WAKER` set when `DONE` was set, the receiver only
+            // reads the slot from now on (it writes only after clearing
+            // `WAKER` in a word without `DONE`): shared reads only.
+            let waker = unsafe { &*slot };
+            if let Some(waker) = waker {
                 waker.wake_by_ref();
             }
         });

@@ -220,14 +220,10 @@ impl Registration {
     /// thread, which would keep this one from running (and waking it) until
     /// that one returns. Checked only before waiting — an operation that
     /// can finish at once never hangs — so the ready path pays nothing.
+    #[inline]
     fn check_can_wait(&self) -> io::Result<()> {
         match context::current_id() {
-            Some(current) if current != self.runtime => Err(io::Error::other(format!(
-                "a socket or descriptor of kettle runtime #{} was used inside runtime #{current}, on \
-                 the same thread: its own runtime cannot run until this one returns, so it would \
-                 never be woken. Use each one inside the runtime that registered it.",
-                self.runtime
-            ))),
+            Some(current) if current != self.runtime => Err(wrong_runtime(self.runtime, current)),
             _ => Ok(()),
         }
     }
@@ -291,6 +287,17 @@ enum Attempt<R> {
 #[inline]
 fn is_would_block(e: &io::Error) -> bool {
     e.raw_os_error() == Some(libc::EAGAIN) || e.kind() == io::ErrorKind::WouldBlock
+}
+
+/// The error of an operation that would wait for runtime `ours` while
+/// runtime `running` runs on its thread.
+#[cold]
+fn wrong_runtime(ours: u32, running: u32) -> io::Error {
+    io::Error::other(format!(
+        "a socket or descriptor of kettle runtime #{ours} was used inside runtime #{running}, on the \
+         same thread: its own runtime cannot run until this one returns, so it would never be woken. \
+         Use each one inside the runtime that registered it."
+    ))
 }
 
 /// The error of an operation whose runtime has been dropped.
