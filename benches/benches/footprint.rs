@@ -27,7 +27,9 @@
 //!   minus `d`, for d = 1, 2, 5, 10 ms; median and 99th percentile in µs.
 //!   The same for a plain `std::thread::sleep(d)` (runtime `thread`): the
 //!   operating system's own wake-up latency on this machine, the floor under
-//!   any runtime's timers.
+//!   any runtime's timers; and for a blocking read of a `timerfd` armed for
+//!   `d` (runtime `timerfd`): the very mechanism kettle's loop waits on
+//!   (`runtime/timerfd.rs`), with no loop around it.
 //!
 //! `cargo bench -p kettle-bench --bench footprint` passes `--bench`; without it (as under
 //! `cargo test --benches`) the lateness samples are cut to a handful, so the
@@ -184,6 +186,44 @@ fn thread_sleep_lateness(samples: usize) -> Vec<(u64, f64, f64)> {
         .collect()
 }
 
+/// Lateness of a blocking `read` of a timerfd armed for `d`, in µs: what
+/// kettle's timers could be at best, the loop's own work aside.
+fn timerfd_read_lateness(samples: usize) -> Vec<(u64, f64, f64)> {
+    // SAFETY: creates a descriptor this function owns and closes below.
+    let fd = unsafe { libc::timerfd_create(libc::CLOCK_MONOTONIC, libc::TFD_CLOEXEC) };
+    assert!(fd >= 0, "timerfd_create: {}", std::io::Error::last_os_error());
+    let lateness = SLEEPS_MS
+        .iter()
+        .map(|&ms| {
+            let d = Duration::from_millis(ms);
+            let late = (0..samples)
+                .map(|_| {
+                    let start = Instant::now();
+                    let spec = libc::itimerspec {
+                        it_interval: libc::timespec { tv_sec: 0, tv_nsec: 0 },
+                        it_value: libc::timespec { tv_sec: 0, tv_nsec: d.as_nanos() as libc::c_long },
+                    };
+                    let mut expirations = 0u64;
+                    // SAFETY: `fd` is our timerfd, `spec` a valid itimerspec;
+                    // the read fills 8 bytes of a local u64 (blocking until
+                    // the timer expires).
+                    let read = unsafe {
+                        libc::timerfd_settime(fd, 0, &spec, std::ptr::null_mut());
+                        libc::read(fd, (&raw mut expirations).cast(), 8)
+                    };
+                    assert_eq!(read, 8, "timerfd read: {}", std::io::Error::last_os_error());
+                    start.elapsed().as_secs_f64() * 1e6 - d.as_secs_f64() * 1e6
+                })
+                .collect();
+            let (median, p99) = median_p99(late);
+            (ms, median, p99)
+        })
+        .collect();
+    // SAFETY: `fd` is ours and closed once.
+    unsafe { libc::close(fd) };
+    lateness
+}
+
 struct Report {
     task: (f64, f64),
     timer: (f64, f64),
@@ -301,4 +341,5 @@ fn main() {
     print("kettle", &kettle(samples));
     print("tokio", &tokio(samples));
     print_lateness("thread", &thread_sleep_lateness(samples));
+    print_lateness("timerfd", &timerfd_read_lateness(samples));
 }
