@@ -252,7 +252,8 @@ impl<T> Future for Put<'_, T> {
         let this = self.get_mut();
         let queue = this.queue;
         if this.key.is_none() {
-            match queue.with_state_quietly(|state| state.put_without_waking(this.take_item())) {
+            let item = this.take_item();
+            match queue.with_state_quietly(|state| state.put_without_waking(item)) {
                 Ok(()) => return Poll::Ready(Ok(())),
                 Err(item) => this.item = Some(item),
             }
