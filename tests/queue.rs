@@ -430,7 +430,8 @@ fn a_put_polled_again_after_it_completed_panics_and_leaves_the_queue_usable() {
     assert_eq!(put.as_mut().poll(&mut cx), Poll::Ready(Ok(())));
     let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| put.as_mut().poll(&mut cx)));
     let message = again.expect_err("a second poll panics");
-    let message = message.downcast_ref::<String>().map(String::as_str).or(message.downcast_ref::<&str>().copied());
+    let message =
+        message.downcast_ref::<String>().map(String::as_str).or(message.downcast_ref::<&str>().copied());
     assert_eq!(message, Some("Queue::put's future polled after it completed"));
     assert_eq!(queue.try_put(2), Ok(()), "the queue is not left borrowed");
     assert_eq!(queue.try_get(), Ok(1));

@@ -107,6 +107,8 @@ impl<T> Queue<T> {
         Queue { state: Rc::new(RefCell::new(state)) }
     }
     /// Runs `f` on the state, releases the borrow, then wakes whom `f` collected.
+    // kettle: a put or get that wakes nobody skips the wake list — Queue::with_state_quietly,
+    // src/sync/queue/mod.rs.
     fn with_state<R>(&self, f: impl FnOnce(&mut State<T>, &mut Vec<Waker>) -> R) -> R {
         let mut wake = Vec::new();
         let result = f(&mut self.state.borrow_mut(), &mut wake);
