@@ -14,7 +14,11 @@
 //! per round trip two `write`s, two successful `read`s, two `read`s that
 //! return `EAGAIN`, and the `epoll_wait`s between them. The Unix ping-pong
 //! reads into a 64-byte buffer, so both runtimes clear readiness on the
-//! short read without an `EAGAIN`.
+//! short read without an `EAGAIN`. Two more shapes of the eventfd
+//! ping-pong run outside criterion (`ASYNC_IO_WORKLOAD`, below), for code
+//! written the other ways: `eventfd_readable` (`readable()` then `read_with`
+//! on kettle, `readable()`'s guard and `try_io` on tokio) and `eventfd_poll`
+//! (`poll_read_with` on kettle, `poll_read_ready` and `try_io` on tokio).
 //!
 //! The hyper client talks to a plain blocking server on threads of its own
 //! (the same server for both runtimes; it parses nothing but the blank line
@@ -30,7 +34,10 @@
 //! ASYNC_IO_ROUNDS=eventfd:9 target/release/deps/async_io-*           # 9 alternating rounds, medians
 //! ```
 //!
-//! Figures in PERFORMANCE.md ("`Async<T>`, Unix streams and hyper's client").
+//! On the shared 2-core machine wall time moves by a third between runs of
+//! the same code, and CPU time by nearly as much; the rounds print both,
+//! and callgrind's instruction counts (the bench profile has symbols) are
+//! the figures that hold still. Figures in PERFORMANCE.md ("`Async<T>`, Unix streams and hyper's client").
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
