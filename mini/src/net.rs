@@ -23,6 +23,7 @@ pub(crate) type Waiters = [Vec<Waker>; 2];
 pub(crate) fn take_ready(waiters: &mut Waiters, event: &mio::event::Event, wake: &mut Vec<Waker>) {
     let read = event.is_readable() || event.is_read_closed() || event.is_error();
     let write = event.is_writable() || event.is_write_closed() || event.is_error();
+    // kettle: the usual one waiter (or none) moved by hand — Waiters::take_all, src/runtime/reactor.rs.
     for (list, ready) in waiters.iter_mut().zip([read, write]) {
         if ready {
             wake.append(list);
@@ -57,6 +58,7 @@ impl<S: Source> Io<S> {
             loop {
                 match op(&self.source) {
                     Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                    // kettle: EAGAIN by its OS code first — is_would_block, src/runtime/reactor/registration.rs.
                     Err(e) if e.kind() == ErrorKind::WouldBlock => {}
                     result => return Poll::Ready(result),
                 }
