@@ -132,10 +132,10 @@ impl Core {
     /// Puts a task into the slab and queues it for its first run.
     pub(super) fn adopt(&self, task: TaskRef) {
         let mut tasks = self.tasks.borrow_mut();
-        let key = tasks.next_key();
+        let key = tasks.vacant_key();
         task.header().flags(self.on_loop()).adopt(key);
         self.note_spawn(&task);
-        tasks.insert(task);
+        tasks.put_back(key, task);
         drop(tasks);
         self.run_queue.push_adopted(key);
     }

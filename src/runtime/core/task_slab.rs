@@ -32,26 +32,17 @@ impl TaskSlab {
         TaskSlab { slots: Vec::new(), free: Vec::new() }
     }
 
-    /// The key the next [`insert`](TaskSlab::insert) will use.
+    /// Takes a key for a task about to be adopted: its slot stays empty
+    /// until [`put_back`](TaskSlab::put_back) fills it, as if the task were
+    /// being polled.
     #[inline]
-    pub(super) fn next_key(&self) -> usize {
-        self.free.last().map_or(self.slots.len(), |&key| key as usize)
-    }
-
-    /// Stores `task` under [`next_key`](TaskSlab::next_key), and returns it.
-    #[inline]
-    pub(super) fn insert(&mut self, task: TaskRef) -> usize {
+    pub(super) fn vacant_key(&mut self) -> usize {
         match self.free.pop() {
-            Some(key) => {
-                let slot = &mut self.slots[key as usize];
-                debug_assert!(slot.is_none(), "a free key names an empty slot");
-                *slot = Some(task);
-                key as usize
-            }
+            Some(key) => key as usize,
             None => {
                 let key = self.slots.len();
                 assert!(u32::try_from(key).is_ok(), "kettle: more than 2^32 live tasks");
-                self.slots.push(Some(task));
+                self.slots.push(None);
                 key
             }
         }
@@ -65,7 +56,8 @@ impl TaskSlab {
         self.slots.get_mut(key).and_then(Option::take)
     }
 
-    /// Returns a task taken with [`take`](TaskSlab::take) to its slot.
+    /// Returns a task taken with [`take`](TaskSlab::take) to its slot, or
+    /// puts a new one under its [`vacant_key`](TaskSlab::vacant_key).
     #[inline]
     pub(super) fn put_back(&mut self, key: usize, task: TaskRef) {
         let slot = &mut self.slots[key];
@@ -109,17 +101,23 @@ mod tests {
         let spawn = || core.spawn(std::future::pending::<()>(), std::panic::Location::caller());
         let (a, b) = (spawn(), spawn());
         let mut slab = TaskSlab::new();
-        assert_eq!((slab.next_key(), slab.insert(a.clone())), (0, 0));
-        assert_eq!((slab.next_key(), slab.insert(b.clone())), (1, 1));
+        let insert = |slab: &mut TaskSlab, task| {
+            let key = slab.vacant_key();
+            slab.put_back(key, task);
+            key
+        };
+        assert_eq!(insert(&mut slab, a.clone()), 0);
+        assert_eq!(insert(&mut slab, b.clone()), 1);
         let taken = slab.take(0).expect("the first task");
         assert_eq!((slab.len(), slab.iter().count()), (2, 1), "a task being polled keeps its key");
         assert!(slab.take(0).is_none(), "taken once");
         drop(taken);
         slab.remove(0);
         assert_eq!(slab.len(), 1);
-        assert_eq!((slab.next_key(), slab.insert(a.clone())), (0, 0), "the freed key first");
+        assert_eq!(insert(&mut slab, a.clone()), 0, "the freed key first");
         assert_eq!(slab.take_all().len(), 2);
-        assert_eq!((slab.len(), slab.next_key()), (0, 0), "empty, keys from 0 again");
+        assert_eq!(slab.len(), 0);
+        assert_eq!(insert(&mut slab, a.clone()), 0, "empty, keys from 0 again");
         drop((a, b));
         core.shutdown();
     }
