@@ -29,7 +29,8 @@
 //!   operating system's own wake-up latency on this machine, the floor under
 //!   any runtime's timers; and for a blocking read of a `timerfd` armed for
 //!   `d` (runtime `timerfd`): the very mechanism kettle's loop waits on
-//!   (`runtime/timerfd.rs`), with no loop around it.
+//!   (`runtime/timerfd.rs`), with no loop around it, sample by sample in
+//!   turn with kettle's (`kettle_beside_timerfd`).
 //!
 //! `cargo bench -p kettle-bench --bench footprint` passes `--bench`; without it (as under
 //! `cargo test --benches`) the lateness samples are cut to a handful, so the
@@ -186,42 +187,61 @@ fn thread_sleep_lateness(samples: usize) -> Vec<(u64, f64, f64)> {
         .collect()
 }
 
-/// Lateness of a blocking `read` of a timerfd armed for `d`, in µs: what
-/// kettle's timers could be at best, the loop's own work aside.
-fn timerfd_read_lateness(samples: usize) -> Vec<(u64, f64, f64)> {
-    // SAFETY: creates a descriptor this function owns and closes below.
-    let fd = unsafe { libc::timerfd_create(libc::CLOCK_MONOTONIC, libc::TFD_CLOEXEC) };
-    assert!(fd >= 0, "timerfd_create: {}", std::io::Error::last_os_error());
-    let lateness = SLEEPS_MS
-        .iter()
-        .map(|&ms| {
-            let d = Duration::from_millis(ms);
-            let late = (0..samples)
-                .map(|_| {
-                    let start = Instant::now();
-                    let spec = libc::itimerspec {
-                        it_interval: libc::timespec { tv_sec: 0, tv_nsec: 0 },
-                        it_value: libc::timespec { tv_sec: 0, tv_nsec: d.as_nanos() as libc::c_long },
-                    };
-                    let mut expirations = 0u64;
-                    // SAFETY: `fd` is our timerfd, `spec` a valid itimerspec;
-                    // the read fills 8 bytes of a local u64 (blocking until
-                    // the timer expires).
-                    let read = unsafe {
-                        libc::timerfd_settime(fd, 0, &spec, std::ptr::null_mut());
-                        libc::read(fd, (&raw mut expirations).cast(), 8)
-                    };
-                    assert_eq!(read, 8, "timerfd read: {}", std::io::Error::last_os_error());
-                    start.elapsed().as_secs_f64() * 1e6 - d.as_secs_f64() * 1e6
-                })
-                .collect();
-            let (median, p99) = median_p99(late);
-            (ms, median, p99)
-        })
-        .collect();
-    // SAFETY: `fd` is ours and closed once.
-    unsafe { libc::close(fd) };
-    lateness
+/// A timerfd read with a blocking `read`: the mechanism kettle's loop waits
+/// on (`runtime/timerfd.rs`), with no loop around it.
+struct RawTimerFd(std::os::fd::OwnedFd);
+
+impl RawTimerFd {
+    fn new() -> RawTimerFd {
+        use std::os::fd::FromRawFd;
+        // SAFETY: plain system call; the descriptor is checked, then owned.
+        let fd = unsafe { libc::timerfd_create(libc::CLOCK_MONOTONIC, libc::TFD_CLOEXEC) };
+        assert!(fd >= 0, "timerfd_create: {}", std::io::Error::last_os_error());
+        // SAFETY: `fd` is a new descriptor nobody else owns.
+        RawTimerFd(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
+    }
+
+    /// Arms the fd for `d`, blocks reading it, and returns the lateness in µs.
+    fn lateness(&self, d: Duration) -> f64 {
+        use std::os::fd::AsRawFd;
+        let start = Instant::now();
+        let spec = libc::itimerspec {
+            it_interval: libc::timespec { tv_sec: 0, tv_nsec: 0 },
+            it_value: libc::timespec { tv_sec: 0, tv_nsec: d.as_nanos() as libc::c_long },
+        };
+        let mut expirations = 0u64;
+        // SAFETY: our timerfd and a valid itimerspec; the read fills 8 bytes
+        // of a local u64, blocking until the timer expires.
+        let read = unsafe {
+            libc::timerfd_settime(self.0.as_raw_fd(), 0, &spec, std::ptr::null_mut());
+            libc::read(self.0.as_raw_fd(), (&raw mut expirations).cast(), 8)
+        };
+        assert_eq!(read, 8, "timerfd read: {}", std::io::Error::last_os_error());
+        start.elapsed().as_secs_f64() * 1e6 - d.as_secs_f64() * 1e6
+    }
+}
+
+/// Lateness of kettle's `sleep(d)` and of a raw timerfd read, sample by
+/// sample in turn on the loop's thread, so that both meet the same machine:
+/// (kettle's, the timerfd's). Measured one after the other instead, a burst
+/// of load during one of them decides the comparison.
+async fn kettle_beside_timerfd(samples: usize) -> (Vec<(u64, f64, f64)>, Vec<(u64, f64, f64)>) {
+    let raw = RawTimerFd::new();
+    let (mut kettle, mut timerfd) = (Vec::new(), Vec::new());
+    for ms in SLEEPS_MS {
+        let d = Duration::from_millis(ms);
+        let (mut late, mut raw_late) = (Vec::with_capacity(samples), Vec::with_capacity(samples));
+        for _ in 0..samples {
+            let start = Instant::now();
+            kettle::sleep(d).await;
+            late.push(start.elapsed().as_secs_f64() * 1e6 - d.as_secs_f64() * 1e6);
+            raw_late.push(raw.lateness(d)); // blocks the loop's thread: nothing else runs here
+        }
+        let ((median, p99), (raw_median, raw_p99)) = (median_p99(late), median_p99(raw_late));
+        kettle.push((ms, median, p99));
+        timerfd.push((ms, raw_median, raw_p99));
+    }
+    (kettle, timerfd)
 }
 
 struct Report {
@@ -247,7 +267,8 @@ fn print(runtime: &str, report: &Report) {
     print_lateness(runtime, &report.lateness);
 }
 
-fn kettle(samples: usize) -> Report {
+/// kettle's report, and the raw timerfd's lateness measured beside it.
+fn kettle(samples: usize) -> (Report, Vec<(u64, f64, f64)>) {
     // Tasks, on a fresh runtime that has run one task (lazy set-up done).
     let rt = kettle::Runtime::new().unwrap();
     rt.block_on(async { kettle::spawn(async {}).await.unwrap() });
@@ -285,8 +306,9 @@ fn kettle(samples: usize) -> Report {
         .unwrap()
     });
 
-    let lateness = rt.block_on(async { kettle::spawn(lateness(kettle::sleep, samples)).await.unwrap() });
-    Report { task, timer, sleep_future_bytes: size_of::<kettle::Sleep>(), lateness }
+    let (lateness, timerfd) =
+        rt.block_on(async { kettle::spawn(kettle_beside_timerfd(samples)).await.unwrap() });
+    (Report { task, timer, sleep_future_bytes: size_of::<kettle::Sleep>(), lateness }, timerfd)
 }
 
 fn tokio_rt() -> tokio::runtime::Runtime {
@@ -338,8 +360,9 @@ fn main() {
     let bench = std::env::args().any(|arg| arg == "--bench");
     let samples = if bench { 200 } else { 10 };
     println!("# footprint: {TASKS} idle tasks, {TIMERS} pending sleeps, {samples} lateness samples per size");
-    print("kettle", &kettle(samples));
+    let (report, timerfd) = kettle(samples);
+    print("kettle", &report);
+    print_lateness("timerfd", &timerfd);
     print("tokio", &tokio(samples));
     print_lateness("thread", &thread_sleep_lateness(samples));
-    print_lateness("timerfd", &timerfd_read_lateness(samples));
 }
