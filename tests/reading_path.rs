@@ -61,8 +61,8 @@ const PATH: [&[(&str, Read)]; 9] = [
         ("src/task/cell/stage.rs", Item("unsafe fn poll<")),
         ("src/task/header.rs", Item("fn new(")),
         ("src/task/join.rs", Item("fn new(")),
-        ("src/task/state.rs", Item("fn adopt")),
-        ("src/task/state.rs", Item("fn mark_dequeued")),
+        ("src/task/loop_flags.rs", Item("fn adopt")),
+        ("src/task/loop_flags.rs", Item("fn mark_dequeued")),
         ("src/runtime/mod.rs", Item("pub fn block_on")),
     ],
     // 4: a wake

@@ -344,7 +344,7 @@ pub fn run<F: Future>(future: F) -> F::Output {
 /// queue on the loop's thread while it runs, else through the injector.
 // kettle: one allocation holds header, future and output; a waker is a counted pointer
 // to it, the count in the state word — TaskCell (src/task/cell.rs), State::ref_inc
-// (src/task/state.rs); the loop's flags are 32-bit words (LoopFlags, same file).
+// (src/task/state.rs); the loop's flags are 32-bit words (LoopFlags, src/task/loop_flags.rs).
 struct Header {
     key: AtomicUsize,
     shared: Arc<Shared>,

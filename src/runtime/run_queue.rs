@@ -3,9 +3,9 @@
 //!
 //! It holds slab keys, not pointers: step 5 of the turn pops a key and takes
 //! the task out of its slab entry (`core.rs`). A key is 32 bits, as in the
-//! task's loop flags (`task/state.rs`): the queue's buffer keeps the size it
+//! task's loop flags (`task/loop_flags.rs`): the queue's buffer keeps the size it
 //! grew to, so a wide key would cost every live task four more bytes. A task is in the queue at most
-//! once, exactly while its `queued` flag is set (`task/state.rs`):
+//! once, exactly while its `queued` flag is set (`task/loop_flags.rs`):
 //! [`enqueue`](RunQueue::enqueue) sets it and pushes, the loop clears it as
 //! it pops.
 //!

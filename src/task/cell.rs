@@ -24,9 +24,9 @@
 //! 3. **wakers** (any thread): touch only `state` (the reference count is
 //!    in it) and the owner.
 //!
-//! The state word and the loop-only flags have their own file, `state.rs`:
-//! there each change of state says what must happen next (drop the output,
-//! wake the join handle, ...). This file does it.
+//! The state word has its own file, `state.rs`, and the loop-only flags
+//! theirs, `loop_flags.rs`: there each change of state says what must
+//! happen next (drop the output, wake the join handle, ...). This file does it.
 //!
 //! The rules that make this sound:
 //!

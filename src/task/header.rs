@@ -35,7 +35,8 @@ use std::sync::Arc;
 use std::task::{Context, Waker};
 
 use super::id::Id;
-use super::state::{JoinWakerSet, JoinWakerUnset, LoopFlags, State};
+use super::loop_flags::LoopFlags;
+use super::state::{JoinWakerSet, JoinWakerUnset, State};
 use crate::loom::cell::UnsafeCell;
 use crate::runtime::shared::Shared;
 

@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 
 use super::header::Header;
 use super::id::Id;
+use super::loop_flags::LoopFlags;
 use super::notes::Notes;
-use super::state::LoopFlags;
 
 /// Where a task is in its life, at the moment of a snapshot: one of four,
 /// so a `match` on it may be exhaustive.

@@ -28,7 +28,8 @@
 //! | file            | holds                                                        |
 //! |-----------------|--------------------------------------------------------------|
 //! | `id.rs`, `notes.rs` | a task's id; its name and timings, kept out of line       |
-//! | `state.rs`      | the state word and the loop-only flags; every transition    |
+//! | `state.rs`      | the state word; every transition                             |
+//! | `loop_flags.rs` | the loop-only flags: key, queued, done, counts               |
 //! | `header.rs`     | the header and its vtable: what any holder may do            |
 //! | `cell/stage.rs` | `TaskCell<F>`: the typed half, the vtable's six functions    |
 //! | `lazy.rs`       | `spawn_with`'s future, built on the loop from a `Send` recipe |
@@ -104,6 +105,7 @@ pub(crate) mod id;
 pub(crate) mod info;
 pub(crate) mod join;
 mod lazy;
+pub(crate) mod loop_flags;
 pub(crate) mod notes;
 mod remote;
 pub(crate) mod state;
