@@ -199,7 +199,7 @@ impl LoopFlags {
 
     /// `count` done callbacks ran or were dropped. Returns `true` if that
     /// was the last of a done task's: the caller then releases the output
-    /// ([`State::release_done_callbacks`]).
+    /// ([`State::release_done_callbacks`](crate::task::state::State::release_done_callbacks)).
     pub(crate) fn release_done_callbacks(&self, count: u32) -> bool {
         let bits = self.bits.get();
         debug_assert!(count <= bits & CALLBACKS, "only pending done callbacks are released");
