@@ -33,33 +33,12 @@ fn main() {
     }
 }
 
-/// 20 × the criterion group `ping_pong` (`benches/runtime.rs`): 1,000 pings,
-/// each a task that creates two oneshots, spawns its pong task, sends on the
-/// first and awaits the answer on the second, then the pong's join handle.
+/// 20 × the criterion group `ping_pong`: the library's own function
+/// (`kettle_bench::ping_pong`), 1,000 pings each, on one runtime.
 fn ping_pong() {
-    const PINGS: usize = 1_000;
     let rt = kettle::Runtime::new().unwrap();
     for _ in 0..20 {
-        rt.block_on(async {
-            let pings: Vec<_> = (0..PINGS)
-                .map(|_| {
-                    kettle::spawn(async {
-                        let (ping_tx, ping_rx) = kettle::sync::oneshot::channel::<()>();
-                        let (pong_tx, pong_rx) = kettle::sync::oneshot::channel::<()>();
-                        let pong = kettle::spawn(async move {
-                            ping_rx.await.unwrap();
-                            pong_tx.send(()).unwrap();
-                        });
-                        ping_tx.send(()).unwrap();
-                        pong_rx.await.unwrap();
-                        pong.await.unwrap();
-                    })
-                })
-                .collect();
-            for ping in pings {
-                ping.await.unwrap();
-            }
-        });
+        assert_eq!(kettle_bench::ping_pong(&rt, 1_000), 1_000);
     }
 }
 
