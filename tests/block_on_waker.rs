@@ -1,6 +1,8 @@
 //! `block_on`'s own waker: reused from one `block_on` to the next as a
 //! shortcut (`Runtime::main_waker`), but never when a clone of it is still
-//! held — a stale waker must not wake a later `block_on`'s future.
+//! held — a stale waker must not wake a later `block_on`'s future. And it is
+//! lent to the future without a reference of its own (`lend_main_waker`): only
+//! the future's clones count, and each stays valid however long it is kept.
 
 use std::cell::{Cell, RefCell};
 use std::future::poll_fn;
@@ -62,4 +64,44 @@ fn a_waker_woken_from_another_thread_after_its_block_on_returned_is_harmless() {
         }),
         3
     );
+}
+
+#[test]
+fn clones_of_the_lent_waker_stay_valid_after_block_on_and_count_only_themselves() {
+    let rt = kettle::Runtime::new().unwrap();
+    for round in 0..3 {
+        // Clones made, dropped, woken and kept: every way a future uses its waker.
+        let kept = rt.block_on(poll_fn(|cx| {
+            let clones: Vec<Waker> = (0..4).map(|_| cx.waker().clone()).collect();
+            clones[0].wake_by_ref();
+            let mut clones = clones.into_iter();
+            clones.next().unwrap().wake(); // consumes its own reference
+            drop(clones.next());
+            Poll::Ready(clones.collect::<Vec<_>>())
+        }));
+        assert_eq!(kept.len(), 2, "round {round}");
+        for waker in &kept {
+            waker.wake_by_ref(); // after its block_on: harmless, and not freed
+        }
+        let (sent, recv) = std::sync::mpsc::channel();
+        let moved = kept.into_iter().next().unwrap();
+        std::thread::spawn(move || {
+            moved.wake();
+            sent.send(()).unwrap();
+        });
+        recv.recv().unwrap();
+        // The next block_on runs whatever the old clones did.
+        assert_eq!(rt.block_on(async { kettle::yield_now().await; round }), round);
+    }
+}
+
+#[test]
+fn a_block_on_whose_future_keeps_no_clone_lends_the_same_waker_again() {
+    let rt = kettle::Runtime::new().unwrap();
+    let first = rt.block_on(poll_fn(|cx| Poll::Ready(cx.waker().data())));
+    let second = rt.block_on(poll_fn(|cx| Poll::Ready(cx.waker().data())));
+    assert_eq!(first, second, "no clone was kept: the waker is reused, not allocated again");
+    let _kept = rt.block_on(poll_fn(|cx| Poll::Ready(cx.waker().clone())));
+    let third = rt.block_on(poll_fn(|cx| Poll::Ready(cx.waker().data())));
+    assert_ne!(third, second, "a clone was kept: the next block_on has a waker of its own");
 }

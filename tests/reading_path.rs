@@ -99,6 +99,7 @@ const PATH: [&[(&str, Read)]; 9] = [
         ("src/time/sleep.rs", Essay),
         ("src/time/sleep.rs", Item("pub struct Sleep")),
         ("src/time/sleep.rs", Item("fn poll(")),
+        ("src/time/sleep.rs", Item("fn register")),
         ("src/time/sleep.rs", Item("impl Drop for Sleep")),
         ("src/time/sleep.rs", Item("fn cancel_timer")),
         ("src/time/sleep.rs", Item("fn remove_timer")),

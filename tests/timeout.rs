@@ -290,6 +290,36 @@ fn a_zero_timeout_on_a_pending_future_elapses_without_a_timer() {
 }
 
 #[test]
+fn a_timeouts_deadline_is_the_clock_at_its_first_pending_poll_plus_its_duration() {
+    let rt = kettle::Builder::new().start_paused(true).build().unwrap();
+    rt.block_on(async {
+        let mut t = pin!(timeout(Duration::from_millis(30), pending::<()>()));
+        assert!(poll_once(t.as_mut()).await.is_pending());
+        assert_eq!(t.deadline(), kettle::time::now() + Duration::from_millis(30), "exactly: one clock read");
+        assert_eq!(rt.metrics().timers_pending, 1, "the first Pending registers the timer");
+        kettle::time::advance(Duration::from_millis(29)).await;
+        assert!(poll_once(t.as_mut()).await.is_pending(), "a millisecond short: still pending");
+        kettle::time::advance(Duration::from_millis(1)).await;
+        assert!(matches!(poll_once(t.as_mut()).await, Poll::Ready(Err(_))), "at the deadline: elapsed");
+        assert_eq!(rt.metrics().timers_pending, 0);
+    });
+}
+
+#[test]
+fn a_nanosecond_timeout_on_a_pending_future_elapses_and_never_early() {
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let t = timeout(Duration::from_nanos(1), pending::<()>());
+        let mut t = pin!(t);
+        assert!(poll_once(t.as_mut()).await.is_pending(), "the first Pending starts the clock");
+        let deadline = t.deadline();
+        assert!(t.await.is_err(), "elapsed, at a later turn");
+        assert!(Instant::now() >= deadline);
+        assert_eq!(rt.metrics().timers_pending, 0);
+    });
+}
+
+#[test]
 fn timeout_at_a_past_deadline_on_a_pending_future_elapses_at_once() {
     let rt = Runtime::new().unwrap();
     rt.block_on(async {

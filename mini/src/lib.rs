@@ -279,6 +279,7 @@ impl Runtime {
         assert!(entered.0.is_none(), "{nested}");
         // kettle: the waker is reused if nobody kept a clone — main_waker, src/runtime/mod.rs.
         let main = Arc::new(MainWaker { woken: AtomicBool::new(true), shared: self.core.shared.clone() });
+        // kettle: the waker borrows `main`'s count, touching none — lend_main_waker, src/runtime/mod.rs.
         let (waker, mut future) = (Waker::from(main.clone()), std::pin::pin!(future));
         loop {
             if main.woken.swap(false, SeqCst)

@@ -96,7 +96,8 @@ pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoF
 
 /// The future of [`timeout`]: the future first (ready in time wins, even with
 /// the deadline passed too), then the sleep, made at the first `Pending`.
-// kettle: the same rule — Clock::poll_elapsed, src/time/timeout.rs; the future pinned in place, not boxed.
+// kettle: the same rule — Clock::poll_elapsed, src/time/timeout.rs; the future pinned in place, not boxed;
+// one clock read at the first `Pending`, not two (here `sleep`, then its poll) — Clock::start.
 #[must_use = "futures do nothing unless awaited"]
 pub struct Timeout<F> {
     future: Option<Pin<Box<F>>>,

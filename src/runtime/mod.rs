@@ -121,6 +121,21 @@ impl Wake for MainWaker {
     }
 }
 
+/// A waker for `main` that borrows its reference instead of taking one: the
+/// simple version, `Waker::from(main.clone())`, adds to the count and takes
+/// it away again, two atomic operations per `block_on`. The future's own
+/// clones of it take their own references, as usual — which is what
+/// [`Runtime::main_waker`] counts to tell whether a stale clone survives.
+fn lend_main_waker(main: &Arc<MainWaker>) -> std::mem::ManuallyDrop<Waker> {
+    // SAFETY: `Arc::from_raw` gets the pointer `Arc::as_ptr` gave, so the
+    // `Arc` is valid while `main` lives, which is longer than the returned
+    // waker (both are `block_on`'s locals, the waker declared after). The
+    // `ManuallyDrop` never drops the waker, so the reference it borrows is
+    // never released: the count stays `main`'s.
+    let borrowed = unsafe { Arc::from_raw(Arc::as_ptr(main)) };
+    std::mem::ManuallyDrop::new(Waker::from(borrowed))
+}
+
 /// The loop running on this thread, for the length of one `block_on`,
 /// `run_forever` or `turn`. However that ends — returning or unwinding —
 /// dropping this leaves the loop ([`Core::leave`]) before the runtime stops
@@ -182,7 +197,7 @@ impl Runtime {
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _running = Running::enter(&self.core, "Runtime::block_on");
         let main = self.main_waker();
-        let waker = Waker::from(main.clone());
+        let waker = lend_main_waker(&main);
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(future);
         loop {

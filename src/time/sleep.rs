@@ -115,6 +115,27 @@ impl Sleep {
             remove_timer(timer);
         }
     }
+
+    /// The pending half of [`poll`](Future::poll), once the clock has said
+    /// the deadline is still ahead: registers the timer in the current
+    /// runtime, or refreshes its waker if it is registered there already.
+    pub(crate) fn register(&mut self, cx: &Context<'_>) {
+        let Sleep { deadline, timer } = self;
+        context::expect_current("polling a kettle Sleep", |core| {
+            match *timer {
+                // Still pending in this runtime's queue: just refresh the
+                // waker. (A key of another runtime's queue matches nothing.)
+                Some(key) if core.update_timer_waker(key, cx.waker()) => {}
+                previous => {
+                    *timer = Some(core.insert_timer(*deadline, Action::Wake(cx.waker().clone())));
+                    // Registered in another runtime before: that timer goes.
+                    if let Some(old) = previous.filter(|old| old.owner() != core.id()) {
+                        remove_timer(old);
+                    }
+                }
+            }
+        });
+    }
 }
 
 /// Moves `timer` to `deadline` in its runtime's queue if that runtime lives
@@ -152,21 +173,7 @@ impl Future for Sleep {
             self.cancel_timer();
             return Poll::Ready(());
         }
-        let Sleep { deadline, timer } = &mut *self;
-        context::expect_current("polling a kettle Sleep", |core| {
-            match *timer {
-                // Still pending in this runtime's queue: just refresh the
-                // waker. (A key of another runtime's queue matches nothing.)
-                Some(key) if core.update_timer_waker(key, cx.waker()) => {}
-                previous => {
-                    *timer = Some(core.insert_timer(*deadline, Action::Wake(cx.waker().clone())));
-                    // Registered in another runtime before: that timer goes.
-                    if let Some(old) = previous.filter(|old| old.owner() != core.id()) {
-                        remove_timer(old);
-                    }
-                }
-            }
-        });
+        self.register(cx);
         Poll::Pending
     }
 }
