@@ -91,7 +91,13 @@ fn clones_of_the_lent_waker_stay_valid_after_block_on_and_count_only_themselves(
         });
         recv.recv().unwrap();
         // The next block_on runs whatever the old clones did.
-        assert_eq!(rt.block_on(async { kettle::yield_now().await; round }), round);
+        assert_eq!(
+            rt.block_on(async {
+                kettle::yield_now().await;
+                round
+            }),
+            round
+        );
     }
 }
 
