@@ -103,10 +103,6 @@ fn waiting_recv(socket: &'static UdpSocket) -> Parked {
 /// A waker replaced when the operation is polled again by another task
 /// must be dropped once the list is no longer borrowed.
 #[test]
-#[ignore = "defect: Registration::park (reactor/registration.rs) drops the replaced waker \
-            (`stored.clone_from(waker)`) while the socket's waiter list is borrowed: \
-            a waker whose drop drops another waiting operation on the socket panics \
-            with BorrowMutError in Registration::remove_entry"]
 fn a_waker_replaced_by_a_repoll_may_drop_another_operation_on_the_same_socket() {
     let rt = Runtime::new().unwrap();
     rt.block_on(async {
@@ -125,9 +121,6 @@ fn a_waker_replaced_by_a_repoll_may_drop_another_operation_on_the_same_socket() 
 /// As above, for the waker an operation leaves behind when it is dropped
 /// while it waits (a cancelled task, a timeout that expired).
 #[test]
-#[ignore = "defect: Registration::remove_entry (reactor/registration.rs) drops the removed \
-            waker (`waiters.wakers.swap_remove(at)`) while the socket's waiter list is \
-            borrowed: BorrowMutError when that waker's drop drops another waiting operation"]
 fn a_waker_left_by_a_cancelled_operation_may_drop_another_operation_on_the_same_socket() {
     let rt = Runtime::new().unwrap();
     rt.block_on(async {
@@ -144,10 +137,6 @@ fn a_waker_left_by_a_cancelled_operation_may_drop_another_operation_on_the_same_
 
 /// As above, for the poll-level API's single slot (`poll_read_ready`).
 #[test]
-#[ignore = "defect: Registration::park's WaitSlot::Poll arm (reactor/registration.rs) \
-            overwrites the poll slot (`*stored = Some(waker.clone())`) while the socket's \
-            waiter list is borrowed: BorrowMutError when the old waker's drop drops \
-            another waiting operation"]
 fn a_poll_level_waker_replaced_by_a_repoll_may_drop_an_operation_on_the_same_socket() {
     let rt = Runtime::new().unwrap();
     rt.block_on(async {
