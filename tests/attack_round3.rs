@@ -395,3 +395,103 @@ fn a_tasks_waker_left_in_a_channel_may_be_dropped_on_another_thread_after_the_ru
         assert_eq!(drops.load(Ordering::SeqCst), 1);
     }
 }
+
+// ----- 3. the bounded queue's quiet path ------------------------------------
+
+/// A flag waker, and whether it was woken.
+fn flag_waker() -> (Waker, Arc<Flag>) {
+    let flag = Arc::new(Flag::default());
+    (Waker::from(flag.clone()), flag)
+}
+
+fn woken(flag: &Flag) -> bool {
+    *flag.woken.lock().unwrap()
+}
+
+/// A `put` future's first poll takes the quiet path only when it wakes
+/// nobody and takes nothing promised: a free slot reserved for a woken
+/// putter is not free, so a newcomer's put waits behind it.
+#[test]
+fn a_new_put_does_not_take_the_slot_reserved_for_a_woken_putter() {
+    let queue = Queue::bounded(1);
+    queue.try_put(1).unwrap();
+    let (waker, first_woken) = flag_waker();
+    let mut first = pin!(queue.put(2));
+    assert!(poll_once(first.as_mut(), &waker).is_pending(), "full");
+    assert_eq!(queue.try_get(), Ok(1)); // frees the slot: reserved for `first`
+    assert!(woken(&first_woken));
+    let mut newcomer = pin!(queue.put(3));
+    assert!(poll_once(newcomer.as_mut(), Waker::noop()).is_pending(), "the slot is promised");
+    assert!(matches!(poll_once(first.as_mut(), Waker::noop()), Poll::Ready(Ok(()))));
+    assert_eq!(queue.try_get(), Ok(2), "the woken putter's item first");
+    assert!(matches!(poll_once(newcomer.as_mut(), Waker::noop()), Poll::Ready(Ok(()))));
+    assert_eq!(queue.try_get(), Ok(3));
+}
+
+/// A `get` future's first poll takes the quiet path only when the item is
+/// not promised: an item reserved for a woken getter stays its own.
+#[test]
+fn a_new_get_does_not_take_the_item_reserved_for_a_woken_getter() {
+    let queue: Queue<u32> = Queue::bounded(4);
+    let (waker, first_woken) = flag_waker();
+    let mut first = pin!(queue.get());
+    assert!(poll_once(first.as_mut(), &waker).is_pending(), "empty");
+    queue.try_put(1).unwrap(); // reserved for `first`
+    assert!(woken(&first_woken));
+    let mut newcomer = pin!(queue.get());
+    assert!(poll_once(newcomer.as_mut(), Waker::noop()).is_pending(), "the item is promised");
+    assert_eq!(poll_once(first.as_mut(), Waker::noop()), Poll::Ready(Some(1)));
+    queue.try_put(2).unwrap();
+    assert_eq!(poll_once(newcomer.as_mut(), Waker::noop()), Poll::Ready(Some(2)));
+}
+
+/// A put into a queue that a stream watches (through `poll_next`, holding
+/// no place in line) is not quiet: the stream is woken.
+#[test]
+fn a_put_wakes_a_stream_waiting_through_poll_next() {
+    let queue: Queue<u32> = Queue::bounded(2);
+    let mut items = queue.stream();
+    let (waker, watcher_woken) = flag_waker();
+    assert!(items.poll_next(&mut Context::from_waker(&waker)).is_pending());
+    let mut put = pin!(queue.put(5));
+    assert!(matches!(poll_once(put.as_mut(), Waker::noop()), Poll::Ready(Ok(()))));
+    assert!(woken(&watcher_woken), "the watching stream was woken");
+    assert_eq!(items.poll_next(&mut Context::from_waker(Waker::noop())), Poll::Ready(Some(5)));
+}
+
+/// A get that frees the slot a putter waits for is not quiet: the putter
+/// is woken, and its item goes in.
+#[test]
+fn a_get_that_frees_a_slot_wakes_the_waiting_putter() {
+    let queue = Queue::bounded(1);
+    queue.try_put(1).unwrap();
+    let (waker, putter_woken) = flag_waker();
+    let mut put = pin!(queue.put(2));
+    assert!(poll_once(put.as_mut(), &waker).is_pending());
+    let mut get = pin!(queue.get());
+    assert_eq!(poll_once(get.as_mut(), Waker::noop()), Poll::Ready(Some(1)));
+    assert!(woken(&putter_woken));
+    assert!(matches!(poll_once(put.as_mut(), Waker::noop()), Poll::Ready(Ok(()))));
+    assert_eq!(queue.try_get(), Ok(2));
+}
+
+/// On a closed queue nothing is quiet: a put fails and hands its item
+/// back, and the get that takes the last item wakes the getters still in
+/// line, who learn that the queue has ended.
+#[test]
+fn on_a_closed_queue_puts_fail_and_the_last_get_wakes_the_getters_in_line() {
+    let queue = Queue::bounded(2);
+    let mut first = pin!(queue.get());
+    assert!(poll_once(first.as_mut(), Waker::noop()).is_pending());
+    queue.try_put(1).unwrap(); // reserved for `first`
+    let (waker, second_woken) = flag_waker();
+    let mut second = pin!(queue.get());
+    assert!(poll_once(second.as_mut(), &waker).is_pending(), "the only item is promised");
+    queue.close();
+    assert!(!woken(&second_woken), "an item is still buffered");
+    let mut put = pin!(queue.put(2));
+    assert!(matches!(poll_once(put.as_mut(), Waker::noop()), Poll::Ready(Err(_))));
+    assert_eq!(poll_once(first.as_mut(), Waker::noop()), Poll::Ready(Some(1)));
+    assert!(woken(&second_woken), "drained: the getter in line is told");
+    assert_eq!(poll_once(second.as_mut(), Waker::noop()), Poll::Ready(None));
+}
