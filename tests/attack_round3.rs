@@ -23,7 +23,7 @@ use std::cell::{Cell, RefCell};
 use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, mpsc};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
@@ -494,4 +494,311 @@ fn on_a_closed_queue_puts_fail_and_the_last_get_wakes_the_getters_in_line() {
     assert_eq!(poll_once(first.as_mut(), Waker::noop()), Poll::Ready(Some(1)));
     assert!(woken(&second_woken), "drained: the getter in line is told");
     assert_eq!(poll_once(second.as_mut(), Waker::noop()), Poll::Ready(None));
+}
+
+// ----- 2. the task's reference count and the loop's slab ----------------------
+
+/// A future that keeps its own task's waker, and wakes it from its
+/// destructor: re-entry into the run queue while the loop completes,
+/// cancels or shuts the task down.
+struct WakesItselfWhenDropped {
+    waker: Option<Waker>,
+    finish: bool,
+    drops: Rc<Cell<usize>>,
+}
+
+impl Future for WakesItselfWhenDropped {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.waker = Some(cx.waker().clone());
+        if self.finish { Poll::Ready(()) } else { Poll::Pending }
+    }
+}
+
+impl Drop for WakesItselfWhenDropped {
+    fn drop(&mut self) {
+        if let Some(waker) = self.waker.take() {
+            waker.wake_by_ref();
+            waker.wake();
+        }
+        self.drops.set(self.drops.get() + 1);
+    }
+}
+
+/// A task that wakes itself from its own destructor — as it finishes, as
+/// it is cancelled, as the runtime drops it — is dropped once, never run
+/// again, and leaves the slab; the loop goes on.
+#[test]
+fn a_task_waking_itself_from_its_destructor_is_dropped_once_and_leaves_the_slab() {
+    for how in ["finishes", "is cancelled", "is shut down"] {
+        let rt = Runtime::new().unwrap();
+        let drops = Rc::new(Cell::new(0));
+        let task = rt.spawn(WakesItselfWhenDropped {
+            waker: None,
+            finish: how == "finishes",
+            drops: drops.clone(),
+        });
+        rt.block_on(kettle::task::yield_now()); // polled once
+        match how {
+            "finishes" => assert!(task.is_finished()),
+            "is cancelled" => {
+                task.cancel();
+                rt.block_on(kettle::task::yield_now());
+                assert!(task.is_finished());
+            }
+            _ => {}
+        }
+        if how != "is shut down" {
+            let outcome = rt.block_on(task);
+            assert_eq!(outcome.is_err(), how == "is cancelled", "{how}");
+            for _ in 0..3 {
+                rt.block_on(kettle::task::yield_now()); // pops any stale entry
+            }
+            assert_eq!(rt.metrics().tasks_alive, 0, "{how}: left the slab");
+            assert_eq!(rt.block_on(async { 5 }), 5, "{how}: the loop goes on");
+            drop(rt);
+        } else {
+            drop(rt);
+            assert!(task.is_finished());
+            assert!(matches!(poll_once(pin!(task), Waker::noop()), Poll::Ready(Err(e)) if e.is_cancelled()));
+        }
+        assert_eq!(drops.get(), 1, "{how}: dropped once");
+    }
+}
+
+/// Wakers hold references in the task's state word beside its flags: many
+/// clones, woken and dropped on other threads while the task completes,
+/// is joined, and after its runtime is gone, never disturb the flags nor
+/// free the cell early (run under memcheck).
+#[test]
+fn many_waker_clones_woken_and_dropped_on_other_threads_free_the_task_once() {
+    let rt = Runtime::new().unwrap();
+    let clones: Rc<RefCell<Vec<Waker>>> = Rc::default();
+    let task = rt.spawn({
+        let clones = clones.clone();
+        let mut polled = false;
+        poll_fn(move |cx| {
+            if polled {
+                return Poll::Ready(17u32);
+            }
+            polled = true;
+            clones.borrow_mut().extend((0..20_000).map(|_| cx.waker().clone()));
+            Poll::Pending
+        })
+    });
+    rt.block_on(kettle::task::yield_now());
+    let mut clones = std::mem::take(&mut *clones.borrow_mut());
+    let later = clones.split_off(10_000);
+    let threads: Vec<_> = (0..4)
+        .map(|i| {
+            let mine: Vec<Waker> = clones.drain(..clones.len().min(2_500 + i)).collect();
+            std::thread::spawn(move || {
+                for waker in mine {
+                    waker.wake_by_ref();
+                    waker.wake();
+                }
+            })
+        })
+        .collect();
+    assert_eq!(rt.block_on(task).unwrap(), 17, "woken from the other threads");
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    drop(clones);
+    assert_eq!(rt.metrics().tasks_alive, 0);
+    drop(rt);
+    std::thread::spawn(move || {
+        for waker in later {
+            waker.wake_by_ref(); // the runtime is gone: moot, and harmless
+        }
+    })
+    .join()
+    .unwrap();
+}
+
+/// Remote wakes race with the task's completion, and join handles are
+/// waited for or dropped on other threads: every task's output is
+/// delivered or dropped once, and each cell is freed once (memcheck).
+#[test]
+fn remote_wakes_racing_completion_with_join_handles_on_other_threads_lose_nothing() {
+    let rt = Runtime::new().unwrap();
+    let handle = rt.handle();
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (give_waker, wakers) = mpsc::channel::<Waker>();
+    let waker_thread = std::thread::spawn(move || {
+        for waker in wakers {
+            waker.wake_by_ref();
+            std::thread::yield_now();
+            waker.wake_by_ref();
+            drop(waker);
+        }
+    });
+    const TASKS: usize = 300;
+    let spawner = std::thread::spawn({
+        let drops = drops.clone();
+        move || {
+            let tasks: Vec<_> = (0..TASKS)
+                .map(|i| {
+                    let give_waker = give_waker.clone();
+                    let output = Counted(drops.clone());
+                    let (mut output, mut first) = (Some(output), true);
+                    handle.spawn(poll_fn(move |cx| {
+                        let _ = give_waker.send(cx.waker().clone());
+                        if std::mem::take(&mut first) && i % 3 == 0 {
+                            return Poll::Pending; // finishes when the waker thread wakes it
+                        }
+                        Poll::Ready((i, output.take().expect("polled after it finished")))
+                    }))
+                })
+                .collect();
+            drop(give_waker);
+            for (i, task) in tasks.into_iter().enumerate() {
+                if i % 2 == 0 {
+                    let (got, output) = task.wait().unwrap();
+                    assert_eq!(got, i);
+                    drop(output);
+                } else {
+                    drop(task); // detached: the loop drops its output
+                }
+            }
+            handle.stop();
+        }
+    });
+    rt.run_forever();
+    spawner.join().unwrap();
+    // Detached tasks still pending finish in these turns, or go with the runtime.
+    for _ in 0..10 {
+        rt.turn(Some(Duration::from_millis(1)));
+    }
+    drop(rt);
+    waker_thread.join().unwrap();
+    assert_eq!(drops.load(Ordering::SeqCst), TASKS, "every output (or future) dropped once");
+}
+
+// ----- 5. block_on's lent waker and a timeout's first Pending -----------------
+
+/// A clone of `block_on`'s waker kept past the `block_on` keeps the next
+/// one from reusing it: the stale clone, woken from another thread while
+/// the next `block_on` waits, never polls the new future.
+#[test]
+fn a_stale_clone_of_block_ons_waker_woken_later_never_polls_the_next_block_ons_future() {
+    let rt = Runtime::new().unwrap();
+    let stale = rt.block_on(poll_fn(|cx| Poll::Ready(cx.waker().clone())));
+    let (tx, rx) = oneshot::channel::<u32>();
+    let polls = Cell::new(0);
+    let thread = std::thread::spawn(move || {
+        for _ in 0..100 {
+            stale.wake_by_ref();
+            std::thread::yield_now();
+        }
+        drop(stale);
+        tx.send(3).unwrap();
+    });
+    let mut rx = pin!(rx);
+    let got = rt.block_on(poll_fn(|cx| {
+        polls.set(polls.get() + 1);
+        rx.as_mut().poll(cx)
+    }));
+    thread.join().unwrap();
+    assert_eq!(got, Ok(3));
+    assert_eq!(polls.get(), 2, "the first poll, and the send's wake: no stale wake-up");
+    // With the stale clone gone, the next `block_on` may reuse its waker again.
+    assert_eq!(rt.block_on(async { 4 }), 4);
+}
+
+/// The lent waker and the clones a future makes of it wake the same task
+/// (`will_wake`), so a timer or a waiter list that compares them keeps the
+/// one it has; and a clone outliving `block_on` is still a valid waker.
+#[test]
+fn block_ons_lent_waker_and_its_clones_will_wake_each_other_and_outlive_it_safely() {
+    let rt = Runtime::new().unwrap();
+    let clone = rt.block_on(poll_fn(|cx| {
+        let clone = cx.waker().clone();
+        assert!(clone.will_wake(cx.waker()) && cx.waker().will_wake(&clone));
+        Poll::Ready(clone)
+    }));
+    drop(rt);
+    clone.wake_by_ref(); // the runtime is gone: moot, and harmless
+    clone.wake();
+}
+
+/// A timeout around a future that is ready at its first poll needs no
+/// runtime, reads no clock and leaves no timer.
+#[test]
+fn a_timeout_ready_at_its_first_poll_needs_no_runtime() {
+    let mut limited = pin!(kettle::timeout(Duration::MAX, async { 9 }));
+    assert_eq!(poll_once(limited.as_mut(), Waker::noop()), Poll::Ready(Ok(9)));
+}
+
+/// Range: a zero timeout around a pending future elapses at its first
+/// `Pending` without a timer, and drops the future there; a timeout of
+/// `Duration::MAX` waits, and its timer goes as soon as the future wins.
+#[test]
+fn a_zero_timeout_elapses_at_once_and_a_duration_max_timeout_removes_its_timer_when_the_future_wins() {
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let drops = Rc::new(Cell::new(0));
+        let guard = LocalDrop(drops.clone());
+        let zero = kettle::timeout(Duration::ZERO, async move {
+            let _guard = guard;
+            std::future::pending::<()>().await
+        });
+        assert!(zero.await.is_err());
+        assert_eq!(drops.get(), 1, "the future was dropped at once");
+        assert_eq!(kettle::metrics().timers_pending, 0, "no timer was registered");
+
+        let (tx, rx) = oneshot::channel::<u32>();
+        let sender = kettle::spawn(async move {
+            kettle::task::yield_now().await;
+            tx.send(8).unwrap();
+        });
+        let mut limited = pin!(kettle::timeout(Duration::MAX, rx));
+        assert!(poll_fn(|cx| Poll::Ready(limited.as_mut().poll(cx))).await.is_pending());
+        assert_eq!(kettle::metrics().timers_pending, 1, "the far timer is registered");
+        assert_eq!(limited.await, Ok(Ok(8)));
+        assert_eq!(kettle::metrics().timers_pending, 0, "and removed when the future won");
+        sender.await.unwrap();
+    });
+}
+
+struct LocalDrop(Rc<Cell<usize>>);
+
+impl Drop for LocalDrop {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() + 1);
+    }
+}
+
+/// A timeout whose clock started in one runtime and that is then polled
+/// in another moves its timer there: the first runtime is left with none.
+#[test]
+fn a_timeout_started_in_one_runtime_and_finished_in_another_leaves_no_timer_behind() {
+    let first = Runtime::new().unwrap();
+    let second = Runtime::new().unwrap();
+    let mut limited = Box::pin(kettle::timeout(Duration::from_millis(20), std::future::pending::<()>()));
+    first.block_on(async {
+        assert!(poll_fn(|cx| Poll::Ready(limited.as_mut().poll(cx))).await.is_pending());
+    });
+    assert_eq!(first.metrics().timers_pending, 1);
+    assert!(second.block_on(limited).is_err(), "elapsed in the second runtime");
+    first.turn(Some(Duration::ZERO)); // a cancel sent through the injector lands
+    assert_eq!(first.metrics().timers_pending, 0, "the first runtime's timer went");
+    assert_eq!(second.metrics().timers_pending, 0);
+}
+
+/// Under a paused clock a timeout of `Duration::MAX` around a future that
+/// nothing completes is "never", as a sleep of `Duration::MAX` is: the
+/// clock does not jump to the end of time and elapse it.
+#[test]
+fn under_a_paused_clock_a_duration_max_timeout_with_nothing_else_to_do_never_elapses() {
+    let rt = Runtime::builder().start_paused(true).build().unwrap();
+    let limited = rt.spawn(kettle::timeout(Duration::MAX, std::future::pending::<()>()));
+    let start = rt.block_on(async { kettle::time::now() });
+    for _ in 0..3 {
+        rt.turn(Some(Duration::from_millis(2)));
+    }
+    assert!(!limited.is_finished(), "never elapses");
+    assert_eq!(rt.block_on(async { kettle::time::now() }), start, "the clock did not jump");
+    assert_eq!(rt.metrics().timers_pending, 1);
 }
