@@ -74,23 +74,27 @@ fn poll_once<F: Future + ?Sized>(future: Pin<&mut F>, waker: &Waker) -> Poll<F::
     future.poll(&mut Context::from_waker(waker))
 }
 
-/// A future boxed for ever, so that a waker's drop can own it.
+/// A receive on a socket, boxed and owning its socket handle and buffer,
+/// so that a waker's drop can own it (wakers are `'static`).
 type Parked = Pin<Box<dyn Future<Output = std::io::Result<(usize, std::net::SocketAddr)>>>>;
 
-/// A UDP socket and a receive buffer that live for ever (a waker's drop
-/// may hold an operation on them, and wakers are `'static`).
-fn leaked_socket() -> &'static UdpSocket {
-    Box::leak(Box::new(UdpSocket::bind("127.0.0.1:0").expect("a loopback socket")))
+fn socket() -> Rc<UdpSocket> {
+    Rc::new(UdpSocket::bind("127.0.0.1:0").expect("a loopback socket"))
 }
 
-fn leaked_buf() -> &'static mut [u8] {
-    Box::leak(vec![0u8; 64].into_boxed_slice())
+/// A receive on `socket`, not polled yet.
+fn recv_on(socket: &Rc<UdpSocket>) -> Parked {
+    let socket = socket.clone();
+    Box::pin(async move {
+        let mut buf = [0u8; 64];
+        socket.recv_from(&mut buf).await
+    })
 }
 
-/// A receive on `socket` that is waiting (it has its own entry in the
-/// socket's list of readers), boxed so that a waker's drop can own it.
-fn waiting_recv(socket: &'static UdpSocket) -> Parked {
-    let mut recv: Parked = Box::pin(socket.recv_from(leaked_buf()));
+/// A receive on `socket` that is waiting: it has its own entry in the
+/// socket's list of readers.
+fn waiting_recv(socket: &Rc<UdpSocket>) -> Parked {
+    let mut recv = recv_on(socket);
     assert!(poll_once(recv.as_mut(), Waker::noop()).is_pending(), "nothing was sent yet");
     recv
 }
@@ -106,9 +110,9 @@ fn waiting_recv(socket: &'static UdpSocket) -> Parked {
 fn a_waker_replaced_by_a_repoll_may_drop_another_operation_on_the_same_socket() {
     let rt = Runtime::new().unwrap();
     rt.block_on(async {
-        let socket = leaked_socket();
-        let other = waiting_recv(socket);
-        let mut victim: Parked = Box::pin(socket.recv_from(leaked_buf()));
+        let socket = socket();
+        let other = waiting_recv(&socket);
+        let mut victim = recv_on(&socket);
         let waker = waker_dropping(move || drop(other));
         assert!(poll_once(victim.as_mut(), &waker).is_pending());
         drop(waker); // the socket's list holds the last clone
@@ -124,9 +128,9 @@ fn a_waker_replaced_by_a_repoll_may_drop_another_operation_on_the_same_socket() 
 fn a_waker_left_by_a_cancelled_operation_may_drop_another_operation_on_the_same_socket() {
     let rt = Runtime::new().unwrap();
     rt.block_on(async {
-        let socket = leaked_socket();
-        let other = waiting_recv(socket);
-        let mut victim: Parked = Box::pin(socket.recv_from(leaked_buf()));
+        let socket = socket();
+        let other = waiting_recv(&socket);
+        let mut victim = recv_on(&socket);
         let waker = waker_dropping(move || drop(other));
         assert!(poll_once(victim.as_mut(), &waker).is_pending());
         drop(waker);
@@ -140,8 +144,8 @@ fn a_waker_left_by_a_cancelled_operation_may_drop_another_operation_on_the_same_
 fn a_poll_level_waker_replaced_by_a_repoll_may_drop_an_operation_on_the_same_socket() {
     let rt = Runtime::new().unwrap();
     rt.block_on(async {
-        let socket = leaked_socket();
-        let other = waiting_recv(socket);
+        let socket = socket();
+        let other = waiting_recv(&socket);
         let waker = waker_dropping(move || drop(other));
         assert!(socket.poll_read_ready(&mut Context::from_waker(&waker)).is_pending());
         drop(waker);
@@ -157,11 +161,11 @@ fn a_poll_level_waker_replaced_by_a_repoll_may_drop_an_operation_on_the_same_soc
 #[test]
 fn an_event_wakes_every_reader_even_when_one_readers_waker_cancels_another_operation() {
     let rt = Runtime::new().unwrap();
-    let socket = rt.block_on(async { leaked_socket() });
+    let socket = rt.block_on(async { socket() });
     let woken = Rc::new(Cell::new(0));
     let readers: Vec<_> = (0..3)
         .map(|_| {
-            let woken = woken.clone();
+            let (woken, socket) = (woken.clone(), socket.clone());
             rt.spawn(async move {
                 let mut buf = [0u8; 8];
                 let got = socket.recv_from(&mut buf).await;
@@ -172,8 +176,8 @@ fn an_event_wakes_every_reader_even_when_one_readers_waker_cancels_another_opera
         .collect();
     rt.block_on(async {
         kettle::task::yield_now().await; // the readers wait now
-        let other = waiting_recv(socket);
-        let mut victim: Parked = Box::pin(socket.recv_from(leaked_buf()));
+        let other = waiting_recv(&socket);
+        let mut victim = recv_on(&socket);
         let waker = waker_dropping(move || drop(other));
         assert!(poll_once(victim.as_mut(), &waker).is_pending());
         drop(waker);
@@ -187,7 +191,7 @@ fn an_event_wakes_every_reader_even_when_one_readers_waker_cancels_another_opera
             assert_eq!(reader.await.unwrap().unwrap(), 2);
         }
         assert!(drop_action_ran());
-        std::mem::forget(victim); // its buffer is leaked anyway
+        drop(victim);
     });
     assert_eq!(woken.get(), 3);
 }
