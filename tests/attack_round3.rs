@@ -500,6 +500,37 @@ fn on_a_closed_queue_puts_fail_and_the_last_get_wakes_the_getters_in_line() {
     assert_eq!(poll_once(second.as_mut(), Waker::noop()), Poll::Ready(None));
 }
 
+/// A waker that panics when woken: another executor's bug, but user code
+/// all the same, which the loop contains wherever it wakes one itself.
+struct PanicsOnWake;
+
+impl Wake for PanicsOnWake {
+    fn wake(self: Arc<Self>) {
+        panic!("this waker panics when woken");
+    }
+}
+
+/// One waiter's waker that panics must not cost the other waiters their
+/// wake-up: here the getters a close wakes all at once learn that the
+/// queue has ended, and the panic reaches the caller of `close` after
+/// that (the loop itself contains a waker's panic: `contain::call`).
+#[test]
+#[ignore = "defect: Wakeups::fire (sync/waiters.rs) wakes `first`, then `rest`, with no guard: \
+            when one waker panics, the wakers after it are dropped unwoken, and those waiters \
+            (here a getter of a closed queue) wait for ever"]
+fn a_panicking_waker_does_not_keep_the_other_waiters_of_a_queue_from_being_woken() {
+    let queue: Queue<u32> = Queue::new();
+    let mut first = pin!(queue.get());
+    assert!(poll_once(first.as_mut(), &Waker::from(Arc::new(PanicsOnWake))).is_pending());
+    let (waker, second_woken) = flag_waker();
+    let mut second = pin!(queue.get());
+    assert!(poll_once(second.as_mut(), &waker).is_pending());
+    let closed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| queue.close()));
+    assert!(closed.is_err(), "the waker's panic reaches the caller");
+    assert!(woken(&second_woken), "the other getter was still woken");
+    assert_eq!(poll_once(second.as_mut(), Waker::noop()), Poll::Ready(None));
+}
+
 // ----- 2. the task's reference count and the loop's slab ----------------------
 
 /// A future that keeps its own task's waker, and wakes it from its
