@@ -722,7 +722,9 @@ fn a_stale_clone_of_block_ons_waker_woken_later_never_polls_the_next_block_ons_f
     let stale = rt.block_on(poll_fn(|cx| Poll::Ready(cx.waker().clone())));
     let (tx, rx) = oneshot::channel::<u32>();
     let polls = Cell::new(0);
+    let (go, wait_for_go) = mpsc::channel::<()>();
     let thread = std::thread::spawn(move || {
+        wait_for_go.recv().unwrap(); // the next block_on has started: the clone is stale
         for _ in 0..100 {
             stale.wake_by_ref();
             std::thread::yield_now();
@@ -733,6 +735,7 @@ fn a_stale_clone_of_block_ons_waker_woken_later_never_polls_the_next_block_ons_f
     let mut rx = pin!(rx);
     let got = rt.block_on(poll_fn(|cx| {
         polls.set(polls.get() + 1);
+        let _ = go.send(());
         rx.as_mut().poll(cx)
     }));
     thread.join().unwrap();
