@@ -515,9 +515,6 @@ impl Wake for PanicsOnWake {
 /// queue has ended, and the panic reaches the caller of `close` after
 /// that (the loop itself contains a waker's panic: `contain::call`).
 #[test]
-#[ignore = "defect: Wakeups::fire (sync/waiters.rs) wakes `first`, then `rest`, with no guard: \
-            when one waker panics, the wakers after it are dropped unwoken, and those waiters \
-            (here a getter of a closed queue) wait for ever"]
 fn a_panicking_waker_does_not_keep_the_other_waiters_of_a_queue_from_being_woken() {
     let queue: Queue<u32> = Queue::new();
     let mut first = pin!(queue.get());
