@@ -844,10 +844,6 @@ fn under_a_paused_clock_a_duration_max_timeout_with_nothing_else_to_do_never_ela
 /// handle itself lives on (awaited through `&mut`, as `timeout` and
 /// `select`-style code do).
 #[test]
-#[ignore = "defect: Header::may_be_unread (task/header.rs) is `JOIN_INTEREST && refs > 1`, and \
-            JOIN_INTEREST stays set after the handle took the output: a task whose output was \
-            read through `&mut handle` is dumped as FinishedUnread for as long as the handle lives, \
-            and dropping the runtime meanwhile prints `finished but its output was never read`"]
 fn a_task_whose_output_was_taken_through_a_live_handle_is_not_dumped_as_unread() {
     let rt = Runtime::builder().slow_poll_threshold(Duration::from_secs(60)).build().unwrap();
     let mut handle = rt.spawn(async { 5 });
