@@ -499,6 +499,26 @@ fn on_a_closed_queue_puts_fail_and_the_last_get_wakes_the_getters_in_line() {
     assert_eq!(poll_once(second.as_mut(), Waker::noop()), Poll::Ready(None));
 }
 
+/// A `next` future that is made and dropped without ever being polled did
+/// nothing, and undoes nothing: the stream's wait through `poll_next` still
+/// stands, and the next item wakes it (futures are lazy: an unpolled one
+/// has no effect, as tokio's and futures' are).
+#[test]
+#[ignore = "defect: Next's drop (sync/queue/stream.rs) calls Getter::cancel on the stream's \
+            getter whatever its place, so an unpolled `next()` dropped after a pending \
+            `poll_next` removes the stream from the watchers: the next put goes the quiet \
+            way and the waker that poll_next registered is never woken"]
+fn a_next_future_dropped_unpolled_leaves_the_streams_poll_next_wait_in_place() {
+    let queue: Queue<u32> = Queue::new();
+    let mut items = queue.stream();
+    let (waker, watcher_woken) = flag_waker();
+    assert!(items.poll_next(&mut Context::from_waker(&waker)).is_pending());
+    drop(items.next()); // made, never polled
+    queue.try_put(1).unwrap();
+    assert!(woken(&watcher_woken), "the stream's poll_next waker was woken by the item");
+    assert_eq!(items.poll_next(&mut Context::from_waker(Waker::noop())), Poll::Ready(Some(1)));
+}
+
 /// A waker that panics when woken: another executor's bug, but user code
 /// all the same, which the loop contains wherever it wakes one itself.
 struct PanicsOnWake;
