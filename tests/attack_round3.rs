@@ -504,10 +504,6 @@ fn on_a_closed_queue_puts_fail_and_the_last_get_wakes_the_getters_in_line() {
 /// stands, and the next item wakes it (futures are lazy: an unpolled one
 /// has no effect, as tokio's and futures' are).
 #[test]
-#[ignore = "defect: Next's drop (sync/queue/stream.rs) calls Getter::cancel on the stream's \
-            getter whatever its place, so an unpolled `next()` dropped after a pending \
-            `poll_next` removes the stream from the watchers: the next put goes the quiet \
-            way and the waker that poll_next registered is never woken"]
 fn a_next_future_dropped_unpolled_leaves_the_streams_poll_next_wait_in_place() {
     let queue: Queue<u32> = Queue::new();
     let mut items = queue.stream();
