@@ -56,6 +56,8 @@ use std::task::Waker;
 
 use slab::Slab;
 
+use crate::contain;
+
 /// One parked future.
 enum Entry {
     /// In the FIFO, waiting for a notification.
@@ -267,23 +269,39 @@ impl Wakeups {
     /// most of the others wake one waiter. Keeping those two paths to a
     /// test or two each, with no call, is the whole point of holding
     /// `first` apart; the simple version would be one `Vec` of wakers,
-    /// drained (`wake_rest`) after every operation.
+    /// drained (`wake_several`) after every operation.
     #[inline]
     pub(crate) fn fire(self) {
         let Wakeups { first, rest, retired } = self;
         // Nobody to wake: the retired wakers, if any, are dropped with `rest`.
         let Some(first) = first else { return };
-        first.wake();
         if rest.len() > retired {
-            Wakeups::wake_rest(rest, retired);
+            return Wakeups::wake_several(first, rest, retired);
         }
+        first.wake(); // the one waker: its panic is the caller's, as it is
     }
 
-    /// Wakes the wakers of `rest` after the `retired` ones, then drops
-    /// them all.
+    /// Wakes `first`, then the wakers of `rest` after the `retired` ones,
+    /// then drops them all. A waker is another executor's code: if one
+    /// panics, the others are still woken — each was handed a notification,
+    /// which only its wake-up makes anyone look at — and the first panic is
+    /// resumed at the end, for the caller (the one waker of
+    /// [`fire`](Wakeups::fire) panics at the caller directly).
     #[inline(never)]
-    fn wake_rest(mut rest: Vec<Waker>, retired: usize) {
-        rest.drain(retired..).for_each(Waker::wake);
+    fn wake_several(first: Waker, mut rest: Vec<Waker>, retired: usize) {
+        let mut panicked = None;
+        for waker in std::iter::once(first).chain(rest.drain(retired..)) {
+            if let Err(payload) = contain::catch(|| waker.wake()) {
+                match panicked {
+                    None => panicked = Some(payload),
+                    Some(_) => contain::drop_payload(payload),
+                }
+            }
+        }
+        drop(rest);
+        if let Some(payload) = panicked {
+            std::panic::resume_unwind(payload);
+        }
     }
 }
 

@@ -166,8 +166,9 @@ impl Header {
     }
 
     /// A finished task whose output its join handle may not have read yet:
-    /// the handle still has interest, and someone besides the caller's one
-    /// reference still holds the cell (the handle, or — rarely — a waker).
+    /// the handle still has interest (it has not taken the output), and
+    /// someone besides the caller's one reference still holds the cell (the
+    /// handle, or — rarely — a waker).
     pub(crate) fn may_be_unread(&self) -> bool {
         let state = self.state.load();
         state.has_join_interest() && state.refs() > 1

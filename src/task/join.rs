@@ -178,6 +178,7 @@ impl<T> Future for JoinHandle<T> {
         // SAFETY: the handle is typed by the task's output `T`, and we are the
         // join handle (rule R2 in `cell.rs`).
         unsafe { self.task.take_output(&mut out) };
+        header.state.output_taken();
         out
     }
 }

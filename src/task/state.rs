@@ -14,7 +14,7 @@
 //! |------------------|------------------------------------|--------------------------------------|
 //! | `COMPLETE`       | the loop, after writing the output | never                                |
 //! | `CANCELLED`      | `JoinHandle::cancel`, any thread   | never                                |
-//! | `JOIN_INTEREST`  | `State::new`, at allocation        | the join handle's drop, if early     |
+//! | `JOIN_INTEREST`  | `State::new`, at allocation        | the join handle's drop, if early, or its taking the output |
 //! | `JOIN_WAKER`     | the join handle, slot written      | the join handle, to rewrite the slot |
 //! | `REMOTE_QUEUED`  | a remote wake, entry pushed        | the loop, entry drained              |
 //! | `DONE_CALLBACKS` | the loop, callbacks pending        | the loop, callbacks run or dropped   |
@@ -65,10 +65,11 @@ const COMPLETE: usize = 1 << 0;
 /// next runs the task. Set by `JoinHandle::cancel` on any thread, at any time
 /// (on a finished task it changes nothing); never cleared.
 const CANCELLED: usize = 1 << 1;
-/// A join handle still exists. Set at spawn; cleared when the handle is
-/// dropped before the output is readable — then whoever makes it readable
-/// drops the output. Never cleared after that point: a handle dropped later
-/// drops the output itself.
+/// A join handle still exists and has not taken the output. Set at spawn;
+/// cleared when the handle is dropped before the output is readable — then
+/// whoever makes it readable drops the output — or when the handle takes
+/// the output ([`State::output_taken`]). A handle dropped after the output
+/// became readable, and before taking it, drops the output itself.
 const JOIN_INTEREST: usize = 1 << 2;
 /// The join-waker slot holds the handle's waker, and the loop may read it
 /// (R3). Set by the join handle after writing the slot, cleared by it before
@@ -298,6 +299,16 @@ impl State {
             Ok(_) => JoinDropped::DropWaker,
             Err(_) => JoinDropped::DropOutput,
         }
+    }
+
+    /// The join handle took the output: it has no interest left in it, so
+    /// the task no longer counts as possibly unread
+    /// ([`Header::may_be_unread`](crate::task::header::Header::may_be_unread)),
+    /// even while the handle itself lives on (awaited through `&mut`). Nobody
+    /// else reads the bit once the output is readable: the handle's drop
+    /// finds the output readable and the stage empty either way.
+    pub(crate) fn output_taken(&self) {
+        self.0.fetch_and(!JOIN_INTEREST, Release);
     }
 
     /// Applies `f` to the state word unless the output is readable; on

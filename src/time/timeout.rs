@@ -63,7 +63,7 @@ use super::sleep::{Sleep, sleep_until};
 ///
 /// **The time allowed counts from the first await**, not from this call, as
 /// with asyncio's `wait_for`: precisely, from the first poll at which
-/// `future` is still pending. (A [`sleep`]'s deadline, by
+/// `future` is still pending. (A [`sleep`](crate::sleep())'s deadline, by
 /// contrast, counts from its call.) A future that is ready at its first poll
 /// costs no clock read and no timer:
 ///
@@ -81,7 +81,7 @@ use super::sleep::{Sleep, sleep_until};
 /// });
 /// ```
 ///
-/// Like [`sleep`], it may be built anywhere and binds to the
+/// Like [`sleep`](crate::sleep()), it may be built anywhere and binds to the
 /// runtime that first polls it.
 ///
 /// # Panics

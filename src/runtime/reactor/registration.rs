@@ -68,16 +68,21 @@ impl Registration {
     }
 
     /// Leaves `waker` in `slot` until the next event in `direction`.
+    ///
+    /// A waker it replaces is dropped after the list's borrow is released:
+    /// dropping a waker is another executor's code (the last waker of a task
+    /// may own it, and its future an operation on this very socket).
     fn park(&self, waker: &Waker, direction: Direction, slot: WaitSlot<'_>) {
         let mut waiters = self.io.waiters(direction).borrow_mut();
-        match slot {
+        let replaced = match slot {
             WaitSlot::Entry(id) => match id.and_then(|id| waiters.position(id)) {
                 // Still waiting: keep the latest poll's waker.
                 Some(at) => {
                     let stored = &mut waiters.wakers[at];
-                    if !stored.will_wake(waker) {
-                        stored.clone_from(waker);
+                    if stored.will_wake(waker) {
+                        return;
                     }
+                    Some(std::mem::replace(stored, waker.clone()))
                 }
                 // First wait, or woken (the entry was taken) and the
                 // readiness used up before this retry: a new entry.
@@ -87,13 +92,16 @@ impl Registration {
                     waiters.wakers.push(waker.clone());
                     waiters.ids.push(new);
                     *id = Some(new);
+                    return;
                 }
             },
             WaitSlot::Poll => match &mut waiters.poll {
-                Some(stored) if stored.will_wake(waker) => {}
-                stored => *stored = Some(waker.clone()),
+                Some(stored) if stored.will_wake(waker) => return,
+                stored => stored.replace(waker.clone()),
             },
-        }
+        };
+        drop(waiters);
+        drop(replaced);
     }
 
     /// Forgets `observed` readiness, so the next poll waits for a new edge:
@@ -241,13 +249,17 @@ impl Registration {
     /// [`forget`](Self::forget)'s search, out of line: the operations that
     /// never waited (most of them) pass `None` and pay one test, inlined
     /// into their poll and their drop.
+    ///
+    /// The entry's waker is dropped after the list's borrow is released
+    /// (see [`park`](Self::park)).
     #[inline(never)]
     fn remove_entry(&self, direction: Direction, id: u64) {
         let mut waiters = self.io.waiters(direction).borrow_mut();
-        if let Some(at) = waiters.position(id) {
-            waiters.wakers.swap_remove(at);
-            waiters.ids.swap_remove(at);
-        }
+        let Some(at) = waiters.position(id) else { return };
+        let removed = waiters.wakers.swap_remove(at);
+        waiters.ids.swap_remove(at);
+        drop(waiters);
+        drop(removed);
     }
 
     /// Removes `source` from the runtime's epoll. Owners call it before

@@ -155,3 +155,43 @@ fn a_receiver_moved_to_another_task_mid_send_is_woken_through_its_latest_waker()
         assert_eq!(Arc::strong_count(&flag), 1, "no clone of the waker is left");
     });
 }
+
+// Round three's attack (tests/attack_round3.rs names the rest): the two
+// races the models above leave out.
+
+#[test]
+fn a_sender_dropped_while_a_waiting_receiver_is_dropped_releases_the_waker_once() {
+    loom::model(|| {
+        let (tx, mut rx) = channel::<u8>();
+        let (flag, waker) = flag_waker();
+        assert!(poll(&mut rx, &waker).is_pending(), "the sender is still here");
+        let sender = loom::thread::spawn(move || drop(tx)); // may read the waker slot
+        drop(rx); // may take the waker out of it
+        sender.join().unwrap();
+        drop(waker);
+        assert_eq!(Arc::strong_count(&flag), 1, "no clone of the waker is left");
+    });
+}
+
+#[test]
+fn try_recv_racing_a_send_finds_nothing_or_the_whole_value_and_a_later_poll_the_rest() {
+    loom::model(|| {
+        let drops = Arc::new(StdUsize::new(0));
+        let (tx, mut rx) = channel();
+        let sender = loom::thread::spawn({
+            let drops = drops.clone();
+            move || tx.send(Counted(drops)).is_ok()
+        });
+        let early = rx.try_recv();
+        assert!(sender.join().unwrap());
+        let value = match early {
+            Ok(value) => value,
+            Err(super::TryRecvError::Empty) => rx.try_recv().ok().expect("sent by now"),
+            Err(super::TryRecvError::Closed) => panic!("the sender sent: never closed"),
+        };
+        assert_eq!(drops.load(SeqCst), 0);
+        drop(value);
+        drop(rx);
+        assert_eq!(drops.load(SeqCst), 1, "the value dropped once");
+    });
+}

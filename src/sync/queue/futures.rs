@@ -128,6 +128,17 @@ impl Getter {
         }
     }
 
+    /// As [`cancel`](Getter::cancel), but only a place in line: what a
+    /// [`Next`](super::Next) future gives up when dropped. A wait through
+    /// `poll_next` is the stream's, not the future's: an unpolled `next()`
+    /// that is dropped leaves it in place.
+    #[inline]
+    pub(super) fn cancel_in_line<T>(&mut self, queue: &Queue<T>) {
+        if let Some(Place::InLine(_)) = self.place {
+            self.cancel_waiting(queue);
+        }
+    }
+
     #[inline(never)]
     fn cancel_waiting<T>(&mut self, queue: &Queue<T>) {
         queue.with_state(|state, wakeups| self.leave(state, wakeups));

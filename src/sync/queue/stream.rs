@@ -167,10 +167,12 @@ impl<T> Future for Next<'_, T> {
 
 impl<T> Drop for Next<'_, T> {
     /// A `next` cancelled mid-wait leaves the line like a dropped `get`
-    /// (after it completed, there is no place to give up).
+    /// (after it completed, there is no place to give up). A wait the
+    /// stream holds through `poll_next` is not the future's to give up: a
+    /// `next` dropped before its first poll leaves it alone.
     fn drop(&mut self) {
         let stream = &mut *self.stream;
-        stream.getter.cancel(&stream.queue);
+        stream.getter.cancel_in_line(&stream.queue);
     }
 }
 
