@@ -70,15 +70,21 @@
 use std::cell::Cell;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use mio::unix::SourceFd;
 
 /// A `CLOCK_MONOTONIC` timerfd registered with the loop's epoll.
 pub(crate) struct TimerFd {
     fd: OwnedFd,
-    /// The deadline the fd is armed for, if any.
+    /// The deadline the fd is armed for, if any (the invariant is in the
+    /// module docs).
     armed: Cell<Option<Instant>>,
+    /// An `Instant`, and `CLOCK_MONOTONIC` read just after it: how
+    /// [`kernel_time`] turns a deadline into the kernel's clock.
+    ///
+    /// [`kernel_time`]: TimerFd::kernel_time
+    epoch: (Instant, Duration),
 }
 
 impl TimerFd {
@@ -92,7 +98,9 @@ impl TimerFd {
         // SAFETY: `raw` is a fresh descriptor that nothing else owns.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
         registry.register(&mut SourceFd(&fd.as_raw_fd()), token, mio::Interest::READABLE)?;
-        Ok(TimerFd { fd, armed: Cell::new(None) })
+        let at = Instant::now();
+        let epoch = (at, monotonic_now()?);
+        Ok(TimerFd { fd, armed: Cell::new(None), epoch })
     }
 
     /// Makes the fd readable no later than `deadline`, re-arming only if it
@@ -108,42 +116,90 @@ impl TimerFd {
     }
 
     /// Makes the fd readable at `deadline` (at once if it has passed): one
-    /// `timerfd_settime`, which also discards an expiry not yet read.
+    /// `timerfd_settime` for that absolute time, which also discards an
+    /// expiry not yet read. No clock read (see "Armed for the deadline
+    /// itself").
+    ///
+    /// The simple version would arm relative to now, `deadline -
+    /// Instant::now()`: a clock read, and a timer that starts counting only
+    /// once the system call has begun, late by the time in between.
     fn arm(&self, deadline: Instant) {
-        let left = deadline.saturating_duration_since(Instant::now());
-        // An all-zero value would disarm the timer: one nanosecond instead.
-        let (secs, nanos) = if left.is_zero() { (0, 1) } else { (left.as_secs(), left.subsec_nanos()) };
         let spec = libc::itimerspec {
             it_interval: libc::timespec { tv_sec: 0, tv_nsec: 0 },
-            it_value: libc::timespec {
-                tv_sec: libc::time_t::try_from(secs).unwrap_or(libc::time_t::MAX),
-                tv_nsec: libc::c_long::from(nanos as i32),
-            },
+            it_value: self.kernel_time(deadline),
         };
         let fd = self.fd.as_raw_fd();
         // Failure (impossible for valid arguments) only costs precision: the
-        // epoll timeout still ends the wait.
+        // epoll timeout, kept when nothing is armed, still ends the wait.
         // SAFETY: `fd` is our timerfd; `spec` is a valid itimerspec; no old
         // value is requested.
-        let result = unsafe { libc::timerfd_settime(fd, 0, &spec, std::ptr::null_mut()) };
+        let result = unsafe { libc::timerfd_settime(fd, libc::TFD_TIMER_ABSTIME, &spec, std::ptr::null_mut()) };
         self.armed.set((result == 0).then_some(deadline));
     }
 
-    /// The fd fired: consume its expiration count so it stops being
-    /// readable.
+    /// `deadline` on the kernel's `CLOCK_MONOTONIC`, never before it: the
+    /// epoch's clock reading plus the deadline's distance from the epoch's
+    /// `Instant`. A deadline before the epoch becomes the epoch, which has
+    /// passed: the fd fires at once.
+    fn kernel_time(&self, deadline: Instant) -> libc::timespec {
+        let (at, clock) = self.epoch;
+        let time = clock.checked_add(deadline.saturating_duration_since(at));
+        let (secs, nanos) = time.map_or((libc::time_t::MAX, 0), |time| {
+            (libc::time_t::try_from(time.as_secs()).unwrap_or(libc::time_t::MAX), time.subsec_nanos())
+        });
+        // An all-zero value would disarm the timer (and cannot be a reading
+        // taken after boot): one nanosecond instead.
+        let nanos = if secs == 0 && nanos == 0 { 1 } else { nanos };
+        libc::timespec { tv_sec: secs, tv_nsec: libc::c_long::from(nanos as i32) }
+    }
+
+    /// The timeout to give an `epoll_wait` that would otherwise end after
+    /// `timeout`: none at all if the fd is armed to fire by then, since it
+    /// ends the wait itself; `timeout` otherwise (nothing armed, or armed
+    /// for later than a caller's shorter `max_wait`).
+    ///
+    /// The simple version would pass `timeout` always: epoll then arms a
+    /// kernel timer of its own, which the wake that the timerfd brings must
+    /// cancel, on the way from the firing to the sleeping task
+    /// (PERFORMANCE.md, "Round 3, second pass: timer lateness").
+    pub(crate) fn wait_timeout(&self, timeout: Option<Duration>) -> Option<Duration> {
+        match (self.armed.get(), timeout) {
+            (Some(armed), Some(timeout)) if fires_by(armed, Instant::now(), timeout) => None,
+            _ => timeout,
+        }
+    }
+
+    /// The fd's event was collected: it is no longer armed. Its expiry count
+    /// is left unread (see "An expiry is never read").
+    ///
+    /// The simple version would `read` the count, a system call between the
+    /// wake and the task it wakes.
     pub(crate) fn fired(&self) {
-        let mut expirations = 0u64;
-        // SAFETY: reads 8 bytes into a local u64 from our non-blocking fd;
-        // an error (EAGAIN after a re-arm) just means nothing to consume.
-        unsafe { libc::read(self.fd.as_raw_fd(), (&mut expirations as *mut u64).cast(), 8) };
         self.armed.set(None);
     }
+}
+
+/// `CLOCK_MONOTONIC` now, as a `Duration` since the clock's zero.
+fn monotonic_now() -> io::Result<Duration> {
+    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `now` is a valid, writable timespec.
+    if unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let secs = u64::try_from(now.tv_sec).unwrap_or(0);
+    Ok(Duration::new(secs, u32::try_from(now.tv_nsec).unwrap_or(0)))
 }
 
 /// Whether the fd, armed for `armed`, must be re-armed to be readable by
 /// `deadline`: only if nothing is armed or `deadline` is earlier.
 fn needs_rearm(armed: Option<Instant>, deadline: Instant) -> bool {
     armed.is_none_or(|armed| deadline < armed)
+}
+
+/// Whether a timer armed for `armed` fires by the time a wait of `timeout`
+/// from `now` would end.
+fn fires_by(armed: Instant, now: Instant, timeout: Duration) -> bool {
+    now.checked_add(timeout).is_none_or(|end| armed <= end)
 }
 
 #[cfg(test)]
