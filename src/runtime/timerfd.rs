@@ -5,37 +5,14 @@
 //! wake up to a millisecond late for every sleep. So before blocking on a
 //! timer, the loop arms a Linux `timerfd` — a file descriptor that becomes
 //! readable at a given time, with nanosecond resolution — registered with
-//! the same epoll, and the fd ends the wait, within microseconds of the
-//! deadline. While the fd is armed to fire before the wait's timeout would
-//! end, the wait has no timeout at all (see "No epoll timeout behind an
-//! armed fd"); when nothing is armed, the rounded-up millisecond timeout
-//! stays as the safety net.
+//! the same epoll, and the fd ends the wait within microseconds of the
+//! deadline; epoll's millisecond timeout is the safety net when nothing is
+//! armed.
 //!
-//! Everything between the firing and the sleeping task's poll is on the
-//! path the footprint bench measures against a bare timerfd read
-//! (PERFORMANCE.md, "Round 3, second pass: timer lateness"). Three choices
-//! keep this file's share of it at nothing: the fd is armed for the
-//! deadline itself, its expiry count is never read, and epoll has no timer
-//! of its own to cancel on the way out.
-//!
-//! # Armed for the deadline itself
-//!
-//! The fd is armed with an absolute time (`TFD_TIMER_ABSTIME`) on
-//! `CLOCK_MONOTONIC`, the clock `Instant` reads on Linux (std's
-//! documentation says so). `Instant` keeps its clock value private, so
-//! [`new`](TimerFd::new) takes an epoch: an `Instant`, then the clock read
-//! just after it. A deadline becomes the epoch's clock reading plus the
-//! deadline's distance from the epoch's `Instant` ([`kernel_time`]). The
-//! second read comes after the first, so the kernel's deadline is never
-//! earlier than the `Instant`: late, if at all, by the few tens of
-//! nanoseconds between the two reads, and by the same amount for every
-//! deadline.
-//!
-//! Arming relative to now (`deadline - Instant::now()`) would need no
-//! epoch, but costs a clock read per arming, and the kernel counts from
-//! when the system call gets there, not from that read: every timer would
-//! fire late by the time in between (about 1.5 µs on the machine of the
-//! figures).
+//! Three choices shorten the way from the firing to the sleeping task's
+//! poll, each a section below: the fd is armed for the deadline itself, its
+//! count is never read, and epoll gets no timer of its own behind an armed
+//! fd (PERFORMANCE.md, "Round 3, second pass: timer lateness").
 //!
 //! # Re-arming only for an earlier deadline
 //!
@@ -80,6 +57,25 @@
 //! runs, a poll fd that an embedder sees readable once; its turn finds
 //! nothing to do). Disarming would cost the syscall this file exists to save.
 //!
+//! # Armed for the deadline itself
+//!
+//! The fd is armed with an absolute time (`TFD_TIMER_ABSTIME`) on
+//! `CLOCK_MONOTONIC`, the clock `Instant` reads on Linux (std's
+//! documentation says so). `Instant` keeps its clock value private, so
+//! [`new`](TimerFd::new) takes an epoch: an `Instant`, then the clock read
+//! just after it. A deadline becomes the epoch's clock reading plus the
+//! deadline's distance from the epoch's `Instant` ([`kernel_time`]). The
+//! second read comes after the first, so the kernel's deadline is never
+//! earlier than the `Instant`: late, if at all, by the few tens of
+//! nanoseconds between the two reads, and by the same amount for every
+//! deadline.
+//!
+//! Arming relative to now (`deadline - Instant::now()`) would need no
+//! epoch, but costs a clock read per arming, and the kernel counts from
+//! when the system call gets there, not from that read: every timer would
+//! fire late by the time in between (about 1.5 µs on the machine of the
+//! figures).
+//!
 //! # An expiry is never read
 //!
 //! A timerfd counts its expiries, and stays readable until the count is
@@ -94,11 +90,11 @@
 //! - **Fired, collected, re-armed**: the loop collects the event, [`fired`]
 //!   clears `armed`, the next blocking wait arms again; the new expiry makes
 //!   a new event.
-//! - **Fired, not collected, re-armed** (a deadline earlier than a stale
-//!   `t` cannot come after `t` has passed, so only [`arm`] itself, asked
-//!   directly, can do this): epoll checks the fd when it hands events out,
-//!   finds the count zero, and drops the stale event. At most one spurious
-//!   turn, as before.
+//! - **Fired, not collected, re-armed** (for a deadline earlier than `t`,
+//!   so one that has passed too): the count goes back to zero, and epoll,
+//!   which asks the fd when it hands events out, drops the stale event if
+//!   the new expiry has not come yet, or hands both over as one if it has.
+//!   At most one turn for the two, as before.
 //! - **Fired, collected, never re-armed** (the last timer went): the fd
 //!   stays readable with its count, but an edge-triggered fd that has given
 //!   its event is quiet, and so is the epoll fd an embedder watches: epoll
