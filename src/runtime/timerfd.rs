@@ -423,6 +423,25 @@ mod tests {
     }
 
     #[test]
+    fn an_earlier_deadline_after_an_uncollected_firing_makes_one_event_for_both() {
+        // The essay's case: fired, not collected, and re-armed for a deadline
+        // earlier still (so past too): it fires at once, and epoll hands the
+        // stale event and the new one over as one.
+        let (mut poll, fd) = timer_fd();
+        let stale = Instant::now() + Duration::from_millis(1);
+        fd.arm_if_earlier(stale);
+        std::thread::sleep(Duration::from_millis(5)); // fired; nobody collects it
+        let earlier = stale - Duration::from_micros(500);
+        fd.arm_if_earlier(earlier);
+        assert_eq!(fd.armed.get(), Some(earlier), "an earlier deadline re-arms");
+        let mut events = mio::Events::with_capacity(4);
+        poll.poll(&mut events, Some(Duration::from_secs(2))).unwrap();
+        assert_eq!(events.iter().filter(|event| event.token() == TOKEN).count(), 1, "one event for both");
+        fd.fired();
+        assert!(!wait_for_firing(&mut poll, Duration::ZERO), "then quiet");
+    }
+
+    #[test]
     fn an_embedders_poll_fd_goes_quiet_once_the_event_is_collected() {
         let (mut poll, fd) = timer_fd();
         fd.arm_if_earlier(Instant::now() + Duration::from_millis(1));
