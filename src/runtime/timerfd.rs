@@ -108,9 +108,9 @@
 //!
 //! Given a timeout, `epoll_wait` arms a kernel timer of its own, and a wake
 //! that comes from the timerfd first has to cancel it on the way back to
-//! the loop: about 2 µs of the lateness on the machine of the figures (a
-//! virtual machine, where reprogramming the CPU's timer is a trip to the
-//! hypervisor). By the invariant above, an `armed` of `Some(t)` means the fd
+//! the loop: about 2 µs of the lateness on the machine of the figures, a
+//! virtual machine (where reprogramming the CPU's timer, most likely the
+//! cost, goes through the hypervisor). By the invariant above, an `armed` of `Some(t)` means the fd
 //! ends the wait by `t`. So when `t` comes no later than the wait's timeout
 //! would end, the timeout adds nothing, and [`wait_timeout`] drops it. It
 //! stays when nothing is armed (a failed `timerfd_settime`: the millisecond
