@@ -157,10 +157,7 @@ fn median_p99(mut samples: Vec<f64>) -> (f64, f64) {
 }
 
 /// Lateness of `sleep(d)` in µs, `samples` times per size in `SLEEPS_MS`.
-async fn lateness<S: Future<Output = ()>>(
-    sleep: impl Fn(Duration) -> S,
-    samples: usize,
-) -> Lateness {
+async fn lateness<S: Future<Output = ()>>(sleep: impl Fn(Duration) -> S, samples: usize) -> Lateness {
     let mut out = Vec::new();
     for ms in SLEEPS_MS {
         let d = Duration::from_millis(ms);
@@ -228,7 +225,8 @@ impl RawTimerFd {
         // SAFETY: a valid, writable timespec.
         unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
         let nanos = now.tv_nsec + d.as_nanos() as libc::c_long;
-        let at = libc::timespec { tv_sec: now.tv_sec + nanos / 1_000_000_000, tv_nsec: nanos % 1_000_000_000 };
+        let at =
+            libc::timespec { tv_sec: now.tv_sec + nanos / 1_000_000_000, tv_nsec: nanos % 1_000_000_000 };
         self.arm_and_read(libc::TFD_TIMER_ABSTIME, at);
         start.elapsed().as_secs_f64() * 1e6 - d.as_secs_f64() * 1e6
     }
@@ -236,7 +234,8 @@ impl RawTimerFd {
     /// Arms the fd (`timerfd_settime` with `flags`) and blocks reading it.
     fn arm_and_read(&self, flags: libc::c_int, value: libc::timespec) {
         use std::os::fd::AsRawFd;
-        let spec = libc::itimerspec { it_interval: libc::timespec { tv_sec: 0, tv_nsec: 0 }, it_value: value };
+        let spec =
+            libc::itimerspec { it_interval: libc::timespec { tv_sec: 0, tv_nsec: 0 }, it_value: value };
         let mut expirations = 0u64;
         // SAFETY: our timerfd and a valid itimerspec; the read fills 8 bytes
         // of a local u64, blocking until the timer expires.

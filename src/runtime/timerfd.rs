@@ -193,7 +193,8 @@ impl TimerFd {
         // epoll timeout, kept when nothing is armed, still ends the wait.
         // SAFETY: `fd` is our timerfd; `spec` is a valid itimerspec; no old
         // value is requested.
-        let result = unsafe { libc::timerfd_settime(fd, libc::TFD_TIMER_ABSTIME, &spec, std::ptr::null_mut()) };
+        let result =
+            unsafe { libc::timerfd_settime(fd, libc::TFD_TIMER_ABSTIME, &spec, std::ptr::null_mut()) };
         self.armed.set((result == 0).then_some(deadline));
     }
 
@@ -507,7 +508,11 @@ mod tests {
         assert_eq!(fd.wait_timeout(None), None);
         fd.arm_if_earlier(Instant::now() + Duration::from_millis(10));
         assert_eq!(fd.wait_timeout(Some(second)), None, "the fd ends the wait first");
-        assert_eq!(fd.wait_timeout(Some(Duration::from_micros(10))), Some(Duration::from_micros(10)), "a shorter max_wait");
+        assert_eq!(
+            fd.wait_timeout(Some(Duration::from_micros(10))),
+            Some(Duration::from_micros(10)),
+            "a shorter max_wait"
+        );
         assert_eq!(fd.wait_timeout(None), None);
         fd.fired();
         assert_eq!(fd.wait_timeout(Some(second)), Some(second), "collected: nothing armed");
@@ -520,6 +525,9 @@ mod tests {
         assert!(fires_by(now + ms, now, ms), "at the end of the wait");
         assert!(fires_by(now, now, ms), "before it");
         assert!(!fires_by(now + ms + Duration::from_nanos(1), now, ms), "after it");
-        assert!(fires_by(crate::time::never(), now, Duration::MAX), "a wait with no end in `Instant`'s range");
+        assert!(
+            fires_by(crate::time::never(), now, Duration::MAX),
+            "a wait with no end in `Instant`'s range"
+        );
     }
 }
