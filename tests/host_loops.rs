@@ -249,6 +249,26 @@ fn next_timeout_is_zero_whenever_the_fd_is_readable() {
 }
 
 #[test]
+fn the_fd_goes_quiet_again_after_the_turn_that_runs_a_due_timer() {
+    // The timerfd's expiry count is never read: the fd must still go quiet
+    // for a level-triggered host once a turn has collected the firing,
+    // whether another timer is left to arm or none is.
+    for other_timer in [false, true] {
+        let rt = Runtime::new().unwrap();
+        let _timers = rt.block_on(async move {
+            let soon = kettle::call_later(Duration::from_millis(2), || {});
+            let later = other_timer.then(|| kettle::call_later(Duration::from_secs(3600), || {}));
+            (soon, later)
+        });
+        rt.turn(NOW);
+        assert!(level_readable(&rt, STALL), "the timerfd fires");
+        assert_eq!(rt.turn(NOW).callbacks_run, 1);
+        assert!(!level_readable(&rt, Duration::ZERO), "other timer: {other_timer}: the fd is quiet again");
+        assert_ne!(rt.next_timeout(), Some(Duration::ZERO));
+    }
+}
+
+#[test]
 fn next_timeout_ms_rounds_a_sub_millisecond_remainder_up() {
     let rt = Runtime::new().unwrap();
     let _timer = rt.block_on(async { kettle::call_later(Duration::from_micros(1_500), || {}) });

@@ -342,14 +342,17 @@ impl Core {
                 // About to block with a timer pending: let the timerfd end the
                 // wait on time (epoll's own timeout is whole milliseconds,
                 // rounded up). Armed for an earlier deadline already, it
-                // stays: an early firing is only a spurious turn. A paused
-                // clock's deadlines are not the kernel's: never armed.
-                if let Some(deadline) = self.timers.borrow().next_deadline()
-                    && !self.extras.clock.is_paused()
-                {
-                    self.shortcuts.timer_fd.arm_if_earlier(deadline);
+                // stays: an early firing is only a spurious turn. Armed to
+                // end the wait by the timeout, it replaces the timeout. A
+                // paused clock's deadlines are not the kernel's: never armed.
+                let next_deadline = self.timers.borrow().next_deadline();
+                match next_deadline {
+                    Some(deadline) if !self.extras.clock.is_paused() => {
+                        self.shortcuts.timer_fd.arm_if_earlier(deadline);
+                        self.shortcuts.timer_fd.wait_timeout(timeout)
+                    }
+                    _ => timeout,
                 }
-                timeout
             }
         };
         let mut events = self.events.borrow_mut();

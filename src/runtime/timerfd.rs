@@ -3,49 +3,47 @@
 //! `epoll_wait` takes its timeout in whole milliseconds, and mio rounds up so
 //! that a timer never fires early. A loop that only used that timeout would
 //! wake up to a millisecond late for every sleep. So before blocking on a
-//! timer, the loop also arms a Linux `timerfd` — a file descriptor that
-//! becomes readable at a given time, with nanosecond resolution — registered
-//! with the same epoll. Whichever comes first ends the wait: normally the
-//! timerfd, within tens of microseconds of the deadline; the rounded-up
-//! millisecond timeout stays as a safety net.
+//! timer, the loop arms a Linux `timerfd` — a file descriptor that becomes
+//! readable at a given time, with nanosecond resolution — registered with
+//! the same epoll, and the fd ends the wait within microseconds of the
+//! deadline; epoll's millisecond timeout is the safety net when nothing is
+//! armed.
 //!
-//! The timer is armed relative to now (`deadline - Instant::now()`), which
-//! avoids converting `Instant` to a raw clock value; the kernel counts from
-//! a moment no earlier than that `now`, so the fd never fires before the
-//! deadline.
+//! Three choices shorten the way from the firing to the sleeping task's
+//! poll, each a section below: the fd is armed for the deadline itself, its
+//! count is never read, and epoll gets no timer of its own behind an armed
+//! fd (PERFORMANCE.md, "Round 3, second pass: timer lateness").
 //!
 //! # Re-arming only for an earlier deadline
 //!
-//! The contract the loop relies on: after [`arm_if_earlier(d)`], the fd is
-//! readable **no later than** `d`. Not *at* `d`: earlier is allowed.
+//! The contract the loop relies on: after [`arm_if_earlier(d)`], the fd
+//! fires **no later than** `d`. Not *at* `d`: earlier is allowed.
 //!
 //! The invariant behind it, on `armed`: while it is `Some(t)`, the fd is
-//! either armed to become readable at `t`, or already readable (it fired and
-//! nobody has read it yet). Only [`arm`] sets it, and only after a successful
-//! `timerfd_settime`; only [`fired`], which reads the fd, clears it. (A
-//! failed `timerfd_settime` leaves it `None`.)
+//! either armed to fire at `t`, or has fired and its event waits in epoll
+//! for the loop to collect it. Only [`arm`] sets it, and only after a
+//! successful `timerfd_settime`; only [`fired`], which the loop calls when
+//! it collects the fd's event, clears it. (A failed `timerfd_settime`
+//! leaves it `None`.)
 //!
 //! So asked to arm for `d`, with `t` armed:
 //!
 //! - **Nothing armed**: arm for `d`.
 //! - **`d` earlier than `t`**: arm for `d`. Not re-arming here would be the
-//!   one real mistake: the loop would sleep past `d`, until `t` or until
-//!   epoll's rounded-up timeout, up to a millisecond late.
-//! - **`d` equal to or later than `t`**: nothing to do; the fd is readable by
+//!   one real mistake: the loop would sleep past `d`, until `t`.
+//! - **`d` equal to or later than `t`**: nothing to do; the fd fires by
 //!   `t`, which is no later than `d`. If `t` was the deadline of a timer
 //!   that has since gone (a finished timeout, a request whose 30 s timer was
 //!   replaced by a new one), the fd fires early: the wait ends at `t`, step 4
 //!   finds nothing due, [`fired`] has cleared `armed`, and the next blocking
 //!   wait arms for the deadline that is then the earliest. One spurious turn,
-//!   never a late one. If `t` has already passed and the fd is readable but
-//!   not yet read (turns that skipped the I/O poll), the wait returns at once
+//!   never a late one. If `t` has already passed and its event is not yet
+//!   collected (turns that skipped the I/O poll), the wait returns at once
 //!   with that stale event — the same spurious turn, just sooner.
 //!
-//! The loop also passes epoll the timeout until its earliest timer (see
-//! `Core::poll_io`), so an early or late timerfd can only cost an extra turn
-//! or a millisecond of precision, never a missed timer: step 4 decides what
-//! is due by the clock, and a sleep by its own clock read (`time/mod.rs`,
-//! "Never early").
+//! An early timerfd can only cost an extra turn, never an early timer: step
+//! 4 decides what is due by the clock, and a sleep by its own clock read
+//! (`time/mod.rs`, "Never early").
 //!
 //! What this saves: a server that wraps every read in a timeout — hyper's
 //! header-read timeout, say — replaces a 30 s timer per request, so the
@@ -59,26 +57,94 @@
 //! runs, a poll fd that an embedder sees readable once; its turn finds
 //! nothing to do). Disarming would cost the syscall this file exists to save.
 //!
+//! # Armed for the deadline itself
+//!
+//! The fd is armed with an absolute time (`TFD_TIMER_ABSTIME`) on
+//! `CLOCK_MONOTONIC`, the clock `Instant` reads on Linux (std's
+//! documentation says so). `Instant` keeps its clock value private, so
+//! [`new`](TimerFd::new) takes an epoch: an `Instant`, then the clock read
+//! just after it. A deadline becomes the epoch's clock reading plus the
+//! deadline's distance from the epoch's `Instant` ([`kernel_time`]). The
+//! second read comes after the first, so the kernel's deadline is never
+//! earlier than the `Instant`: late, if at all, by the few tens of
+//! nanoseconds between the two reads, and by the same amount for every
+//! deadline.
+//!
+//! Arming relative to now (`deadline - Instant::now()`) would need no
+//! epoch, but costs a clock read per arming, and the kernel counts from
+//! when the system call gets there, not from that read: every timer would
+//! fire late by the time in between (about 1.5 µs on the machine of the
+//! figures).
+//!
+//! # An expiry is never read
+//!
+//! A timerfd counts its expiries, and stays readable until the count is
+//! read. kettle never reads it: mio registers every fd *edge-triggered*, so
+//! a count left standing makes no further event. What does make one is
+//! each expiry itself — the kernel wakes the fd's waiters, which queues it
+//! on epoll's ready list — so a firing is never lost, read or not. And the
+//! next [`arm`] (`timerfd_settime`) sets the count back to zero.
+//!
+//! The cases, with the count left unread:
+//!
+//! - **Fired, collected, re-armed**: the loop collects the event, [`fired`]
+//!   clears `armed`, the next blocking wait arms again; the new expiry makes
+//!   a new event.
+//! - **Fired, not collected, re-armed** (for a deadline earlier than `t`,
+//!   so one that has passed too): the count goes back to zero, and epoll,
+//!   which asks the fd when it hands events out, drops the stale event if
+//!   the new expiry has not come yet, or hands both over as one if it has.
+//!   At most one turn for the two, as before.
+//! - **Fired, collected, never re-armed** (the last timer went): the fd
+//!   stays readable with its count, but an edge-triggered fd that has given
+//!   its event is quiet, and so is the epoll fd an embedder watches: epoll
+//!   reports itself readable only while an event waits on its ready list.
+//!   Nothing in kettle asks the timerfd itself whether it is readable.
+//!
+//! Reading the count cost a system call between the wake and the sleeping
+//! task's poll, on every firing.
+//!
+//! # No epoll timeout behind an armed fd
+//!
+//! Given a timeout, `epoll_wait` arms a kernel timer of its own, and a wake
+//! that comes from the timerfd first has to cancel it on the way back to
+//! the loop: about 2 µs of the lateness on the machine of the figures, a
+//! virtual machine (where reprogramming the CPU's timer, most likely the
+//! cost, goes through the hypervisor). By the invariant above, an `armed` of `Some(t)` means the fd
+//! ends the wait by `t`. So when `t` comes no later than the wait's timeout
+//! would end, the timeout adds nothing, and [`wait_timeout`] drops it. It
+//! stays when nothing is armed (a failed `timerfd_settime`: the millisecond
+//! safety net), and when a caller's `max_wait` ends the wait sooner than
+//! the fd would.
+//!
 //! Direct system calls are kept to this file, `signal/handler.rs`,
 //! `net/sys.rs` and one `fcntl` in `io/async_fd.rs`; here every `unsafe`
-//! block is a libc call on a descriptor this type owns.
+//! block is a libc call on a descriptor this type owns, or a clock read.
 //!
 //! [`arm_if_earlier(d)`]: TimerFd::arm_if_earlier
 //! [`arm`]: TimerFd::arm
 //! [`fired`]: TimerFd::fired
+//! [`kernel_time`]: TimerFd::kernel_time
+//! [`wait_timeout`]: TimerFd::wait_timeout
 
 use std::cell::Cell;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use mio::unix::SourceFd;
 
 /// A `CLOCK_MONOTONIC` timerfd registered with the loop's epoll.
 pub(crate) struct TimerFd {
     fd: OwnedFd,
-    /// The deadline the fd is armed for, if any.
+    /// The deadline the fd is armed for, if any (the invariant is in the
+    /// module docs).
     armed: Cell<Option<Instant>>,
+    /// An `Instant`, and `CLOCK_MONOTONIC` read just after it: how
+    /// [`kernel_time`] turns a deadline into the kernel's clock.
+    ///
+    /// [`kernel_time`]: TimerFd::kernel_time
+    epoch: (Instant, Duration),
 }
 
 impl TimerFd {
@@ -92,7 +158,9 @@ impl TimerFd {
         // SAFETY: `raw` is a fresh descriptor that nothing else owns.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
         registry.register(&mut SourceFd(&fd.as_raw_fd()), token, mio::Interest::READABLE)?;
-        Ok(TimerFd { fd, armed: Cell::new(None) })
+        let at = Instant::now();
+        let epoch = (at, monotonic_now()?);
+        Ok(TimerFd { fd, armed: Cell::new(None), epoch })
     }
 
     /// Makes the fd readable no later than `deadline`, re-arming only if it
@@ -108,42 +176,91 @@ impl TimerFd {
     }
 
     /// Makes the fd readable at `deadline` (at once if it has passed): one
-    /// `timerfd_settime`, which also discards an expiry not yet read.
+    /// `timerfd_settime` for that absolute time, which also discards an
+    /// expiry not yet read. No clock read (see "Armed for the deadline
+    /// itself").
+    ///
+    /// The simple version would arm relative to now, `deadline -
+    /// Instant::now()`: a clock read, and a timer that starts counting only
+    /// once the system call has begun, late by the time in between.
     fn arm(&self, deadline: Instant) {
-        let left = deadline.saturating_duration_since(Instant::now());
-        // An all-zero value would disarm the timer: one nanosecond instead.
-        let (secs, nanos) = if left.is_zero() { (0, 1) } else { (left.as_secs(), left.subsec_nanos()) };
         let spec = libc::itimerspec {
             it_interval: libc::timespec { tv_sec: 0, tv_nsec: 0 },
-            it_value: libc::timespec {
-                tv_sec: libc::time_t::try_from(secs).unwrap_or(libc::time_t::MAX),
-                tv_nsec: libc::c_long::from(nanos as i32),
-            },
+            it_value: self.kernel_time(deadline),
         };
         let fd = self.fd.as_raw_fd();
         // Failure (impossible for valid arguments) only costs precision: the
-        // epoll timeout still ends the wait.
+        // epoll timeout, kept when nothing is armed, still ends the wait.
         // SAFETY: `fd` is our timerfd; `spec` is a valid itimerspec; no old
         // value is requested.
-        let result = unsafe { libc::timerfd_settime(fd, 0, &spec, std::ptr::null_mut()) };
+        let result =
+            unsafe { libc::timerfd_settime(fd, libc::TFD_TIMER_ABSTIME, &spec, std::ptr::null_mut()) };
         self.armed.set((result == 0).then_some(deadline));
     }
 
-    /// The fd fired: consume its expiration count so it stops being
-    /// readable.
+    /// `deadline` on the kernel's `CLOCK_MONOTONIC`, never before it: the
+    /// epoch's clock reading plus the deadline's distance from the epoch's
+    /// `Instant`. A deadline before the epoch becomes the epoch, which has
+    /// passed: the fd fires at once.
+    fn kernel_time(&self, deadline: Instant) -> libc::timespec {
+        let (at, clock) = self.epoch;
+        let time = clock.checked_add(deadline.saturating_duration_since(at));
+        let (secs, nanos) = time.map_or((libc::time_t::MAX, 0), |time| {
+            (libc::time_t::try_from(time.as_secs()).unwrap_or(libc::time_t::MAX), time.subsec_nanos())
+        });
+        // An all-zero value would disarm the timer (and cannot be a reading
+        // taken after boot): one nanosecond instead.
+        let nanos = if secs == 0 && nanos == 0 { 1 } else { nanos };
+        libc::timespec { tv_sec: secs, tv_nsec: libc::c_long::from(nanos as i32) }
+    }
+
+    /// The timeout to give an `epoll_wait` that would otherwise end after
+    /// `timeout`: none at all if the fd is armed to fire by then, since it
+    /// ends the wait itself; `timeout` otherwise (nothing armed, or armed
+    /// for later than a caller's shorter `max_wait`).
+    ///
+    /// The simple version would pass `timeout` always: epoll then arms a
+    /// kernel timer of its own, which the wake that the timerfd brings must
+    /// cancel, on the way from the firing to the sleeping task
+    /// (PERFORMANCE.md, "Round 3, second pass: timer lateness").
+    pub(crate) fn wait_timeout(&self, timeout: Option<Duration>) -> Option<Duration> {
+        match (self.armed.get(), timeout) {
+            (Some(armed), Some(timeout)) if fires_by(armed, Instant::now(), timeout) => None,
+            _ => timeout,
+        }
+    }
+
+    /// The fd's event was collected: it is no longer armed. Its expiry count
+    /// is left unread (see "An expiry is never read").
+    ///
+    /// The simple version would `read` the count, a system call between the
+    /// wake and the task it wakes.
     pub(crate) fn fired(&self) {
-        let mut expirations = 0u64;
-        // SAFETY: reads 8 bytes into a local u64 from our non-blocking fd;
-        // an error (EAGAIN after a re-arm) just means nothing to consume.
-        unsafe { libc::read(self.fd.as_raw_fd(), (&mut expirations as *mut u64).cast(), 8) };
         self.armed.set(None);
     }
+}
+
+/// `CLOCK_MONOTONIC` now, as a `Duration` since the clock's zero.
+fn monotonic_now() -> io::Result<Duration> {
+    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `now` is a valid, writable timespec.
+    if unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let secs = u64::try_from(now.tv_sec).unwrap_or(0);
+    Ok(Duration::new(secs, u32::try_from(now.tv_nsec).unwrap_or(0)))
 }
 
 /// Whether the fd, armed for `armed`, must be re-armed to be readable by
 /// `deadline`: only if nothing is armed or `deadline` is earlier.
 fn needs_rearm(armed: Option<Instant>, deadline: Instant) -> bool {
     armed.is_none_or(|armed| deadline < armed)
+}
+
+/// Whether a timer armed for `armed` fires by the time a wait of `timeout`
+/// from `now` would end.
+fn fires_by(armed: Instant, now: Instant, timeout: Duration) -> bool {
+    now.checked_add(timeout).is_none_or(|end| armed <= end)
 }
 
 #[cfg(test)]
@@ -235,7 +352,7 @@ mod tests {
         // The early firing: one spurious wake, after which the fd is quiet.
         assert!(wait_for_firing(&mut poll, Duration::from_secs(2)));
         fd.fired();
-        assert!(!wait_for_firing(&mut poll, Duration::ZERO), "the expiry was read: no second wake");
+        assert!(!wait_for_firing(&mut poll, Duration::ZERO), "the event was collected: no second wake");
         // The next wait arms for the real deadline.
         fd.arm_if_earlier(real);
         let left = kernel_time_left(&fd);
@@ -243,10 +360,10 @@ mod tests {
     }
 
     #[test]
-    fn a_fired_but_unread_expiry_ends_the_next_wait_at_once() {
-        // Turns that skip the I/O poll leave an expiry unread; `armed` still
-        // names it, so a later deadline does not re-arm, and the wait that
-        // follows returns at once with the stale event.
+    fn a_fired_but_uncollected_expiry_ends_the_next_wait_at_once() {
+        // Turns that skip the I/O poll leave an expiry's event in epoll;
+        // `armed` still names it, so a later deadline does not re-arm, and
+        // the wait that follows returns at once with the stale event.
         let (mut poll, fd) = timer_fd();
         fd.arm_if_earlier(Instant::now() + Duration::from_millis(1));
         std::thread::sleep(Duration::from_millis(5));
@@ -256,5 +373,161 @@ mod tests {
         assert!(start.elapsed() < Duration::from_secs(1), "a spurious turn, not a wait");
         fd.fired();
         assert_eq!(fd.armed.get(), None);
+    }
+
+    /// Whether `poll(2)` finds `poll`'s epoll fd readable right now: what a
+    /// level-triggered embedder watching kettle's poll fd sees.
+    fn epoll_fd_is_readable(poll: &mio::Poll) -> bool {
+        let mut pollfd = libc::pollfd { fd: poll.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+        // SAFETY: one valid pollfd on the stack.
+        unsafe { libc::poll(&mut pollfd, 1, 0) == 1 }
+    }
+
+    /// Whether the timerfd itself is readable right now (its count unread).
+    fn timer_fd_is_readable(fd: &TimerFd) -> bool {
+        let mut pollfd = libc::pollfd { fd: fd.fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+        // SAFETY: one valid pollfd on the stack.
+        unsafe { libc::poll(&mut pollfd, 1, 0) == 1 }
+    }
+
+    #[test]
+    fn a_firing_is_never_lost_though_no_expiry_is_ever_read() {
+        let (mut poll, fd) = timer_fd();
+        for round in 0..5 {
+            let deadline = Instant::now() + Duration::from_micros(300);
+            fd.arm_if_earlier(deadline);
+            assert_eq!(fd.armed.get(), Some(deadline), "round {round}: collected, so armed again");
+            assert!(wait_for_firing(&mut poll, Duration::from_secs(2)), "round {round}: the fd fired");
+            assert!(Instant::now() >= deadline, "round {round}: never early");
+            fd.fired();
+            assert!(timer_fd_is_readable(&fd), "round {round}: the count is left unread");
+            assert!(!wait_for_firing(&mut poll, Duration::ZERO), "round {round}: no second event");
+        }
+    }
+
+    #[test]
+    fn a_stale_event_that_a_re_arming_overtakes_costs_at_most_one_spurious_wake() {
+        // Fired, not collected, then re-armed: the reset count makes epoll
+        // drop the stale event, or at worst hand it over once.
+        let (mut poll, fd) = timer_fd();
+        fd.arm_if_earlier(Instant::now() + Duration::from_micros(100));
+        std::thread::sleep(Duration::from_millis(5)); // it fires meanwhile; nobody collects it
+        let real = Instant::now() + Duration::from_secs(20);
+        fd.arm(real);
+        assert!(!timer_fd_is_readable(&fd), "re-arming reset the count");
+        let spurious = usize::from(wait_for_firing(&mut poll, Duration::ZERO));
+        let again = usize::from(wait_for_firing(&mut poll, Duration::ZERO));
+        assert!(spurious + again <= 1, "at most one spurious wake: {spurious} + {again}");
+        assert_eq!(again, 0, "then quiet");
+        let left = kernel_time_left(&fd);
+        assert!(left > Duration::from_secs(19) && left <= Duration::from_secs(20), "still armed: {left:?}");
+    }
+
+    #[test]
+    fn an_earlier_deadline_after_an_uncollected_firing_makes_one_event_for_both() {
+        // The essay's case: fired, not collected, and re-armed for a deadline
+        // earlier still (so past too): it fires at once, and epoll hands the
+        // stale event and the new one over as one.
+        let (mut poll, fd) = timer_fd();
+        let stale = Instant::now() + Duration::from_millis(1);
+        fd.arm_if_earlier(stale);
+        std::thread::sleep(Duration::from_millis(5)); // fired; nobody collects it
+        let earlier = stale - Duration::from_micros(500);
+        fd.arm_if_earlier(earlier);
+        assert_eq!(fd.armed.get(), Some(earlier), "an earlier deadline re-arms");
+        let mut events = mio::Events::with_capacity(4);
+        poll.poll(&mut events, Some(Duration::from_secs(2))).unwrap();
+        assert_eq!(events.iter().filter(|event| event.token() == TOKEN).count(), 1, "one event for both");
+        fd.fired();
+        assert!(!wait_for_firing(&mut poll, Duration::ZERO), "then quiet");
+    }
+
+    #[test]
+    fn an_embedders_poll_fd_goes_quiet_once_the_event_is_collected() {
+        let (mut poll, fd) = timer_fd();
+        fd.arm_if_earlier(Instant::now() + Duration::from_millis(1));
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(epoll_fd_is_readable(&poll), "the firing makes the poll fd readable");
+        assert!(wait_for_firing(&mut poll, Duration::ZERO));
+        fd.fired();
+        // No timer left to arm: the count stays unread, for good.
+        assert!(timer_fd_is_readable(&fd));
+        assert!(!epoll_fd_is_readable(&poll), "collected: the poll fd is quiet again");
+        // And the next arming gives it a new edge.
+        fd.arm_if_earlier(Instant::now() + Duration::from_millis(1));
+        assert!(wait_for_firing(&mut poll, Duration::from_secs(2)), "fired again");
+    }
+
+    #[test]
+    fn the_kernel_deadline_is_the_instant_itself_never_earlier() {
+        let (_poll, fd) = timer_fd();
+        let as_time = |ts: libc::timespec| Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32);
+        for _ in 0..100 {
+            let before = monotonic_now().unwrap();
+            let now = Instant::now();
+            let after = monotonic_now().unwrap();
+            let kernel = as_time(fd.kernel_time(now));
+            assert!(kernel >= before, "never earlier than the instant: {kernel:?} < {before:?}");
+            assert!(kernel <= after + Duration::from_millis(1), "and not noticeably later: {kernel:?}");
+        }
+        // A deadline before the epoch has passed: the epoch's own reading.
+        assert_eq!(as_time(fd.kernel_time(fd.epoch.0 - Duration::from_secs(1))), fd.epoch.1);
+        // A deadline too far to represent saturates instead of wrapping.
+        assert_eq!(fd.kernel_time(crate::time::never()).tv_sec, libc::time_t::MAX);
+    }
+
+    #[test]
+    fn a_deadline_already_passed_fires_at_once() {
+        let (mut poll, fd) = timer_fd();
+        let past = Instant::now() - Duration::from_millis(1);
+        fd.arm_if_earlier(past);
+        assert_eq!(fd.armed.get(), Some(past));
+        assert!(wait_for_firing(&mut poll, Duration::from_secs(1)), "fired at once");
+    }
+
+    #[test]
+    fn the_fd_fires_no_earlier_than_sub_millisecond_deadlines_with_no_epoll_timeout() {
+        let (mut poll, fd) = timer_fd();
+        for micros in [50, 200, 700] {
+            let deadline = Instant::now() + Duration::from_micros(micros);
+            fd.arm_if_earlier(deadline);
+            assert_eq!(fd.wait_timeout(Some(Duration::from_secs(1))), None, "the fd ends the wait");
+            let mut events = mio::Events::with_capacity(4);
+            poll.poll(&mut events, None).unwrap();
+            assert!(events.iter().any(|event| event.token() == TOKEN));
+            assert!(Instant::now() >= deadline, "{micros} µs: never early");
+            fd.fired();
+        }
+    }
+
+    #[test]
+    fn an_armed_fd_replaces_the_wait_timeout_only_if_it_fires_by_then() {
+        let (_poll, fd) = timer_fd();
+        let second = Duration::from_secs(1);
+        assert_eq!(fd.wait_timeout(Some(second)), Some(second), "nothing armed: the safety net stays");
+        assert_eq!(fd.wait_timeout(None), None);
+        fd.arm_if_earlier(Instant::now() + Duration::from_millis(10));
+        assert_eq!(fd.wait_timeout(Some(second)), None, "the fd ends the wait first");
+        assert_eq!(
+            fd.wait_timeout(Some(Duration::from_micros(10))),
+            Some(Duration::from_micros(10)),
+            "a shorter max_wait"
+        );
+        assert_eq!(fd.wait_timeout(None), None);
+        fd.fired();
+        assert_eq!(fd.wait_timeout(Some(second)), Some(second), "collected: nothing armed");
+    }
+
+    #[test]
+    fn fires_by_compares_with_the_end_of_the_wait_and_never_overflows() {
+        let now = Instant::now();
+        let ms = Duration::from_millis(1);
+        assert!(fires_by(now + ms, now, ms), "at the end of the wait");
+        assert!(fires_by(now, now, ms), "before it");
+        assert!(!fires_by(now + ms + Duration::from_nanos(1), now, ms), "after it");
+        assert!(
+            fires_by(crate::time::never(), now, Duration::MAX),
+            "a wait with no end in `Instant`'s range"
+        );
     }
 }
