@@ -21,10 +21,12 @@
 //!
 //! A sleep completes only when `now() >= deadline` — checked by the
 //! sleep itself, not assumed from the timer having fired. The loop's blocking
-//! wait ends at the deadline by way of a `timerfd` (`runtime/timerfd.rs`),
-//! with mio's millisecond timeout, rounded *up*, as a safety net. So kettle's
-//! sleeps end tens of microseconds after their deadline (plus scheduling
-//! noise on a busy machine), never before it.
+//! wait ends at the deadline by way of a `timerfd` armed for the deadline
+//! itself (`runtime/timerfd.rs`); mio's millisecond timeout, rounded *up*,
+//! is the safety net only when no timerfd is armed (a failed arming) or a
+//! caller's shorter wait ends the poll first. So kettle's sleeps end
+//! microseconds to tens of microseconds after their deadline (plus
+//! scheduling noise on a busy machine), never before it.
 //!
 //! # Whose clock
 //!
