@@ -283,8 +283,8 @@ struct Report {
 
 fn print_lateness(runtime: &str, lateness: &[(u64, f64, f64)]) {
     for (ms, median, p99) in lateness {
-        println!("lateness,{runtime},{ms}ms,median_us,{median:.0}");
-        println!("lateness,{runtime},{ms}ms,p99_us,{p99:.0}");
+        println!("lateness,{runtime},{ms}ms,median_us,{median:.1}");
+        println!("lateness,{runtime},{ms}ms,p99_us,{p99:.1}");
     }
 }
 
