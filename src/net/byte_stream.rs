@@ -7,8 +7,9 @@
 //! is one line that calls the generic one here on its `Evented`. There are
 //! three families, one per way of waiting:
 //!
-//! - **async** (`read`, `write_all`, `write_vectored`, ...): an `Io` future
-//!   that owns its entry in the waiter list (`evented.rs`);
+//! - **async** (`read`, `write_all`, `write_vectored`, ...): a `Transfer`
+//!   future (an `Io` with the byte-count rules) that owns its entry in the
+//!   waiter list (`evented.rs`);
 //! - **poll** (`poll_read`, `poll_read_uninit`, `poll_write_vectored`, ...),
 //!   for hand-written futures and adapters: one step, waiting in the
 //!   direction's poll slot, where only the latest poll's waker is kept;
@@ -23,6 +24,7 @@
 //! [`sys::send_vectored`], because std's `write_vectored` is a `writev` that
 //! would raise it.
 
+use std::future::Future;
 use std::io::{self, IoSlice, Read, Write};
 use std::mem::MaybeUninit;
 use std::net::Shutdown;
@@ -30,6 +32,8 @@ use std::os::fd::AsFd;
 use std::task::{Context, Poll};
 
 use super::evented::Evented;
+#[cfg(doc)]
+use super::evented::Transfer;
 use super::sys;
 use crate::runtime::reactor::Direction;
 
@@ -115,12 +119,11 @@ impl<S: ByteStream> Evented<S> {
         .await
     }
 
-    pub(crate) async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        if buf.is_empty() {
-            return Ok(0);
-        }
+    /// One read into `buf`: the reactor's future itself, not an `async fn`
+    /// around it ([`Transfer`]); so are `write` and `write_vectored`.
+    pub(crate) fn read<'a>(&'a self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
         let len = buf.len();
-        self.io_bytes(Direction::Read, len, |socket| socket.read_now(buf)).await
+        self.io_bytes(Direction::Read, len, move |socket| socket.read_now(buf))
     }
 
     pub(crate) async fn read_exact(&self, mut buf: &mut [u8]) -> io::Result<()> {
@@ -133,11 +136,8 @@ impl<S: ByteStream> Evented<S> {
         Ok(())
     }
 
-    pub(crate) async fn write(&self, buf: &[u8]) -> io::Result<usize> {
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        self.io_bytes(Direction::Write, buf.len(), |socket| socket.write_now(buf)).await
+    pub(crate) fn write<'a>(&'a self, buf: &'a [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
+        self.io_bytes(Direction::Write, buf.len(), move |socket| socket.write_now(buf))
     }
 
     pub(crate) async fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
@@ -150,12 +150,11 @@ impl<S: ByteStream> Evented<S> {
         Ok(())
     }
 
-    pub(crate) async fn write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        let len = vectored_len(bufs);
-        if len == 0 {
-            return Ok(0);
-        }
-        self.io_bytes(Direction::Write, len, |socket| sys::send_vectored(socket.as_fd(), bufs)).await
+    pub(crate) fn write_vectored<'a>(
+        &'a self,
+        bufs: &'a [IoSlice<'_>],
+    ) -> impl Future<Output = io::Result<usize>> + 'a {
+        self.io_bytes(Direction::Write, vectored_len(bufs), move |socket| sys::send_vectored(socket.as_fd(), bufs))
     }
 
     pub(crate) fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
