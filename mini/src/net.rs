@@ -131,6 +131,7 @@ impl TcpStream {
         stream.io.io(1, connected).await.map(|_| stream)
     }
     /// Reads into `buf`; `Ok(0)` means the peer closed its end.
+    // kettle: the reactor's future itself, no async fn around it — Transfer, src/net/evented.rs.
     pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.io.io(0, |mut socket| socket.read(buf)).await
     }
