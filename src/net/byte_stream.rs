@@ -154,7 +154,9 @@ impl<S: ByteStream> Evented<S> {
         &'a self,
         bufs: &'a [IoSlice<'_>],
     ) -> impl Future<Output = io::Result<usize>> + 'a {
-        self.io_bytes(Direction::Write, vectored_len(bufs), move |socket| sys::send_vectored(socket.as_fd(), bufs))
+        self.io_bytes(Direction::Write, vectored_len(bufs), move |socket| {
+            sys::send_vectored(socket.as_fd(), bufs)
+        })
     }
 
     pub(crate) fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
