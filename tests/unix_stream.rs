@@ -12,6 +12,7 @@ use std::mem::MaybeUninit;
 use std::net::Shutdown;
 use std::os::fd::{AsFd, AsRawFd};
 use std::pin::Pin;
+use std::task::Poll;
 
 use kettle::Runtime;
 use kettle::net::{UnixListener, UnixStream};
@@ -466,4 +467,29 @@ fn under_a_paused_clock_a_connect_waiting_on_a_full_backlog_waits_in_virtual_tim
     assert!(real.elapsed() < LIMIT, "virtual time, not real: {:?}", real.elapsed());
     // Pauses of up to 10 ms over 10 virtual seconds: about a thousand tries.
     assert!(rt.metrics().turns < 5_000, "{} turns", rt.metrics().turns);
+}
+
+#[test]
+fn empty_buffers_are_done_at_once_on_a_stream_and_its_halves_that_have_seen_no_readiness() {
+    kettle::run(async {
+        let (mut a, b) = UnixStream::pair().unwrap();
+        // Just registered, nothing reported yet: a real read waits.
+        assert!(poll_once(a.read(&mut [0; 1])).is_pending(), "a one-byte read waits for data");
+        assert!(matches!(poll_once(a.read(&mut [])), Poll::Ready(Ok(0))));
+        assert!(matches!(poll_once(a.read_exact(&mut [])), Poll::Ready(Ok(()))));
+        assert!(matches!(poll_once(a.write(&[])), Poll::Ready(Ok(0))));
+        assert!(matches!(poll_once(a.write_all(&[])), Poll::Ready(Ok(()))));
+        assert!(matches!(poll_once(a.write_vectored(&[IoSlice::new(&[])])), Poll::Ready(Ok(0))));
+        let (mut reader, mut writer) = b.into_split();
+        assert!(matches!(poll_once(reader.read(&mut [])), Poll::Ready(Ok(0))));
+        assert!(matches!(poll_once(reader.read_exact(&mut [])), Poll::Ready(Ok(()))));
+        assert!(matches!(poll_once(writer.write(&[])), Poll::Ready(Ok(0))));
+        assert!(matches!(poll_once(writer.write_all(&[])), Poll::Ready(Ok(()))));
+        assert!(matches!(poll_once(writer.write_vectored(&[])), Poll::Ready(Ok(0))));
+        // And the byte the first read waited for arrives: nothing was lost.
+        writer.write_all(b"x").await.unwrap();
+        let mut byte = [0; 1];
+        assert_eq!(a.read(&mut byte).await.unwrap(), 1);
+        assert_eq!(&byte, b"x");
+    });
 }
