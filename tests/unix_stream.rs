@@ -493,3 +493,56 @@ fn empty_buffers_are_done_at_once_on_a_stream_and_its_halves_that_have_seen_no_r
         assert_eq!(&byte, b"x");
     });
 }
+
+#[test]
+fn a_write_all_that_fills_the_buffer_waits_and_once_cancelled_leaves_no_waker_behind() {
+    let rt = Runtime::new().unwrap();
+    let (ours, mut peer) = std::os::unix::net::UnixStream::pair().unwrap();
+    let mut ours = rt.block_on(async { UnixStream::from_std(ours) }).unwrap();
+    let timed_out = std::rc::Rc::new(std::cell::Cell::new(false));
+    let go = kettle::sync::Event::new();
+    let task = rt.spawn({
+        let (timed_out, go) = (timed_out.clone(), go.clone());
+        async move {
+            // Far more than the kernel buffers: the peer never reads, so
+            // this waits with its entry in the waiter list, until cancelled.
+            let big = vec![7u8; 16 << 20];
+            let first = kettle::timeout(std::time::Duration::from_millis(20), ours.write_all(&big)).await;
+            assert!(first.is_err(), "the peer reads nothing: the write_all waits");
+            timed_out.set(true);
+            go.wait().await;
+            bounded(ours.write_all(b"after")).await
+        }
+    });
+    let deadline = std::time::Instant::now() + LIMIT;
+    while !timed_out.get() {
+        assert!(std::time::Instant::now() < deadline, "the 20 ms timeout never fired");
+        rt.turn(Some(std::time::Duration::from_millis(100)));
+    }
+    settle(&rt);
+
+    // The peer drains the buffer: the socket turns writable. The task now
+    // waits on something else: if the cancelled write_all had left its
+    // entry behind, this event would wake the task for nothing.
+    peer.set_nonblocking(true).unwrap();
+    let mut drained = 0;
+    let mut chunk = vec![0; 64 << 10];
+    loop {
+        match peer.read(&mut chunk) {
+            Ok(n) => drained += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert!(drained > 0, "the cancelled write_all had sent part of its buffer");
+    let turn = rt.turn(Some(LIMIT));
+    assert!(turn.io_events >= 1, "the loop saw the socket turn writable");
+    assert_eq!(turn.tasks_run, 0, "the socket's event woke nobody");
+
+    go.set();
+    rt.block_on(bounded(task)).unwrap();
+    let mut tail = [0; 5];
+    peer.set_nonblocking(false).unwrap();
+    peer.read_exact(&mut tail).unwrap();
+    assert_eq!(&tail, b"after", "the next write_all found the socket writable and sent all of it");
+}

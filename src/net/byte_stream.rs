@@ -29,7 +29,8 @@ use std::io::{self, IoSlice, Read, Write};
 use std::mem::MaybeUninit;
 use std::net::Shutdown;
 use std::os::fd::AsFd;
-use std::task::{Context, Poll};
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
 
 use super::evented::Evented;
 #[cfg(doc)]
@@ -140,14 +141,12 @@ impl<S: ByteStream> Evented<S> {
         self.io_bytes(Direction::Write, buf.len(), move |socket| socket.write_now(buf))
     }
 
-    pub(crate) async fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
-        while !buf.is_empty() {
-            match self.write(buf).await? {
-                0 => return Err(io::ErrorKind::WriteZero.into()),
-                n => buf = &buf[n..],
-            }
-        }
-        Ok(())
+    /// All of `buf`, written in as many sends as the kernel needs: a
+    /// [`WriteAll`], which is one poll-level loop. The simple version is an
+    /// `async fn` that loops over [`write`](Self::write)'s futures, a state
+    /// machine around each of them.
+    pub(crate) fn write_all<'a>(&'a self, buf: &'a [u8]) -> WriteAll<'a, S> {
+        WriteAll { evented: self, buf, entry: None }
     }
 
     pub(crate) fn write_vectored<'a>(
@@ -221,5 +220,48 @@ impl<S: ByteStream> Evented<S> {
             Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
             result => result,
         }
+    }
+}
+
+/// The future of [`Evented::write_all`]: sends what is left of `buf` each
+/// time the socket is writable, keeping one entry in the waiter list while
+/// it waits.
+///
+/// Each poll makes at most one send that can succeed: a send that takes
+/// all that is left finishes, and a shorter one clears "writable" (the
+/// kernel buffer is full), so the loop's next turn parks without a system
+/// call. So, like every operation, it cannot spin inside a poll.
+#[must_use = "futures do nothing unless awaited"]
+pub(crate) struct WriteAll<'a, S: ByteStream> {
+    evented: &'a Evented<S>,
+    /// What is left to send.
+    buf: &'a [u8],
+    /// As `Io`'s: this operation's entry in the waiter list, while it waits.
+    entry: Option<u64>,
+}
+
+impl<S: ByteStream> Future for WriteAll<'_, S> {
+    type Output = io::Result<()>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        while !this.buf.is_empty() {
+            let buf = this.buf;
+            let sent =
+                this.evented.poll_entry_bytes(cx, Direction::Write, &mut this.entry, buf.len(), |socket| {
+                    socket.write_now(buf)
+                });
+            match ready!(sent)? {
+                0 => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                n => this.buf = &buf[n..],
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<S: ByteStream> Drop for WriteAll<'_, S> {
+    fn drop(&mut self) {
+        self.evented.forget(Direction::Write, &mut self.entry);
     }
 }

@@ -79,6 +79,33 @@ impl<S: mio::event::Source> Evented<S> {
         Transfer { evented: self, direction, op, len, entry: None }
     }
 
+    /// One step of a byte transfer that owns `entry` in `direction`'s
+    /// waiter list, for futures that loop over several transfers
+    /// ([`WriteAll`](super::byte_stream::WriteAll)): the step a
+    /// [`Transfer`] takes, `len` being non-zero.
+    pub(crate) fn poll_entry_bytes(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        entry: &mut Option<u64>,
+        len: usize,
+        op: impl FnOnce(&S) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        self.registration.poll_io(
+            cx,
+            direction,
+            WaitSlot::Entry(entry),
+            || op(self.source()),
+            |n| *n > 0 && *n < len,
+        )
+    }
+
+    /// Gives back `entry` in `direction`'s waiter list, if it holds one:
+    /// what a future that owns an entry does when it is dropped.
+    pub(crate) fn forget(&self, direction: Direction, entry: &mut Option<u64>) {
+        self.registration.forget(direction, entry);
+    }
+
     // The poll-level forms, for `poll_read`, `poll_accept` and the like, and
     // for `AsyncRead`/`AsyncWrite`. Having no future to own an entry in the
     // waiter list, they wait in the direction's poll slot, where only the
