@@ -19,13 +19,13 @@
 //! All three clear readiness by the reactor's rules: on `WouldBlock`, and
 //! on a transfer shorter than its buffer.
 //!
-//! Writes never raise `SIGPIPE`: plain writes go through std's, which uses
-//! `send` with `MSG_NOSIGNAL` on Linux; vectored ones through
-//! [`sys::send_vectored`], because std's `write_vectored` is a `writev` that
-//! would raise it.
+//! Writes never raise `SIGPIPE`: plain writes are `send` with
+//! `MSG_NOSIGNAL` ([`sys::send`], the call std's own socket writes make),
+//! vectored ones `sendmsg` with it ([`sys::send_vectored`]), because std's
+//! `write_vectored` is a `writev` that would raise it.
 
 use std::future::Future;
-use std::io::{self, IoSlice, Read, Write};
+use std::io::{self, IoSlice};
 use std::mem::MaybeUninit;
 use std::net::Shutdown;
 use std::os::fd::AsFd;
@@ -41,10 +41,15 @@ use crate::runtime::reactor::Direction;
 /// A connected, non-blocking byte-stream socket: mio's `TcpStream` or
 /// `UnixStream`.
 pub(crate) trait ByteStream: mio::event::Source + AsFd {
-    /// One non-blocking read.
-    fn read_now(&self, buf: &mut [u8]) -> io::Result<usize>;
-    /// One non-blocking write.
-    fn write_now(&self, buf: &[u8]) -> io::Result<usize>;
+    /// One non-blocking read: `recv(2)`, called directly ([`sys::recv`]).
+    fn read_now(&self, buf: &mut [u8]) -> io::Result<usize> {
+        sys::recv(self.as_fd(), buf)
+    }
+    /// One non-blocking write: `send(2)` with `MSG_NOSIGNAL`, called
+    /// directly ([`sys::send`]).
+    fn write_now(&self, buf: &[u8]) -> io::Result<usize> {
+        sys::send(self.as_fd(), buf)
+    }
     fn shutdown(&self, how: Shutdown) -> io::Result<()>;
     /// The pending socket error (`SO_ERROR`), which clears it.
     fn take_error(&self) -> io::Result<Option<io::Error>>;
@@ -53,14 +58,6 @@ pub(crate) trait ByteStream: mio::event::Source + AsFd {
 }
 
 impl ByteStream for mio::net::TcpStream {
-    fn read_now(&self, buf: &mut [u8]) -> io::Result<usize> {
-        Read::read(&mut &*self, buf)
-    }
-
-    fn write_now(&self, buf: &[u8]) -> io::Result<usize> {
-        Write::write(&mut &*self, buf)
-    }
-
     fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         mio::net::TcpStream::shutdown(self, how)
     }
@@ -75,14 +72,6 @@ impl ByteStream for mio::net::TcpStream {
 }
 
 impl ByteStream for mio::net::UnixStream {
-    fn read_now(&self, buf: &mut [u8]) -> io::Result<usize> {
-        Read::read(&mut &*self, buf)
-    }
-
-    fn write_now(&self, buf: &[u8]) -> io::Result<usize> {
-        Write::write(&mut &*self, buf)
-    }
-
     fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         mio::net::UnixStream::shutdown(self, how)
     }
