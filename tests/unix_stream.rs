@@ -540,7 +540,7 @@ fn a_write_all_that_fills_the_buffer_waits_and_once_cancelled_leaves_no_waker_be
     assert_eq!(turn.tasks_run, 0, "the socket's event woke nobody");
 
     go.set();
-    rt.block_on(bounded(task)).unwrap();
+    rt.block_on(bounded(task)).unwrap().unwrap();
     let mut tail = [0; 5];
     peer.set_nonblocking(false).unwrap();
     peer.read_exact(&mut tail).unwrap();
