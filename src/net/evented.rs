@@ -79,10 +79,10 @@ impl<S: mio::event::Source> Evented<S> {
         Transfer { evented: self, direction, op, len, entry: None }
     }
 
-    /// One step of a byte transfer that owns `entry` in `direction`'s
-    /// waiter list, for futures that loop over several transfers
-    /// ([`WriteAll`](super::byte_stream::WriteAll)): the step a
-    /// [`Transfer`] takes, `len` being non-zero.
+    /// One step of a byte transfer of `len` (non-zero) bytes that owns
+    /// `entry` in `direction`'s waiter list: a [`Transfer`]'s poll, and each
+    /// step of futures that loop over several transfers
+    /// ([`WriteAll`](super::byte_stream::WriteAll)).
     pub(crate) fn poll_entry_bytes(
         &self,
         cx: &mut Context<'_>,
@@ -199,17 +199,11 @@ where
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         let this = &mut *self;
-        let (evented, len) = (this.evented, this.len);
-        if len == 0 {
+        if this.len == 0 {
             return Poll::Ready(Ok(0));
         }
-        evented.registration.poll_io(
-            cx,
-            this.direction,
-            WaitSlot::Entry(&mut this.entry),
-            || (this.op)(evented.source()),
-            |n| *n > 0 && *n < len,
-        )
+        let op = &mut this.op;
+        this.evented.poll_entry_bytes(cx, this.direction, &mut this.entry, this.len, |socket| op(socket))
     }
 }
 
