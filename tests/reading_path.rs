@@ -110,8 +110,8 @@ const PATH: [&[(&str, Read)]; 9] = [
     ],
     // 8: I/O
     &[
-        ("src/net/tcp/stream.rs", Item("pub async fn read(")),
-        ("src/net/byte_stream.rs", Item("async fn read(")),
+        ("src/net/tcp/stream.rs", Item("pub fn read<")),
+        ("src/net/byte_stream.rs", Item("fn read<")),
         ("src/net/evented.rs", Item("fn io_bytes")),
         ("src/net/evented.rs", Item("fn poll(")),
         ("src/runtime/reactor.rs", Essay),

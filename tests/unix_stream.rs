@@ -12,6 +12,7 @@ use std::mem::MaybeUninit;
 use std::net::Shutdown;
 use std::os::fd::{AsFd, AsRawFd};
 use std::pin::Pin;
+use std::task::Poll;
 
 use kettle::Runtime;
 use kettle::net::{UnixListener, UnixStream};
@@ -466,4 +467,82 @@ fn under_a_paused_clock_a_connect_waiting_on_a_full_backlog_waits_in_virtual_tim
     assert!(real.elapsed() < LIMIT, "virtual time, not real: {:?}", real.elapsed());
     // Pauses of up to 10 ms over 10 virtual seconds: about a thousand tries.
     assert!(rt.metrics().turns < 5_000, "{} turns", rt.metrics().turns);
+}
+
+#[test]
+fn empty_buffers_are_done_at_once_on_a_stream_and_its_halves_that_have_seen_no_readiness() {
+    kettle::run(async {
+        let (mut a, b) = UnixStream::pair().unwrap();
+        // Just registered, nothing reported yet: a real read waits.
+        assert!(poll_once(a.read(&mut [0; 1])).is_pending(), "a one-byte read waits for data");
+        assert!(matches!(poll_once(a.read(&mut [])), Poll::Ready(Ok(0))));
+        assert!(matches!(poll_once(a.read_exact(&mut [])), Poll::Ready(Ok(()))));
+        assert!(matches!(poll_once(a.write(&[])), Poll::Ready(Ok(0))));
+        assert!(matches!(poll_once(a.write_all(&[])), Poll::Ready(Ok(()))));
+        assert!(matches!(poll_once(a.write_vectored(&[IoSlice::new(&[])])), Poll::Ready(Ok(0))));
+        let (mut reader, mut writer) = b.into_split();
+        assert!(matches!(poll_once(reader.read(&mut [])), Poll::Ready(Ok(0))));
+        assert!(matches!(poll_once(reader.read_exact(&mut [])), Poll::Ready(Ok(()))));
+        assert!(matches!(poll_once(writer.write(&[])), Poll::Ready(Ok(0))));
+        assert!(matches!(poll_once(writer.write_all(&[])), Poll::Ready(Ok(()))));
+        assert!(matches!(poll_once(writer.write_vectored(&[])), Poll::Ready(Ok(0))));
+        // And the byte the first read waited for arrives: nothing was lost.
+        writer.write_all(b"x").await.unwrap();
+        let mut byte = [0; 1];
+        assert_eq!(a.read(&mut byte).await.unwrap(), 1);
+        assert_eq!(&byte, b"x");
+    });
+}
+
+#[test]
+fn a_write_all_that_fills_the_buffer_waits_and_once_cancelled_leaves_no_waker_behind() {
+    let rt = Runtime::new().unwrap();
+    let (ours, mut peer) = std::os::unix::net::UnixStream::pair().unwrap();
+    let mut ours = rt.block_on(async { UnixStream::from_std(ours) }).unwrap();
+    let timed_out = std::rc::Rc::new(std::cell::Cell::new(false));
+    let go = kettle::sync::Event::new();
+    let task = rt.spawn({
+        let (timed_out, go) = (timed_out.clone(), go.clone());
+        async move {
+            // Far more than the kernel buffers: the peer never reads, so
+            // this waits with its entry in the waiter list, until cancelled.
+            let big = vec![7u8; 16 << 20];
+            let first = kettle::timeout(std::time::Duration::from_millis(20), ours.write_all(&big)).await;
+            assert!(first.is_err(), "the peer reads nothing: the write_all waits");
+            timed_out.set(true);
+            go.wait().await;
+            bounded(ours.write_all(b"after")).await
+        }
+    });
+    let deadline = std::time::Instant::now() + LIMIT;
+    while !timed_out.get() {
+        assert!(std::time::Instant::now() < deadline, "the 20 ms timeout never fired");
+        rt.turn(Some(std::time::Duration::from_millis(100)));
+    }
+    settle(&rt);
+
+    // The peer drains the buffer: the socket turns writable. The task now
+    // waits on something else: if the cancelled write_all had left its
+    // entry behind, this event would wake the task for nothing.
+    peer.set_nonblocking(true).unwrap();
+    let mut drained = 0;
+    let mut chunk = vec![0; 64 << 10];
+    loop {
+        match peer.read(&mut chunk) {
+            Ok(n) => drained += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert!(drained > 0, "the cancelled write_all had sent part of its buffer");
+    let turn = rt.turn(Some(LIMIT));
+    assert!(turn.io_events >= 1, "the loop saw the socket turn writable");
+    assert_eq!(turn.tasks_run, 0, "the socket's event woke nobody");
+
+    go.set();
+    rt.block_on(bounded(task)).unwrap().unwrap();
+    let mut tail = [0; 5];
+    peer.set_nonblocking(false).unwrap();
+    peer.read_exact(&mut tail).unwrap();
+    assert_eq!(&tail, b"after", "the next write_all found the socket writable and sent all of it");
 }

@@ -135,3 +135,39 @@ fn a_loop_that_was_just_busy_still_wakes_for_remote_work_when_it_blocks() {
     let value = done_rx.recv_timeout(Duration::from_secs(5));
     assert_eq!(value, Ok(7), "the remote wake reached the blocked loop");
 }
+
+#[test]
+fn a_push_while_the_loop_works_after_waking_for_io_writes_the_eventfd_once_and_is_taken() {
+    // The loop wakes from a blocking wait for a socket's readiness: it takes
+    // no lock for that, so it is still marked idle in the injector while the
+    // woken task runs. Requests another thread pushes meanwhile must not be
+    // lost: the first pays one eventfd write, the others none, and the next
+    // turn takes them all.
+    let rt = Runtime::new().unwrap();
+    let (ours, mut theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+    let mut ours = rt.block_on(async { kettle::net::UnixStream::from_std(ours) }).unwrap();
+    let _reader = rt.spawn(async move {
+        let mut buf = [0; 8];
+        assert_eq!(ours.read(&mut buf).await.unwrap(), 1);
+        let handle = Handle::current();
+        thread::spawn(move || {
+            for _ in 0..100 {
+                handle.call_soon(|| {}).unwrap();
+            }
+        })
+        .join()
+        .unwrap();
+    });
+    let parked = rt.turn(NOW);
+    assert_eq!(parked.tasks_run, 1, "the reader polled once, and waits for the socket");
+    std::io::Write::write_all(&mut theirs, b"x").unwrap();
+    let woken = rt.turn(Some(Duration::from_secs(5)));
+    assert_eq!((woken.io_events, woken.injected, woken.tasks_run), (1, 0, 1), "woken by the socket alone");
+    assert_eq!(rt.next_timeout(), Some(Duration::ZERO), "the loop knows work is waiting");
+    let next = rt.turn(NOW);
+    assert_eq!(next.io_events, 1, "one eventfd write for all of them");
+    assert_eq!(next.injected, 100, "every request arrived");
+    assert_eq!(next.callbacks_run, 100);
+    let quiet = rt.turn(NOW);
+    assert_eq!((quiet.io_events, quiet.injected), (0, 0), "nothing left behind");
+}

@@ -131,6 +131,8 @@ impl TcpStream {
         stream.io.io(1, connected).await.map(|_| stream)
     }
     /// Reads into `buf`; `Ok(0)` means the peer closed its end.
+    // kettle: the reactor's future itself, no async fn around it — Transfer, src/net/evented.rs;
+    // and recv(2) called directly, not through std's and mio's Read — sys::recv, src/net/sys.rs.
     pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.io.io(0, |mut socket| socket.read(buf)).await
     }
@@ -143,6 +145,8 @@ impl TcpStream {
         }
         Ok(())
     }
+    // kettle: one future looping over sends (WriteAll, src/net/byte_stream.rs), each a direct
+    // send(2) with MSG_NOSIGNAL (sys::send, src/net/sys.rs).
     pub async fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
         while !buf.is_empty() {
             match self.io.io(1, |mut socket| socket.write(buf)).await? {

@@ -7,8 +7,9 @@
 //! is one line that calls the generic one here on its `Evented`. There are
 //! three families, one per way of waiting:
 //!
-//! - **async** (`read`, `write_all`, `write_vectored`, ...): an `Io` future
-//!   that owns its entry in the waiter list (`evented.rs`);
+//! - **async** (`read`, `write_all`, `write_vectored`, ...): a `Transfer`
+//!   future (an `Io` with the byte-count rules) that owns its entry in the
+//!   waiter list (`evented.rs`);
 //! - **poll** (`poll_read`, `poll_read_uninit`, `poll_write_vectored`, ...),
 //!   for hand-written futures and adapters: one step, waiting in the
 //!   direction's poll slot, where only the latest poll's waker is kept;
@@ -18,28 +19,37 @@
 //! All three clear readiness by the reactor's rules: on `WouldBlock`, and
 //! on a transfer shorter than its buffer.
 //!
-//! Writes never raise `SIGPIPE`: plain writes go through std's, which uses
-//! `send` with `MSG_NOSIGNAL` on Linux; vectored ones through
-//! [`sys::send_vectored`], because std's `write_vectored` is a `writev` that
-//! would raise it.
+//! Writes never raise `SIGPIPE`: plain writes are `send` with
+//! `MSG_NOSIGNAL` ([`sys::send`], the call std's own socket writes make),
+//! vectored ones `sendmsg` with it ([`sys::send_vectored`]), because std's
+//! `write_vectored` is a `writev` that would raise it.
 
-use std::io::{self, IoSlice, Read, Write};
+use std::future::Future;
+use std::io::{self, IoSlice};
 use std::mem::MaybeUninit;
 use std::net::Shutdown;
 use std::os::fd::AsFd;
-use std::task::{Context, Poll};
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
 
 use super::evented::Evented;
+#[cfg(doc)]
+use super::evented::Transfer;
 use super::sys;
 use crate::runtime::reactor::Direction;
 
 /// A connected, non-blocking byte-stream socket: mio's `TcpStream` or
 /// `UnixStream`.
 pub(crate) trait ByteStream: mio::event::Source + AsFd {
-    /// One non-blocking read.
-    fn read_now(&self, buf: &mut [u8]) -> io::Result<usize>;
-    /// One non-blocking write.
-    fn write_now(&self, buf: &[u8]) -> io::Result<usize>;
+    /// One non-blocking read: `recv(2)`, called directly ([`sys::recv`]).
+    fn read_now(&self, buf: &mut [u8]) -> io::Result<usize> {
+        sys::recv(self.as_fd(), buf)
+    }
+    /// One non-blocking write: `send(2)` with `MSG_NOSIGNAL`, called
+    /// directly ([`sys::send`]).
+    fn write_now(&self, buf: &[u8]) -> io::Result<usize> {
+        sys::send(self.as_fd(), buf)
+    }
     fn shutdown(&self, how: Shutdown) -> io::Result<()>;
     /// The pending socket error (`SO_ERROR`), which clears it.
     fn take_error(&self) -> io::Result<Option<io::Error>>;
@@ -48,14 +58,6 @@ pub(crate) trait ByteStream: mio::event::Source + AsFd {
 }
 
 impl ByteStream for mio::net::TcpStream {
-    fn read_now(&self, buf: &mut [u8]) -> io::Result<usize> {
-        Read::read(&mut &*self, buf)
-    }
-
-    fn write_now(&self, buf: &[u8]) -> io::Result<usize> {
-        Write::write(&mut &*self, buf)
-    }
-
     fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         mio::net::TcpStream::shutdown(self, how)
     }
@@ -70,14 +72,6 @@ impl ByteStream for mio::net::TcpStream {
 }
 
 impl ByteStream for mio::net::UnixStream {
-    fn read_now(&self, buf: &mut [u8]) -> io::Result<usize> {
-        Read::read(&mut &*self, buf)
-    }
-
-    fn write_now(&self, buf: &[u8]) -> io::Result<usize> {
-        Write::write(&mut &*self, buf)
-    }
-
     fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         mio::net::UnixStream::shutdown(self, how)
     }
@@ -115,12 +109,11 @@ impl<S: ByteStream> Evented<S> {
         .await
     }
 
-    pub(crate) async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        if buf.is_empty() {
-            return Ok(0);
-        }
+    /// One read into `buf`: the reactor's future itself, not an `async fn`
+    /// around it ([`Transfer`]); so are `write` and `write_vectored`.
+    pub(crate) fn read<'a>(&'a self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
         let len = buf.len();
-        self.io_bytes(Direction::Read, len, |socket| socket.read_now(buf)).await
+        self.io_bytes(Direction::Read, len, move |socket| socket.read_now(buf))
     }
 
     pub(crate) async fn read_exact(&self, mut buf: &mut [u8]) -> io::Result<()> {
@@ -133,29 +126,25 @@ impl<S: ByteStream> Evented<S> {
         Ok(())
     }
 
-    pub(crate) async fn write(&self, buf: &[u8]) -> io::Result<usize> {
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        self.io_bytes(Direction::Write, buf.len(), |socket| socket.write_now(buf)).await
+    pub(crate) fn write<'a>(&'a self, buf: &'a [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
+        self.io_bytes(Direction::Write, buf.len(), move |socket| socket.write_now(buf))
     }
 
-    pub(crate) async fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
-        while !buf.is_empty() {
-            match self.write(buf).await? {
-                0 => return Err(io::ErrorKind::WriteZero.into()),
-                n => buf = &buf[n..],
-            }
-        }
-        Ok(())
+    /// All of `buf`, written in as many sends as the kernel needs: a
+    /// [`WriteAll`], which is one poll-level loop. The simple version is an
+    /// `async fn` that loops over [`write`](Self::write)'s futures, a state
+    /// machine around each of them.
+    pub(crate) fn write_all<'a>(&'a self, buf: &'a [u8]) -> WriteAll<'a, S> {
+        WriteAll { evented: self, buf, entry: None }
     }
 
-    pub(crate) async fn write_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        let len = vectored_len(bufs);
-        if len == 0 {
-            return Ok(0);
-        }
-        self.io_bytes(Direction::Write, len, |socket| sys::send_vectored(socket.as_fd(), bufs)).await
+    pub(crate) fn write_vectored<'a>(
+        &'a self,
+        bufs: &'a [IoSlice<'_>],
+    ) -> impl Future<Output = io::Result<usize>> + 'a {
+        self.io_bytes(Direction::Write, vectored_len(bufs), move |socket| {
+            sys::send_vectored(socket.as_fd(), bufs)
+        })
     }
 
     pub(crate) fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
@@ -220,5 +209,48 @@ impl<S: ByteStream> Evented<S> {
             Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
             result => result,
         }
+    }
+}
+
+/// The future of [`Evented::write_all`]: sends what is left of `buf` each
+/// time the socket is writable, keeping one entry in the waiter list while
+/// it waits.
+///
+/// Each poll makes at most one send that can succeed: a send that takes
+/// all that is left finishes, and a shorter one clears "writable" (the
+/// kernel buffer is full), so the loop's next turn parks without a system
+/// call. So, like every operation, it cannot spin inside a poll.
+#[must_use = "futures do nothing unless awaited"]
+pub(crate) struct WriteAll<'a, S: ByteStream> {
+    evented: &'a Evented<S>,
+    /// What is left to send.
+    buf: &'a [u8],
+    /// As `Io`'s: this operation's entry in the waiter list, while it waits.
+    entry: Option<u64>,
+}
+
+impl<S: ByteStream> Future for WriteAll<'_, S> {
+    type Output = io::Result<()>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        while !this.buf.is_empty() {
+            let buf = this.buf;
+            let sent =
+                this.evented.poll_entry_bytes(cx, Direction::Write, &mut this.entry, buf.len(), |socket| {
+                    socket.write_now(buf)
+                });
+            match ready!(sent)? {
+                0 => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                n => this.buf = &buf[n..],
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<S: ByteStream> Drop for WriteAll<'_, S> {
+    fn drop(&mut self) {
+        self.evented.forget(Direction::Write, &mut self.entry);
     }
 }

@@ -1,13 +1,16 @@
 //! A mio socket registered with the runtime: [`Evented`], and the one future
-//! every socket operation is, [`Io`].
+//! every socket operation is, [`Io`] (or, for a stream's bytes, [`Transfer`]).
 //!
 //! `Evented` owns a mio source and its [`Registration`]: it registers once,
 //! when the socket is created, and deregisters when dropped, before the
-//! socket closes. Each operation (`read`, `accept`, `send_to`, ...) is an
-//! [`Io`] future: "when the socket is ready in this direction, try this
+//! socket closes. Each operation (`accept`, `send_to`, ...) is an [`Io`]
+//! future: "when the socket is ready in this direction, try this
 //! non-blocking call; on `WouldBlock` forget that readiness and wait again".
+//! A stream's reads and writes are the same step with two rules for byte
+//! counts, a [`Transfer`]: an empty buffer is done at once, and a short
+//! transfer clears readiness.
 //!
-//! `Io` owns its own entry in the registration's waiter list while it
+//! Either owns its own entry in the registration's waiter list while it
 //! waits, and gives it back when it completes or is dropped — a read
 //! cancelled by a timeout, say — so that no stale waker stays behind, the
 //! socket stays usable by the next operation, and other operations waiting
@@ -56,28 +59,51 @@ impl<S: mio::event::Source> Evented<S> {
     }
 
     /// `op` on the source, once it is ready in `direction`; see [`Io`].
-    pub(crate) fn io<R, F>(&self, direction: Direction, op: F) -> Io<'_, S, F, impl Fn(&R) -> bool + Unpin>
+    pub(crate) fn io<R, F>(&self, direction: Direction, op: F) -> Io<'_, S, F>
     where
         F: FnMut(&S) -> io::Result<R>,
     {
-        Io { evented: self, direction, op, drained: |_: &R| false, entry: None }
+        Io { evented: self, direction, op, entry: None }
     }
 
     /// Like [`io`](Self::io) for a read or write of `len` bytes: a result
     /// shorter than `len` means the kernel buffer was drained (or filled),
     /// so readiness is cleared without another system call (the reactor's
     /// essay says why that is sound on epoll). The simple version is `io`,
-    /// which waits for a `WouldBlock` to clear it.
-    pub(crate) fn io_bytes<F>(
-        &self,
-        direction: Direction,
-        len: usize,
-        op: F,
-    ) -> Io<'_, S, F, impl Fn(&usize) -> bool + Unpin>
+    /// which waits for a `WouldBlock` to clear it. An empty buffer
+    /// completes at once with `Ok(0)`, ready or not (see [`Transfer`]).
+    pub(crate) fn io_bytes<F>(&self, direction: Direction, len: usize, op: F) -> Transfer<'_, S, F>
     where
         F: FnMut(&S) -> io::Result<usize>,
     {
-        Io { evented: self, direction, op, drained: move |n: &usize| *n > 0 && *n < len, entry: None }
+        Transfer { evented: self, direction, op, len, entry: None }
+    }
+
+    /// One step of a byte transfer of `len` (non-zero) bytes that owns
+    /// `entry` in `direction`'s waiter list: a [`Transfer`]'s poll, and each
+    /// step of futures that loop over several transfers
+    /// ([`WriteAll`](super::byte_stream::WriteAll)).
+    pub(crate) fn poll_entry_bytes(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        entry: &mut Option<u64>,
+        len: usize,
+        op: impl FnOnce(&S) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        self.registration.poll_io(
+            cx,
+            direction,
+            WaitSlot::Entry(entry),
+            || op(self.source()),
+            |n| *n > 0 && *n < len,
+        )
+    }
+
+    /// Gives back `entry` in `direction`'s waiter list, if it holds one:
+    /// what a future that owns an entry does when it is dropped.
+    pub(crate) fn forget(&self, direction: Direction, entry: &mut Option<u64>) {
+        self.registration.forget(direction, entry);
     }
 
     // The poll-level forms, for `poll_read`, `poll_accept` and the like, and
@@ -142,25 +168,67 @@ impl<S: mio::event::Source> Drop for Evented<S> {
     }
 }
 
-/// One socket operation: waits for readiness in `direction`, runs `op`, and
-/// waits again after `WouldBlock`.
+/// A read or write of `len` bytes as one future: [`Io`] with the transfer's
+/// two rules built in — done at once (`Ok(0)`) for an empty buffer, as a
+/// transfer of nothing needs no readiness; and a result shorter than `len`
+/// clears readiness ([`Evented::io_bytes`] makes it).
+///
+/// A named future rather than an `async fn`, so that the stream methods hand
+/// back the reactor's future itself. The simple version is an `async fn`
+/// that returns `Ok(0)` for an empty buffer and otherwise awaits an `Io`
+/// with the short-transfer rule: a state machine around the reactor's
+/// future, which each poll passes through and which moves the `Io` in and
+/// out of its state.
 #[must_use = "futures do nothing unless awaited"]
-pub(crate) struct Io<'a, S: mio::event::Source, F, D> {
+pub(crate) struct Transfer<'a, S: mio::event::Source, F> {
     evented: &'a Evented<S>,
     direction: Direction,
     op: F,
-    /// Whether a successful result means the kernel buffer was drained.
-    drained: D,
+    /// The buffer's length: zero completes at once.
+    len: usize,
+    /// As [`Io`]'s.
+    entry: Option<u64>,
+}
+
+impl<S, F> Future for Transfer<'_, S, F>
+where
+    S: mio::event::Source,
+    F: FnMut(&S) -> io::Result<usize> + Unpin,
+{
+    type Output = io::Result<usize>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        if this.len == 0 {
+            return Poll::Ready(Ok(0));
+        }
+        let op = &mut this.op;
+        this.evented.poll_entry_bytes(cx, this.direction, &mut this.entry, this.len, |socket| op(socket))
+    }
+}
+
+impl<S: mio::event::Source, F> Drop for Transfer<'_, S, F> {
+    fn drop(&mut self) {
+        self.evented.registration.forget(self.direction, &mut self.entry);
+    }
+}
+
+/// One socket operation: waits for readiness in `direction`, runs `op`, and
+/// waits again after `WouldBlock`.
+#[must_use = "futures do nothing unless awaited"]
+pub(crate) struct Io<'a, S: mio::event::Source, F> {
+    evented: &'a Evented<S>,
+    direction: Direction,
+    op: F,
     /// This operation's entry in the registration's waiter list, while it
     /// waits.
     entry: Option<u64>,
 }
 
-impl<S, R, F, D> Future for Io<'_, S, F, D>
+impl<S, R, F> Future for Io<'_, S, F>
 where
     S: mio::event::Source,
     F: FnMut(&S) -> io::Result<R> + Unpin,
-    D: Fn(&R) -> bool + Unpin,
 {
     type Output = io::Result<R>;
 
@@ -172,12 +240,12 @@ where
             this.direction,
             WaitSlot::Entry(&mut this.entry),
             || (this.op)(evented.source()),
-            &this.drained,
+            |_| false,
         )
     }
 }
 
-impl<S: mio::event::Source, F, D> Drop for Io<'_, S, F, D> {
+impl<S: mio::event::Source, F> Drop for Io<'_, S, F> {
     fn drop(&mut self) {
         self.evented.registration.forget(self.direction, &mut self.entry);
     }

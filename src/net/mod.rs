@@ -13,7 +13,7 @@
 //! # The files
 //!
 //! - `evented.rs`: a registered mio socket, and the `Io` future every
-//!   `async` operation is;
+//!   `async` operation is (`Transfer` for a stream's reads and writes);
 //! - `byte_stream.rs`: the byte-stream operations, written once for TCP and
 //!   Unix streams;
 //! - `tcp/` ([`TcpListener`] and [`Incoming`], [`TcpStream`] and its halves,
@@ -44,6 +44,12 @@
 //! a `WouldBlock` from the kernel clears the readiness it acted on, so the
 //! next poll waits for a new edge. `poll_read_ready` and `poll_write_ready`
 //! report readiness without clearing it.
+//!
+//! A stream's `read`, `write`, `write_vectored`, `read_exact` and
+//! `write_all` are written as functions that return `impl Future` rather
+//! than as `async fn`s: the same to call and await, but each hands back the
+//! future below it as it is, with no state machine of its own around it,
+//! which every poll would pass through.
 //!
 //! Sockets belong to the runtime whose thread created them (they are `!Send`,
 //! like the tasks that use them). Creating one outside a runtime panics, as

@@ -2,7 +2,7 @@
 //! every `unsafe` block of `net/` that calls the kernel (the `tokio-io`
 //! bridge adds two, in `tokio_io.rs`, that mark bytes in tokio's `ReadBuf`).
 //!
-//! Three needs bring `net/` down to libc:
+//! Four needs bring `net/` down to libc:
 //!
 //! - **Reading into uninitialised memory** ([`recv_uninit`]). `std::io::Read`
 //!   takes `&mut [u8]`, which must be initialised, so a caller holding spare
@@ -14,6 +14,9 @@
 //!   it (a host program embedding kettle, say). `net/`'s promise is that a
 //!   closed peer is an error, never a signal, so vectored writes go through
 //!   `sendmsg(2)` with `MSG_NOSIGNAL`, as std's own plain writes use `send`.
+//! - **Plain reads and writes in one call** ([`recv`], [`send`]): the
+//!   calls std makes for a socket's `read` and `write`, without the layers
+//!   of wrappers around them, on the path every stream transfer takes.
 //! - **A TCP socket configured before it listens or connects** (the calls
 //!   behind [`TcpSocket`](super::TcpSocket): [`tcp_socket`], the boolean
 //!   options, [`bind`], [`listen`], [`connect`]). std binds and listens in
@@ -41,6 +44,32 @@ pub(crate) const MAX_IOVECS: usize = libc::UIO_MAXIOV as usize;
 /// A system call's `-1`-means-`errno` result as an `io::Result`.
 fn check(result: isize) -> io::Result<usize> {
     usize::try_from(result).map_err(|_| io::Error::last_os_error())
+}
+
+/// `recv(2)` into `buf`: a stream's plain read, in one call.
+///
+/// The simple version is std's `Read::read` on the mio socket, which makes
+/// the same `recv` through three layers of wrappers (mio's, std's socket,
+/// std's file descriptor), about 30 instructions around a call of ten, on a
+/// path taken once per read.
+pub(crate) fn recv(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: recv(2) writes at most `buf.len()` bytes at `buf`'s pointer;
+    // an exclusive slice is valid for writes of its whole length. `fd` is
+    // borrowed, so open for the call.
+    let received = unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
+    check(received)
+}
+
+/// `send(2)` of `buf` with `MSG_NOSIGNAL` (a closed peer is `BrokenPipe`,
+/// never `SIGPIPE`): a stream's plain write, in one call. The simple
+/// version is std's `Write::write` on the mio socket: the same call, as
+/// [`recv`] says.
+pub(crate) fn send(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
+    // SAFETY: send(2) reads at most `buf.len()` bytes at `buf`'s pointer, a
+    // live shared slice, and writes nothing. `fd` is borrowed, so open for
+    // the call.
+    let sent = unsafe { libc::send(fd.as_raw_fd(), buf.as_ptr().cast(), buf.len(), libc::MSG_NOSIGNAL) };
+    check(sent)
 }
 
 /// `recv(2)` into `buf`, which need not be initialised. On `Ok(n)` the first

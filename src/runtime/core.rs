@@ -261,7 +261,7 @@ impl Core {
         let plan = self.plan_poll(max_wait, main_ready);
         let plan = self.announce_idle(plan); // 1. idle
         let io_events = self.poll_io(plan); // 2. poll
-        let injected = self.inject(plan); // 3. inject
+        let injected = self.inject(); // 3. inject
         if self.extras.clock.is_paused() {
             self.jump_to_next_timer_if_idle(plan, main_ready, io_events + injected);
         }
@@ -396,16 +396,13 @@ impl Core {
     /// threads queued. Returns the number of requests taken.
     ///
     /// The simple version takes the lock every turn. It is taken only when
-    /// items are waiting (`has_pending`, an atomic read), or when the loop
-    /// has just woken from a wait it announced: it is about to work, and
-    /// marking it busy now makes pushes meanwhile free of eventfd writes.
-    /// Every other turn — a busy one, the first of a `block_on` — takes no
-    /// lock; a push that finds the loop still marked idle then pays one
-    /// eventfd write, which is never wrong.
+    /// items are waiting (`has_pending`, an atomic read): a turn with
+    /// nothing pushed takes no lock, be it a busy one, the first of a
+    /// `block_on`, or one that has just woken from a wait for I/O
+    /// (`inject_only_if_pending`).
     #[inline(always)] // into `turn` and the traced `turn_traced` alike
-    fn inject(&self, plan: PollPlan) -> usize {
-        let just_woke = matches!(plan, PollPlan::Wait(_)) && self.shortcuts.idle_announced.get();
-        if !just_woke && !self.shared.has_pending() {
+    fn inject(&self) -> usize {
+        if !self.inject_only_if_pending() {
             return 0;
         }
         self.shortcuts.idle_announced.set(false);
@@ -433,6 +430,25 @@ impl Core {
         }
         *self.shortcuts.injected.borrow_mut() = injected;
         count
+    }
+
+    /// Whether step 3 must take the injector's lock: only if something was
+    /// pushed. The simple version locks every turn.
+    ///
+    /// A loop that wakes from a wait it announced, for I/O, stays marked
+    /// idle in the injector while it works: its next wait needs no
+    /// handshake (`idle_announced` still holds), so a loop that lives on
+    /// I/O alone takes no lock at all, where marking itself busy on each
+    /// wake and idle before each wait cost two. The price is on the other
+    /// side: a push that lands while such a loop works finds it marked idle
+    /// and writes the eventfd — one write per idle period, as for a push
+    /// to a sleeping loop, and never wrong (the next poll returns at once
+    /// and consumes it). A loop woken *by* a push has `pending` set, or a
+    /// flag the eventfd's event already made it forget its announcement
+    /// for, and takes the lock as before.
+    #[inline(always)]
+    fn inject_only_if_pending(&self) -> bool {
+        self.shared.has_pending()
     }
 
     /// Step 4: fires every timer whose deadline has passed, in deadline

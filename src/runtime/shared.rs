@@ -24,9 +24,8 @@
 //!  pending = true                     lock; idle = queue empty and no nudge;
 //!  if idle { idle = false;            unlock; if not idle: peek, don't wait
 //!            eventfd write }       2. poll: epoll_wait(timeout)
-//!  unlock                          3. inject, if items are pending, or it
-//!   └ "the push's write"              just woke from a wait it announced:
-//!                                     lock; idle = false; pending = false;
+//!  unlock                          3. inject, if items are pending:
+//!   └ "the push's write"              lock; idle = false; pending = false;
 //!                                     take the queue; unlock
 //!                                  ... 4. timers, 5. run what was taken ...
 //!                                  leave: returning or unwinding out of the
@@ -47,16 +46,22 @@
 //! `idle` is cleared is the push's write, which writes the eventfd, and the loop forgets
 //! the flag when it consumes that event. So a wait that skips step 1 still
 //! ends at once if anything came in. And step 3 (inject) takes no lock when
-//! nothing is pending, on busy turns and on the first turn of a run alike (a
-//! `block_on` of a ready future takes no lock at all): a push that finds the loop still marked idle then pays one
-//! eventfd write while it works, which costs a syscall but is never wrong.
+//! nothing is pending — on busy turns, on the first turn of a run (a
+//! `block_on` of a ready future takes no lock at all), and on a turn woken
+//! from its wait by I/O, which leaves the announcement standing, so that
+//! the next wait needs no step 1 either: a loop that lives on I/O takes no
+//! lock. A push that finds the loop still marked idle while it works pays
+//! one eventfd write (once per idle period: the write clears `idle`), which
+//! costs a syscall but is never wrong.
 //!
 //! The races, and why no wake is lost:
 //!
-//! - A push that lands while the loop works (after step 3, before step 1 or leave)
-//!   finds `idle == false` and makes no syscall; `pending` then keeps the
-//!   next turn from blocking, and step 3 takes the item. So a busy loop gets
-//!   remote work for the price of a lock.
+//! - A push that lands while the loop works (after step 3 took the lock,
+//!   before step 1 or leave) finds `idle == false` and makes no syscall;
+//!   `pending` then keeps the next turn from blocking, and step 3 takes the
+//!   item. So a busy loop gets remote work for the price of a lock. If the
+//!   loop works without having taken the lock since its last wait (it woke
+//!   for I/O), the push finds `idle == true`: it is the push's write below.
 //! - A push that lands after step 1 finds `idle == true` and writes the eventfd
 //!   (the push's write), so the next `epoll_wait` returns at once — however long its timeout.
 //!   Clearing `idle` at the push's write makes every further push free until the loop has

@@ -6,6 +6,7 @@
 //! disturbs the other's. Each half has the methods of its direction, with
 //! the same meaning as on the whole stream, whose docs carry the examples.
 
+use std::future::Future;
 use std::io::{self, IoSlice};
 use std::mem::MaybeUninit;
 use std::net::{Shutdown, SocketAddr};
@@ -24,13 +25,13 @@ pub struct OwnedReadHalf {
 
 impl OwnedReadHalf {
     /// As [`TcpStream::read`](super::TcpStream::read).
-    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.read(buf).await
+    pub fn read<'a>(&'a mut self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
+        self.io.read(buf)
     }
 
     /// As [`TcpStream::read_exact`](super::TcpStream::read_exact).
-    pub async fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
-        self.io.read_exact(buf).await
+    pub fn read_exact<'a>(&'a mut self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<()>> + 'a {
+        self.io.read_exact(buf)
     }
 
     /// As [`TcpStream::poll_read_ready`](super::TcpStream::poll_read_ready).
@@ -82,19 +83,22 @@ pub struct OwnedWriteHalf {
 
 impl OwnedWriteHalf {
     /// As [`TcpStream::write`](super::TcpStream::write).
-    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.io.write(buf).await
+    pub fn write<'a>(&'a mut self, buf: &'a [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
+        self.io.write(buf)
     }
 
     /// As [`TcpStream::write_all`](super::TcpStream::write_all).
-    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.io.write_all(buf).await
+    pub fn write_all<'a>(&'a mut self, buf: &'a [u8]) -> impl Future<Output = io::Result<()>> + 'a {
+        self.io.write_all(buf)
     }
 
     /// As [`TcpStream::write_vectored`](super::TcpStream::write_vectored):
     /// the buffers in order, in one system call.
-    pub async fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        self.io.write_vectored(bufs).await
+    pub fn write_vectored<'a>(
+        &'a mut self,
+        bufs: &'a [IoSlice<'_>],
+    ) -> impl Future<Output = io::Result<usize>> + 'a {
+        self.io.write_vectored(bufs)
     }
 
     /// As [`TcpStream::flush`](super::TcpStream::flush): nothing to do.

@@ -1,5 +1,6 @@
 //! [`TcpStream`]: one TCP connection.
 
+use std::future::Future;
 use std::io::{self, IoSlice};
 use std::mem::MaybeUninit;
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
@@ -133,8 +134,8 @@ impl TcpStream {
 
     /// Reads into `buf`; `Ok(0)` means the peer closed its end (or `buf` is
     /// empty).
-    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.read(buf).await
+    pub fn read<'a>(&'a mut self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
+        self.io.read(buf)
     }
 
     /// Reads exactly `buf.len()` bytes (asyncio's `readexactly`).
@@ -142,19 +143,19 @@ impl TcpStream {
     /// # Errors
     /// `UnexpectedEof` if the peer closes first.
     #[doc(alias = "readexactly")]
-    pub async fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
-        self.io.read_exact(buf).await
+    pub fn read_exact<'a>(&'a mut self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<()>> + 'a {
+        self.io.read_exact(buf)
     }
 
     /// Writes some of `buf`, returning how much.
-    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.io.write(buf).await
+    pub fn write<'a>(&'a mut self, buf: &'a [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
+        self.io.write(buf)
     }
 
     /// Writes all of `buf` (asyncio's `write` + `drain`).
     #[doc(alias = "drain")]
-    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.io.write_all(buf).await
+    pub fn write_all<'a>(&'a mut self, buf: &'a [u8]) -> impl Future<Output = io::Result<()>> + 'a {
+        self.io.write_all(buf)
     }
 
     /// Writes from several buffers in order, in one system call
@@ -183,8 +184,11 @@ impl TcpStream {
     /// .unwrap();
     /// ```
     #[doc(alias = "writelines")]
-    pub async fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        self.io.write_vectored(bufs).await
+    pub fn write_vectored<'a>(
+        &'a mut self,
+        bufs: &'a [IoSlice<'_>],
+    ) -> impl Future<Output = io::Result<usize>> + 'a {
+        self.io.write_vectored(bufs)
     }
 
     /// Does nothing: kettle does not buffer writes, so there is nothing to

@@ -7,6 +7,7 @@
 //! disturbs the other's. Each half has the methods of its direction, with
 //! the same meaning as on the whole stream, whose docs carry the examples.
 
+use std::future::Future;
 use std::io::{self, IoSlice};
 use std::mem::MaybeUninit;
 use std::net::Shutdown;
@@ -26,13 +27,13 @@ pub struct OwnedReadHalf {
 
 impl OwnedReadHalf {
     /// As [`UnixStream::read`](crate::net::UnixStream::read).
-    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.read(buf).await
+    pub fn read<'a>(&'a mut self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
+        self.io.read(buf)
     }
 
     /// As [`UnixStream::read_exact`](crate::net::UnixStream::read_exact).
-    pub async fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
-        self.io.read_exact(buf).await
+    pub fn read_exact<'a>(&'a mut self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<()>> + 'a {
+        self.io.read_exact(buf)
     }
 
     /// As [`UnixStream::poll_read_ready`](crate::net::UnixStream::poll_read_ready).
@@ -84,19 +85,22 @@ pub struct OwnedWriteHalf {
 
 impl OwnedWriteHalf {
     /// As [`UnixStream::write`](crate::net::UnixStream::write).
-    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.io.write(buf).await
+    pub fn write<'a>(&'a mut self, buf: &'a [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
+        self.io.write(buf)
     }
 
     /// As [`UnixStream::write_all`](crate::net::UnixStream::write_all).
-    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.io.write_all(buf).await
+    pub fn write_all<'a>(&'a mut self, buf: &'a [u8]) -> impl Future<Output = io::Result<()>> + 'a {
+        self.io.write_all(buf)
     }
 
     /// As [`UnixStream::write_vectored`](crate::net::UnixStream::write_vectored):
     /// the buffers in order, in one system call.
-    pub async fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        self.io.write_vectored(bufs).await
+    pub fn write_vectored<'a>(
+        &'a mut self,
+        bufs: &'a [IoSlice<'_>],
+    ) -> impl Future<Output = io::Result<usize>> + 'a {
+        self.io.write_vectored(bufs)
     }
 
     /// As [`UnixStream::flush`](crate::net::UnixStream::flush): nothing to do.

@@ -17,6 +17,7 @@
 //! time — a `timeout` around the connect expires after its virtual
 //! duration even if the listener never accepts.
 
+use std::future::Future;
 use std::io::{self, IoSlice};
 use std::mem::MaybeUninit;
 use std::net::Shutdown;
@@ -193,8 +194,8 @@ impl UnixStream {
 
     /// Reads into `buf`; `Ok(0)` means the peer closed its end (or `buf` is
     /// empty).
-    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.read(buf).await
+    pub fn read<'a>(&'a mut self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
+        self.io.read(buf)
     }
 
     /// Reads exactly `buf.len()` bytes (asyncio's `readexactly`).
@@ -202,19 +203,19 @@ impl UnixStream {
     /// # Errors
     /// `UnexpectedEof` if the peer closes first.
     #[doc(alias = "readexactly")]
-    pub async fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
-        self.io.read_exact(buf).await
+    pub fn read_exact<'a>(&'a mut self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<()>> + 'a {
+        self.io.read_exact(buf)
     }
 
     /// Writes some of `buf`, returning how much.
-    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.io.write(buf).await
+    pub fn write<'a>(&'a mut self, buf: &'a [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
+        self.io.write(buf)
     }
 
     /// Writes all of `buf` (asyncio's `write` + `drain`).
     #[doc(alias = "drain")]
-    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.io.write_all(buf).await
+    pub fn write_all<'a>(&'a mut self, buf: &'a [u8]) -> impl Future<Output = io::Result<()>> + 'a {
+        self.io.write_all(buf)
     }
 
     /// Writes from several buffers in order, in one `sendmsg`, returning how
@@ -235,8 +236,11 @@ impl UnixStream {
     /// .unwrap();
     /// ```
     #[doc(alias = "writelines")]
-    pub async fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        self.io.write_vectored(bufs).await
+    pub fn write_vectored<'a>(
+        &'a mut self,
+        bufs: &'a [IoSlice<'_>],
+    ) -> impl Future<Output = io::Result<usize>> + 'a {
+        self.io.write_vectored(bufs)
     }
 
     /// Does nothing: writes are not buffered.

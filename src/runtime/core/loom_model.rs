@@ -87,6 +87,33 @@ fn loom_model_a_push_racing_the_loop_going_idle_is_never_lost() {
 }
 
 #[test]
+fn loom_model_a_push_racing_a_loop_woken_for_io_is_never_lost() {
+    loom::model(|| {
+        let core = core();
+        let (pusher, ran) = push_from_another_thread(&core);
+        // A wait, announced, that ends for I/O (here: at once), then step 3,
+        // which takes no lock unless the push has landed: the loop may work
+        // on while still marked idle in the injector.
+        let wait = plan_and_announce(&core, None, false);
+        if would_block(wait) {
+            core.poll_io(PollPlan::Wait(Some(Duration::ZERO)));
+        }
+        core.inject();
+        let decision = plan_and_announce(&core, None, false);
+        pusher.join().unwrap();
+        if would_block(decision) {
+            assert!(
+                ran.load(SeqCst) || eventfd_written(&core),
+                "the loop would block with the item unseen and no eventfd write"
+            );
+        }
+        drain(&core);
+        assert!(ran.load(SeqCst), "the item ran in the end");
+        core.shutdown();
+    });
+}
+
+#[test]
 fn loom_model_a_flag_set_and_notified_racing_block_on_is_never_lost() {
     // block_on's own future is woken from another thread (MainWaker: set
     // the flag, then notify) while the loop turns and decides to block.

@@ -94,7 +94,7 @@ impl Core {
         let t1 = Instant::now();
         let io_events = self.poll_io(plan); // 2. poll
         let t2 = Instant::now();
-        let injected = self.inject(plan); // 3. inject
+        let injected = self.inject(); // 3. inject
         if self.extras.clock.is_paused() {
             self.jump_to_next_timer_if_idle(plan, main_ready, io_events + injected);
         }

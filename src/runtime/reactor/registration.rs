@@ -241,9 +241,21 @@ impl Registration {
     /// entry where it is.
     #[inline]
     pub(crate) fn forget(&self, direction: Direction, id: &mut Option<u64>) {
-        if let Some(id) = id.take() {
+        if let Some(id) = id.take()
+            && self.has_entries(direction)
+        {
             self.remove_entry(direction, id);
         }
+    }
+
+    /// Whether `direction`'s waiter list holds any entry: [`forget`](Self::forget)'s
+    /// inlined test before its search. An operation that waited and was
+    /// woken finds the list emptied by the event (it usually is: one
+    /// waiter per direction), and skips the call. The simple version
+    /// searches the list in every case.
+    #[inline]
+    fn has_entries(&self, direction: Direction) -> bool {
+        !self.io.waiters(direction).borrow().ids.is_empty()
     }
 
     /// [`forget`](Self::forget)'s search, out of line: the operations that
