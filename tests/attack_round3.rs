@@ -581,11 +581,8 @@ fn a_task_waking_itself_from_its_destructor_is_dropped_once_and_leaves_the_slab(
     for how in ["finishes", "is cancelled", "is shut down"] {
         let rt = Runtime::new().unwrap();
         let drops = Rc::new(Cell::new(0));
-        let task = rt.spawn(WakesItselfWhenDropped {
-            waker: None,
-            finish: how == "finishes",
-            drops: drops.clone(),
-        });
+        let task =
+            rt.spawn(WakesItselfWhenDropped { waker: None, finish: how == "finishes", drops: drops.clone() });
         rt.block_on(kettle::task::yield_now()); // polled once
         match how {
             "finishes" => assert!(task.is_finished()),

@@ -347,3 +347,87 @@ fn a_sleep_reset_by_another_task_still_wakes_its_own_task_at_the_new_deadline() 
         assert!(start.elapsed() < UPPER, "woken by the new deadline, not the hour");
     });
 }
+
+// A sleep whose timer the loop has fired completes without reading the clock
+// again (`Sleep::fired_here`). Every way the timer can be gone must keep the
+// sleep honest: fired here, fired in another runtime, its slab slot reused by
+// a later timer, or still pending and woken by something else.
+
+#[test]
+fn a_sleep_woken_by_its_own_timer_completes_then_and_not_before_its_deadline() {
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        for ms in [1, 3, 7] {
+            let deadline = Instant::now() + Duration::from_millis(ms);
+            let mut s = pin!(sleep_until(deadline));
+            assert!(poll_once(s.as_mut()).await.is_pending());
+            assert_eq!(kettle::metrics().timers_pending, 1);
+            s.as_mut().await;
+            assert!(Instant::now() >= deadline, "{ms} ms: ended early");
+            assert_eq!(kettle::metrics().timers_pending, 0, "the fired timer is gone, nothing to remove");
+        }
+    });
+}
+
+#[test]
+fn a_sleep_woken_early_by_something_else_is_still_pending_and_keeps_its_timer() {
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let mut s = pin!(sleep(Duration::from_secs(30)));
+        assert!(poll_once(s.as_mut()).await.is_pending());
+        kettle::yield_now().await; // polled again for another reason: its timer is pending
+        assert!(poll_once(s.as_mut()).await.is_pending(), "not due: a pending timer is no firing");
+        assert_eq!(kettle::metrics().timers_pending, 1);
+    });
+}
+
+#[test]
+fn a_sleep_whose_timer_fired_in_another_runtime_asks_the_clock_here() {
+    let (first, second) = (Runtime::new().unwrap(), Runtime::new().unwrap());
+    // Registered in `first`, which fires the timer while the sleep is not polled.
+    let mut fired = Box::pin(sleep(Duration::from_millis(2)));
+    first.block_on(async {
+        assert!(poll_once(fired.as_mut()).await.is_pending());
+        sleep(Duration::from_millis(10)).await;
+        assert_eq!(kettle::metrics().timers_pending, 0, "first has fired it");
+    });
+    second.block_on(async {
+        assert!(poll_once(fired.as_mut()).await.is_ready(), "due by the clock");
+    });
+    // Registered in `first`, not due: in `second` the clock says pending.
+    let mut pending = Box::pin(sleep(Duration::from_secs(30)));
+    first.block_on(async { assert!(poll_once(pending.as_mut()).await.is_pending()) });
+    second.block_on(async {
+        assert!(poll_once(pending.as_mut()).await.is_pending(), "another runtime's key proves nothing here");
+        assert_eq!(kettle::metrics().timers_pending, 1, "now registered here");
+    });
+    first.block_on(async { assert_eq!(kettle::metrics().timers_pending, 0, "and gone from first") });
+}
+
+#[test]
+fn a_fired_sleep_whose_timer_slot_a_later_timer_took_still_completes() {
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let mut fired = pin!(sleep(Duration::from_millis(1)));
+        assert!(poll_once(fired.as_mut()).await.is_pending());
+        sleep(Duration::from_millis(5)).await; // fires the first timer too, unpolled
+        let mut later = pin!(sleep(Duration::from_secs(30)));
+        assert!(poll_once(later.as_mut()).await.is_pending(), "takes the freed slot");
+        assert!(poll_once(fired.as_mut()).await.is_ready());
+        assert!(poll_once(later.as_mut()).await.is_pending(), "the later timer is untouched");
+        assert_eq!(kettle::metrics().timers_pending, 1);
+    });
+}
+
+#[test]
+fn a_sleep_fired_by_a_paused_clocks_advance_completes_at_the_advanced_time() {
+    let rt = kettle::Builder::new().start_paused(true).build().unwrap();
+    rt.block_on(async {
+        let start = kettle::time::now();
+        let mut s = pin!(sleep(Duration::from_secs(3600)));
+        assert!(poll_once(s.as_mut()).await.is_pending());
+        kettle::time::advance(Duration::from_secs(3600)).await;
+        assert!(poll_once(s.as_mut()).await.is_ready());
+        assert_eq!(kettle::time::now(), start + Duration::from_secs(3600));
+    });
+}

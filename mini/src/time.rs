@@ -54,6 +54,7 @@ pub struct Sleep {
 impl Future for Sleep {
     type Output = ();
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // kettle: a timer the loop fired here is due, no second read — Sleep::fired_here, src/time/sleep.rs.
         if Instant::now() >= self.deadline {
             remove(self.timer.take());
             return Poll::Ready(());

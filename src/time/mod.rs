@@ -20,7 +20,9 @@
 //! # Never early
 //!
 //! A sleep completes only when `now() >= deadline` — checked by the
-//! sleep itself, not assumed from the timer having fired. The loop's blocking
+//! sleep itself, or by the loop's timer step, which pops a timer only when
+//! its own clock read has passed the deadline (a sleep whose timer that step
+//! popped needs no second read: `Sleep::fired_here`). The loop's blocking
 //! wait ends at the deadline by way of a `timerfd` armed for the deadline
 //! itself (`runtime/timerfd.rs`); mio's millisecond timeout, rounded *up*,
 //! is the safety net only when no timerfd is armed (a failed arming) or a

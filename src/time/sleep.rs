@@ -7,8 +7,9 @@
 //! its first `Pending` poll (a sleep that is never awaited costs nothing),
 //! updates the stored waker when polled from a different task, and removes
 //! the timer the moment it completes, is reset or is dropped. Completion is
-//! decided by the clock, not by the timer having fired, so a sleep can never
-//! end early.
+//! decided by the clock: the sleep's own read, or — when its timer has fired
+//! in the runtime polling it — the loop's, which pops a timer only once that
+//! read has passed the deadline. So a sleep can never end early.
 //!
 //! A sleep has at most one timer, wherever it goes: polled in another
 //! runtime than the one holding its timer, it removes that timer before
@@ -116,6 +117,21 @@ impl Sleep {
         }
     }
 
+    /// Whether this sleep's timer has fired in the runtime running here: it
+    /// was registered in this runtime (ids are never reused) and is no
+    /// longer pending there. The loop pops a timer only once its own clock
+    /// read has passed the deadline (step 4), so the sleep is due — the
+    /// answer a clock read would give, with the same clock (a paused one
+    /// included). The simple version reads the clock again (29 ns, and more
+    /// on a wake from idle, on the way from the timerfd to the task), then
+    /// looks for the timer to remove it.
+    fn fired_here(&self) -> bool {
+        let Some(key) = self.timer else { return false };
+        context::with_current(|core| {
+            core.is_some_and(|core| core.id() == key.owner() && !core.timer_is_pending(key))
+        })
+    }
+
     /// The pending half of [`poll`](Future::poll), once the clock has said
     /// the deadline is still ahead: registers the timer in the current
     /// runtime, or refreshes its waker if it is registered there already.
@@ -169,6 +185,10 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.fired_here() {
+            self.timer = None; // popped by the loop: nothing left to remove
+            return Poll::Ready(());
+        }
         if super::now() >= self.deadline {
             self.cancel_timer();
             return Poll::Ready(());
