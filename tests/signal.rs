@@ -433,14 +433,16 @@ fn a_listener_whose_runtime_was_busy_while_another_runtime_drained_the_pipe_stil
 #[test]
 fn a_signal_built_outside_a_runtime_catches_deliveries_and_resolves_when_polled_inside() {
     let _serial = serial();
+    // Whatever this process inherited (under `nohup`, SIGHUP is ignored).
+    let before = disposition(libc::SIGHUP);
     let mut hup = signal(SignalKind::hangup()).unwrap(); // no runtime yet: the handler is installed anyway
-    assert_ne!(disposition(libc::SIGHUP).0, libc::SIG_DFL, "a SIGHUP from now on is caught");
+    assert_ne!(disposition(libc::SIGHUP).0, before.0, "a SIGHUP from now on is caught");
     raise(libc::SIGHUP);
     let rt = Runtime::new().unwrap();
     let out = rt.block_on(kettle::timeout(5 * SECOND, hup.recv()));
     assert_eq!(out.expect("the earlier delivery counts"), Some(()));
     drop(hup);
-    assert_eq!(disposition(libc::SIGHUP).0, libc::SIG_DFL);
+    assert_eq!(disposition(libc::SIGHUP), before, "the inherited disposition came back");
     assert_eq!(rt.metrics().io_sources, 0);
 }
 
