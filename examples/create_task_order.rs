@@ -32,8 +32,10 @@ async fn worker(name: &'static str, period_ms: u64, started: Instant, log: Log) 
     note(&log, format!("{name} started"));
     for step in 1..=2 {
         // Sleeping until a fixed point on the clock (rather than `sleep`
-        // after the last step) keeps the order exact even if the machine is
-        // busy and a wake-up comes late.
+        // after the last step) keeps the steps in deadline order even when a
+        // wake-up comes late — all but one pair: A's second timer is set only
+        // when A's first step runs, so a stall of over 5 ms lets C's first
+        // step (due at 25 ms) run before it.
         kettle::sleep_until(started + Duration::from_millis(period_ms * step)).await;
         note(&log, format!("{name} step {step}"));
     }
