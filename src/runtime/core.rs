@@ -340,11 +340,10 @@ impl Core {
             PollPlan::Peek => Some(Duration::ZERO),
             PollPlan::Wait(timeout) => {
                 // About to block with a timer pending: let the timerfd end the
-                // wait on time (epoll's own timeout is whole milliseconds,
-                // rounded up). Armed for an earlier deadline already, it
-                // stays: an early firing is only a spurious turn. Armed to
-                // end the wait by the timeout, it replaces the timeout. A
-                // paused clock's deadlines are not the kernel's: never armed.
+                // wait on time (epoll's timeout is whole milliseconds, rounded
+                // up). Armed for an earlier deadline, it stays (an early firing
+                // is a spurious turn); armed to end the wait by the timeout, it
+                // replaces it. A paused clock's deadlines are never armed.
                 let next_deadline = self.timers.borrow().next_deadline();
                 match next_deadline {
                     Some(deadline) if !self.extras.clock.is_paused() => {
@@ -368,10 +367,9 @@ impl Core {
             match event.token() {
                 // The loop's own machinery: due timers fire in step 4 anyway.
                 TIMER_TOKEN => self.shortcuts.timer_fd.fired(),
-                // The loop's own waker: the injector is drained next
-                // regardless. Whoever wrote it also cleared `idle`, so the
-                // loop no longer knows it is marked idle: the next wait
-                // does the handshake again.
+                // The loop's own waker: step 3 takes what was pushed. Whoever
+                // wrote it also cleared `idle`, so the loop no longer knows
+                // it is marked idle: the next wait does the handshake again.
                 WAKER_TOKEN => {
                     count += 1;
                     self.shortcuts.idle_announced.set(false);
@@ -435,17 +433,15 @@ impl Core {
     /// Whether step 3 must take the injector's lock: only if something was
     /// pushed. The simple version locks every turn.
     ///
-    /// A loop that wakes from a wait it announced, for I/O, stays marked
-    /// idle in the injector while it works: its next wait needs no
-    /// handshake (`idle_announced` still holds), so a loop that lives on
-    /// I/O alone takes no lock at all, where marking itself busy on each
-    /// wake and idle before each wait cost two. The price is on the other
-    /// side: a push that lands while such a loop works finds it marked idle
-    /// and writes the eventfd — one write per idle period, as for a push
-    /// to a sleeping loop, and never wrong (the next poll returns at once
-    /// and consumes it). A loop woken *by* a push has `pending` set, or a
-    /// flag the eventfd's event already made it forget its announcement
-    /// for, and takes the lock as before.
+    /// A loop woken from an announced wait by I/O stays marked idle in the
+    /// injector while it works, so its next wait needs no handshake
+    /// (`idle_announced` holds) and a loop that lives on I/O takes no lock
+    /// at all (marking itself busy, then idle again, cost two). The price:
+    /// a push that lands meanwhile finds the loop marked idle and writes the
+    /// eventfd — one write per idle period, never wrong (the next poll
+    /// returns at once and consumes it). A loop woken *by* a push sees
+    /// `pending` set, or forgot its announcement on the eventfd's event, and
+    /// takes the lock.
     #[inline(always)]
     fn inject_only_if_pending(&self) -> bool {
         self.shared.has_pending()

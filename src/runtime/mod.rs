@@ -127,11 +127,10 @@ impl Wake for MainWaker {
 /// clones of it take their own references, as usual — which is what
 /// [`Runtime::main_waker`] counts to tell whether a stale clone survives.
 fn lend_main_waker(main: &Arc<MainWaker>) -> std::mem::ManuallyDrop<Waker> {
-    // SAFETY: `Arc::from_raw` gets the pointer `Arc::as_ptr` gave, so the
-    // `Arc` is valid while `main` lives, which is longer than the returned
-    // waker (both are `block_on`'s locals, the waker declared after). The
-    // `ManuallyDrop` never drops the waker, so the reference it borrows is
-    // never released: the count stays `main`'s.
+    // `main` outlives the returned waker (both are `block_on`'s locals, the
+    // waker declared after), and the `ManuallyDrop` never drops the waker,
+    // so the reference it borrows is never released: the count stays `main`'s.
+    // SAFETY: `Arc::from_raw` gets the pointer `Arc::as_ptr` gave, valid as long as `main`.
     let borrowed = unsafe { Arc::from_raw(Arc::as_ptr(main)) };
     std::mem::ManuallyDrop::new(Waker::from(borrowed))
 }
