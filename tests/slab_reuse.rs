@@ -1,6 +1,7 @@
 //! Specifies that task slots are reused safely: a stale waker of a finished or
 //! cancelled task — woken on the loop thread or another thread, once or many
-//! times — never wakes the task that now occupies its slot.
+//! times — never wakes the task that now occupies its slot; and that a task
+//! polled while its own spawns move the slab's slots runs on from its entry.
 
 use std::cell::{Cell, RefCell};
 use std::future::poll_fn;
@@ -181,4 +182,76 @@ fn live_waker_still_wakes_its_own_task_after_slots_are_reused() {
     assert_eq!(rt.turn(NOW).tasks_run, 1, "only the live waker's task runs");
     assert_eq!(rt.metrics().polls, 4, "first, successor, live twice");
     assert_eq!(rt.metrics().tasks_alive, 2, "the successor and the live task");
+}
+
+/// Counts its drops: the future's, exactly once, is what the tests below
+/// check after the slab moved under a task being polled.
+struct DropCount(Rc<Cell<usize>>);
+
+impl Drop for DropCount {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() + 1);
+    }
+}
+
+/// The loop polls a task through a pointer its slab entry lends it, with no
+/// borrow of the slab held: a task that spawns thousands in one poll moves
+/// the slab's slots many times, and must still be polled again (from its
+/// entry), finish, and be dropped once — as must every child. Under
+/// memcheck (`scripts/memcheck`) a poll through a stale slot would show.
+#[test]
+fn a_task_whose_spawns_grow_the_slab_in_one_poll_is_polled_again_and_dropped_once() {
+    const CHILDREN: usize = 3_000;
+    let rt = Runtime::new().unwrap();
+    let (drops, child_drops, polls) = (Rc::new(Cell::new(0)), Rc::new(Cell::new(0)), Rc::new(Cell::new(0)));
+    let (guard, child_guard, p) = (DropCount(drops.clone()), child_drops.clone(), polls.clone());
+    let parent = rt.spawn(poll_fn(move |cx| {
+        let _guard = &guard;
+        p.set(p.get() + 1);
+        if p.get() == 1 {
+            for _ in 0..CHILDREN {
+                let child = DropCount(child_guard.clone());
+                kettle::spawn(async move { drop(child) }).detach();
+            }
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        Poll::Ready(p.get())
+    }));
+    let first = rt.turn(NOW);
+    assert_eq!((first.tasks_run, polls.get()), (1, 1), "the parent's first poll spawned the children");
+    assert_eq!(rt.metrics().tasks_alive, CHILDREN + 1);
+    assert_eq!(rt.block_on(parent).unwrap(), 2, "polled again from its own entry, then done");
+    rt.block_on(async { kettle::yield_now().await });
+    assert_eq!((drops.get(), child_drops.get()), (1, CHILDREN), "every future dropped exactly once");
+    assert_eq!(rt.metrics().tasks_alive, 0, "every entry freed");
+}
+
+/// The same with the parent finishing in the poll that grew the slab, and
+/// waking itself first: its entry stays (a queued key names it) until that
+/// stale key is popped, then is freed once — and the key is reused.
+#[test]
+fn a_task_that_grows_the_slab_and_finishes_while_queued_frees_its_entry_once() {
+    let rt = Runtime::new().unwrap();
+    let drops = Rc::new(Cell::new(0));
+    let guard = DropCount(drops.clone());
+    let parent = rt.spawn(poll_fn(move |cx| {
+        let _guard = &guard;
+        for _ in 0..1_000 {
+            kettle::spawn(async {}).detach();
+        }
+        cx.waker().wake_by_ref();
+        Poll::Ready(())
+    }));
+    rt.turn(NOW);
+    assert!(parent.is_finished());
+    assert_eq!(drops.get(), 1, "the finished future is dropped in its last poll");
+    rt.block_on(async { kettle::yield_now().await });
+    assert_eq!(rt.metrics().tasks_alive, 0, "the stale key was popped and every entry freed");
+    drop(parent);
+    assert_eq!(drops.get(), 1);
+    let polls = Rc::new(Cell::new(0));
+    let _successor = rt.spawn(poll_counter(&polls));
+    rt.turn(NOW);
+    assert_eq!(polls.get(), 1, "a freed key serves a new task");
 }

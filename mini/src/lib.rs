@@ -63,7 +63,8 @@ struct State {
     // src/runtime/core/task_slab.rs (DESIGN: "the task slab keeps its free keys on a stack").
     tasks: slab::Slab<Task>,
     /// Slab keys of the tasks to run, in wake order; each task at most once.
-    // kettle: 32-bit keys — RunQueue, src/runtime/run_queue.rs.
+    // kettle: 32-bit keys, pushed and popped with no borrow flag — RunQueue::keys,
+    // src/runtime/run_queue.rs.
     run_queue: VecDeque<usize>,
     callbacks: VecDeque<Box<dyn FnOnce()>>,
     // kettle: an indexed heap of 16-byte slots — TimerQueue, src/time/queue.rs.
@@ -118,6 +119,8 @@ fn contain(f: impl FnOnce()) {
 }
 
 thread_local! {
+    // kettle: a wake finds the run queue through a raw pointer in a thread-local
+    // with nothing to drop — run_queue::CURRENT, src/runtime/run_queue.rs.
     static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
 }
 
@@ -204,6 +207,8 @@ impl Core {
         let mut state = self.state.borrow_mut();
         let task = &mut state.tasks[key];
         task.queued = false;
+        // kettle: the task stays in its slot while polled, lent by pointer — TaskSlab::lend,
+        // src/runtime/core/task_slab.rs.
         let (header, job) = (task.header.clone(), task.job.take());
         drop(state);
         // No job: it finished while queued (it woke itself in its last poll).

@@ -17,7 +17,7 @@ use std::rc::{Rc, Weak};
 use std::sync::Arc;
 
 use super::core::Core;
-use super::run_queue::{self, RunQueue};
+use super::run_queue;
 use super::shared::Shared;
 
 thread_local! {
@@ -112,7 +112,7 @@ pub(crate) fn is_current(shared: &Arc<Shared>) -> bool {
 /// (`run_queue.rs`).
 pub(crate) struct Entered {
     previous: Option<Rc<Core>>,
-    previous_queue: Option<Rc<RunQueue>>,
+    _queue: run_queue::MadeCurrent,
 }
 
 /// Enters `core` to run it. Panics if a runtime already runs on this thread.
@@ -153,8 +153,7 @@ pub(crate) fn try_enter(core: &Rc<Core>) -> Option<Entered> {
 fn entered(core: &Rc<Core>) -> Entered {
     CURRENT_ID.set(core.id());
     CURRENT_PAUSED.set(core.clock().is_paused());
-    let previous_queue = run_queue::set_current(Some(core.run_queue().clone()));
-    Entered { previous: None, previous_queue }
+    Entered { previous: None, _queue: run_queue::make_current(core.run_queue()) }
 }
 
 /// Enters `core` to tear it down, even inside another runtime (whose place is
@@ -164,13 +163,11 @@ pub(crate) fn enter_for_shutdown(core: &Rc<Core>) -> Entered {
     let previous = CURRENT.try_with(|slot| slot.borrow_mut().replace(core.clone()));
     let _ = CURRENT_ID.try_with(|id| id.set(core.id()));
     let _ = CURRENT_PAUSED.try_with(|paused| paused.set(core.clock().is_paused()));
-    let previous_queue = run_queue::set_current(Some(core.run_queue().clone()));
-    Entered { previous: previous.ok().flatten(), previous_queue }
+    Entered { previous: previous.ok().flatten(), _queue: run_queue::make_current(core.run_queue()) }
 }
 
 impl Drop for Entered {
     fn drop(&mut self) {
-        run_queue::set_current(self.previous_queue.take());
         let previous = self.previous.take();
         let _ = CURRENT_ID.try_with(|id| id.set(previous.as_ref().map_or(0, |core| core.id())));
         let _ = CURRENT_PAUSED

@@ -69,8 +69,10 @@
 //! - A queued task's key names its own slab entry: a task leaves the slab only
 //!   when it is done *and* not queued, so its key cannot be reused while a
 //!   queue entry still names it.
-//! - While a task is polled, its slab entry is `None` (the loop holds the
-//!   `TaskRef`), so the slab can be borrowed mutably by a spawn inside the poll.
+//! - While a task is polled it stays in its slab entry, and the loop holds a
+//!   copy of its pointer (`TaskSlab::lend`); no borrow of the slab is held,
+//!   so a spawn inside the poll can borrow it mutably. Only the loop empties
+//!   an entry, and only between polls.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -496,12 +498,11 @@ impl Core {
         n
     }
 
-    /// Runs the task at `key` once, then returns it to the slab or, if it is
-    /// done and not queued again, releases it.
+    /// Runs the task at `key` once, lent by its slab entry (`task_slab.rs`);
+    /// then, if it is done and not queued again, releases it.
     #[inline(always)]
     fn run_task(&self, key: usize) {
-        let task = self.tasks.borrow_mut().take(key);
-        let task = task.expect("a queued task's key names its own slab entry");
+        let task = self.tasks.borrow().lend(key).expect("a queued task's key names its own slab entry");
         task.header().flags(self.on_loop()).mark_dequeued();
         // Timing (debug mode, a trace) reads the clock around the poll; the
         // one branch the untimed loop pays (`core/watch.rs`).
@@ -515,12 +516,12 @@ impl Core {
     }
 
     /// After a poll: counts it, queues the task's done callbacks if it has
-    /// just ended, and returns it to its slab entry — or, done and not
-    /// queued again, frees the entry and lets go of it. From here on a
-    /// dump finds the task where it lives, so user code that runs after a
-    /// poll (debug mode's hook) runs after this.
+    /// just ended, and — done and not queued again — frees its slab entry
+    /// and lets go of it. From here on a dump finds the task where it
+    /// lives, so user code that runs after a poll (debug mode's hook) runs
+    /// after this.
     #[inline(always)]
-    fn settle(&self, key: usize, task: TaskRef, outcome: RunOutcome) {
+    fn settle(&self, key: usize, task: Lent, outcome: RunOutcome) {
         match outcome {
             RunOutcome::Pending => self.extras.stats.on_poll(),
             RunOutcome::Finished => {
@@ -540,16 +541,15 @@ impl Core {
                 self.carry_polls(task.header()); // every 2^32 polls of a task
             }
             if flags.is_releasable() {
-                self.tasks.borrow_mut().remove(key);
-                if flags.notes_key().is_some() {
+                drop(task); // the lent pointer, before the entry's reference goes
+                let task = self.tasks.borrow_mut().remove(key);
+                if task.header().flags(self.on_loop()).notes_key().is_some() {
                     self.release_noted(task); // a named or timed task: `core/watch.rs`
                 } else {
                     drop(task); // outside the borrow: freeing may run destructors
                 }
-                return;
             }
         }
-        self.tasks.borrow_mut().put_back(key, task);
     }
 
     /// A task that has just finished stays in the slab if it was queued
@@ -590,7 +590,7 @@ mod watch;
 
 use extras::Extras;
 use shortcuts::Shortcuts;
-use task_slab::TaskSlab;
+use task_slab::{Lent, TaskSlab};
 
 pub(crate) use requests::{Action, Callback};
 

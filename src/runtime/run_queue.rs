@@ -1,8 +1,8 @@
 //! The run queue: the tasks ready to run, in wake order — and the one part
 //! of the loop a waker needs.
 //!
-//! It holds slab keys, not pointers: step 5 of the turn pops a key and takes
-//! the task out of its slab entry (`core.rs`). A key is 32 bits, as in the
+//! It holds slab keys, not pointers: step 5 of the turn pops a key and polls
+//! the task its slab entry lends (`core.rs`). A key is 32 bits, as in the
 //! task's loop flags (`task/loop_flags.rs`): the queue's buffer keeps the size it
 //! grew to, so a wide key would cost every live task four more bytes. A task is in the queue at most
 //! once, exactly while its `queued` flag is set (`task/loop_flags.rs`):
@@ -19,29 +19,43 @@
 //! wakers, the wakers use this queue, and this queue uses only the task's
 //! header.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, UnsafeCell};
 use std::collections::VecDeque;
+use std::ptr;
 use std::rc::Rc;
 
 use crate::task::header::{Header, OnLoop};
 
 /// Slab keys of the tasks ready to run, in wake order.
 pub(crate) struct RunQueue {
-    keys: RefCell<VecDeque<u32>>,
+    keys: UnsafeCell<VecDeque<u32>>, // only through `RunQueue::keys`
     /// The loop this queue belongs to: proof of its thread, to reach the
     /// tasks' loop-only flags.
     on_loop: OnLoop,
 }
 
 thread_local! {
-    /// The run queue of the loop running on this thread, if any: set and
-    /// cleared with the current runtime (`context::enter`).
-    static CURRENT: Cell<Option<Rc<RunQueue>>> = const { Cell::new(None) };
+    /// The run queue of the loop running on this thread, or null; set by a
+    /// [`MadeCurrent`], which keeps the queue alive meanwhile. A thread-local
+    /// with nothing to drop is one load; the simple version, an
+    /// `Option<Rc<RunQueue>>`, checks a destructor's registration on every
+    /// wake (kettle: `CURRENT`).
+    static CURRENT: Cell<*const RunQueue> = const { Cell::new(ptr::null()) };
 }
 
 impl RunQueue {
     pub(crate) fn new(on_loop: OnLoop) -> RunQueue {
-        RunQueue { keys: RefCell::new(VecDeque::new()), on_loop }
+        RunQueue { keys: UnsafeCell::new(VecDeque::new()), on_loop }
+    }
+
+    /// Runs `f`, which only pushes, pops or looks, on the keys. The simple
+    /// version, a `RefCell`, costs each push and pop a check and two writes
+    /// of a flag for a borrow that can never overlap another (kettle: `keys`).
+    #[inline(always)]
+    fn keys<R>(&self, f: impl FnOnce(&mut VecDeque<u32>) -> R) -> R {
+        // SAFETY: the queue is `!Sync` (its `OnLoop` is), and no caller's `f`
+        // can reach this queue again, so two `&mut` never overlap.
+        f(unsafe { &mut *self.keys.get() })
     }
 
     /// Queues the task behind `header` unless it is already queued or done.
@@ -49,7 +63,7 @@ impl RunQueue {
     pub(crate) fn enqueue(&self, header: &Header) {
         let flags = header.flags(&self.on_loop);
         if flags.mark_queued() {
-            self.keys.borrow_mut().push_back(flags.key());
+            self.keys(|keys| keys.push_back(flags.key()));
         }
     }
 
@@ -58,29 +72,29 @@ impl RunQueue {
     #[inline]
     pub(crate) fn push_adopted(&self, key: usize) {
         debug_assert!(u32::try_from(key).is_ok(), "a slab key fits in 32 bits (`LoopFlags::adopt`)");
-        self.keys.borrow_mut().push_back(key as u32);
+        self.keys(|keys| keys.push_back(key as u32));
     }
 
     /// The next task to run, if any. The caller clears its `queued` flag.
     #[inline]
     pub(crate) fn pop(&self) -> Option<usize> {
-        self.keys.borrow_mut().pop_front().map(|key| key as usize)
+        self.keys(|keys| keys.pop_front()).map(|key| key as usize)
     }
 
     #[inline]
     pub(crate) fn len(&self) -> usize {
-        self.keys.borrow().len()
+        self.keys(|keys| keys.len())
     }
 
     #[inline]
     pub(crate) fn is_empty(&self) -> bool {
-        self.keys.borrow().is_empty()
+        self.keys(|keys| keys.is_empty())
     }
 
     /// Calls `f` with the keys, to reorder them (the seeded shuffle) or
     /// forget them (shutdown). `f` runs no user code.
     pub(crate) fn with_keys<R>(&self, f: impl FnOnce(&mut VecDeque<u32>) -> R) -> R {
-        f(&mut self.keys.borrow_mut())
+        self.keys(f)
     }
 }
 
@@ -90,26 +104,34 @@ impl RunQueue {
 /// owner's injector instead.
 #[inline]
 pub(crate) fn enqueue_here(header: &Header) -> bool {
-    CURRENT
-        .try_with(|slot| {
-            // Taken out and put back: no user code runs in between.
-            let queue = slot.take();
-            let here = match &queue {
-                Some(queue) if header.is_owned_by(&queue.on_loop) => {
-                    queue.enqueue(header);
-                    true
-                }
-                _ => false,
-            };
-            slot.set(queue);
-            here
-        })
-        .unwrap_or(false) // thread teardown: no loop runs here any more
+    let queue = CURRENT.with(Cell::get);
+    // SAFETY: a non-null `CURRENT` is set by a live `MadeCurrent`, which holds the queue.
+    match unsafe { queue.as_ref() } {
+        Some(queue) if header.is_owned_by(&queue.on_loop) => queue.enqueue(header),
+        _ => return false,
+    }
+    true
 }
 
-/// Makes `queue` this thread's current run queue; returns the previous one.
-pub(crate) fn set_current(queue: Option<Rc<RunQueue>>) -> Option<Rc<RunQueue>> {
-    CURRENT.try_with(|slot| slot.replace(queue)).ok().flatten()
+/// This thread's current run queue, until dropped: then the one before it.
+/// Each lives in a `context::Entered` on the stack, so they end in the
+/// reverse order they began, and each restores a queue still held.
+pub(crate) struct MadeCurrent {
+    queue: Rc<RunQueue>,
+    previous: *const RunQueue,
+}
+
+/// Makes `queue` this thread's current run queue until the guard drops.
+pub(crate) fn make_current(queue: &Rc<RunQueue>) -> MadeCurrent {
+    let previous = CURRENT.with(|slot| slot.replace(Rc::as_ptr(queue)));
+    MadeCurrent { queue: queue.clone(), previous }
+}
+
+impl Drop for MadeCurrent {
+    fn drop(&mut self) {
+        let current = CURRENT.with(|slot| slot.replace(self.previous));
+        debug_assert!(ptr::eq(current, Rc::as_ptr(&self.queue)), "run queues stop being current last first");
+    }
 }
 
 #[cfg(test)]

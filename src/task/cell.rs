@@ -297,8 +297,8 @@ impl TaskRef {
 /// [`task::current`](crate::task::current) reads.
 ///
 /// A plain pointer, set by the loop around each poll, because during a poll
-/// the loop holds the task's `TaskRef` on its stack (the slab entry is
-/// empty, `core.rs`) and a clone would cost an atomic increment per poll.
+/// the task's slab entry keeps it alive (`TaskSlab::lend`, `core.rs`) and a
+/// clone would cost an atomic increment per poll.
 pub(crate) struct CurrentTask(Cell<Option<NonNull<Header>>>);
 
 impl CurrentTask {

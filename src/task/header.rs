@@ -80,6 +80,12 @@ pub(crate) struct Vtable {
 }
 
 impl Header {
+    /// How many `TaskRef`s and wakers point at the cell (for tests).
+    #[cfg(test)]
+    pub(crate) fn refs(&self) -> usize {
+        self.state.load().refs()
+    }
+
     /// The header of a new cell: two references (the loop's and the join
     /// handle's), not yet adopted by its loop.
     pub(in crate::task) fn new(

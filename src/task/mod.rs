@@ -89,10 +89,10 @@
 //! one of a task's remote wakes waits in the injector, further ones push
 //! nothing (the `REMOTE_QUEUED` state bit).
 //!
-//! The run queue holds slab keys, not pointers, so the loop needs no
-//! `unsafe`: it takes the `TaskRef` out of its slab entry for the length of
-//! a poll and puts it back afterwards, which also leaves the slab free for
-//! a task that spawns while being polled. A waker, by contrast, points at
+//! The run queue holds slab keys, not pointers: the loop polls a task
+//! through a copy of its slab entry's pointer (`TaskSlab::lend`), holding
+//! no borrow of the slab, which stays free for a task that spawns while
+//! being polled. A waker, by contrast, points at
 //! the cell, not at a slab slot (`waker.rs`), so slab keys are reused
 //! freely: a stale waker can only reach its own finished cell.
 

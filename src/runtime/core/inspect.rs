@@ -21,10 +21,14 @@ impl Core {
         // finished ones are: only while timing, and only if its output may
         // still be unread. That is judged before the clone below adds a
         // reference of its own.
+        // The task being polled now is in its slab entry too (`task_slab.rs`):
+        // it is listed once, below, as running.
         let timing = self.extras.watch.is_timing();
+        let running = self.extras.current_task.with(|header| header.map(|header| header as *const Header));
         let listed = |task: &&TaskRef| {
             let header = task.header();
-            !header.flags(self.on_loop()).is_done() || (timing && header.may_be_unread())
+            let here = !header.flags(self.on_loop()).is_done() || (timing && header.may_be_unread());
+            here && running != Some(header as *const Header)
         };
         // Clones (one count each) so that no borrow of the slab is held
         // while the infos are built.
@@ -35,7 +39,7 @@ impl Core {
         debug_assert_eq!(
             infos.iter().filter(|info| info.state != TaskState::FinishedUnread).count(),
             self.tasks_alive(),
-            "a dump lists every live task: each is in its slab entry, or is the one being polled"
+            "a dump lists every live task once: each is in its slab entry, the one being polled as running"
         );
         self.finished_unread(now, &mut infos);
         drop(held); // may free a cell: outside any borrow

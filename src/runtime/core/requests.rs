@@ -135,7 +135,7 @@ impl Core {
         let key = tasks.vacant_key();
         task.header().flags(self.on_loop()).adopt(key);
         self.note_spawn(&task);
-        tasks.put_back(key, task);
+        tasks.fill(key, task);
         drop(tasks);
         self.run_queue.push_adopted(key);
     }

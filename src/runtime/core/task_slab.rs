@@ -9,19 +9,24 @@
 //! free slots hold the next free key, so a slot is an enum of a task and
 //! an index, 16 bytes. [`TaskSlab`] keeps the free keys beside the slots
 //! instead, in a stack of 32-bit keys, so a slot is an `Option<TaskRef>`
-//! — one pointer, 8 bytes, `None` while its task is being polled or once
-//! it is free. Both buffers keep the size they grew to: with 10,000 live
+//! — one pointer, 8 bytes, `None` once it is free. Both buffers keep the size they grew to: with 10,000 live
 //! tasks that is 8 bytes a task where the slab took 16 (and 4 more per
 //! key freed since, for the stack).
 //!
 //! Keys are reused last-freed first, as the slab crate reuses them.
+//!
+//! A task stays in its slot while the loop polls it: [`TaskSlab::lend`]
+//! copies its pointer out for the poll, and nothing is written back.
+
+use std::mem::ManuallyDrop;
+use std::ops::Deref;
 
 use crate::task::header::TaskRef;
 
 /// Every live task, by key: a `Slab<Option<TaskRef>>` in 8 bytes a slot.
 pub(super) struct TaskSlab {
-    /// A slot per key ever handed out: the task, or `None` if its task is
-    /// being polled (the loop holds it) or the key is free.
+    /// A slot per key ever handed out: the task, or `None` if the key is
+    /// free (or just taken by [`vacant_key`](TaskSlab::vacant_key)).
     slots: Vec<Option<TaskRef>>,
     /// The free keys, the last freed on top. Each names a `None` slot.
     free: Vec<u32>,
@@ -33,8 +38,7 @@ impl TaskSlab {
     }
 
     /// Takes a key for a task about to be adopted: its slot stays empty
-    /// until [`put_back`](TaskSlab::put_back) fills it, as if the task were
-    /// being polled.
+    /// until [`fill`](TaskSlab::fill) fills it.
     #[inline]
     pub(super) fn vacant_key(&mut self) -> usize {
         match self.free.pop() {
@@ -48,36 +52,44 @@ impl TaskSlab {
         }
     }
 
-    /// Takes the task at `key` out of its slot for a poll (the slot stays
-    /// taken until [`put_back`](TaskSlab::put_back) or
-    /// [`remove`](TaskSlab::remove)); `None` if the slot is empty.
+    /// The task at `key`, lent for one poll; `None` if the slot is empty.
+    ///
+    /// The simple version takes the `TaskRef` out of its slot for the poll
+    /// and puts it back afterwards: two writes and a second borrow of the
+    /// slab per poll, for a slot nobody else may empty meanwhile (kettle:
+    /// `lend`).
     #[inline]
-    pub(super) fn take(&mut self, key: usize) -> Option<TaskRef> {
-        self.slots.get_mut(key).and_then(Option::take)
+    pub(super) fn lend(&self, key: usize) -> Option<Lent> {
+        let task = self.slots.get(key)?.as_ref()?;
+        // SAFETY: the `ManuallyDrop` never releases the reference it copies;
+        // the slot's reference keeps the cell alive for as long as the
+        // `Lent` exists (see `Lent`).
+        Some(Lent(ManuallyDrop::new(unsafe { TaskRef::from_raw(task.as_ptr()) })))
     }
 
-    /// Returns a task taken with [`take`](TaskSlab::take) to its slot, or
-    /// puts a new one under its [`vacant_key`](TaskSlab::vacant_key).
+    /// Puts a new task under its [`vacant_key`](TaskSlab::vacant_key).
     #[inline]
-    pub(super) fn put_back(&mut self, key: usize, task: TaskRef) {
+    pub(super) fn fill(&mut self, key: usize, task: TaskRef) {
         let slot = &mut self.slots[key];
-        debug_assert!(slot.is_none(), "a task goes back to the slot it was taken from");
+        debug_assert!(slot.is_none(), "a vacant key's slot is empty");
         *slot = Some(task);
     }
 
-    /// Frees `key`, whose task was taken out for good (its slot is empty).
+    /// Frees `key` and returns its task, for the caller to drop outside
+    /// the slab's borrow.
     #[inline]
-    pub(super) fn remove(&mut self, key: usize) {
-        debug_assert!(self.slots[key].is_none(), "a key is freed once its task was taken out");
+    pub(super) fn remove(&mut self, key: usize) -> TaskRef {
+        let task = self.slots[key].take().expect("a key is freed once, while its task is in its slot");
         self.free.push(key as u32);
+        task
     }
 
-    /// Keys in use: tasks in their slots, and the one being polled.
+    /// Keys in use.
     pub(super) fn len(&self) -> usize {
         self.slots.len() - self.free.len()
     }
 
-    /// The tasks in their slots (not the one being polled).
+    /// The tasks in their slots, the one being polled included.
     pub(super) fn iter(&self) -> impl Iterator<Item = &TaskRef> {
         self.slots.iter().flatten()
     }
@@ -86,6 +98,25 @@ impl TaskSlab {
     pub(super) fn take_all(&mut self) -> Vec<TaskRef> {
         self.free.clear();
         self.slots.drain(..).flatten().collect()
+    }
+}
+
+/// A task lent by its slot for one poll ([`TaskSlab::lend`]): its pointer,
+/// without a count of its own.
+///
+/// Only the loop empties a slot, and only between polls: `Core::settle`
+/// after the task's own poll (which drops the `Lent` before it lets go of
+/// the slot's reference) and `Core::shutdown` when the runtime is dropped,
+/// which cannot happen during one of its polls (`block_on`, `run_forever`
+/// and `turn` borrow the runtime). So the slot's reference outlives the
+/// `Lent`. Spawning during the poll may move the slots, not the cell.
+pub(super) struct Lent(ManuallyDrop<TaskRef>);
+
+impl Deref for Lent {
+    type Target = TaskRef;
+
+    fn deref(&self) -> &TaskRef {
+        &self.0
     }
 }
 
@@ -103,16 +134,19 @@ mod tests {
         let mut slab = TaskSlab::new();
         let insert = |slab: &mut TaskSlab, task| {
             let key = slab.vacant_key();
-            slab.put_back(key, task);
+            slab.fill(key, task);
             key
         };
         assert_eq!(insert(&mut slab, a.clone()), 0);
         assert_eq!(insert(&mut slab, b.clone()), 1);
-        let taken = slab.take(0).expect("the first task");
-        assert_eq!((slab.len(), slab.iter().count()), (2, 1), "a task being polled keeps its key");
-        assert!(slab.take(0).is_none(), "taken once");
-        drop(taken);
-        slab.remove(0);
+        let lent = slab.lend(0).expect("the first task");
+        assert_eq!((slab.len(), slab.iter().count()), (2, 2), "a task being polled stays in its slot");
+        assert_eq!(lent.id(), a.id(), "lent: the same cell");
+        let refs = a.header().refs();
+        assert_eq!(refs, 3, "lending counts nothing: the loop's slot, `a`, and this slab's slot");
+        drop(lent);
+        assert_eq!(slab.remove(0).id(), a.id(), "removing hands the slot's task back");
+        assert!(slab.lend(0).is_none(), "a freed key lends nothing");
         assert_eq!(slab.len(), 1);
         assert_eq!(insert(&mut slab, a.clone()), 0, "the freed key first");
         assert_eq!(slab.take_all().len(), 2);

@@ -18,7 +18,7 @@
 use std::cell::{Cell, RefCell};
 use std::time::{Duration, Instant};
 
-use super::{Callback, Core};
+use super::{Callback, Core, Lent};
 use crate::contain;
 use crate::runtime::debug::{DebugMode, SlowPoll, SlowPollHook};
 use crate::task::cell::RunOutcome;
@@ -126,12 +126,12 @@ impl Core {
     }
 
     /// [`Core::run_task`] while timing: the same poll with the clock read
-    /// around it, the same settling, and then — with the task back in its
+    /// around it, the same settling, and then — with the task settled in its
     /// slab entry, or gone, so that a dump taken by the hook finds it where
     /// it lives — debug mode's report.
     #[cold]
     #[inline(never)]
-    pub(super) fn run_task_timed(&self, key: usize, task: TaskRef) {
+    pub(super) fn run_task_timed(&self, key: usize, task: Lent) {
         let (start, outcome, end) = {
             let waker = waker_ref(&task);
             let start = Instant::now();
