@@ -541,7 +541,7 @@ impl Core {
                 self.carry_polls(task.header()); // every 2^32 polls of a task
             }
             if flags.is_releasable() {
-                drop(task); // the lent pointer, before the entry's reference goes
+                // The entry's own reference; the shadowed lent copy ends here.
                 let task = self.tasks.borrow_mut().remove(key);
                 if task.header().flags(self.on_loop()).notes_key().is_some() {
                     self.release_noted(task); // a named or timed task: `core/watch.rs`

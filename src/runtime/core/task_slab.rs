@@ -144,7 +144,6 @@ mod tests {
         assert_eq!(lent.id(), a.id(), "lent: the same cell");
         let refs = a.header().refs();
         assert_eq!(refs, 3, "lending counts nothing: the loop's slot, `a`, and this slab's slot");
-        drop(lent);
         assert_eq!(slab.remove(0).id(), a.id(), "removing hands the slot's task back");
         assert!(slab.lend(0).is_none(), "a freed key lends nothing");
         assert_eq!(slab.len(), 1);
