@@ -325,6 +325,67 @@ fn write_with_to_a_pipe_whose_reader_is_gone_fails_with_broken_pipe() {
     });
 }
 
+/// One event can release several waiters: the loop wakes them after the
+/// poll, in the order they started waiting (`fire_io_wakers`, `core.rs`),
+/// whether it released one, two or five.
+#[test]
+fn one_readiness_event_wakes_every_task_waiting_on_it_in_the_order_they_waited() {
+    for waiters in [1, 2, 5] {
+        let order = kettle::run(async move {
+            let (reader, writer) = std::io::pipe().unwrap();
+            let reader = Rc::new(Async::new(reader).unwrap());
+            let order = Rc::new(std::cell::RefCell::new(Vec::new()));
+            let tasks: Vec<_> = (0..waiters)
+                .map(|i| {
+                    let (reader, order) = (reader.clone(), order.clone());
+                    kettle::spawn(async move {
+                        reader.readable().await.unwrap();
+                        order.borrow_mut().push(i);
+                    })
+                })
+                .collect();
+            kettle::yield_now().await; // every task is waiting now
+            (&writer).write_all(b"x").unwrap();
+            for task in tasks {
+                bounded(task).await.unwrap();
+            }
+            order.take()
+        });
+        assert_eq!(order, (0..waiters).collect::<Vec<_>>(), "{waiters} waiters");
+    }
+}
+
+/// A waker released by an event is user code: a foreign one that panics
+/// is contained, and the tasks waiting beside it still wake.
+#[test]
+fn a_panicking_waker_released_by_an_event_leaves_the_others_waking() {
+    use std::sync::Arc;
+    use std::task::{Context, Wake, Waker};
+    struct Panics;
+    impl Wake for Panics {
+        fn wake(self: Arc<Self>) {
+            panic!("a foreign waker that panics");
+        }
+    }
+    kettle::run(async {
+        let (reader, writer) = std::io::pipe().unwrap();
+        let reader = Rc::new(Async::new(reader).unwrap());
+        let waker = Waker::from(Arc::new(Panics));
+        let mut foreign = Box::pin(reader.readable());
+        assert!(foreign.as_mut().poll(&mut Context::from_waker(&waker)).is_pending());
+        let (first, second) = (reader.clone(), reader.clone());
+        let tasks = [kettle::spawn(async move { first.readable().await }), kettle::spawn(async move {
+            second.readable().await
+        })];
+        kettle::yield_now().await;
+        (&writer).write_all(b"x").unwrap();
+        for task in tasks {
+            bounded(task).await.unwrap().unwrap();
+        }
+        drop(foreign);
+    });
+}
+
 // ----- cancellation --------------------------------------------------------------
 
 #[test]

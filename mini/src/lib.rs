@@ -174,6 +174,8 @@ impl Core {
                 }
             }
         }
+        // kettle: one waker or none wakes without a Drain, the buffer kept — fire_io_wakers,
+        // src/runtime/core/shortcuts.rs.
         ready.into_iter().for_each(|waker| contain(|| waker.wake())); // user code: after the borrow
         // kettle: no lock unless something was pushed — Core::inject, src/runtime/core.rs.
         let requests = lock(&self.shared.injector).as_mut().map(mem::take).unwrap_or_default();

@@ -383,11 +383,8 @@ impl Core {
             }
         }
         drop(events);
-        // Fired once the poll and the sources are no longer borrowed. A
-        // waker is user code (a foreign executor's, around kettle futures).
-        for waker in wake.drain(..) {
-            contain::call(|| waker.wake());
-        }
+        // Fired once the poll and the sources are no longer borrowed.
+        shortcuts::fire_io_wakers(&mut wake);
         *self.shortcuts.io_wakers.borrow_mut() = wake;
         count
     }
