@@ -374,9 +374,10 @@ fn a_panicking_waker_released_by_an_event_leaves_the_others_waking() {
         let mut foreign = Box::pin(reader.readable());
         assert!(foreign.as_mut().poll(&mut Context::from_waker(&waker)).is_pending());
         let (first, second) = (reader.clone(), reader.clone());
-        let tasks = [kettle::spawn(async move { first.readable().await }), kettle::spawn(async move {
-            second.readable().await
-        })];
+        let tasks = [
+            kettle::spawn(async move { first.readable().await }),
+            kettle::spawn(async move { second.readable().await }),
+        ];
         kettle::yield_now().await;
         (&writer).write_all(b"x").unwrap();
         for task in tasks {

@@ -289,6 +289,8 @@ impl Runtime {
         // kettle: the waker borrows `main`'s count, touching none — lend_main_waker, src/runtime/mod.rs.
         let (waker, mut future) = (Waker::from(main.clone()), std::pin::pin!(future));
         loop {
+            // kettle: a load first, a swap only if set; step 1 looks again after its lock —
+            // MainWaker::take_wake (src/runtime/mod.rs), Core::announce_idle.
             if main.woken.swap(false, SeqCst)
                 && let Poll::Ready(output) = future.as_mut().poll(&mut Context::from_waker(&waker))
             {

@@ -89,6 +89,7 @@ use super::run_queue::RunQueue;
 use super::shared::{Remote, Shared};
 use super::timerfd::TimerFd;
 use crate::contain;
+use crate::loom::sync::atomic::{AtomicBool, Ordering::Acquire};
 use crate::task::cell::RunOutcome;
 use crate::task::header::{OnLoop, TaskRef};
 use crate::task::waker::waker_ref;
@@ -252,16 +253,16 @@ impl Core {
 
     /// One loop iteration: the five steps of the module docs, in order.
     ///
-    /// `main_ready`: `block_on`'s own future (not a task) is woken and will be
-    /// polled right after this turn, so the loop is busy as if a task were
-    /// queued.
-    pub(crate) fn turn(&self, max_wait: Option<Duration>, main_ready: bool) -> Turn {
+    /// `main`: `block_on`'s wake flag, if it drives the turn. Set, its future
+    /// (not a task) is polled right after: the loop is busy as if a task were queued.
+    pub(crate) fn turn(&self, max_wait: Option<Duration>, main: Option<&AtomicBool>) -> Turn {
         if self.extras.watch.is_tracing() {
-            return self.turn_traced(max_wait, main_ready); // the same, timed: `core/record.rs`
+            return self.turn_traced(max_wait, main); // the same, timed: `core/record.rs`
         }
         self.extras.stats.on_turn();
-        let plan = self.plan_poll(max_wait, main_ready);
-        let plan = self.announce_idle(plan); // 1. idle
+        let main_ready = main.is_some_and(|woken| woken.load(Acquire));
+        let plan = self.plan_poll(if main_ready { Some(Duration::ZERO) } else { max_wait }, main_ready);
+        let plan = self.announce_idle(plan, main); // 1. idle
         let io_events = self.poll_io(plan); // 2. poll
         let injected = self.inject(); // 3. inject
         if self.extras.clock.is_paused() {
@@ -312,15 +313,17 @@ impl Core {
     /// ([`leave`](Core::leave)) is the only other. The simple version would
     /// take the lock and mark the loop idle before every poll; the
     /// `idle_announced` flag skips it while the announcement still holds.
+    /// `block_on`'s flag (`main`, read with a plain load: `MainWaker::take_wake`)
+    /// is read again after the lock, which a remote wake's notify takes after setting it.
     #[inline(always)] // into `turn` and the traced `turn_traced` alike
-    fn announce_idle(&self, plan: PollPlan) -> PollPlan {
+    fn announce_idle(&self, plan: PollPlan, main: Option<&AtomicBool>) -> PollPlan {
         let PollPlan::Wait(_) = plan else { return plan };
         if self.shortcuts.idle_announced.get() {
             return plan; // still announced: see its invariant in shared.rs's essay
         }
         let idle = self.shared.end_work();
         self.shortcuts.idle_announced.set(idle);
-        if idle { plan } else { PollPlan::Peek }
+        if idle && !main.is_some_and(|woken| woken.load(Acquire)) { plan } else { PollPlan::Peek }
     }
 
     /// The loop is being left — `block_on` or `run_forever` returning, an

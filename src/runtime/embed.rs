@@ -94,7 +94,7 @@ impl Runtime {
         let turn = {
             let _running = Running::enter(&self.core, "Runtime::turn");
             self.core.before_host_turn();
-            self.core.turn(max_wait, false)
+            self.core.turn(max_wait, None)
         }; // leaving hands over to the host: `core/host.rs`
         turn
     }
@@ -132,7 +132,7 @@ impl Runtime {
             let entered = context::try_enter(&self.core).ok_or(TurnError { _private: () })?;
             let _running = Running { _entered: entered, core: &self.core };
             self.core.before_host_turn();
-            self.core.turn(max_wait, false)
+            self.core.turn(max_wait, None)
         }; // leaving hands over to the host: `core/host.rs`
         Ok(turn)
     }

@@ -55,12 +55,12 @@ use std::io;
 use std::pin::pin;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use self::core::Core;
 use self::shared::Shared;
+use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use crate::task::JoinHandle;
 
 /// A single-threaded event loop (asyncio's event loop).
@@ -106,6 +106,21 @@ impl Builder {
 struct MainWaker {
     woken: AtomicBool,
     shared: Arc<Shared>,
+}
+
+impl MainWaker {
+    /// Consumes a wake: whether the future is to be polled now. The simple
+    /// version swaps the flag back on every pass of `block_on`'s loop, an
+    /// atomic read-modify-write (a locked instruction) per turn, where most
+    /// turns find the flag clear. A plain load sees that; only a set flag
+    /// is swapped. A load may miss a wake from another thread that a swap
+    /// would have seen: such a wake has notified the loop, and a turn that
+    /// would block looks at the flag again after the injector's lock
+    /// (`Core::announce_idle`), which orders it after the notify.
+    #[inline(always)]
+    fn take_wake(&self) -> bool {
+        self.woken.load(Ordering::Acquire) && self.woken.swap(false, Ordering::AcqRel)
+    }
 }
 
 impl Wake for MainWaker {
@@ -200,15 +215,15 @@ impl Runtime {
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(future);
         loop {
-            if main.woken.swap(false, Ordering::AcqRel)
+            if main.take_wake()
                 && let Poll::Ready(output) = future.as_mut().poll(&mut cx)
             {
                 self.main_waker.set(Some(main));
                 return output;
             }
-            // If the future woke itself while being polled, don't block.
-            let main_ready = main.woken.load(Ordering::Acquire);
-            self.core.turn(main_ready.then_some(Duration::ZERO), main_ready);
+            // If the future woke itself while being polled, the turn does
+            // not block; if a wake comes in as it decides, it looks again.
+            self.core.turn(None, Some(&main.woken));
         }
     }
 
@@ -243,7 +258,7 @@ impl Runtime {
             // A stop requested later either lands during the turn and is
             // seen below, or wakes the blocked poll through `notify`.
             let max_wait = self.core.shared().stop_requested().then_some(Duration::ZERO);
-            self.core.turn(max_wait, false);
+            self.core.turn(max_wait, None);
             if self.core.shared().take_stop() {
                 return;
             }

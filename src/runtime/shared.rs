@@ -76,7 +76,11 @@
 //!   again right after. Without the nudge, a flag set after the caller's
 //!   last look but before the step 1 that precedes a blocking wait would be
 //!   missed until some unrelated event (`tests/cross_thread_stress.rs`
-//!   races exactly that).
+//!   races exactly that). `block_on` looks at its flag with a plain load,
+//!   which may miss a wake that a swap would see; so step 1, after the
+//!   lock that the wake's notify took after setting the flag, reads it
+//!   once more and turns the wait into a poll if it is set
+//!   (`Core::announce_idle`, `MainWaker::take_wake`).
 //! - Leaving the loop (`Core::leave`): between runs nobody drains the queue, so the
 //!   loop must be idle then, and items (or a nudge) that arrived while it
 //!   worked, and so wrote nothing, get their eventfd write now — else an

@@ -148,13 +148,13 @@ mod tests {
         let core = Core::new(&crate::runtime::Builder::new()).expect("epoll, eventfd and timerfd");
         let task = core.spawn(std::future::pending::<()>(), std::panic::Location::caller());
         task.header().flags(core.on_loop()).set_polls(u32::MAX - 1);
-        core.turn(Some(Duration::ZERO), false);
+        core.turn(Some(Duration::ZERO), None);
         assert_eq!(core.tasks()[0].polls, u64::from(u32::MAX), "no carry yet");
         crate::task::waker::schedule(task.header());
-        core.turn(Some(Duration::ZERO), false);
+        core.turn(Some(Duration::ZERO), None);
         assert_eq!(core.tasks()[0].polls, 1 << 32, "carried into the notes");
         crate::task::waker::schedule(task.header());
-        core.turn(Some(Duration::ZERO), false);
+        core.turn(Some(Duration::ZERO), None);
         assert_eq!(core.tasks()[0].polls, (1 << 32) + 1);
         drop(task);
         core.shutdown();

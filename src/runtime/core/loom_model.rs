@@ -20,7 +20,8 @@ use std::sync::atomic::AtomicBool as StdBool;
 use std::time::Duration;
 
 use super::{Core, PollPlan};
-use crate::loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use crate::loom::sync::atomic::AtomicBool;
+use crate::loom::sync::atomic::Ordering::{AcqRel, Acquire, SeqCst};
 use crate::runtime::Builder;
 use crate::runtime::shared::Remote;
 
@@ -42,9 +43,13 @@ fn would_block(plan: PollPlan) -> bool {
 }
 
 /// What the next turn's poll would do, after step 1's handshake: the
-/// plan, then the idle announcement that may demote a wait to a peek.
-fn plan_and_announce(core: &Core, max_wait: Option<Duration>, main_ready: bool) -> PollPlan {
-    core.announce_idle(core.plan_poll(max_wait, main_ready))
+/// plan, then the idle announcement that may demote a wait to a peek — as
+/// `Core::turn` begins, `main` being `block_on`'s wake flag if it drives
+/// the turn.
+fn plan_and_announce(core: &Core, max_wait: Option<Duration>, main: Option<&AtomicBool>) -> PollPlan {
+    let main_ready = main.is_some_and(|woken| woken.load(Acquire));
+    let max_wait = if main_ready { Some(Duration::ZERO) } else { max_wait };
+    core.announce_idle(core.plan_poll(max_wait, main_ready), main)
 }
 
 /// Another thread pushes a callback that sets the returned flag when it runs.
@@ -62,7 +67,7 @@ fn push_from_another_thread(core: &Core) -> (loom::thread::JoinHandle<()>, Arc<S
 /// then see everything that was sent.
 fn drain(core: &Core) {
     for _ in 0..3 {
-        core.turn(NOW, false);
+        core.turn(NOW, None);
     }
 }
 
@@ -71,8 +76,8 @@ fn loom_model_a_push_racing_the_loop_going_idle_is_never_lost() {
     loom::model(|| {
         let core = core();
         let (pusher, ran) = push_from_another_thread(&core);
-        core.turn(NOW, false); // marks the loop busy; may take the item
-        let decision = plan_and_announce(&core, None, false);
+        core.turn(NOW, None); // marks the loop busy; may take the item
+        let decision = plan_and_announce(&core, None, None);
         pusher.join().unwrap();
         if would_block(decision) {
             assert!(
@@ -94,12 +99,12 @@ fn loom_model_a_push_racing_a_loop_woken_for_io_is_never_lost() {
         // A wait, announced, that ends for I/O (here: at once), then step 3,
         // which takes no lock unless the push has landed: the loop may work
         // on while still marked idle in the injector.
-        let wait = plan_and_announce(&core, None, false);
+        let wait = plan_and_announce(&core, None, None);
         if would_block(wait) {
             core.poll_io(PollPlan::Wait(Some(Duration::ZERO)));
         }
         core.inject();
-        let decision = plan_and_announce(&core, None, false);
+        let decision = plan_and_announce(&core, None, None);
         pusher.join().unwrap();
         if would_block(decision) {
             assert!(
@@ -115,20 +120,22 @@ fn loom_model_a_push_racing_a_loop_woken_for_io_is_never_lost() {
 
 #[test]
 fn loom_model_a_flag_set_and_notified_racing_block_on_is_never_lost() {
-    // block_on's own future is woken from another thread (MainWaker: set
-    // the flag, then notify) while the loop turns and decides to block.
+    // block_on's own future is woken from another thread (as
+    // `MainWaker::wake_by_ref`: the one who sets the flag notifies) while
+    // the loop turns, looks at the flag (as `MainWaker::take_wake`: a load,
+    // then a swap only if it is set) and decides to block.
     loom::model(|| {
         let core = core();
         let woken = Arc::new(AtomicBool::new(false));
         let (shared, flag) = (core.shared().clone(), woken.clone());
         let waker = loom::thread::spawn(move || {
-            flag.store(true, SeqCst);
-            shared.notify();
+            if !flag.swap(true, AcqRel) {
+                shared.notify();
+            }
         });
-        core.turn(NOW, false); // a working turn: the notify may find it busy
-        let seen = woken.swap(false, SeqCst); // block_on polls its future
-        let main_ready = woken.load(SeqCst);
-        let decision = plan_and_announce(&core, main_ready.then_some(Duration::ZERO), main_ready);
+        core.turn(NOW, Some(&woken)); // a working turn: the notify may find it busy
+        let seen = woken.load(Acquire) && woken.swap(false, AcqRel); // then block_on polls its future
+        let decision = plan_and_announce(&core, None, Some(&woken));
         waker.join().unwrap();
         if would_block(decision) && !seen {
             assert!(eventfd_written(&core), "block_on's wake was lost: no eventfd write, flag unseen");
@@ -143,10 +150,10 @@ fn loom_model_a_stop_racing_run_forever_is_never_lost() {
         let core = core();
         let shared = core.shared().clone();
         let stopper = loom::thread::spawn(move || shared.request_stop());
-        core.turn(NOW, false);
+        core.turn(NOW, None);
         let stopped = core.shared().take_stop(); // run_forever looks after each turn
         let max_wait = core.shared().stop_requested().then_some(Duration::ZERO);
-        let decision = plan_and_announce(&core, max_wait, false);
+        let decision = plan_and_announce(&core, max_wait, None);
         stopper.join().unwrap();
         if would_block(decision) && !stopped {
             assert!(eventfd_written(&core), "the stop was lost: no eventfd write, flag unseen");
@@ -162,7 +169,8 @@ fn loom_model_a_push_racing_the_loop_being_left_makes_the_fd_readable() {
     loom::model(|| {
         let core = core();
         let (pusher, ran) = push_from_another_thread(&core);
-        core.turn(NOW, true); // main_ready: a busy turn
+        let woken = AtomicBool::new(true);
+        core.turn(NOW, Some(&woken)); // block_on's future is ready: a busy turn
         let _ = core.leave();
         pusher.join().unwrap();
         if !ran.load(SeqCst) {
@@ -192,9 +200,9 @@ fn loom_model_a_push_and_a_notify_racing_the_loop_going_idle_are_never_lost() {
             flag.store(true, SeqCst);
             shared.notify();
         });
-        core.turn(NOW, false);
+        core.turn(NOW, None);
         let seen = woken.swap(false, SeqCst);
-        let decision = plan_and_announce(&core, None, false);
+        let decision = plan_and_announce(&core, None, None);
         pusher.join().unwrap();
         notifier.join().unwrap();
         if would_block(decision) {
@@ -219,7 +227,7 @@ fn loom_model_a_push_racing_an_embedders_turn_and_its_hand_over_is_never_lost() 
         let (pusher, ran) = push_from_another_thread(&core);
         for _ in 0..2 {
             core.before_host_turn();
-            core.turn(NOW, false);
+            core.turn(NOW, None);
             let wrote = core.leave();
             core.hand_over_to_host(wrote);
         }

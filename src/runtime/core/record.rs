@@ -7,9 +7,11 @@
 //! meanwhile (`watch.rs`), and each timed poll and callback leaves an event.
 //! With no trace, the turn pays one test of a `Cell<bool>`.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::{Core, PollPlan};
+use crate::loom::sync::atomic::AtomicBool;
+use crate::loom::sync::atomic::Ordering::Acquire;
 use crate::runtime::metrics::Turn;
 use crate::task::header::TaskRef;
 use crate::trace::{Phase, Recorder, TaskLabel, Trace, TraceEvent};
@@ -85,12 +87,13 @@ impl Core {
     /// bookkeeping).
     #[cold]
     #[inline(never)]
-    pub(super) fn turn_traced(&self, max_wait: Option<std::time::Duration>, main_ready: bool) -> Turn {
+    pub(super) fn turn_traced(&self, max_wait: Option<Duration>, main: Option<&AtomicBool>) -> Turn {
         self.extras.stats.on_turn();
         let turn = self.extras.stats.turns() - self.extras.watch.trace_first_turn.get();
-        let plan = self.plan_poll(max_wait, main_ready);
+        let main_ready = main.is_some_and(|woken| woken.load(Acquire));
+        let plan = self.plan_poll(if main_ready { Some(Duration::ZERO) } else { max_wait }, main_ready);
         let t0 = Instant::now();
-        let plan = self.announce_idle(plan); // 1. idle
+        let plan = self.announce_idle(plan, main); // 1. idle
         let t1 = Instant::now();
         let io_events = self.poll_io(plan); // 2. poll
         let t2 = Instant::now();

@@ -70,7 +70,7 @@ fn poll_join<T>(handle: &mut JoinHandle<T>, waker: &Waker) -> Poll<Result<T, Joi
 /// Turns without blocking until nothing is left to do.
 fn drain(core: &Core) {
     for _ in 0..4 {
-        core.turn(NOW, false);
+        core.turn(NOW, None);
     }
 }
 
@@ -97,7 +97,7 @@ fn loom_model_completion_racing_the_join_handles_drop_drops_the_output_once() {
         let output = Counted(drops.clone());
         let handle = spawn(&core, async move { output });
         let dropper = loom::thread::spawn(move || drop(handle));
-        core.turn(NOW, false); // polls the task to completion
+        core.turn(NOW, None); // polls the task to completion
         dropper.join().unwrap();
         drain(&core);
         assert_eq!(drops.load(SeqCst), 1, "the output was dropped exactly once");
@@ -116,7 +116,7 @@ fn loom_model_a_join_handle_polled_on_another_thread_is_woken_and_gets_the_outpu
             let first = poll_join(&mut handle, &waker);
             (handle, flag, first)
         });
-        core.turn(NOW, false);
+        core.turn(NOW, None);
         let (mut handle, flag, first) = joiner.join().unwrap();
         match first {
             Poll::Ready(out) => assert_eq!(out.unwrap(), 7),
@@ -146,7 +146,7 @@ fn loom_model_a_cancel_from_another_thread_racing_the_task_drops_its_future_once
             handle.cancel();
             handle
         });
-        core.turn(NOW, false);
+        core.turn(NOW, None);
         let mut handle = canceller.join().unwrap();
         drain(&core);
         let (_, waker) = flag_waker();
@@ -179,10 +179,10 @@ fn loom_model_a_wake_from_another_thread_racing_the_task_is_never_lost() {
                 Poll::Pending
             }),
         );
-        core.turn(NOW, false); // the task stores its waker and waits
+        core.turn(NOW, None); // the task stores its waker and waits
         let waker = slot.lock().unwrap().clone().expect("stored on the first poll");
         let remote = loom::thread::spawn(move || waker.wake());
-        core.turn(NOW, false);
+        core.turn(NOW, None);
         remote.join().unwrap();
         drain(&core);
         assert!(handle.is_finished(), "the wake from the other thread was lost");
@@ -255,11 +255,11 @@ fn loom_model_a_remote_wake_and_the_join_handles_drop_racing_completion_leak_not
                 Poll::Ready(output.take().expect("completes once"))
             }),
         );
-        core.turn(NOW, false); // stores its waker
+        core.turn(NOW, None); // stores its waker
         let waker = slot.lock().unwrap().clone().expect("stored");
         let remote = loom::thread::spawn(move || waker.wake());
         let dropper = loom::thread::spawn(move || drop(handle));
-        core.turn(NOW, false);
+        core.turn(NOW, None);
         remote.join().unwrap();
         dropper.join().unwrap();
         drain(&core);
