@@ -111,3 +111,23 @@ fn a_block_on_whose_future_keeps_no_clone_lends_the_same_waker_again() {
     let third = rt.block_on(poll_fn(|cx| Poll::Ready(cx.waker().data())));
     assert_ne!(third, second, "a clone was kept: the next block_on has a waker of its own");
 }
+
+/// A reused waker starts each `block_on` cleared, whatever the last one
+/// left: a future that woke itself in its final poll leaves the flag set,
+/// and the next `block_on` must not take that for a wake of its own (a
+/// spurious second poll before its timer fires).
+#[test]
+fn a_wake_left_by_the_last_block_on_is_not_a_wake_of_the_next() {
+    let rt = kettle::Runtime::builder().start_paused(true).build().unwrap();
+    rt.block_on(poll_fn(|cx| {
+        cx.waker().wake_by_ref(); // woken, then done: the flag stays set
+        Poll::Ready(())
+    }));
+    let polls = Cell::new(0);
+    let mut sleep = Box::pin(kettle::sleep(Duration::from_millis(10)));
+    rt.block_on(poll_fn(|cx| {
+        polls.set(polls.get() + 1);
+        sleep.as_mut().poll(cx)
+    }));
+    assert_eq!(polls.get(), 2, "polled first, then once its timer fired: no stale wake between");
+}

@@ -214,31 +214,33 @@ impl Runtime {
         let waker = lend_main_waker(&main);
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(future);
+        let mut woken = true; // the first pass polls
         loop {
-            if main.take_wake()
-                && let Poll::Ready(output) = future.as_mut().poll(&mut cx)
-            {
+            if woken && let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
                 self.main_waker.set(Some(main));
                 return output;
             }
             // If the future woke itself while being polled, the turn does
             // not block; if a wake comes in as it decides, it looks again.
             self.core.turn(None, Some(&main.woken));
+            woken = main.take_wake();
         }
     }
 
-    /// `block_on`'s waker, woken (so the future is polled first): the one the
-    /// last `block_on` used if nothing kept a clone of it, else a new one. A
-    /// shortcut: the simple version (kettle-mini's) allocates one per call,
-    /// and a program of many short `block_on`s pays an allocation for each.
+    /// `block_on`'s waker, not woken (the first pass polls anyway): the one
+    /// the last `block_on` used if nothing kept a clone of it, else a new
+    /// one. A shortcut: the simple version (kettle-mini's) allocates one per
+    /// call, and a program of many short `block_on`s pays an allocation for
+    /// each.
     fn main_waker(&self) -> Arc<MainWaker> {
         match self.main_waker.take() {
-            // Only ours: no stale waker can wake the next `block_on`'s future.
+            // Only ours: no stale waker can wake the next `block_on`'s future,
+            // and nobody else can touch the flag while it is cleared.
             Some(main) if Arc::strong_count(&main) == 1 && Arc::weak_count(&main) == 0 => {
-                main.woken.store(true, Ordering::Relaxed);
+                main.woken.store(false, Ordering::Relaxed);
                 main
             }
-            _ => Arc::new(MainWaker { woken: AtomicBool::new(true), shared: self.core.shared().clone() }),
+            _ => Arc::new(MainWaker { woken: AtomicBool::new(false), shared: self.core.shared().clone() }),
         }
     }
 
