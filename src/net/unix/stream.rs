@@ -220,7 +220,8 @@ impl UnixStream {
 
     /// Writes from several buffers in order, in one `sendmsg` (a `send` for
     /// a single buffer), returning how many bytes went out (maybe only
-    /// part; at most 1024 buffers per call), as [`TcpStream::write_vectored`](crate::net::TcpStream::write_vectored).
+    /// part; at most 1024 buffers per call), as
+    /// [`TcpStream::write_vectored`](crate::net::TcpStream::write_vectored).
     ///
     /// ```
     /// use std::io::IoSlice;
