@@ -88,7 +88,7 @@ pub(crate) fn recv_uninit(fd: BorrowedFd<'_>, buf: &mut [MaybeUninit<u8>]) -> io
 ///
 /// A list of one slice is a plain [`send`] of it: `send(2)` takes the
 /// buffer as it is, where `sendmsg(2)` first copies a message header and
-/// an iovec array in from user space — 80–190 ns more per call on this
+/// an iovec array in from user space — 85–195 ns more per call on this
 /// machine's loopback TCP, and hyper's HTTP/1.1 client hands over every
 /// body-less request as one slice. The simple version is [`send_msg`] for
 /// every list.
