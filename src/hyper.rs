@@ -73,7 +73,8 @@
 //! hyper's HTTP/1.1 encoder keeps a response's head and body as separate
 //! buffers and, when the transport says [`is_write_vectored`], hands them
 //! over together: `KettleIo` says yes, and one `sendmsg` sends them (not the
-//! trait's default, one buffer per call). Nothing is buffered in user space,
+//! trait's default, one buffer per call; a lone buffer, such as a body-less
+//! request's head, goes as a plain `send`). Nothing is buffered in user space,
 //! so `poll_flush` has nothing to do; `poll_shutdown` shuts down the writing
 //! side, and a connection the peer has already reset counts as shut (`Ok`),
 //! so a client that hangs up does not turn hyper's closing of the connection

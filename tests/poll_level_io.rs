@@ -217,6 +217,38 @@ fn a_vectored_write_to_a_closed_peer_is_an_error_and_never_a_sigpipe() {
 }
 
 #[test]
+fn a_vectored_write_of_one_buffer_sends_it_whole_and_to_a_closed_peer_is_an_error_and_never_a_sigpipe() {
+    // One slice takes a shorter path (a plain `send`) than several; it must
+    // keep both promises: the bytes arrive, and a closed peer is an error.
+    // SAFETY: as in the test above: SIG_DFL installs no handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+    let rt = Runtime::new().unwrap();
+    let (_listener, mut peer, mut stream) = std_peer_pair(&rt);
+    let request = b"GET / HTTP/1.1\r\nhost: kettle\r\n\r\n";
+    let n = rt.block_on(bounded(stream.write_vectored(&[IoSlice::new(request)]))).unwrap();
+    assert_eq!(n, request.len(), "the one buffer went out whole");
+    let m = rt.block_on(bounded(poll_fn(|cx| stream.poll_write_vectored(cx, &[IoSlice::new(b"xyz")]))));
+    assert_eq!(m.unwrap(), 3, "and through the poll-level method");
+    let mut got = vec![0; request.len() + 3];
+    peer.read_exact(&mut got).unwrap();
+    assert_eq!(got, [&request[..], b"xyz"].concat());
+
+    drop(peer);
+    let err = rt.block_on(bounded(async {
+        for _ in 0..1000 {
+            if let Err(e) = stream.write_vectored(&[IoSlice::new(b"anyone there?")]).await {
+                return e;
+            }
+            kettle::yield_now().await;
+        }
+        panic!("1000 one-buffer vectored writes to a closed connection all succeeded");
+    }));
+    assert!(matches!(err.kind(), io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset), "{err:?}");
+}
+
+#[test]
 fn empty_buffers_are_ready_at_once_with_zero_on_every_poll_level_method() {
     let rt = Runtime::new().unwrap();
     let (_listener, _peer, stream) = std_peer_pair(&rt);

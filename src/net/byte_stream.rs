@@ -21,8 +21,9 @@
 //!
 //! Writes never raise `SIGPIPE`: plain writes are `send` with
 //! `MSG_NOSIGNAL` ([`sys::send`], the call std's own socket writes make),
-//! vectored ones `sendmsg` with it ([`sys::send_vectored`]), because std's
-//! `write_vectored` is a `writev` that would raise it.
+//! vectored ones `sendmsg` with it ([`sys::send_vectored`]; `send` again
+//! for a list of one), because std's `write_vectored` is a `writev` that
+//! would raise it.
 
 use std::future::Future;
 use std::io::{self, IoSlice};

@@ -159,7 +159,7 @@ impl TcpStream {
     }
 
     /// Writes from several buffers in order, in one system call
-    /// (`sendmsg`), returning how many bytes went out: a response's head
+    /// (`sendmsg`; a plain `send` for a single buffer), returning how many bytes went out: a response's head
     /// and body leave together without being copied into one buffer. Like
     /// [`write`](Self::write), it may write only part; at most 1024 buffers
     /// are offered per call (the kernel's limit).
@@ -369,7 +369,7 @@ impl TcpStream {
     }
 
     /// One step of [`write_vectored`](Self::write_vectored): one `sendmsg`
-    /// of the buffers in order if the stream is ready, else `Pending`
+    /// (or `send`, for a single buffer) of the buffers in order if the stream is ready, else `Pending`
     /// (keeping only the latest poll's waker).
     ///
     /// ```

@@ -218,9 +218,10 @@ impl UnixStream {
         self.io.write_all(buf)
     }
 
-    /// Writes from several buffers in order, in one `sendmsg`, returning how
-    /// many bytes went out (maybe only part; at most 1024 buffers per call),
-    /// as [`TcpStream::write_vectored`](crate::net::TcpStream::write_vectored).
+    /// Writes from several buffers in order, in one `sendmsg` (a `send` for
+    /// a single buffer), returning how many bytes went out (maybe only
+    /// part; at most 1024 buffers per call), as
+    /// [`TcpStream::write_vectored`](crate::net::TcpStream::write_vectored).
     ///
     /// ```
     /// use std::io::IoSlice;
