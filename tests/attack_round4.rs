@@ -190,7 +190,10 @@ impl Mischief {
         let spawned = self.spawned.clone();
         kettle::spawn(async move { spawned.set(spawned.get() + 1) }).detach();
         let listed = dump();
-        assert_listed_once(&listed, listed.iter().filter(|i| i.state == TaskState::Running).count().min(1), "");
+        let mut ids: Vec<_> = listed.iter().map(|info| info.id).collect();
+        ids.dedup();
+        assert_eq!(ids.len(), listed.len(), "a task is listed twice: {listed:?}");
+        assert!(listed.iter().filter(|i| i.state == TaskState::Running).count() <= 1, "{listed:?}");
         assert_eq!(
             listed.iter().filter(|i| i.state != TaskState::FinishedUnread).count(),
             kettle::metrics().tasks_alive,
@@ -224,11 +227,7 @@ impl Future for Dying {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Output> {
         self.waker = Some(cx.waker().clone());
-        if self.finish {
-            Poll::Ready(Output(self.output.take()))
-        } else {
-            Poll::Pending
-        }
+        if self.finish { Poll::Ready(Output(self.output.take())) } else { Poll::Pending }
     }
 }
 
@@ -399,10 +398,12 @@ fn a_runtime_dropped_inside_another_runtimes_task_may_wake_tasks_of_both_from_it
         kettle::spawn(async move { tx.send(5).unwrap() }).detach();
         rx.await.unwrap()
     });
-    let got = within(30, "A's tasks woken by B's destructors", || a.block_on(async {
-        let n = dropper.await.unwrap();
-        (n, a_task.await.unwrap())
-    }));
+    let got = within(30, "A's tasks woken by B's destructors", || {
+        a.block_on(async {
+            let n = dropper.await.unwrap();
+            (n, a_task.await.unwrap())
+        })
+    });
     assert_eq!(got, (5, 2));
     assert_eq!(ran_in_b.get(), 0, "a task spawned into B's shutdown never runs");
     assert_eq!(a.metrics().tasks_alive, 0);
@@ -421,10 +422,13 @@ fn wakers_of_an_idle_runtime_woken_inside_another_runtimes_task_run_its_task_on_
     let b_waker_in = b_waker.clone();
     a.block_on(async move { b_waker_in.borrow_mut().take().unwrap().wake() });
     let a_waker_in = a_waker.clone();
-    assert_eq!(within(30, "B's task", || b.block_on(async move {
-        a_waker_in.borrow_mut().take().unwrap().wake_by_ref();
-        b_task.await.unwrap()
-    })), 2);
+    assert_eq!(
+        within(30, "B's task", || b.block_on(async move {
+            a_waker_in.borrow_mut().take().unwrap().wake_by_ref();
+            b_task.await.unwrap()
+        })),
+        2
+    );
     assert_eq!(within(30, "A's task", || a.block_on(a_task)).unwrap(), 2);
 }
 
@@ -706,7 +710,8 @@ fn one_event_wakes_every_waiter_while_their_wakers_panic_spawn_register_again_an
     rt.block_on(kettle::yield_now()); // the readers wait
     // Foreign executors' operations, each with its own waker: a waker per
     // behaviour, so each is its own waiter.
-    let mut foreign: Vec<Pin<Box<dyn Future<Output = std::io::Result<(usize, std::net::SocketAddr)>>>>> = Vec::new();
+    let mut foreign: Vec<Pin<Box<dyn Future<Output = std::io::Result<(usize, std::net::SocketAddr)>>>>> =
+        Vec::new();
     let behaviours: Vec<Box<dyn FnOnce() -> Waker>> = vec![
         Box::new({
             let woken = woken.clone();
@@ -768,5 +773,73 @@ struct Counter(Arc<AtomicUsize>);
 impl Wake for Counter {
     fn wake(self: Arc<Self>) {
         self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+// ----- 5. the last reference, during the runtime's drop -----------------------
+
+/// A foreign waker whose drop runs an action (once), on the thread that
+/// made it.
+struct DropActing(std::sync::Mutex<Option<SendBox>>);
+
+impl Wake for DropActing {
+    fn wake(self: Arc<Self>) {}
+}
+
+impl Drop for DropActing {
+    fn drop(&mut self) {
+        let action = self.0.lock().unwrap().take();
+        if let Some(SendBox(action)) = action {
+            action();
+        }
+    }
+}
+
+/// A task that finished while queued (it woke itself in its last poll)
+/// waits in the slab for its stale queue entry to be popped. If the
+/// runtime is dropped first, the slab's reference is the task's last, and
+/// letting go of it drops the join waker its handle left — user code, run
+/// by the runtime's drop. What that code spawns, queues or wakes there is
+/// dropped with the rest, unrun, exactly once, before `drop(runtime)`
+/// returns, and `drop(runtime)` does not panic.
+#[test]
+fn what_a_join_wakers_drop_spawns_when_the_runtime_drop_frees_its_task_is_dropped_with_the_runtime() {
+    for kind in ["plain", "debug"] {
+        let rt = match kind {
+            "plain" => Runtime::new().unwrap(),
+            _ => Builder::new().slow_poll_threshold(Duration::from_secs(3600)).build().unwrap(),
+        };
+        let dropped = Rc::new(Cell::new(0));
+        let ran = Rc::new(Cell::new(false));
+        let (dropped_in, ran_in) = (dropped.clone(), ran.clone());
+        let spawn_on_drop = move || {
+            let (counted, ran) = (Counted(dropped_in.clone()), ran_in.clone());
+            kettle::spawn(async move {
+                let _counted = counted;
+                ran.set(true);
+            })
+            .detach();
+            let counted = Counted(dropped_in.clone());
+            kettle::call_soon(move || drop(counted));
+        };
+        let join_waker =
+            Waker::from(Arc::new(DropActing(std::sync::Mutex::new(Some(SendBox(Box::new(spawn_on_drop)))))));
+        let mut task = rt.spawn(poll_fn(|cx| {
+            cx.waker().wake_by_ref(); // finishes while queued: a stale entry
+            Poll::Ready(1u8)
+        }));
+        assert!(Pin::new(&mut task).poll(&mut Context::from_waker(&join_waker)).is_pending());
+        drop(join_waker); // the handle keeps its clone
+        rt.turn(Some(Duration::ZERO)); // the task finishes; its stale entry waits
+        assert!(task.is_finished(), "{kind}");
+        drop(task); // the output goes; the join waker stays in the cell
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(rt)));
+        assert!(outcome.is_ok(), "{kind}: drop(runtime) panicked");
+        assert!(!ran.get(), "{kind}: nothing runs after the runtime's drop began");
+        assert_eq!(
+            dropped.get(),
+            2,
+            "{kind}: the spawned task and the queued callback were dropped by drop(runtime)"
+        );
     }
 }
