@@ -843,3 +843,66 @@ fn what_a_join_wakers_drop_spawns_when_the_runtime_drop_frees_its_task_is_droppe
         );
     }
 }
+
+/// The same last reference let go of by the loop: a task that finished
+/// while queued, whose handle was dropped meanwhile, is freed when its
+/// stale entry is popped — and its join waker's drop, run there, may
+/// spawn, wake, dump the tasks and drop another runtime; all of it lands.
+#[test]
+fn a_join_wakers_drop_run_as_the_loop_frees_a_task_may_spawn_wake_dump_and_drop_a_runtime() {
+    for (kind, rt) in every_kind_of_runtime() {
+        let (waiter, waiter_waker) = flag_task(&rt);
+        let spawned_ran = Rc::new(Cell::new(false));
+        let dumped = Rc::new(Cell::new(0));
+        let other = Runtime::new().unwrap();
+        let other_drops = Rc::new(Cell::new(0));
+        let counted = Counted(other_drops.clone());
+        other
+            .spawn(async move {
+                let _counted = counted;
+                std::future::pending::<()>().await
+            })
+            .detach();
+        let (ran, dumped_in, waiter_waker_in) = (spawned_ran.clone(), dumped.clone(), waiter_waker.clone());
+        let mut other = Some(other);
+        let action = move || {
+            let ran = ran.clone();
+            kettle::spawn(async move { ran.set(true) }).detach();
+            waiter_waker_in.borrow_mut().take().expect("the waiter waits").wake();
+            let listed = dump();
+            assert_eq!(
+                listed.iter().filter(|i| i.state != TaskState::FinishedUnread).count(),
+                kettle::metrics().tasks_alive,
+                "{listed:?}"
+            );
+            dumped_in.set(dumped_in.get() + 1);
+            drop(other.take());
+        };
+        let join_waker =
+            Waker::from(Arc::new(DropActing(std::sync::Mutex::new(Some(SendBox(Box::new(action)))))));
+        let mut task = rt.spawn(poll_fn(|cx| {
+            cx.waker().wake_by_ref(); // finishes while queued: a stale entry
+            Poll::Ready(1u8)
+        }));
+        assert!(Pin::new(&mut task).poll(&mut Context::from_waker(&join_waker)).is_pending());
+        drop(join_waker);
+        rt.turn(Some(Duration::ZERO)); // the waiter waits; the task finishes, queued
+        assert!(task.is_finished(), "{kind}");
+        drop(task); // the join waker stays in the cell, which the slab holds
+        assert_eq!(dumped.get(), 0, "{kind}: not yet freed");
+        let polls = within(30, "the waiter woken by a join waker's drop", || {
+            rt.block_on(async {
+                let polls = waiter.await.unwrap();
+                kettle::yield_now().await;
+                polls
+            })
+        });
+        assert_eq!((polls, dumped.get()), (2, 1), "{kind}");
+        assert!(spawned_ran.get(), "{kind}");
+        assert_eq!(other_drops.get(), 1, "{kind}: the other runtime dropped its task");
+        assert_eq!(rt.metrics().tasks_alive, 0, "{kind}");
+        if kind == "traced" {
+            let _ = rt.stop_trace();
+        }
+    }
+}
