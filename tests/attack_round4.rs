@@ -1070,3 +1070,105 @@ fn a_soup_of_tasks_spawning_cancelling_dropping_waking_and_dumping_each_other_en
         }
     }
 }
+
+/// A task that owns a clone of its own runtime (an `Rc<Runtime>`) starts
+/// and stops the trace, asks for dumps and spawns through it in the
+/// middle of its polls — switching the loop between its timed and
+/// untimed ways of running a task while tasks are lent: every task runs
+/// to the end and is listed once in every dump.
+#[test]
+fn a_task_switching_its_own_runtimes_trace_on_and_off_mid_poll_leaves_every_task_whole() {
+    let rt = Rc::new(Runtime::new().unwrap());
+    let inner = rt.clone();
+    let finished = Rc::new(Cell::new(0));
+    let finished_in = finished.clone();
+    let switcher = rt.spawn(async move {
+        let mut handles = Vec::new();
+        for round in 0..40u32 {
+            if round % 2 == 0 {
+                inner.start_trace();
+            } else {
+                let _ = inner.stop_trace();
+            }
+            let finished = finished_in.clone();
+            handles.push(inner.spawn(async move {
+                kettle::yield_now().await;
+                finished.set(finished.get() + 1);
+                round
+            }));
+            let listed = inner.tasks();
+            let mut ids: Vec<_> = listed.iter().map(|info| info.id).collect();
+            ids.dedup();
+            assert_eq!(ids.len(), listed.len(), "round {round}: {listed:?}");
+            assert_eq!(listed.iter().filter(|i| i.state == TaskState::Running).count(), 1, "round {round}");
+            kettle::yield_now().await;
+        }
+        let mut sum = 0;
+        for handle in handles {
+            sum += handle.await.unwrap();
+        }
+        drop(inner); // the task's clone: the caller's keeps the runtime
+        sum
+    });
+    let sum = rt.block_on(switcher).unwrap();
+    assert_eq!((sum, finished.get()), ((0..40).sum(), 40));
+    assert_eq!(rt.metrics().tasks_alive, 0);
+    assert_eq!(Rc::strong_count(&rt), 1);
+}
+
+/// While the loop times its tasks (debug mode, a trace), a finished task
+/// whose output its handle may still read is kept for dumps. If that
+/// handle is dropped by the runtime's drop (another task's future owned
+/// it), the kept reference is the task's last: letting go of it runs the
+/// join waker's drop, which — like every destructor the runtime's drop
+/// runs — finds the runtime entered: what it spawns and queues is dropped
+/// with the runtime, and nothing panics.
+#[test]
+fn a_task_kept_for_dumps_whose_handle_the_runtimes_drop_drops_is_let_go_of_with_the_runtime_entered() {
+    for kind in ["debug", "traced"] {
+        let rt = match kind {
+            "debug" => Builder::new().slow_poll_threshold(Duration::from_secs(3600)).build().unwrap(),
+            _ => {
+                let rt = Runtime::new().unwrap();
+                rt.start_trace();
+                rt
+            }
+        };
+        let dropped = Rc::new(Cell::new(0));
+        let spawned = Rc::new(Cell::new(false));
+        let (dropped_in, spawned_in) = (dropped.clone(), spawned.clone());
+        let action = move || {
+            let spawned_in = spawned_in.clone();
+            let counted = Counted(dropped_in.clone());
+            let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+                kettle::spawn(async move {
+                    let _counted = counted;
+                })
+                .detach();
+            }));
+            spawned_in.set(made.is_ok());
+            let counted = Counted(dropped_in.clone());
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+                kettle::call_soon(move || drop(counted));
+            }));
+        };
+        let join_waker =
+            Waker::from(Arc::new(DropActing(std::sync::Mutex::new(Some(SendBox(Box::new(action)))))));
+        let mut task = rt.spawn(async { 1u8 });
+        assert!(Pin::new(&mut task).poll(&mut Context::from_waker(&join_waker)).is_pending());
+        drop(join_waker);
+        rt.turn(Some(Duration::ZERO)); // finished, unread: kept for dumps
+        assert!(task.is_finished(), "{kind}");
+        assert_eq!(rt.tasks().len(), 1, "{kind}: listed as finished and unread");
+        rt.spawn(async move {
+            let _owned = task; // dropped by the runtime's drop
+            std::future::pending::<()>().await
+        })
+        .detach();
+        rt.turn(Some(Duration::ZERO));
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(rt)));
+        assert!(outcome.is_ok(), "{kind}: drop(runtime) panicked");
+        assert!(spawned.get(), "{kind}: the join waker's drop found the runtime entered");
+        assert_eq!(dropped.get(), 2, "{kind}: what it spawned and queued was dropped with the runtime");
+    }
+}

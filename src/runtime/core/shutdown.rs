@@ -17,16 +17,20 @@ impl Core {
         let mut remote = self.shared.close();
         // Finished tasks are kept until the run queue is cleared, so that no
         // destructor running meanwhile can free a cell the queue still names.
-        // Letting go of them may free cells, whose leftovers (a join waker)
-        // are user code too: what that spawns or queues takes another pass.
+        // Letting go of them — and of those kept for dumps while timing
+        // (`watch.rs`), whose handles a destructor may have dropped — may
+        // free cells, whose leftovers (a join waker) are user code too: what
+        // that spawns or queues takes another pass.
         let mut finished = Vec::new();
         loop {
             self.drop_everything(&mut remote, &mut finished);
             self.run_queue.with_keys(|keys| keys.clear());
-            if finished.is_empty() {
+            let kept = self.extras.watch.unread_len();
+            if finished.is_empty() && kept == 0 {
                 break;
             }
             drop(std::mem::take(&mut finished));
+            self.forget_unread();
         }
         // Names and timings of tasks that are all gone now (no user code).
         self.extras.notes.borrow_mut().clear();
