@@ -1172,3 +1172,39 @@ fn a_task_kept_for_dumps_whose_handle_the_runtimes_drop_drops_is_let_go_of_with_
         assert_eq!(dropped.get(), 2, "{kind}: what it spawned and queued was dropped with the runtime");
     }
 }
+
+/// Debug mode lists, as the runtime is dropped, the tasks it drops
+/// unfinished; making that list first lets go of the finished tasks kept
+/// for dumps whose output has been read since — perhaps their last
+/// reference, whose join waker's drop is user code. That runs with the
+/// runtime entered, as every destructor the runtime's drop runs does.
+#[test]
+fn the_tasks_debug_modes_leftover_list_lets_go_of_are_let_go_of_with_the_runtime_entered() {
+    let rt = Builder::new().slow_poll_threshold(Duration::from_secs(3600)).build().unwrap();
+    let dropped = Rc::new(Cell::new(0));
+    let spawned = Rc::new(Cell::new(false));
+    let (dropped_in, spawned_in) = (dropped.clone(), spawned.clone());
+    let action = move || {
+        let counted = Counted(dropped_in.clone());
+        let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            kettle::spawn(async move {
+                let _counted = counted;
+            })
+            .detach();
+        }));
+        spawned_in.set(made.is_ok());
+    };
+    let join_waker =
+        Waker::from(Arc::new(DropActing(std::sync::Mutex::new(Some(SendBox(Box::new(action)))))));
+    let mut task = rt.spawn(async { 1u8 });
+    assert!(Pin::new(&mut task).poll(&mut Context::from_waker(&join_waker)).is_pending());
+    drop(join_waker);
+    rt.turn(Some(Duration::ZERO)); // finished, unread: kept for dumps
+    // Read, and the handle gone: the kept reference is the last one.
+    assert!(matches!(Pin::new(&mut task).poll(&mut Context::from_waker(Waker::noop())), Poll::Ready(Ok(1))));
+    drop(task);
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(rt)));
+    assert!(outcome.is_ok(), "drop(runtime) panicked");
+    assert!(spawned.get(), "the join waker's drop found the runtime entered");
+    assert_eq!(dropped.get(), 1, "what it spawned was dropped with the runtime");
+}
