@@ -660,6 +660,9 @@ fn after_a_block_on_whose_future_panics_the_next_one_is_woken_from_another_threa
 
 // ----- 4. I/O readiness wake-ups ----------------------------------------------
 
+/// A receive on a socket, boxed.
+type Recv = Pin<Box<dyn Future<Output = std::io::Result<(usize, std::net::SocketAddr)>>>>;
+
 /// A foreign waker on a kettle socket, whose `wake` does an action once.
 struct ActingWaker(std::sync::Mutex<Option<SendBox>>, Arc<AtomicUsize>);
 
@@ -710,8 +713,7 @@ fn one_event_wakes_every_waiter_while_their_wakers_panic_spawn_register_again_an
     rt.block_on(kettle::yield_now()); // the readers wait
     // Foreign executors' operations, each with its own waker: a waker per
     // behaviour, so each is its own waiter.
-    let mut foreign: Vec<Pin<Box<dyn Future<Output = std::io::Result<(usize, std::net::SocketAddr)>>>>> =
-        Vec::new();
+    let mut foreign: Vec<Recv> = Vec::new();
     let behaviours: Vec<Box<dyn FnOnce() -> Waker>> = vec![
         Box::new({
             let woken = woken.clone();
@@ -946,77 +948,75 @@ impl Drop for InSoup {
 }
 
 /// One task of the soup: a few steps, each a random act on the others.
-fn soup_task(soup: Rc<Soup>, budget: u32) -> impl Future<Output = u32> {
-    async move {
-        let _counted = InSoup(soup.clone());
-        soup.started.set(soup.started.get() + 1);
-        let children = if budget == 6 { 3 } else { soup.next(3) };
-        for _ in 0..children {
-            if budget > 0 && soup.started.get() < 3000 {
+async fn soup_task(soup: Rc<Soup>, budget: u32) -> u32 {
+    let _counted = InSoup(soup.clone());
+    soup.started.set(soup.started.get() + 1);
+    let children = if budget == 6 { 3 } else { soup.next(3) };
+    for _ in 0..children {
+        if budget > 0 && soup.started.get() < 3000 {
+            let handle = kettle::spawn(soup_task(soup.clone(), budget - 1));
+            soup.handles.borrow_mut().push(Some(handle));
+        }
+    }
+    for step in 0..(1 + soup.next(6)) {
+        match soup.next(9) {
+            0 | 1 if budget > 0 && soup.started.get() < 3000 => {
                 let handle = kettle::spawn(soup_task(soup.clone(), budget - 1));
                 soup.handles.borrow_mut().push(Some(handle));
             }
-        }
-        for step in 0..(1 + soup.next(6)) {
-            match soup.next(9) {
-                0 | 1 if budget > 0 && soup.started.get() < 3000 => {
-                    let handle = kettle::spawn(soup_task(soup.clone(), budget - 1));
-                    soup.handles.borrow_mut().push(Some(handle));
-                }
-                2 => {
-                    let n = soup.handles.borrow().len() as u64;
-                    if n > 0 {
-                        let i = soup.next(n) as usize;
-                        if let Some(handle) = soup.handles.borrow().get(i).and_then(Option::as_ref) {
-                            handle.cancel(); // perhaps this very task
-                        }
+            2 => {
+                let n = soup.handles.borrow().len() as u64;
+                if n > 0 {
+                    let i = soup.next(n) as usize;
+                    if let Some(handle) = soup.handles.borrow().get(i).and_then(Option::as_ref) {
+                        handle.cancel(); // perhaps this very task
                     }
                 }
-                3 => {
-                    let n = soup.handles.borrow().len() as u64;
-                    if n > 0 {
-                        let i = soup.next(n) as usize;
-                        let handle = soup.handles.borrow_mut()[i].take();
-                        drop(handle); // perhaps this task's own
-                    }
-                }
-                4 => {
-                    let waker = soup.wakers.borrow_mut().iter_mut().rev().filter_map(Option::take).next();
-                    if let Some(waker) = waker {
-                        waker.wake();
-                    }
-                }
-                5 => {
-                    let listed = dump();
-                    let mut ids: Vec<_> = listed.iter().map(|info| info.id).collect();
-                    ids.dedup();
-                    assert_eq!(ids.len(), listed.len(), "a task listed twice");
-                    assert_eq!(listed.iter().filter(|i| i.state == TaskState::Running).count(), 1);
-                    assert_eq!(
-                        listed.iter().filter(|i| i.state != TaskState::FinishedUnread).count(),
-                        kettle::metrics().tasks_alive
-                    );
-                    soup.dumps.set(soup.dumps.get() + 1);
-                }
-                6 => {
-                    // Wait until somebody wakes us (or the soup's end does).
-                    let mut parked = false;
-                    poll_fn(|cx| {
-                        if parked {
-                            return Poll::Ready(());
-                        }
-                        parked = true;
-                        soup.wakers.borrow_mut().push(Some(cx.waker().clone()));
-                        Poll::Pending
-                    })
-                    .await;
-                }
-                _ => kettle::yield_now().await,
             }
-            let _ = step;
+            3 => {
+                let n = soup.handles.borrow().len() as u64;
+                if n > 0 {
+                    let i = soup.next(n) as usize;
+                    let handle = soup.handles.borrow_mut()[i].take();
+                    drop(handle); // perhaps this task's own
+                }
+            }
+            4 => {
+                let waker = soup.wakers.borrow_mut().iter_mut().rev().filter_map(Option::take).next();
+                if let Some(waker) = waker {
+                    waker.wake();
+                }
+            }
+            5 => {
+                let listed = dump();
+                let mut ids: Vec<_> = listed.iter().map(|info| info.id).collect();
+                ids.dedup();
+                assert_eq!(ids.len(), listed.len(), "a task listed twice");
+                assert_eq!(listed.iter().filter(|i| i.state == TaskState::Running).count(), 1);
+                assert_eq!(
+                    listed.iter().filter(|i| i.state != TaskState::FinishedUnread).count(),
+                    kettle::metrics().tasks_alive
+                );
+                soup.dumps.set(soup.dumps.get() + 1);
+            }
+            6 => {
+                // Wait until somebody wakes us (or the soup's end does).
+                let mut parked = false;
+                poll_fn(|cx| {
+                    if parked {
+                        return Poll::Ready(());
+                    }
+                    parked = true;
+                    soup.wakers.borrow_mut().push(Some(cx.waker().clone()));
+                    Poll::Pending
+                })
+                .await;
+            }
+            _ => kettle::yield_now().await,
         }
-        budget
+        let _ = step;
     }
+    budget
 }
 
 /// Thousands of tasks that spawn, cancel one another (or themselves),
