@@ -1208,3 +1208,40 @@ fn the_tasks_debug_modes_leftover_list_lets_go_of_are_let_go_of_with_the_runtime
     assert!(spawned.get(), "the join waker's drop found the runtime entered");
     assert_eq!(dropped.get(), 1, "what it spawned was dropped with the runtime");
 }
+
+/// A foreign waker whose drop creates another runtime, gives it a task,
+/// and drops it: the loop drops such a waker when a sleep polled by it
+/// is polled again with another waker (the timer keeps the latest). The
+/// other runtime's drop enters it for its shutdown, drops its task, and
+/// nothing panics; the sleep still fires.
+#[test]
+fn a_sleeps_replaced_waker_whose_drop_creates_and_drops_a_runtime_drops_it_whole() {
+    let rt = Runtime::new().unwrap();
+    let dropped = Rc::new(Cell::new(0));
+    let dropped_in = dropped.clone();
+    let action = move || {
+        let other = Runtime::new().unwrap();
+        let counted = Counted(dropped_in.clone());
+        other
+            .spawn(async move {
+                let _counted = counted;
+                std::future::pending::<()>().await
+            })
+            .detach();
+        drop(other);
+    };
+    let first = Waker::from(Arc::new(DropActing(std::sync::Mutex::new(Some(SendBox(Box::new(action)))))));
+    let done = within(30, "the sleep", || {
+        rt.block_on(async {
+            let mut sleep = std::pin::pin!(kettle::sleep(Duration::from_millis(20)));
+            assert!(sleep.as_mut().poll(&mut Context::from_waker(&first)).is_pending());
+            drop(first); // the timer holds the only clone now
+            // Polled again by this future: the timer's waker is replaced,
+            // and the foreign one dropped.
+            sleep.await;
+            true
+        })
+    });
+    assert!(done);
+    assert_eq!(dropped.get(), 1, "the other runtime dropped its task as it was dropped");
+}

@@ -135,22 +135,31 @@ impl Sleep {
     /// The pending half of [`poll`](Future::poll), once the clock has said
     /// the deadline is still ahead: registers the timer in the current
     /// runtime, or refreshes its waker if it is registered there already.
+    ///
+    /// Replacing a timer's waker, or a timer, drops a waker: user code,
+    /// which may drop another runtime — whose drop enters it, and so needs
+    /// the context not borrowed. Only the common case (the same task polls
+    /// again: nothing changes) runs inside the context's borrow; the rest
+    /// runs on a clone of the runtime taken out of it.
     pub(crate) fn register(&mut self, cx: &Context<'_>) {
         let Sleep { deadline, timer } = self;
-        context::expect_current("polling a kettle Sleep", |core| {
-            match *timer {
-                // Still pending in this runtime's queue: just refresh the
-                // waker. (A key of another runtime's queue matches nothing.)
-                Some(key) if core.update_timer_waker(key, cx.waker()) => {}
-                previous => {
-                    *timer = Some(core.insert_timer(*deadline, Action::Wake(cx.waker().clone())));
-                    // Registered in another runtime before: that timer goes.
-                    if let Some(old) = previous.filter(|old| old.owner() != core.id()) {
-                        remove_timer(old);
-                    }
+        let core = context::expect_current("polling a kettle Sleep", |core| match *timer {
+            Some(key) if core.timer_will_wake(key, cx.waker()) => None,
+            _ => Some(core.clone()),
+        });
+        let Some(core) = core else { return };
+        match *timer {
+            // Still pending in this runtime's queue: just refresh the
+            // waker. (A key of another runtime's queue matches nothing.)
+            Some(key) if core.update_timer_waker(key, cx.waker()) => {}
+            previous => {
+                *timer = Some(core.insert_timer(*deadline, Action::Wake(cx.waker().clone())));
+                // Registered in another runtime before: that timer goes.
+                if let Some(old) = previous.filter(|old| old.owner() != core.id()) {
+                    remove_timer(old);
                 }
             }
-        });
+        }
     }
 }
 
