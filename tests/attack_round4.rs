@@ -1245,3 +1245,34 @@ fn a_sleeps_replaced_waker_whose_drop_creates_and_drops_a_runtime_drops_it_whole
     assert!(done);
     assert_eq!(dropped.get(), 1, "the other runtime dropped its task as it was dropped");
 }
+
+/// The same waker's drop, when the sleep it waited on moves to another
+/// runtime: its timer in the first runtime is removed, and the waker
+/// dropped, as the sleep registers in the second one.
+#[test]
+fn a_sleep_moved_to_another_runtime_drops_its_old_waker_which_may_create_and_drop_a_runtime() {
+    let first_rt = Runtime::new().unwrap();
+    let second_rt = Runtime::new().unwrap();
+    let dropped = Rc::new(Cell::new(0));
+    let dropped_in = dropped.clone();
+    let action = move || {
+        let other = Runtime::new().unwrap();
+        let counted = Counted(dropped_in.clone());
+        other
+            .spawn(async move {
+                let _counted = counted;
+                std::future::pending::<()>().await
+            })
+            .detach();
+        drop(other);
+    };
+    let first = Waker::from(Arc::new(DropActing(std::sync::Mutex::new(Some(SendBox(Box::new(action)))))));
+    let mut sleep = Box::pin(kettle::sleep(Duration::from_millis(20)));
+    first_rt.block_on(async {
+        assert!(sleep.as_mut().poll(&mut Context::from_waker(&first)).is_pending());
+    });
+    drop(first); // the first runtime's timer holds the only clone
+    within(30, "the moved sleep", || second_rt.block_on(sleep));
+    assert_eq!(dropped.get(), 1, "the other runtime dropped its task as it was dropped");
+    assert_eq!(first_rt.metrics().timers_pending, 0, "the old timer is gone");
+}

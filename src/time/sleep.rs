@@ -138,14 +138,19 @@ impl Sleep {
     ///
     /// Replacing a timer's waker, or a timer, drops a waker: user code,
     /// which may drop another runtime — whose drop enters it, and so needs
-    /// the context not borrowed. Only the common case (the same task polls
-    /// again: nothing changes) runs inside the context's borrow; the rest
-    /// runs on a clone of the runtime taken out of it.
+    /// the context not borrowed. The two common cases drop nothing and run
+    /// inside the context's borrow — the first registration, and the same
+    /// task polling again (nothing changes); the rest runs on a clone of
+    /// the runtime taken out of it.
     pub(crate) fn register(&mut self, cx: &Context<'_>) {
         let Sleep { deadline, timer } = self;
         let core = context::expect_current("polling a kettle Sleep", |core| match *timer {
+            None => {
+                *timer = Some(core.insert_timer(*deadline, Action::Wake(cx.waker().clone())));
+                None
+            }
             Some(key) if core.timer_will_wake(key, cx.waker()) => None,
-            _ => Some(core.clone()),
+            Some(_) => Some(core.clone()),
         });
         let Some(core) = core else { return };
         match *timer {
