@@ -1276,3 +1276,54 @@ fn a_sleep_moved_to_another_runtime_drops_its_old_waker_which_may_create_and_dro
     assert_eq!(dropped.get(), 1, "the other runtime dropped its task as it was dropped");
     assert_eq!(first_rt.metrics().timers_pending, 0, "the old timer is gone");
 }
+
+thread_local! {
+    /// A runtime a `DropsSpare` lets go of.
+    static SPARE: RefCell<Option<Runtime>> = const { RefCell::new(None) };
+}
+
+/// Drops the thread's spare runtime when dropped (a `Send` value, so that a
+/// blocking job may own it).
+struct DropsSpare;
+
+impl Drop for DropsSpare {
+    fn drop(&mut self) {
+        drop(SPARE.with(|spare| spare.borrow_mut().take()));
+    }
+}
+
+/// A blocking job submitted by a destructor the runtime's drop runs is
+/// refused (the pool has shut down) and dropped at once; what it owns may
+/// drop another runtime, which enters itself for its drop, drops its own
+/// task, and nothing panics.
+#[test]
+fn a_blocking_job_refused_during_the_runtimes_drop_may_drop_another_runtime_whole() {
+    let spare = Runtime::new().unwrap();
+    let dropped = Rc::new(Cell::new(0));
+    let counted = Counted(dropped.clone());
+    spare
+        .spawn(async move {
+            let _counted = counted;
+            std::future::pending::<()>().await
+        })
+        .detach();
+    SPARE.with(|slot| *slot.borrow_mut() = Some(spare));
+    let rt = Runtime::new().unwrap();
+    struct SubmitsOnDrop;
+    impl Drop for SubmitsOnDrop {
+        fn drop(&mut self) {
+            let owned = DropsSpare;
+            kettle::spawn_blocking(move || drop(owned)).detach();
+        }
+    }
+    rt.spawn(async {
+        let _submits = SubmitsOnDrop;
+        std::future::pending::<()>().await
+    })
+    .detach();
+    rt.block_on(kettle::yield_now());
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(rt)));
+    assert!(outcome.is_ok(), "drop(runtime) panicked");
+    assert!(SPARE.with(|slot| slot.borrow().is_none()), "the spare runtime was dropped");
+    assert_eq!(dropped.get(), 1, "the spare runtime dropped its task");
+}
