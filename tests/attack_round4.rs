@@ -1332,3 +1332,63 @@ fn a_blocking_job_refused_during_the_runtimes_drop_may_drop_another_runtime_whol
     assert!(SPARE.with(|slot| slot.borrow().is_none()), "the spare runtime was dropped");
     assert_eq!(dropped.get(), 1, "the spare runtime dropped its task");
 }
+
+/// Dumps asked from another thread while the loop runs a soup of tasks —
+/// answered on the loop between polls — list each task once, none of them
+/// running, and never hang.
+#[test]
+fn dumps_asked_from_another_thread_while_a_soup_runs_list_each_task_once() {
+    let rt = Runtime::new().unwrap();
+    let handle = rt.handle();
+    let stop = Arc::new(AtomicBool::new(false));
+    let stop_in = stop.clone();
+    let asker = std::thread::spawn(move || {
+        let mut answered = 0;
+        while !stop_in.load(Ordering::Acquire) {
+            match handle.tasks_timeout(Duration::from_secs(30)) {
+                Some(Ok(dump)) => {
+                    let mut ids: Vec<_> = dump.iter().map(|info| info.id).collect();
+                    ids.dedup();
+                    assert_eq!(ids.len(), dump.len(), "a task listed twice");
+                    assert!(dump.iter().all(|info| info.state != TaskState::Running), "{dump:?}");
+                    answered += 1;
+                }
+                Some(Err(_)) => break, // the runtime is gone
+                None => panic!("a dump asked from another thread was never answered"),
+            }
+        }
+        answered
+    });
+    within(120, "the soup with remote dumps", || {
+        for seed in 1..=20u64 {
+            let soup = Rc::new(Soup::default());
+            soup.rng.set(seed);
+            let root = rt.spawn(soup_task(soup.clone(), 6));
+            soup.handles.borrow_mut().push(Some(root));
+            rt.block_on(async {
+                loop {
+                    kettle::yield_now().await;
+                    let parked: Vec<Waker> = soup.wakers.borrow_mut().drain(..).flatten().collect();
+                    if parked.is_empty() && kettle::metrics().tasks_alive == 0 {
+                        break;
+                    }
+                    parked.into_iter().for_each(Waker::wake);
+                }
+            });
+            assert_eq!(soup.dropped.get(), soup.started.get(), "seed {seed}");
+        }
+    });
+    stop.store(true, Ordering::Release);
+    // The asker's last question may wait for a loop that no longer runs:
+    // one more run answers it.
+    let finished = std::thread::spawn(move || asker.join());
+    let answered = within(30, "the asker's last question", || {
+        loop {
+            rt.turn(Some(Duration::from_millis(10)));
+            if finished.is_finished() {
+                break finished.join().unwrap().unwrap();
+            }
+        }
+    });
+    assert!(answered > 0);
+}
