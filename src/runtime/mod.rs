@@ -377,14 +377,17 @@ impl Drop for Runtime {
     /// debug mode's listing of the tasks it dropped unfinished is written
     /// after it, by a write that ignores a closed or broken stderr.
     fn drop(&mut self) {
-        // Debug mode: name the tasks about to be dropped unfinished. The
-        // lines are made while the tasks exist, and written once they are gone.
-        let leftovers = self.core.leftover_report();
-        {
+        let leftovers = {
             let _entered = context::enter_for_shutdown(&self.core);
+            // Debug mode: name the tasks about to be dropped unfinished. The
+            // lines are made while the tasks exist, and written once they are
+            // gone. Making them lets go of the finished tasks kept for dumps
+            // whose output was read: user code, run with the runtime entered.
+            let leftovers = self.core.leftover_report();
             self.core.shutdown();
             context::unregister(&self.core);
-        }
+            leftovers
+        };
         leftovers.into_iter().for_each(crate::stderr::write_line);
     }
 }

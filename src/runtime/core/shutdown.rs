@@ -17,7 +17,30 @@ impl Core {
         let mut remote = self.shared.close();
         // Finished tasks are kept until the run queue is cleared, so that no
         // destructor running meanwhile can free a cell the queue still names.
+        // Letting go of them — and of those kept for dumps while timing
+        // (`watch.rs`), whose handles a destructor may have dropped — may
+        // free cells, whose leftovers (a join waker) are user code too: what
+        // that spawns or queues takes another pass.
         let mut finished = Vec::new();
+        loop {
+            self.drop_everything(&mut remote, &mut finished);
+            self.run_queue.with_keys(|keys| keys.clear());
+            let kept = self.extras.watch.unread_len();
+            if finished.is_empty() && kept == 0 {
+                break;
+            }
+            drop(std::mem::take(&mut finished));
+            self.forget_unread();
+        }
+        // Names and timings of tasks that are all gone now (no user code).
+        self.extras.notes.borrow_mut().clear();
+    }
+
+    /// The rounds of [`shutdown`](Core::shutdown): drops every task (kept
+    /// in `finished`), callback and timer, and what `remote` holds; each
+    /// destructor may spawn, wake or schedule more, dropped in the next
+    /// round, until a round finds nothing.
+    fn drop_everything(&self, remote: &mut Vec<Remote>, finished: &mut Vec<TaskRef>) {
         loop {
             let mut found = !remote.is_empty();
             for item in remote.drain(..) {
@@ -48,12 +71,8 @@ impl Core {
             callbacks.into_iter().for_each(contain::drop_value);
             timers.into_iter().for_each(contain::drop_value);
             if !found {
-                break;
+                return;
             }
         }
-        self.run_queue.with_keys(|keys| keys.clear());
-        drop(finished);
-        // Names and timings of tasks that are all gone now (no user code).
-        self.extras.notes.borrow_mut().clear();
     }
 }

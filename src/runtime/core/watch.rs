@@ -86,8 +86,8 @@ impl Watch {
         self.timing.set(on || self.debug.is_some());
     }
 
-    /// How many finished tasks are kept for dumps (for the side-table tests).
-    #[cfg(test)]
+    /// How many finished tasks are kept for dumps (`Core::shutdown` lets go
+    /// of them with the rest; the side-table tests count them).
     pub(super) fn unread_len(&self) -> usize {
         self.unread.borrow().len()
     }
