@@ -62,16 +62,13 @@ pub(crate) fn with_runtime<R>(id: u32, f: impl FnOnce(Option<&Core>) -> R) -> R 
 
 /// Calls `f` with the current runtime, if any. During thread teardown, when
 /// the slot is already gone, behaves as if no runtime were running.
+///
+/// `f` gets a copy of the slot's `Rc`, not a borrow of the slot: it may run
+/// user code (a waker's or a refused job's drop) that drops another
+/// runtime, whose drop enters this slot to shut it down.
 pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Rc<Core>>) -> R) -> R {
-    let mut f = Some(f);
-    let attempt = CURRENT.try_with(|slot| {
-        let f = f.take().expect("called once");
-        f(slot.borrow().as_ref())
-    });
-    match attempt {
-        Ok(result) => result,
-        Err(_) => f.take().expect("not called yet")(None),
-    }
+    let core = CURRENT.try_with(|slot| slot.borrow().clone()).ok().flatten();
+    f(core.as_ref())
 }
 
 /// Calls `f` with the current runtime; panics with a clear message naming
@@ -173,5 +170,28 @@ impl Drop for Entered {
         let _ = CURRENT_PAUSED
             .try_with(|paused| paused.set(previous.as_ref().is_some_and(|core| core.clock().is_paused())));
         let _ = CURRENT.try_with(|slot| *slot.borrow_mut() = previous);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use crate::runtime::Runtime;
+
+    /// Whatever runs inside `with_current` — here, the drop of another
+    /// runtime with a task in it, as a waker's or a refused job's drop may
+    /// do — finds the slot free to enter for that runtime's shutdown.
+    #[test]
+    fn code_run_with_the_current_runtime_may_drop_another_runtime_whole() {
+        let rt = Runtime::new().unwrap();
+        let dropped = rt.block_on(async {
+            super::with_current(|core| {
+                assert!(core.is_some(), "inside block_on");
+                let other = Runtime::new().unwrap();
+                let task = other.spawn(std::future::pending::<()>());
+                drop(other); // enters itself to shut down: cancels the task
+                task.is_finished()
+            })
+        });
+        assert!(dropped, "the other runtime's task was dropped with it");
     }
 }
