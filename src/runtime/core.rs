@@ -113,9 +113,12 @@ enum PollPlan {
     Skip,
     /// Poll without blocking: work is already waiting.
     Peek,
-    /// Poll, blocking at most this long (`None`: until something happens).
-    /// Only after the idle handshake has succeeded.
-    Wait(Option<Duration>),
+    /// Poll, blocking at most `timeout` (`None`: until something happens).
+    /// Only after the idle handshake has succeeded. `for_timer`: the
+    /// timeout is the time to the next timer's deadline, not a caller's
+    /// shorter `max_wait` — so the timerfd, armed for that deadline or
+    /// earlier, ends the wait itself (`TimerFd::wait_timeout`).
+    Wait { timeout: Option<Duration>, for_timer: bool },
 }
 
 /// The loop-thread state of a runtime.
@@ -296,7 +299,8 @@ impl Core {
         self.shortcuts.polls_at_last_io.set(self.extras.stats.polls());
         match self.poll_timeout(max_wait) {
             Some(Duration::ZERO) => PollPlan::Peek,
-            timeout => PollPlan::Wait(timeout),
+            // Not `max_wait`: the timer's wait is the shorter (or the only) one.
+            timeout => PollPlan::Wait { timeout, for_timer: timeout != max_wait },
         }
     }
 
@@ -312,7 +316,7 @@ impl Core {
     /// `idle_announced` flag skips it while the announcement still holds.
     #[inline(always)] // into `turn` and the traced `turn_traced` alike
     fn announce_idle(&self, plan: PollPlan) -> PollPlan {
-        let PollPlan::Wait(_) = plan else { return plan };
+        let PollPlan::Wait { .. } = plan else { return plan };
         if self.shortcuts.idle_announced.get() {
             return plan; // still announced: see its invariant in shared.rs's essay
         }
@@ -338,17 +342,17 @@ impl Core {
         let timeout = match plan {
             PollPlan::Skip => return 0,
             PollPlan::Peek => Some(Duration::ZERO),
-            PollPlan::Wait(timeout) => {
+            PollPlan::Wait { timeout, for_timer } => {
                 // About to block with a timer pending: let the timerfd end the
                 // wait on time (epoll's timeout is whole milliseconds, rounded
                 // up). Armed for an earlier deadline, it stays (an early firing
-                // is a spurious turn); armed to end the wait by the timeout, it
-                // replaces it. A paused clock's deadlines are never armed.
+                // is a spurious turn); if the wait is the timer's, the fd
+                // replaces its timeout. A paused clock's deadlines are never armed.
                 let next_deadline = self.timers.borrow().next_deadline();
                 match next_deadline {
                     Some(deadline) if !self.extras.clock.is_paused() => {
                         self.shortcuts.timer_fd.arm_if_earlier(deadline);
-                        self.shortcuts.timer_fd.wait_timeout(timeout)
+                        self.shortcuts.timer_fd.wait_timeout(timeout, for_timer)
                     }
                     _ => timeout,
                 }
@@ -360,6 +364,10 @@ impl Core {
             // A signal interrupted the wait: a turn with no events.
             Err(e) if e.kind() == io::ErrorKind::Interrupted => return 0,
             Err(e) => panic!("kettle: epoll_wait failed, the loop cannot go on: {e}"),
+        }
+        if woken_by_the_timer_alone(&events) {
+            self.shortcuts.timer_fd.fired(); // step 4 fires the due timers
+            return 0;
         }
         let mut wake = std::mem::take(&mut *self.shortcuts.io_wakers.borrow_mut());
         let mut count = 0;
@@ -575,6 +583,16 @@ impl Core {
         }
         n
     }
+}
+
+/// Whether the only event of a poll is the timerfd's: a sleep's deadline,
+/// with no readiness to record and no waker to fire, so step 2 is done once
+/// the fd is marked fired. The simple version sends it through the loop over
+/// the events, with the wakers' vector taken, drained empty and put back.
+#[inline(always)]
+fn woken_by_the_timer_alone(events: &mio::Events) -> bool {
+    let mut events = events.iter();
+    matches!((events.next(), events.next()), (Some(event), None) if event.token() == TIMER_TOKEN)
 }
 
 mod extras;
