@@ -275,8 +275,9 @@ impl EpollTimerFd {
         let timer = RawTimerFd::new();
         let mut event = libc::epoll_event { events: (libc::EPOLLIN | libc::EPOLLET) as u32, u64: 0 };
         // SAFETY: both descriptors are ours; `event` is a valid epoll_event.
-        let added =
-            unsafe { libc::epoll_ctl(epoll.as_raw_fd(), libc::EPOLL_CTL_ADD, timer.0.as_raw_fd(), &mut event) };
+        let added = unsafe {
+            libc::epoll_ctl(epoll.as_raw_fd(), libc::EPOLL_CTL_ADD, timer.0.as_raw_fd(), &mut event)
+        };
         assert_eq!(added, 0, "epoll_ctl: {}", std::io::Error::last_os_error());
         EpollTimerFd { epoll, timer }
     }
@@ -291,7 +292,12 @@ impl EpollTimerFd {
         let mut event = libc::epoll_event { events: 0, u64: 0 };
         // SAFETY: our descriptors, a valid itimerspec, and room for one event.
         unsafe {
-            libc::timerfd_settime(self.timer.0.as_raw_fd(), libc::TFD_TIMER_ABSTIME, &spec, std::ptr::null_mut());
+            libc::timerfd_settime(
+                self.timer.0.as_raw_fd(),
+                libc::TFD_TIMER_ABSTIME,
+                &spec,
+                std::ptr::null_mut(),
+            );
             while libc::epoll_wait(self.epoll.as_raw_fd(), &mut event, 1, -1) != 1 {}
         }
         start.elapsed().as_secs_f64() * 1e6 - d.as_secs_f64() * 1e6

@@ -506,7 +506,11 @@ mod tests {
         fd.arm_if_earlier(Instant::now() + Duration::from_millis(10));
         assert_eq!(fd.wait_timeout(Some(second), true), None, "the wait is the timer's: the fd ends it");
         let max_wait = Duration::from_micros(10);
-        assert_eq!(fd.wait_timeout(Some(max_wait), false), Some(max_wait), "a caller's shorter max_wait stays");
+        assert_eq!(
+            fd.wait_timeout(Some(max_wait), false),
+            Some(max_wait),
+            "a caller's shorter max_wait stays"
+        );
         assert_eq!(fd.wait_timeout(None, false), None);
         fd.fired();
         assert_eq!(fd.wait_timeout(Some(second), true), Some(second), "collected: nothing armed");
