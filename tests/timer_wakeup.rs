@@ -1,7 +1,8 @@
 //! Specifies that a loop blocked in its poll is woken by other threads, and that timers added
 //! while it is blocked shorten its wait: new work is served promptly, not at the old deadline.
 //! And that the timerfd, re-armed only for an earlier deadline, never makes a timer late: a stale
-//! earlier arming costs one spurious turn.
+//! earlier arming costs one spurious turn. A wait that runs to a timer has no epoll timeout (the
+//! fd ends it), yet no firing is lost, and a caller's shorter `max_wait` still ends its turn.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
@@ -214,4 +215,58 @@ fn a_long_timer_replaced_each_round_still_lets_every_short_sleep_end_on_time() {
         assert!(turns < 200, "the loop slept instead of spinning: {turns} turns for 20 rounds");
     });
     assert_eq!(rt.metrics().timers_pending, 0);
+}
+
+#[test]
+fn a_caller_max_wait_shorter_than_the_next_timer_still_ends_the_turn_and_fires_nothing() {
+    // The timerfd is armed for the 10 s timer; the wait is the caller's, so
+    // epoll keeps its timeout (the fd ends only waits that run to its timer).
+    let rt = Runtime::new().unwrap();
+    with_distant_timer(&rt);
+    for max_wait in [Duration::from_millis(3), Duration::from_millis(20)] {
+        let start = Instant::now();
+        let turn = rt.turn(Some(max_wait));
+        let took = start.elapsed();
+        assert_eq!(turn.timers_fired + turn.io_events + turn.tasks_run, 0, "{turn:?}");
+        assert!(took >= max_wait, "{max_wait:?}: the wait ran its course: {took:?}");
+        assert!(took < Duration::from_secs(2), "{max_wait:?}: not the timer's 10 s: {took:?}");
+    }
+}
+
+#[test]
+fn a_turn_woken_by_the_timer_alone_fires_it_and_counts_no_io_event() {
+    let rt = Runtime::new().unwrap();
+    let deadline = Instant::now() + Duration::from_millis(3);
+    let task = rt.spawn(kettle::sleep_until(deadline));
+    assert_eq!(rt.turn(Some(Duration::ZERO)).tasks_run, 1, "the sleep registers its timer");
+    let mut turn = rt.turn(None);
+    while turn.timers_fired == 0 {
+        turn = rt.turn(None); // a spurious wake (none expected) would only repeat the wait
+    }
+    assert!(Instant::now() >= deadline, "never early");
+    assert_eq!((turn.timers_fired, turn.io_events, turn.tasks_run), (1, 0, 1), "{turn:?}");
+    assert!(task.is_finished());
+}
+
+#[test]
+fn many_short_sleeps_in_a_row_each_end_on_their_own_firing_never_early() {
+    // With no epoll timeout behind an armed fd, a lost firing would block the
+    // loop for ever: the runtime runs on a thread watched from here.
+    let (done_tx, done) = mpsc::channel();
+    thread::spawn(move || {
+        let rt = Runtime::new().unwrap();
+        let rounds = rt.block_on(async {
+            let mut rounds = 0;
+            for round in 0..200u64 {
+                let deadline = Instant::now() + Duration::from_micros(50 + round % 7 * 100);
+                kettle::sleep_until(deadline).await;
+                assert!(Instant::now() >= deadline, "round {round}: never early");
+                rounds += 1;
+            }
+            rounds
+        });
+        let _ = done_tx.send(rounds);
+    });
+    let rounds = done.recv_timeout(Duration::from_secs(20)).expect("no firing was lost: every sleep ended");
+    assert_eq!(rounds, 200);
 }

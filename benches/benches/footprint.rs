@@ -12,7 +12,7 @@
 //! lateness,<runtime>,<1|2|5|10>ms,median_us,<µs>
 //! lateness,<runtime>,<1|2|5|10>ms,p99_us,<µs>
 //! lateness,thread,<1|2|5|10>ms,<median_us|p99_us>,<µs>
-//! lateness,<timerfd|timerfd_abs>,<1|2|5|10>ms,<median_us|p99_us>,<µs>
+//! lateness,<timerfd|timerfd_abs|timerfd_epoll>,<1|2|5|10>ms,<median_us|p99_us>,<µs>
 //! ```
 //!
 //! - **Tasks**: 10,000 tasks that wait forever, each polled once, on a fresh
@@ -35,7 +35,11 @@
 //!   it for `d` from now, as a program with no runtime would (the floor the
 //!   issue's bound is stated against); `timerfd_abs` for the absolute time
 //!   `d` from now, as kettle's loop arms its own, which saves the relative
-//!   arming's start-up delay: the stricter floor, the loop's own cost alone.
+//!   arming's start-up delay: the stricter floor. `timerfd_epoll` is that
+//!   absolute arming waited for as kettle's loop waits, in a blocking
+//!   `epoll_wait` with the fd registered edge-triggered and its count never
+//!   read: the kernel's path to any epoll loop, so that kettle against it
+//!   is the loop's own user-space cost alone.
 //!
 //! `cargo bench -p kettle-bench --bench footprint` passes `--bench`; without it (as under
 //! `cargo test --benches`) the lateness samples are cut to a handful, so the
@@ -221,14 +225,17 @@ impl RawTimerFd {
     /// kettle's loop no longer pays, so this is the stricter floor.
     fn lateness_absolute(&self, d: Duration) -> f64 {
         let start = Instant::now();
+        self.arm_and_read(libc::TFD_TIMER_ABSTIME, RawTimerFd::absolute(d));
+        start.elapsed().as_secs_f64() * 1e6 - d.as_secs_f64() * 1e6
+    }
+
+    /// `CLOCK_MONOTONIC` `d` from now, for `TFD_TIMER_ABSTIME`.
+    fn absolute(d: Duration) -> libc::timespec {
         let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
         // SAFETY: a valid, writable timespec.
         unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
         let nanos = now.tv_nsec + d.as_nanos() as libc::c_long;
-        let at =
-            libc::timespec { tv_sec: now.tv_sec + nanos / 1_000_000_000, tv_nsec: nanos % 1_000_000_000 };
-        self.arm_and_read(libc::TFD_TIMER_ABSTIME, at);
-        start.elapsed().as_secs_f64() * 1e6 - d.as_secs_f64() * 1e6
+        libc::timespec { tv_sec: now.tv_sec + nanos / 1_000_000_000, tv_nsec: nanos % 1_000_000_000 }
     }
 
     /// Arms the fd (`timerfd_settime` with `flags`) and blocks reading it.
@@ -247,31 +254,84 @@ impl RawTimerFd {
     }
 }
 
-/// Lateness of kettle's `sleep(d)` and of a raw timerfd read, armed from
-/// now and for an absolute time, sample by sample in turn on the loop's
-/// thread, so that all three meet the same machine: (kettle's, the
-/// timerfd's, the absolute timerfd's). Measured one after the other
-/// instead, a burst of load during one of them decides the comparison.
-async fn kettle_beside_timerfd(samples: usize) -> (Lateness, Lateness, Lateness) {
+/// A timerfd waited for in an epoll set, as kettle's loop waits for its own
+/// (`runtime/timerfd.rs`): armed for an absolute time, registered
+/// edge-triggered, its expiry count never read, and a blocking `epoll_wait`
+/// with no timeout. What any loop on epoll pays in the kernel, with no loop
+/// around it.
+struct EpollTimerFd {
+    epoll: std::os::fd::OwnedFd,
+    timer: RawTimerFd,
+}
+
+impl EpollTimerFd {
+    fn new() -> EpollTimerFd {
+        use std::os::fd::{AsRawFd, FromRawFd};
+        // SAFETY: plain system call; the descriptor is checked, then owned.
+        let epoll = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+        assert!(epoll >= 0, "epoll_create1: {}", std::io::Error::last_os_error());
+        // SAFETY: `epoll` is a new descriptor nobody else owns.
+        let epoll = unsafe { std::os::fd::OwnedFd::from_raw_fd(epoll) };
+        let timer = RawTimerFd::new();
+        let mut event = libc::epoll_event { events: (libc::EPOLLIN | libc::EPOLLET) as u32, u64: 0 };
+        // SAFETY: both descriptors are ours; `event` is a valid epoll_event.
+        let added = unsafe {
+            libc::epoll_ctl(epoll.as_raw_fd(), libc::EPOLL_CTL_ADD, timer.0.as_raw_fd(), &mut event)
+        };
+        assert_eq!(added, 0, "epoll_ctl: {}", std::io::Error::last_os_error());
+        EpollTimerFd { epoll, timer }
+    }
+
+    /// Arms the timer for the absolute time `d` from now, waits in
+    /// `epoll_wait` until it fires, and returns the lateness in µs.
+    fn lateness(&self, d: Duration) -> f64 {
+        use std::os::fd::AsRawFd;
+        let start = Instant::now();
+        let at = RawTimerFd::absolute(d);
+        let spec = libc::itimerspec { it_interval: libc::timespec { tv_sec: 0, tv_nsec: 0 }, it_value: at };
+        let mut event = libc::epoll_event { events: 0, u64: 0 };
+        // SAFETY: our descriptors, a valid itimerspec, and room for one event.
+        unsafe {
+            libc::timerfd_settime(
+                self.timer.0.as_raw_fd(),
+                libc::TFD_TIMER_ABSTIME,
+                &spec,
+                std::ptr::null_mut(),
+            );
+            while libc::epoll_wait(self.epoll.as_raw_fd(), &mut event, 1, -1) != 1 {}
+        }
+        start.elapsed().as_secs_f64() * 1e6 - d.as_secs_f64() * 1e6
+    }
+}
+
+/// Lateness of kettle's `sleep(d)` and of the raw floors — a timerfd read,
+/// armed from now and for an absolute time, and the absolute one waited for
+/// in epoll — sample by sample in turn on the loop's thread, so that all
+/// four meet the same machine: (kettle's, the timerfd's, the absolute
+/// timerfd's, epoll's). Measured one after the other instead, a burst of
+/// load during one of them decides the comparison.
+async fn kettle_beside_timerfd(samples: usize) -> [Lateness; 4] {
     let raw = RawTimerFd::new();
-    let (mut kettle, mut timerfd, mut absolute) = (Vec::new(), Vec::new(), Vec::new());
+    let epoll = EpollTimerFd::new();
+    let mut out: [Lateness; 4] = Default::default();
     for ms in SLEEPS_MS {
         let d = Duration::from_millis(ms);
-        let [mut late, mut raw_late, mut abs_late] = [(); 3].map(|()| Vec::with_capacity(samples));
+        let mut late: [Vec<f64>; 4] = [(); 4].map(|()| Vec::with_capacity(samples));
         for _ in 0..samples {
             let start = Instant::now();
             kettle::sleep(d).await;
-            late.push(start.elapsed().as_secs_f64() * 1e6 - d.as_secs_f64() * 1e6);
+            late[0].push(start.elapsed().as_secs_f64() * 1e6 - d.as_secs_f64() * 1e6);
             // These block the loop's thread: nothing else runs here.
-            raw_late.push(raw.lateness(d));
-            abs_late.push(raw.lateness_absolute(d));
+            late[1].push(raw.lateness(d));
+            late[2].push(raw.lateness_absolute(d));
+            late[3].push(epoll.lateness(d));
         }
-        for (out, samples) in [(&mut kettle, late), (&mut timerfd, raw_late), (&mut absolute, abs_late)] {
+        for (out, samples) in out.iter_mut().zip(late) {
             let (median, p99) = median_p99(samples);
             out.push((ms, median, p99));
         }
     }
-    (kettle, timerfd, absolute)
+    out
 }
 
 struct Report {
@@ -297,9 +357,10 @@ fn print(runtime: &str, report: &Report) {
     print_lateness(runtime, &report.lateness);
 }
 
-/// kettle's report, and the raw timerfd's lateness measured beside it
-/// (armed from now, and for an absolute time).
-fn kettle(samples: usize) -> (Report, Lateness, Lateness) {
+/// kettle's report, and the raw floors' lateness measured beside it (a
+/// timerfd read armed from now and for an absolute time, and the absolute
+/// one waited for in epoll).
+fn kettle(samples: usize) -> (Report, [Lateness; 3]) {
     // Tasks, on a fresh runtime that has run one task (lazy set-up done).
     let rt = kettle::Runtime::new().unwrap();
     rt.block_on(async { kettle::spawn(async {}).await.unwrap() });
@@ -337,9 +398,9 @@ fn kettle(samples: usize) -> (Report, Lateness, Lateness) {
         .unwrap()
     });
 
-    let (lateness, timerfd, absolute) =
+    let [lateness, floors @ ..] =
         rt.block_on(async { kettle::spawn(kettle_beside_timerfd(samples)).await.unwrap() });
-    (Report { task, timer, sleep_future_bytes: size_of::<kettle::Sleep>(), lateness }, timerfd, absolute)
+    (Report { task, timer, sleep_future_bytes: size_of::<kettle::Sleep>(), lateness }, floors)
 }
 
 fn tokio_rt() -> tokio::runtime::Runtime {
@@ -391,10 +452,11 @@ fn main() {
     let bench = std::env::args().any(|arg| arg == "--bench");
     let samples = if bench { 200 } else { 10 };
     println!("# footprint: {TASKS} idle tasks, {TIMERS} pending sleeps, {samples} lateness samples per size");
-    let (report, timerfd, absolute) = kettle(samples);
+    let (report, [timerfd, absolute, epoll]) = kettle(samples);
     print("kettle", &report);
     print_lateness("timerfd", &timerfd);
     print_lateness("timerfd_abs", &absolute);
+    print_lateness("timerfd_epoll", &epoll);
     print("tokio", &tokio(samples));
     print_lateness("thread", &thread_sleep_lateness(samples));
 }

@@ -116,9 +116,10 @@ enum PollPlan {
     Skip,
     /// Poll without blocking: work is already waiting.
     Peek,
-    /// Poll, blocking at most this long (`None`: until something happens).
-    /// Only after the idle handshake has succeeded.
-    Wait(Option<Duration>),
+    /// Poll, blocking at most `timeout` (`None`: until something happens), only
+    /// after the idle handshake has succeeded. `for_timer`: `timeout` is the next
+    /// timer's, not a shorter `max_wait`, so the timerfd ends the wait (`TimerFd::wait_timeout`).
+    Wait { timeout: Option<Duration>, for_timer: bool },
 }
 
 /// The loop-thread state of a runtime.
@@ -251,10 +252,9 @@ impl Core {
         self.has_local_work() || self.shared.has_pending()
     }
 
-    /// One loop iteration: the five steps of the module docs, in order.
-    ///
-    /// `main`: `block_on`'s wake flag, if it drives the turn. Set, its future
-    /// (not a task) is polled right after: the loop is busy as if a task were queued.
+    /// One loop iteration: the five steps of the module docs, in order. `main`:
+    /// `block_on`'s wake flag, if it drives the turn. Set, its future (not a
+    /// task) is polled right after: the loop is busy as if a task were queued.
     pub(crate) fn turn(&self, max_wait: Option<Duration>, main: Option<&AtomicBool>) -> Turn {
         if self.extras.watch.is_tracing() {
             return self.turn_traced(max_wait, main); // the same, timed: `core/record.rs`
@@ -282,10 +282,9 @@ impl Core {
     /// `epoll_wait` would mostly find nothing: it is made only every
     /// [`IO_EVERY_BUSY_TURNS`]th busy turn in a row, or once
     /// [`IO_EVERY_TASK_POLLS`] tasks have been polled since the last one,
-    /// whichever comes first — so tasks that keep each other busy cannot
-    /// starve I/O, but do not pay a syscall per turn. (Remote work still
-    /// polls, as a peek: that consumes the eventfd's event, so an embedder
-    /// watching the poll fd sees it quiet again.)
+    /// whichever comes first — so tasks that keep each other busy cannot starve
+    /// I/O, but do not pay a syscall per turn. (Remote work still polls, as a peek
+    /// that consumes the eventfd's event: an embedder's poll fd goes quiet again.)
     #[inline(always)] // into `turn` and the traced `turn_traced` alike
     fn plan_poll(&self, max_wait: Option<Duration>, main_ready: bool) -> PollPlan {
         let busy = main_ready || self.has_local_work();
@@ -299,7 +298,8 @@ impl Core {
         self.shortcuts.polls_at_last_io.set(self.extras.stats.polls());
         match self.poll_timeout(max_wait) {
             Some(Duration::ZERO) => PollPlan::Peek,
-            timeout => PollPlan::Wait(timeout),
+            // Not `max_wait`: the timer's wait is the shorter (or the only) one.
+            timeout => PollPlan::Wait { timeout, for_timer: timeout != max_wait },
         }
     }
 
@@ -317,7 +317,7 @@ impl Core {
     /// is read again after the lock, which a remote wake's notify takes after setting it.
     #[inline(always)] // into `turn` and the traced `turn_traced` alike
     fn announce_idle(&self, plan: PollPlan, main: Option<&AtomicBool>) -> PollPlan {
-        let PollPlan::Wait(_) = plan else { return plan };
+        let PollPlan::Wait { .. } = plan else { return plan };
         if self.shortcuts.idle_announced.get() {
             return plan; // still announced: see its invariant in shared.rs's essay
         }
@@ -343,17 +343,15 @@ impl Core {
         let timeout = match plan {
             PollPlan::Skip => return 0,
             PollPlan::Peek => Some(Duration::ZERO),
-            PollPlan::Wait(timeout) => {
-                // About to block with a timer pending: let the timerfd end the
-                // wait on time (epoll's timeout is whole milliseconds, rounded
-                // up). Armed for an earlier deadline, it stays (an early firing
-                // is a spurious turn); armed to end the wait by the timeout, it
-                // replaces it. A paused clock's deadlines are never armed.
+            PollPlan::Wait { timeout, for_timer } => {
+                // About to block with a timer pending: the timerfd ends the wait on
+                // time (epoll's timeout is whole milliseconds). Armed earlier, it stays
+                // (a spurious turn). A paused clock's deadlines are never armed.
                 let next_deadline = self.timers.borrow().next_deadline();
                 match next_deadline {
                     Some(deadline) if !self.extras.clock.is_paused() => {
                         self.shortcuts.timer_fd.arm_if_earlier(deadline);
-                        self.shortcuts.timer_fd.wait_timeout(timeout)
+                        self.shortcuts.timer_fd.wait_timeout(timeout, for_timer)
                     }
                     _ => timeout,
                 }
@@ -366,15 +364,18 @@ impl Core {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => return 0,
             Err(e) => panic!("kettle: epoll_wait failed, the loop cannot go on: {e}"),
         }
+        if shortcuts::woken_by_the_timer_alone(&events) {
+            self.shortcuts.timer_fd.fired(); // step 4 fires the due timers
+            return 0;
+        }
         let mut wake = std::mem::take(&mut *self.shortcuts.io_wakers.borrow_mut());
         let mut count = 0;
         for event in events.iter() {
             match event.token() {
                 // The loop's own machinery: due timers fire in step 4 anyway.
                 TIMER_TOKEN => self.shortcuts.timer_fd.fired(),
-                // The loop's own waker: step 3 takes what was pushed. Whoever
-                // wrote it also cleared `idle`, so the loop no longer knows
-                // it is marked idle: the next wait does the handshake again.
+                // The loop's own waker: step 3 takes what was pushed. The writer
+                // cleared `idle`: the next wait does the handshake again.
                 WAKER_TOKEN => {
                     count += 1;
                     self.shortcuts.idle_announced.set(false);
@@ -449,8 +450,7 @@ impl Core {
         self.shared.has_pending()
     }
 
-    /// Step 4: fires every timer whose deadline has passed, in deadline
-    /// order. Returns the number fired.
+    /// Step 4: fires every timer whose deadline has passed, in deadline order; returns how many.
     #[inline(always)] // into `turn` and the traced `turn_traced` alike
     fn fire_timers(&self) -> usize {
         if self.timers.borrow().len() == 0 {

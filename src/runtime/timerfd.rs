@@ -111,11 +111,14 @@
 //! the loop: about 2 µs of the lateness on the machine of the figures, a
 //! virtual machine (where reprogramming the CPU's timer, most likely the
 //! cost, goes through the hypervisor). By the invariant above, an `armed` of `Some(t)` means the fd
-//! ends the wait by `t`. So when `t` comes no later than the wait's timeout
-//! would end, the timeout adds nothing, and [`wait_timeout`] drops it. It
-//! stays when nothing is armed (a failed `timerfd_settime`: the millisecond
-//! safety net), and when a caller's `max_wait` ends the wait sooner than
-//! the fd would.
+//! ends the wait by `t`, and right after arming for the next deadline `d`,
+//! `t` is `d` or earlier. So when the wait's timeout is the time to `d`
+//! (the loop's plan says so: `PollPlan::Wait`'s `for_timer`), it adds
+//! nothing, and [`wait_timeout`] drops it — with no clock read, the plan
+//! having made the one that measured it. It stays when nothing is armed (a
+//! failed `timerfd_settime`: the millisecond safety net), and when a
+//! caller's `max_wait` is shorter (an embedder's `turn(Some(…))`): that
+//! wait's end is the caller's, and the fd may or may not come first.
 //!
 //! Direct system calls are kept to this file, `signal/handler.rs`,
 //! `net/sys.rs` and one `fcntl` in `io/async_fd.rs`; here every `unsafe`
@@ -215,19 +218,19 @@ impl TimerFd {
     }
 
     /// The timeout to give an `epoll_wait` that would otherwise end after
-    /// `timeout`: none at all if the fd is armed to fire by then, since it
-    /// ends the wait itself; `timeout` otherwise (nothing armed, or armed
-    /// for later than a caller's shorter `max_wait`).
+    /// `timeout`, right after [`arm_if_earlier`](Self::arm_if_earlier) for
+    /// the next deadline: none at all if `timeout` runs to that deadline
+    /// (`for_timer`) and the fd is armed, since the fd, armed for it or
+    /// earlier, ends the wait itself; `timeout` otherwise (nothing armed,
+    /// or a caller's shorter `max_wait`). No clock read: the caller's
+    /// plan already knows whose timeout it is.
     ///
     /// The simple version would pass `timeout` always: epoll then arms a
     /// kernel timer of its own, which the wake that the timerfd brings must
     /// cancel, on the way from the firing to the sleeping task
     /// (PERFORMANCE.md, "Round 3, second pass: timer lateness").
-    pub(crate) fn wait_timeout(&self, timeout: Option<Duration>) -> Option<Duration> {
-        match (self.armed.get(), timeout) {
-            (Some(armed), Some(timeout)) if fires_by(armed, Instant::now(), timeout) => None,
-            _ => timeout,
-        }
+    pub(crate) fn wait_timeout(&self, timeout: Option<Duration>, for_timer: bool) -> Option<Duration> {
+        if for_timer && self.armed.get().is_some() { None } else { timeout }
     }
 
     /// The fd's event was collected: it is no longer armed. Its expiry count
@@ -255,12 +258,6 @@ fn monotonic_now() -> io::Result<Duration> {
 /// `deadline`: only if nothing is armed or `deadline` is earlier.
 fn needs_rearm(armed: Option<Instant>, deadline: Instant) -> bool {
     armed.is_none_or(|armed| deadline < armed)
-}
-
-/// Whether a timer armed for `armed` fires by the time a wait of `timeout`
-/// from `now` would end.
-fn fires_by(armed: Instant, now: Instant, timeout: Duration) -> bool {
-    now.checked_add(timeout).is_none_or(|end| armed <= end)
 }
 
 #[cfg(test)]
@@ -491,7 +488,7 @@ mod tests {
         for micros in [50, 200, 700] {
             let deadline = Instant::now() + Duration::from_micros(micros);
             fd.arm_if_earlier(deadline);
-            assert_eq!(fd.wait_timeout(Some(Duration::from_secs(1))), None, "the fd ends the wait");
+            assert_eq!(fd.wait_timeout(Some(Duration::from_secs(1)), true), None, "the fd ends the wait");
             let mut events = mio::Events::with_capacity(4);
             poll.poll(&mut events, None).unwrap();
             assert!(events.iter().any(|event| event.token() == TOKEN));
@@ -501,33 +498,21 @@ mod tests {
     }
 
     #[test]
-    fn an_armed_fd_replaces_the_wait_timeout_only_if_it_fires_by_then() {
+    fn an_armed_fd_replaces_the_timeout_of_a_wait_for_its_timer_and_never_a_shorter_max_wait() {
         let (_poll, fd) = timer_fd();
         let second = Duration::from_secs(1);
-        assert_eq!(fd.wait_timeout(Some(second)), Some(second), "nothing armed: the safety net stays");
-        assert_eq!(fd.wait_timeout(None), None);
+        assert_eq!(fd.wait_timeout(Some(second), true), Some(second), "nothing armed: the safety net stays");
+        assert_eq!(fd.wait_timeout(None, false), None);
         fd.arm_if_earlier(Instant::now() + Duration::from_millis(10));
-        assert_eq!(fd.wait_timeout(Some(second)), None, "the fd ends the wait first");
+        assert_eq!(fd.wait_timeout(Some(second), true), None, "the wait is the timer's: the fd ends it");
+        let max_wait = Duration::from_micros(10);
         assert_eq!(
-            fd.wait_timeout(Some(Duration::from_micros(10))),
-            Some(Duration::from_micros(10)),
-            "a shorter max_wait"
+            fd.wait_timeout(Some(max_wait), false),
+            Some(max_wait),
+            "a caller's shorter max_wait stays"
         );
-        assert_eq!(fd.wait_timeout(None), None);
+        assert_eq!(fd.wait_timeout(None, false), None);
         fd.fired();
-        assert_eq!(fd.wait_timeout(Some(second)), Some(second), "collected: nothing armed");
-    }
-
-    #[test]
-    fn fires_by_compares_with_the_end_of_the_wait_and_never_overflows() {
-        let now = Instant::now();
-        let ms = Duration::from_millis(1);
-        assert!(fires_by(now + ms, now, ms), "at the end of the wait");
-        assert!(fires_by(now, now, ms), "before it");
-        assert!(!fires_by(now + ms + Duration::from_nanos(1), now, ms), "after it");
-        assert!(
-            fires_by(crate::time::never(), now, Duration::MAX),
-            "a wait with no end in `Instant`'s range"
-        );
+        assert_eq!(fd.wait_timeout(Some(second), true), Some(second), "collected: nothing armed");
     }
 }

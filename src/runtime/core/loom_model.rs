@@ -39,7 +39,7 @@ fn eventfd_written(core: &Core) -> bool {
 
 /// Whether `plan` would block: a wait the handshake let stand.
 fn would_block(plan: PollPlan) -> bool {
-    matches!(plan, PollPlan::Wait(_))
+    matches!(plan, PollPlan::Wait { .. })
 }
 
 /// What the next turn's poll would do, after step 1's handshake: the
@@ -101,7 +101,7 @@ fn loom_model_a_push_racing_a_loop_woken_for_io_is_never_lost() {
         // on while still marked idle in the injector.
         let wait = plan_and_announce(&core, None, None);
         if would_block(wait) {
-            core.poll_io(PollPlan::Wait(Some(Duration::ZERO)));
+            core.poll_io(PollPlan::Wait { timeout: Some(Duration::ZERO), for_timer: false });
         }
         core.inject();
         let decision = plan_and_announce(&core, None, None);

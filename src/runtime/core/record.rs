@@ -119,7 +119,7 @@ impl Core {
             let poll = match plan {
                 PollPlan::Skip => None,
                 PollPlan::Peek => Some(Phase::Poll),
-                PollPlan::Wait(_) => Some(Phase::Wait),
+                PollPlan::Wait { .. } => Some(Phase::Wait),
             };
             if poll == Some(Phase::Wait) {
                 phase(Phase::Idle, t0, t1);

@@ -60,6 +60,16 @@ pub(super) fn fire_io_wakers(wake: &mut Vec<Waker>) {
     }
 }
 
+/// Whether the only event of a poll is the timerfd's: a sleep's deadline,
+/// with no readiness to record and no waker to fire, so step 2 is done once
+/// the fd is marked fired. The simple version sends it through the loop over
+/// the events, with the wakers' vector taken, drained empty and put back.
+#[inline(always)]
+pub(super) fn woken_by_the_timer_alone(events: &mio::Events) -> bool {
+    let mut events = events.iter();
+    matches!((events.next(), events.next()), (Some(event), None) if event.token() == super::TIMER_TOKEN)
+}
+
 impl Shortcuts {
     pub(super) fn new(timer_fd: TimerFd) -> Shortcuts {
         Shortcuts {

@@ -348,3 +348,24 @@ fn nanoseconds_inside_the_window_are_exact_and_short_of_far_future() {
     assert_eq!(nanos(Duration::MAX), None);
     assert_eq!(nanos(Duration::ZERO), Some(0));
 }
+
+#[test]
+fn the_only_pending_timer_pops_on_its_own_deadline_and_leaves_nothing_behind() {
+    let mut q = TimerQueue::new(1);
+    let now = Instant::now();
+    let centuries_ago = now.checked_sub(years(300));
+    let deadlines = [Some(now + Duration::from_millis(5)), Some(now), centuries_ago];
+    for (i, deadline) in deadlines.into_iter().flatten().enumerate() {
+        let key = q.insert(deadline, i);
+        assert_eq!(q.len(), 1, "alone in the queue");
+        if deadline > now {
+            assert_eq!(q.pop_due(deadline - Duration::from_nanos(1)), None, "not a nanosecond early");
+        }
+        assert_eq!(q.pop_due(deadline), Some(i), "due at its deadline");
+        assert!(!q.contains(key), "popped: its key matches nothing");
+        assert_eq!((q.len(), q.entries.len()), (0, 0));
+        assert!(q.far.is_empty(), "a far deadline leaves no side-table entry");
+        assert_eq!(q.pop_due(now + years(1)), None, "empty");
+        check(&q);
+    }
+}
