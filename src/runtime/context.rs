@@ -99,9 +99,11 @@ pub(crate) fn current_is_paused() -> bool {
     CURRENT_PAUSED.try_with(Cell::get).unwrap_or(false)
 }
 
-/// Whether `shared`'s runtime is the one running on this thread.
+/// Whether `shared`'s runtime is the one running on this thread: its id is
+/// [`current_id`]'s (ids are never reused), one thread-local read.
+#[inline]
 pub(crate) fn is_current(shared: &Arc<Shared>) -> bool {
-    with_current(|core| core.is_some_and(|core| Arc::ptr_eq(core.shared(), shared)))
+    current_id() == Some(shared.id())
 }
 
 /// Marks a runtime as running on this thread until dropped: it is the
