@@ -22,7 +22,6 @@
 //! the worker and resumed in that task, so the handle gives a panic
 //! [`JoinError`](crate::JoinError).
 
-use std::rc::Rc;
 use std::sync::Arc;
 use std::thread;
 
@@ -61,40 +60,38 @@ where
     T: Send + 'static,
 {
     let location = std::panic::Location::caller();
-    // Taken out of the context: a refused job is dropped at once, and what
-    // it owns may drop a runtime, whose drop enters it (the context must be
-    // free).
-    let core = context::expect_current("kettle::spawn_blocking", Rc::clone);
-    let (tx, rx) = oneshot::channel::<thread::Result<T>>();
-    let submitted = core.submit_blocking(hold_paused_clock(
-        &core,
-        Box::new(move || {
-            let result = contain::catch(f);
-            // The receiver is gone if the handle was cancelled or the
-            // runtime dropped; the result is then dropped here, where a
-            // panicking destructor (of the value or of a panic payload)
-            // cannot reach the worker.
-            if let Err(unsent) = tx.send(result) {
-                match unsent {
-                    Ok(value) => contain::drop_value(value),
-                    Err(payload) => contain::drop_payload(payload),
+    context::expect_current("kettle::spawn_blocking", |core| {
+        let (tx, rx) = oneshot::channel::<thread::Result<T>>();
+        let submitted = core.submit_blocking(hold_paused_clock(
+            core,
+            Box::new(move || {
+                let result = contain::catch(f);
+                // The receiver is gone if the handle was cancelled or the
+                // runtime dropped; the result is then dropped here, where a
+                // panicking destructor (of the value or of a panic payload)
+                // cannot reach the worker.
+                if let Err(unsent) = tx.send(result) {
+                    match unsent {
+                        Ok(value) => contain::drop_value(value),
+                        Err(payload) => contain::drop_payload(payload),
+                    }
+                }
+            }),
+        ));
+        let waiting = async move {
+            if let Err(e) = submitted {
+                panic!("kettle::spawn_blocking could not start a worker thread: {e}");
+            }
+            match rx.await {
+                Ok(Ok(value)) => value,
+                Ok(Err(payload)) => std::panic::resume_unwind(payload),
+                Err(_) => {
+                    panic!("kettle::spawn_blocking: the job was dropped before it ran (pool shut down)")
                 }
             }
-        }),
-    ));
-    let waiting = async move {
-        if let Err(e) = submitted {
-            panic!("kettle::spawn_blocking could not start a worker thread: {e}");
-        }
-        match rx.await {
-            Ok(Ok(value)) => value,
-            Ok(Err(payload)) => std::panic::resume_unwind(payload),
-            Err(_) => {
-                panic!("kettle::spawn_blocking: the job was dropped before it ran (pool shut down)")
-            }
-        }
-    };
-    JoinHandle::new(core.spawn(waiting, location))
+        };
+        JoinHandle::new(core.spawn(waiting, location))
+    })
 }
 
 /// With a paused clock, counts `job` as in flight — the clock holds still

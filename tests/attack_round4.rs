@@ -9,7 +9,9 @@
 //! `Core`'s drop, debug mode's leftover list made before the runtime was
 //! entered, and a runtime dropped by user code that kettle ran inside the
 //! context's borrow (a sleep's replaced waker, a refused blocking job),
-//! whose drop then could not enter it. The others are attacks that held,
+//! whose drop then could not enter it — mended for every caller in
+//! `context::with_current`, which hands out a copy instead of a borrow.
+//! The others are attacks that held,
 //! kept as specifications.
 //!
 //! How each target was attacked:
@@ -793,6 +795,28 @@ impl Wake for DropActing {
     fn wake(self: Arc<Self>) {}
 }
 
+/// A [`DropActing`] waker that runs `action` when its last clone is dropped.
+fn drop_acting(action: impl FnOnce() + 'static) -> Waker {
+    Waker::from(Arc::new(DropActing(std::sync::Mutex::new(Some(SendBox(Box::new(action)))))))
+}
+
+/// An action that makes a runtime with a task holding a [`Counted`] of
+/// `dropped`, and drops it: the runtime's drop must enter it to drop the task.
+fn drop_a_runtime_with_a_task(dropped: &Rc<Cell<usize>>) -> impl FnOnce() + 'static {
+    let dropped = dropped.clone();
+    move || {
+        let other = Runtime::new().unwrap();
+        let counted = Counted(dropped);
+        other
+            .spawn(async move {
+                let _counted = counted;
+                std::future::pending::<()>().await
+            })
+            .detach();
+        drop(other);
+    }
+}
+
 impl Drop for DropActing {
     fn drop(&mut self) {
         let action = self.0.lock().unwrap().take();
@@ -829,8 +853,7 @@ fn what_a_join_wakers_drop_spawns_when_the_runtime_drop_frees_its_task_is_droppe
             let counted = Counted(dropped_in.clone());
             kettle::call_soon(move || drop(counted));
         };
-        let join_waker =
-            Waker::from(Arc::new(DropActing(std::sync::Mutex::new(Some(SendBox(Box::new(spawn_on_drop)))))));
+        let join_waker = drop_acting(spawn_on_drop);
         let mut task = rt.spawn(poll_fn(|cx| {
             cx.waker().wake_by_ref(); // finishes while queued: a stale entry
             Poll::Ready(1u8)
@@ -885,8 +908,7 @@ fn a_join_wakers_drop_run_as_the_loop_frees_a_task_may_spawn_wake_dump_and_drop_
             dumped_in.set(dumped_in.get() + 1);
             drop(other.take());
         };
-        let join_waker =
-            Waker::from(Arc::new(DropActing(std::sync::Mutex::new(Some(SendBox(Box::new(action)))))));
+        let join_waker = drop_acting(action);
         let mut task = rt.spawn(poll_fn(|cx| {
             cx.waker().wake_by_ref(); // finishes while queued: a stale entry
             Poll::Ready(1u8)
@@ -1157,8 +1179,7 @@ fn a_task_kept_for_dumps_whose_handle_the_runtimes_drop_drops_is_let_go_of_with_
                 kettle::call_soon(move || drop(counted));
             }));
         };
-        let join_waker =
-            Waker::from(Arc::new(DropActing(std::sync::Mutex::new(Some(SendBox(Box::new(action)))))));
+        let join_waker = drop_acting(action);
         let mut task = rt.spawn(async { 1u8 });
         assert!(Pin::new(&mut task).poll(&mut Context::from_waker(&join_waker)).is_pending());
         drop(join_waker);
@@ -1199,8 +1220,7 @@ fn the_tasks_debug_modes_leftover_list_lets_go_of_are_let_go_of_with_the_runtime
         }));
         spawned_in.set(made.is_ok());
     };
-    let join_waker =
-        Waker::from(Arc::new(DropActing(std::sync::Mutex::new(Some(SendBox(Box::new(action)))))));
+    let join_waker = drop_acting(action);
     let mut task = rt.spawn(async { 1u8 });
     assert!(Pin::new(&mut task).poll(&mut Context::from_waker(&join_waker)).is_pending());
     drop(join_waker);
@@ -1223,18 +1243,7 @@ fn the_tasks_debug_modes_leftover_list_lets_go_of_are_let_go_of_with_the_runtime
 fn a_sleeps_replaced_waker_whose_drop_creates_and_drops_a_runtime_drops_it_whole() {
     let rt = Runtime::new().unwrap();
     let dropped = Rc::new(Cell::new(0));
-    let dropped_in = dropped.clone();
-    let action = move || {
-        let other = Runtime::new().unwrap();
-        let counted = Counted(dropped_in.clone());
-        other
-            .spawn(async move {
-                let _counted = counted;
-                std::future::pending::<()>().await
-            })
-            .detach();
-        drop(other);
-    };
+    let action = drop_a_runtime_with_a_task(&dropped);
     let first = Waker::from(Arc::new(DropActing(std::sync::Mutex::new(Some(SendBox(Box::new(action)))))));
     let done = within(30, "the sleep", || {
         rt.block_on(async {
@@ -1259,18 +1268,7 @@ fn a_sleep_moved_to_another_runtime_drops_its_old_waker_which_may_create_and_dro
     let first_rt = Runtime::new().unwrap();
     let second_rt = Runtime::new().unwrap();
     let dropped = Rc::new(Cell::new(0));
-    let dropped_in = dropped.clone();
-    let action = move || {
-        let other = Runtime::new().unwrap();
-        let counted = Counted(dropped_in.clone());
-        other
-            .spawn(async move {
-                let _counted = counted;
-                std::future::pending::<()>().await
-            })
-            .detach();
-        drop(other);
-    };
+    let action = drop_a_runtime_with_a_task(&dropped);
     let first = Waker::from(Arc::new(DropActing(std::sync::Mutex::new(Some(SendBox(Box::new(action)))))));
     let mut sleep = Box::pin(kettle::sleep(Duration::from_millis(20)));
     first_rt.block_on(async {

@@ -20,13 +20,13 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::deadline_after;
 use super::queue::TimerKey;
 use crate::runtime::context;
-use crate::runtime::core::{Action, Core};
+use crate::runtime::core::Action;
 use crate::runtime::registry;
 use crate::runtime::shared::Remote;
 
@@ -137,38 +137,20 @@ impl Sleep {
     /// runtime, or refreshes its waker if it is registered there already.
     pub(crate) fn register(&mut self, cx: &Context<'_>) {
         let Sleep { deadline, timer } = self;
-        let core = context::expect_current("polling a kettle Sleep", |core| match *timer {
-            // Still pending here, for the same task: nothing changes.
-            Some(key) if core.timer_will_wake(key, cx.waker()) => None,
-            Some(_) => Some(core.clone()),
-            None => {
-                *timer = Some(core.insert_timer(*deadline, Action::Wake(cx.waker().clone())));
-                None
+        context::expect_current("polling a kettle Sleep", |core| {
+            match *timer {
+                // Still pending in this runtime's queue: just refresh the
+                // waker. (A key of another runtime's queue matches nothing.)
+                Some(key) if core.update_timer_waker(key, cx.waker()) => {}
+                previous => {
+                    *timer = Some(core.insert_timer(*deadline, Action::Wake(cx.waker().clone())));
+                    // Registered in another runtime before: that timer goes.
+                    if let Some(old) = previous.filter(|old| old.owner() != core.id()) {
+                        remove_timer(old);
+                    }
+                }
             }
         });
-        // A waker to replace, a timer to move: outside the borrow (`change_timer`).
-        if let Some(core) = core {
-            change_timer(&core, timer, *deadline, cx.waker());
-        }
-    }
-}
-
-/// [`Sleep::register`]'s change of a timer registered before, made outside
-/// the context's borrow: the waker it replaces, or the timer it removes in
-/// another runtime, is dropped here — user code, whose drop may drop a
-/// runtime, and a runtime's drop enters it (the context must be free).
-fn change_timer(core: &Core, timer: &mut Option<TimerKey>, deadline: Instant, waker: &Waker) {
-    match *timer {
-        // Still pending in this runtime's queue: just refresh the waker.
-        // (A key of another runtime's queue matches nothing.)
-        Some(key) if core.update_timer_waker(key, waker) => {}
-        previous => {
-            *timer = Some(core.insert_timer(deadline, Action::Wake(waker.clone())));
-            // Registered in another runtime before: that timer goes.
-            if let Some(old) = previous.filter(|old| old.owner() != core.id()) {
-                remove_timer(old);
-            }
-        }
     }
 }
 

@@ -217,13 +217,6 @@ impl Core {
         self.timers.borrow().contains(timer)
     }
 
-    /// Whether `timer` is pending here and already wakes `waker`'s task: the
-    /// common case of a sleep polled again, which needs no change and runs
-    /// no user code (`will_wake` compares pointers).
-    pub(crate) fn timer_will_wake(&self, timer: TimerKey, waker: &Waker) -> bool {
-        matches!(self.timers.borrow_mut().get_mut(timer), Some(Action::Wake(current)) if current.will_wake(waker))
-    }
-
     /// Makes the pending wake-up `timer` wake `waker`, unless it would wake
     /// the same task anyway. Returns `false` if `timer` is not pending here
     /// (it fired, was removed, or is another runtime's).
