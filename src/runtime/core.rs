@@ -261,7 +261,7 @@ impl Core {
         }
         self.extras.stats.on_turn();
         let main_ready = main.is_some_and(|woken| woken.load(Acquire));
-        let plan = self.plan_poll(if main_ready { Some(Duration::ZERO) } else { max_wait }, main_ready);
+        let plan = self.plan_poll(max_wait, main_ready);
         let plan = self.announce_idle(plan, main); // 1. idle
         let io_events = self.poll_io(plan); // 2. poll
         let injected = self.inject(); // 3. inject
@@ -296,9 +296,9 @@ impl Core {
         }
         self.shortcuts.busy_turns_without_io.set(0);
         self.shortcuts.polls_at_last_io.set(self.extras.stats.polls());
-        match self.poll_timeout(max_wait) {
+        match if main_ready { Some(Duration::ZERO) } else { self.poll_timeout(max_wait) } {
             Some(Duration::ZERO) => PollPlan::Peek,
-            // Not `max_wait`: the timer's wait is the shorter (or the only) one.
+            // A woken `block_on` future makes a peek; a wait not `max_wait` is the timer's.
             timeout => PollPlan::Wait { timeout, for_timer: timeout != max_wait },
         }
     }

@@ -48,7 +48,6 @@ fn would_block(plan: PollPlan) -> bool {
 /// the turn.
 fn plan_and_announce(core: &Core, max_wait: Option<Duration>, main: Option<&AtomicBool>) -> PollPlan {
     let main_ready = main.is_some_and(|woken| woken.load(Acquire));
-    let max_wait = if main_ready { Some(Duration::ZERO) } else { max_wait };
     core.announce_idle(core.plan_poll(max_wait, main_ready), main)
 }
 

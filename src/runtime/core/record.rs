@@ -91,7 +91,7 @@ impl Core {
         self.extras.stats.on_turn();
         let turn = self.extras.stats.turns() - self.extras.watch.trace_first_turn.get();
         let main_ready = main.is_some_and(|woken| woken.load(Acquire));
-        let plan = self.plan_poll(if main_ready { Some(Duration::ZERO) } else { max_wait }, main_ready);
+        let plan = self.plan_poll(max_wait, main_ready);
         let t0 = Instant::now();
         let plan = self.announce_idle(plan, main); // 1. idle
         let t1 = Instant::now();
